@@ -1,0 +1,1 @@
+"""The simulated Encedo PPA (see device.py)."""

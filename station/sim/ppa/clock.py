@@ -1,0 +1,71 @@
+"""The device's notion of time.
+
+A real PPA has no battery-backed RTC: at power-up its clock counts seconds from boot, and only a
+check-in sets it to real time (reference §6.4, §18.1). Everything time-dependent in the simulator
+(nonce lifetimes, ``genuine`` timestamps, token expiry, audit-log ``ts``) reads this clock, and the
+monotonic source is injectable so tests can move time forward without sleeping.
+
+Example::
+
+    source = ManualTime()
+    clock = DeviceClock(source)
+    clock.now()          # 0: seconds since boot
+    clock.set_rtc(1_700_000_000)
+    source.advance(61)   # a nonce issued before this is now expired
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+MonotonicSource = Callable[[], float]
+
+
+class ManualTime:
+    """A monotonic source that only moves when told to (for tests)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+
+class DeviceClock:
+    """Device time: seconds since boot until the RTC is set, then RTC time. Reset on every boot."""
+
+    def __init__(self, monotonic: MonotonicSource = time.monotonic) -> None:
+        self.monotonic = monotonic
+        self._boot = monotonic()
+        self._rtc_base: int | None = None
+        self._rtc_mono = 0.0
+
+    def boot(self) -> None:
+        """Power-up: the RTC is lost and uptime restarts."""
+        self._boot = self.monotonic()
+        self._rtc_base = None
+
+    @property
+    def rtc_set(self) -> bool:
+        return self._rtc_base is not None
+
+    def uptime(self) -> int:
+        return int(self.monotonic() - self._boot)
+
+    def set_rtc(self, unix_time: int) -> None:
+        self._rtc_base = unix_time
+        self._rtc_mono = self.monotonic()
+
+    def now(self) -> int:
+        """Device time in whole seconds (Unix time once the RTC is set, else uptime)."""
+        if self._rtc_base is None:
+            return self.uptime()
+        return self._rtc_base + int(self.monotonic() - self._rtc_mono)

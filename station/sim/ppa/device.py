@@ -1,0 +1,328 @@
+"""One simulated Encedo PPA: state, lifecycle (boot, reboot, unplug, shutdown) and request dispatch.
+
+Example::
+
+    with SimulatedPpa(backend_key=backend_public) as unit:
+        requests.get(unit.http_url + "/api/system/status", timeout=5).json()
+        unit.reboot_now()                # as if the unit were power-cycled by the fixture
+        unit.unplug(replug_after=2.0)    # a fresh unit takes its place 2 s later
+
+The device handles one request at a time (the firmware is single-threaded, reference §17.20): a
+per-device lock serialises dispatch, so 32 units answer concurrently but each one in order.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import random
+import ssl
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from station.ppa.image import TEST_VENDOR_PUBLIC_KEY
+from station.ppa.protocol import b64decode
+from station.sim.ppa.auditlog import Event, Result
+from station.sim.ppa.auth import InvalidBearer, parse_bearer
+from station.sim.ppa.clock import DeviceClock, MonotonicSource
+from station.sim.ppa.faults import FaultInjector, FaultPlan, FaultRule
+from station.sim.ppa.http import DeviceListener, Request, Response, dropped, empty
+from station.sim.ppa.identity import https_credentials
+from station.sim.ppa.routes import all_routes
+from station.sim.ppa.state import DEFAULT_FWV, BootState, PersistentState
+from station.sim.ppa.timing import FAST, TimingProfile
+
+JSON_BODY_LIMIT = 7300
+RAW_BODY_LIMIT = 16 * 1024 * 1024
+UPLOAD_LIMIT = 3 * 1024 * 1024
+UPLOAD_NAMES = {
+    "/api/system/upgrade/upload_fw": ("firmware.bin", "firmware.hex"),
+    "/api/system/upgrade/upload_ui": ("webroot.tar",),
+}
+CORS_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": (
+        "Content-Type, Cache-Control, Pragma, Expires, Authorization, Content-Disposition"
+    ),
+    "Access-Control-Max-Age": "86400",
+    "Access-Control-Allow-Credentials": "true",
+}
+
+
+class SimulatedPpa:
+    """A PPA on 127.0.0.1 (or a given address): HTTP and HTTPS listeners in front of the device model."""
+
+    def __init__(
+        self,
+        *,
+        backend_key: bytes,
+        slot: int = 0,
+        timing: TimingProfile = FAST,
+        faults: FaultPlan | None = None,
+        monotonic: MonotonicSource = time.monotonic,
+        seed: int | None = None,
+        vendor_key: bytes | None = None,
+        fwv: str = DEFAULT_FWV,
+        host: str = "127.0.0.1",
+        http_port: int = 0,
+        https_port: int = 0,
+        https_only_storage_and_logger: bool = False,
+    ) -> None:
+        self.slot = slot
+        self.backend_key = backend_key
+        self.timing = timing
+        self.faults: FaultInjector = (faults or FaultPlan()).for_device(slot)
+        self.vendor_key = vendor_key if vendor_key is not None else b64decode(TEST_VENDOR_PUBLIC_KEY)
+        self.https_only_storage_and_logger = https_only_storage_and_logger
+        self.clock = DeviceClock(monotonic)
+        self._rng = random.Random(seed if seed is not None else os.urandom(16))  # noqa: S311 - serials only
+        self._initial_fwv = fwv
+        self._address = (host, http_port, https_port)
+        self._lock = threading.RLock()
+        self._routes = all_routes()
+        self._listeners: list[DeviceListener] = []
+        self._present = True
+        self._replug_at: float | None = None
+        self._down_until = 0.0
+        self._in_transition = False
+        self.units_seen = 0
+        self.state = self._new_unit()
+        self.boot = BootState()
+        self._power_on()
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+
+    def start(self) -> SimulatedPpa:
+        """Open the HTTP and HTTPS listeners and serve each in a daemon thread."""
+        host, http_port, https_port = self._address
+        self._listeners = [
+            DeviceListener((host, http_port), self, "http"),
+            DeviceListener((host, https_port), self, "https", tls=_tls_context()),
+        ]
+        for listener in self._listeners:
+            name = f"ppa{self.slot}-{listener.scheme}"
+            threading.Thread(target=listener.serve_forever, name=name, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        for listener in self._listeners:
+            listener.shutdown()
+            listener.server_close()
+        self._listeners = []
+
+    def __enter__(self) -> SimulatedPpa:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self._url_host()}:{self._listeners[0].port}"
+
+    @property
+    def https_url(self) -> str:
+        return f"https://{self._url_host()}:{self._listeners[1].port}"
+
+    @property
+    def devid(self) -> str:
+        return self.state.hardware.devid
+
+    def describe(self) -> dict[str, Any]:
+        """The JSON line ``station sim ppa`` prints for this unit."""
+        return {"slot": self.slot, "http": self.http_url, "https": self.https_url, "devid": self.devid}
+
+    def _url_host(self) -> str:
+        host = self._address[0]
+        return f"[{host}]" if ":" in host else host
+
+    def _new_unit(self) -> PersistentState:
+        state = PersistentState.fresh(self._rng)
+        state.firmware.fwv = self._initial_fwv
+        self.units_seen += 1
+        return state
+
+    def _power_on(self) -> None:
+        """Boot: new session keys and nonces, RTC lost, a new audit-log file, staged install applied."""
+        self.clock.boot()
+        self.state.boot_counter += 1
+        self.boot = BootState()
+        firmware = self.state.firmware
+        if firmware.pending_install is not None:
+            image, firmware.pending_install = firmware.pending_install, None
+            firmware.fwv, firmware.fws = image.version, image.signature
+            self.boot.fw_upgraded = True
+        self.state.log.start_file(self.state.boot_counter, self.state.instance.eid_sign, self.clock.now())
+
+    def restart_after_reply(self, *, wipe: bool = False) -> Response:
+        """The 200 the unit sends before rebooting (reboot, install, wipeout): empty, then gone."""
+        self._in_transition = True
+
+        def restart() -> None:
+            with self._lock:
+                if wipe:
+                    self.state.wipe()
+                self._down_until = self.clock.monotonic() + self.timing.reboot
+                self._power_on()
+                self._in_transition = False
+
+        return Response(200, after=restart)
+
+    def reboot_now(self) -> None:
+        """Power-cycle the unit (a fixture cutting power); also clears a check-in shutdown."""
+        with self._lock:
+            self.state.shut_down = False
+            self._down_until = self.clock.monotonic() + self.timing.reboot
+            self._power_on()
+
+    def unplug(self, replug_after: float | None = None) -> None:
+        """The unit disappears; with ``replug_after`` a fresh unit is plugged in that many seconds later."""
+        with self._lock:
+            self._present = False
+            self._replug_at = None if replug_after is None else self.clock.monotonic() + replug_after
+
+    def replug(self, *, new_unit: bool = True) -> None:
+        """Plug a unit back in: a fresh one (new identity) or the same one, powered up either way."""
+        with self._lock:
+            if new_unit:
+                self.state = self._new_unit()
+            self._present, self._replug_at = True, None
+            self.state.shut_down = False
+            self._power_on()
+
+    def log(self, event: Event, result: Result, subject: str = "", data: bytes = b"") -> None:
+        self.state.log.append(self.clock.now(), event, result, subject, data)
+
+    def _available(self) -> bool:
+        if not self._present and self._replug_at is not None and self.clock.monotonic() >= self._replug_at:
+            self.replug()
+        return (
+            self._present
+            and not self.state.shut_down
+            and not self._in_transition
+            and self.clock.monotonic() >= self._down_until
+        )
+
+    # --- transport ----------------------------------------------------------------------------------
+
+    def precheck(self, method: str, path: str, headers: Mapping[str, str]) -> Response | None:
+        """Checks made before the body is read: presence, 411, 413 and the upload rules (reference §18.11)."""
+        with self._lock:
+            if not self._available():
+                return dropped()
+        if method != "POST":
+            return None
+        length_text = headers.get("content-length", "")
+        length = int(length_text) if length_text.isdigit() else 0
+        if length <= 0:
+            return empty(411)
+        if path in UPLOAD_NAMES:
+            filename = _disposition_filename(headers.get("content-disposition", ""))
+            if filename is None or length > RAW_BODY_LIMIT:
+                return empty(413)
+            if filename not in UPLOAD_NAMES[path] or length > UPLOAD_LIMIT:
+                return dropped()  # the firmware closes without answering (reference §8)
+            return None
+        if length > JSON_BODY_LIMIT:
+            return empty(413)
+        return None
+
+    def handle(self, request: Request) -> Response:
+        """Faults, then the transport checks that need the body, then routing; delayed per timing profile."""
+        with self._lock:
+            if not self._available():
+                return dropped()
+            fault = self.faults.pick(request.method, request.path)
+            if fault is not None and fault.kind != "delay":
+                return self._apply_fault(fault)
+            if fault is not None:
+                time.sleep(fault.seconds)
+            response, cost = self._dispatch(request)
+            delay = self.timing.delay(cost)
+            if delay:
+                time.sleep(delay)
+            return response
+
+    def _apply_fault(self, fault: FaultRule) -> Response:
+        if fault.kind == "500":
+            return empty(500)
+        if fault.kind == "garbage":
+            return Response(200, b'\x00{"status": tru\xff')
+        if fault.kind == "unplug":
+            self.unplug(fault.replug_after)
+        return dropped()
+
+    def _dispatch(self, request: Request) -> tuple[Response, str]:
+        if request.method == "OPTIONS":
+            return Response(204, headers=dict(CORS_HEADERS)), "simple"
+        if request.method == "POST" and request.path not in UPLOAD_NAMES:
+            parsed = _json_object(request)
+            if parsed is None:
+                return empty(400), "simple"
+            request = Request(**{**request.__dict__, "json": parsed})
+        origin = request.header("origin")
+        if origin is not None and not _origin_allowed(origin, self.state.config.origin):
+            return empty(412), "simple"
+        try:
+            parse_bearer(self, request)
+        except InvalidBearer:
+            return empty(401), "simple"
+        for candidate in self._routes:
+            match = candidate.pattern.fullmatch(request.path)
+            if match and candidate.method == request.method:
+                response = candidate.handler(self, request, match)
+                if origin is not None:
+                    response.headers.setdefault("Access-Control-Allow-Origin", origin)
+                return response, candidate.cost
+        return empty(404), "simple"
+
+
+def _json_object(request: Request) -> dict[str, Any] | None:
+    """The JSON object body, or None when Content-Type or JSON is wrong (the device answers 400)."""
+    content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return None
+    try:
+        value = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _origin_allowed(origin: str, allow_list: str) -> bool:
+    """CORS allow-list of the ``origin`` setting: ``*``, exact origins, or ``*.domain.tld`` wildcards."""
+    host = origin.split("://", 1)[-1].split(":", 1)[0]
+    for entry in allow_list.replace(",", " ").split():
+        if entry == "*" or entry == origin:
+            return True
+        if entry.startswith("*.") and fnmatch.fnmatchcase(host, entry):
+            return True
+    return False
+
+
+def _disposition_filename(header: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "filename" and value:
+            return value.strip('"')
+    return None
+
+
+def _tls_context() -> ssl.SSLContext:
+    """TLS 1.3 only, as the firmware's wolfSSL build (reference §12), with a per-unit certificate."""
+    cert_pem, key_pem = https_credentials("my.ence.do")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    with tempfile.TemporaryDirectory() as folder:
+        cert_path, key_path = Path(folder, "cert.pem"), Path(folder, "key.pem")
+        cert_path.write_bytes(cert_pem)
+        key_path.write_bytes(key_pem)
+        key_path.chmod(0o600)
+        context.load_cert_chain(cert_path, key_path)
+    return context
+

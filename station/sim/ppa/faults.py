@@ -1,0 +1,137 @@
+"""Fault plans: make a simulated unit misbehave the way real units and cables do, deterministically.
+
+A plan is a list of rules; each request is matched against them in order and the first rule that fires
+applies. Kinds:
+
+- ``drop``: close the connection without answering (cable glitch, firmware hang);
+- ``delay``: answer ``s`` seconds late (use it past the client's timeout to provoke a timeout);
+- ``500``: answer 500 with an empty body;
+- ``garbage``: answer 200 with a body that is not JSON;
+- ``unplug``: the unit disappears (every connection is dropped); with ``replug=S`` a fresh unit with a
+  new identity takes its place S seconds later, as an operator swapping units would.
+
+Spec syntax (``station sim ppa --faults``): rules separated by ``;``, each ``KIND key=value ...``::
+
+    seed=7; drop p=0.05; delay p=0.1 s=2.5 path=/api/auth/*; 500 method=POST times=1; unplug p=0.001 replug=5
+
+``p`` is the probability (default 1), ``times`` how often the rule may fire (default unlimited),
+``path`` an fnmatch pattern, ``method`` an HTTP method. Randomness comes from a per-device
+``random.Random`` seeded with ``seed`` and the device's slot, so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import threading
+from dataclasses import dataclass, field
+
+from typing import TypeVar
+
+from station.errors import ConfigError
+
+_N = TypeVar("_N", int, float)
+
+KINDS = ("drop", "delay", "500", "garbage", "unplug")
+_KEYS = {"p", "s", "path", "method", "times", "replug"}
+
+
+@dataclass
+class FaultRule:
+    """One rule. ``times`` counts down each time the rule fires; None means unlimited."""
+
+    kind: str
+    path: str = "*"
+    method: str | None = None
+    probability: float = 1.0
+    times: int | None = None
+    seconds: float = 0.0
+    replug_after: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ConfigError(f"unknown fault kind {self.kind!r}; choose one of {', '.join(KINDS)}")
+        if not 0.0 <= self.probability <= 1.0:
+            raise ConfigError(f"fault probability {self.probability} is not between 0 and 1")
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.times is not None and self.times <= 0:
+            return False
+        if self.method is not None and self.method.upper() != method:
+            return False
+        return fnmatch.fnmatchcase(path, self.path)
+
+
+@dataclass
+class FaultPlan:
+    """Rules plus the seed that makes their coin flips reproducible."""
+
+    rules: list[FaultRule] = field(default_factory=list)
+    seed: int = 0
+
+    def for_device(self, slot: int) -> FaultInjector:
+        fresh = [FaultRule(**vars(rule)) for rule in self.rules]  # each device counts its own `times`
+        return FaultInjector(fresh, random.Random(f"{self.seed}:{slot}"))  # noqa: S311 - test faults, not crypto
+
+
+class FaultInjector:
+    """The per-device, thread-safe state of a plan: the rng and the remaining counts."""
+
+    def __init__(self, rules: list[FaultRule], rng: random.Random) -> None:
+        self.rules = rules
+        self._rng = rng
+        self._lock = threading.Lock()
+
+    def add(self, rule: FaultRule) -> None:
+        """Add a rule at run time (tests aim a fault at one step of one device)."""
+        with self._lock:
+            self.rules.append(rule)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rules.clear()
+
+    def pick(self, method: str, path: str) -> FaultRule | None:
+        """The first matching rule whose coin flip fires, with its count used up; or None."""
+        with self._lock:
+            for rule in self.rules:
+                if rule.matches(method, path) and self._rng.random() < rule.probability:
+                    if rule.times is not None:
+                        rule.times -= 1
+                    return rule
+        return None
+
+
+def parse_spec(spec: str) -> FaultPlan:
+    """Parse the ``--faults`` syntax above; errors name the offending rule and what is allowed."""
+    plan = FaultPlan()
+    for raw in filter(None, (part.strip() for part in spec.split(";"))):
+        tokens = raw.split()
+        if tokens[0].startswith("seed="):
+            plan.seed = _number(raw, tokens[0][5:], int)
+            continue
+        kind, options = tokens[0], {}
+        for token in tokens[1:]:
+            key, sep, value = token.partition("=")
+            if not sep or key not in _KEYS:
+                raise ConfigError(f"fault rule {raw!r}: unknown option {token!r}; allowed: {sorted(_KEYS)}")
+            options[key] = value
+        plan.rules.append(
+            FaultRule(
+                kind=kind,
+                path=options.get("path", "*"),
+                method=options.get("method"),
+                probability=_number(raw, options.get("p", "1"), float),
+                times=_number(raw, options["times"], int) if "times" in options else None,
+                seconds=_number(raw, options.get("s", "0"), float),
+                replug_after=_number(raw, options["replug"], float) if "replug" in options else None,
+            )
+        )
+    return plan
+
+
+def _number(rule: str, text: str, kind: type[_N]) -> _N:
+    try:
+        return kind(text)
+    except ValueError:
+        raise ConfigError(f"fault rule {rule!r}: {text!r} is not a {kind.__name__}") from None

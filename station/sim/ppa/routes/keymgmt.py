@@ -1,0 +1,3 @@
+"""Placeholder: routes of this area are being written."""
+
+ROUTES: list = []

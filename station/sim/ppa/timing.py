@@ -1,0 +1,50 @@
+"""Timing profiles: how long the simulated unit takes to answer, reboot and format.
+
+``fast`` adds no delay (tests, CI). ``realistic`` follows the orders of magnitude in the reference:
+~50 ms for simple calls, at least 500 ms for every auth reply (the firmware's brute-force pacing,
+reference §5.2), seconds for a reboot and for the disk format after personalisation. ``scaled`` keeps
+the proportions while shrinking wall time, so a benchmark can run in minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from station.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class TimingProfile:
+    """Seconds per cost class. ``reboot`` is the time the unit is gone; ``fw_check`` a verification task."""
+
+    name: str
+    simple: float = 0.0
+    auth: float = 0.0
+    crypto: float = 0.0
+    reboot: float = 0.0
+    format: float = 0.0
+    fw_check: float = 0.0
+
+    def delay(self, cost: str) -> float:
+        return float(getattr(self, cost))
+
+    def scaled(self, factor: float) -> TimingProfile:
+        """The same profile with every duration multiplied by ``factor``."""
+        return replace(
+            self,
+            name=f"{self.name}x{factor:g}",
+            **{k: getattr(self, k) * factor for k in ("simple", "auth", "crypto", "reboot", "format", "fw_check")},
+        )
+
+
+FAST = TimingProfile("fast")
+REALISTIC = TimingProfile("realistic", simple=0.05, auth=0.5, crypto=0.25, reboot=3.0, format=5.0, fw_check=4.0)
+PROFILES = {p.name: p for p in (FAST, REALISTIC)}
+
+
+def profile(name: str) -> TimingProfile:
+    """Look a profile up by name; unknown names are a ConfigError listing the choices."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ConfigError(f"unknown timing profile {name!r}; choose one of {', '.join(PROFILES)}") from None

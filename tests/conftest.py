@@ -1,0 +1,37 @@
+"""Shared fixtures: simulated units on 127.0.0.1 with a test check-in backend key and a manual clock."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+from urllib3.exceptions import InsecureRequestWarning
+
+from station.ppa.protocol import x25519_public_key
+from station.sim.ppa.clock import ManualTime
+from station.sim.ppa.device import SimulatedPpa
+
+# The simulator's HTTPS certificate is self-signed per unit; tests talk to it unverified on loopback.
+warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+
+BACKEND_PRIVATE = bytes(range(100, 132))
+
+
+@pytest.fixture
+def backend_private() -> bytes:
+    """Raw X25519 private key of the test check-in backend that simulated units trust."""
+    return BACKEND_PRIVATE
+
+
+@pytest.fixture
+def manual_time() -> ManualTime:
+    """The units' monotonic source: moves only when a test calls ``advance``."""
+    return ManualTime()
+
+
+@pytest.fixture
+def unit(manual_time: ManualTime) -> Iterator[SimulatedPpa]:
+    """One fresh simulated PPA (fast timing) trusting the test backend."""
+    with SimulatedPpa(backend_key=x25519_public_key(BACKEND_PRIVATE), monotonic=manual_time) as device:
+        yield device
