@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 
 import pytest
-from urllib3.exceptions import InsecureRequestWarning
 
 from station.ppa.protocol import x25519_public_key
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
-
-# The simulator's HTTPS certificate is self-signed per unit; tests talk to it unverified on loopback.
-warnings.filterwarnings("ignore", category=InsecureRequestWarning)
 
 BACKEND_PRIVATE = bytes(range(100, 132))
 

@@ -40,6 +40,7 @@ from station.sim.ppa.timing import FAST, TimingProfile
 JSON_BODY_LIMIT = 7300
 RAW_BODY_LIMIT = 16 * 1024 * 1024
 UPLOAD_LIMIT = 3 * 1024 * 1024
+SHUTDOWN_POLL = 0.1  # seconds; how quickly a listener notices stop()
 UPLOAD_NAMES = {
     "/api/system/upgrade/upload_fw": ("firmware.bin", "firmware.hex"),
     "/api/system/upgrade/upload_ui": ("webroot.tar",),
@@ -106,12 +107,18 @@ class SimulatedPpa:
         ]
         for listener in self._listeners:
             name = f"ppa{self.slot}-{listener.scheme}"
-            threading.Thread(target=listener.serve_forever, name=name, daemon=True).start()
+            thread = threading.Thread(target=listener.serve_forever, args=(SHUTDOWN_POLL,), name=name, daemon=True)
+            thread.start()
         return self
 
     def stop(self) -> None:
+        """Close both listeners (in parallel: each takes up to one poll interval to notice)."""
+        stoppers = [threading.Thread(target=listener.shutdown) for listener in self._listeners]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
         for listener in self._listeners:
-            listener.shutdown()
             listener.server_close()
         self._listeners = []
 

@@ -134,4 +134,4 @@ def _number(rule: str, text: str, kind: type[_N]) -> _N:
     try:
         return kind(text)
     except ValueError:
-        raise ConfigError(f"fault rule {rule!r}: {text!r} is not a {kind.__name__}") from None
+        raise ConfigError(f"fault rule {rule!r}: {text!r} is not a valid {kind.__name__}") from None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import x25519
+from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
 from station.ppa.protocol import b64encode, make_nonce
 from station.sim.ppa.auditlog import AuditLog
@@ -92,6 +92,7 @@ class PersistentState:
     instanceid: str | None = None
     se_certificate: bytes | None = None
     tls_bundle: dict[str, Any] | None = None
+    tls_key: ec.EllipticCurvePrivateKey | None = None  # made on the unit by ``gen_csr``; kept by a wipe
     fls_state: int = 0
     boot_counter: int = 0
     firmware: FirmwareState = field(default_factory=FirmwareState)

@@ -1,0 +1,54 @@
+"""Many simulated units in one process, as ``station sim ppa --count N`` serves them.
+
+Example::
+
+    units = start_fleet(8, backend_key=public)
+    for unit in units:
+        print(json.dumps(unit.describe()))
+    ...
+    stop_fleet(units)
+"""
+
+from __future__ import annotations
+
+from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.faults import FaultPlan
+from station.sim.ppa.state import DEFAULT_FWV
+from station.sim.ppa.timing import FAST, TimingProfile
+
+
+def start_fleet(
+    count: int,
+    *,
+    backend_key: bytes,
+    timing: TimingProfile = FAST,
+    faults: FaultPlan | None = None,
+    host: str = "127.0.0.1",
+    http_port: int = 0,
+    https_port: int = 0,
+    fwv: str = DEFAULT_FWV,
+) -> list[SimulatedPpa]:
+    """Start ``count`` independent units (slots 0..count-1). Fixed ports only make sense for one unit."""
+    units: list[SimulatedPpa] = []
+    try:
+        for slot in range(count):
+            unit = SimulatedPpa(
+                backend_key=backend_key,
+                slot=slot,
+                timing=timing,
+                faults=faults,
+                host=host,
+                http_port=http_port,
+                https_port=https_port,
+                fwv=fwv,
+            )
+            units.append(unit.start())
+    except BaseException:
+        stop_fleet(units)
+        raise
+    return units
+
+
+def stop_fleet(units: list[SimulatedPpa]) -> None:
+    for unit in units:
+        unit.stop()

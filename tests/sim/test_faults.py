@@ -1,0 +1,125 @@
+"""Fault plans: each kind of misbehaviour on the wire, targeting, counting, determinism, spec errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from station.errors import ConfigError
+from station.ppa.protocol import x25519_public_key
+from station.sim.ppa.clock import ManualTime
+from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.faults import FaultPlan, FaultRule, parse_spec
+from tests.conftest import BACKEND_PRIVATE
+from tests.simtools import get
+
+STATUS = "/api/system/status"
+
+
+@pytest.fixture
+def faulty(manual_time: ManualTime) -> Iterator[SimulatedPpa]:
+    with SimulatedPpa(backend_key=x25519_public_key(BACKEND_PRIVATE), monotonic=manual_time) as device:
+        yield device
+
+
+def test_drop_closes_without_reply(faulty: SimulatedPpa) -> None:
+    faulty.faults.add(FaultRule("drop", times=1))
+    with pytest.raises(requests.ConnectionError):
+        get(faulty.http_url, STATUS)
+    assert get(faulty.http_url, STATUS).status_code == 200  # times=1: only once
+
+
+def test_500_has_empty_body(faulty: SimulatedPpa) -> None:
+    faulty.faults.add(FaultRule("500", path="/api/system/*"))
+    response = get(faulty.http_url, STATUS)
+    assert response.status_code == 500
+    assert response.content == b""
+
+
+def test_garbage_is_not_json(faulty: SimulatedPpa) -> None:
+    faulty.faults.add(FaultRule("garbage", method="GET"))
+    response = get(faulty.http_url, STATUS)
+    assert response.status_code == 200
+    with pytest.raises(ValueError):
+        response.json()
+
+
+def test_delay_past_client_timeout(faulty: SimulatedPpa) -> None:
+    faulty.faults.add(FaultRule("delay", seconds=0.5, times=1))
+    with pytest.raises(requests.Timeout):
+        requests.get(faulty.http_url + STATUS, timeout=0.1)
+
+
+def test_rules_match_method_and_path(faulty: SimulatedPpa) -> None:
+    faulty.faults.add(FaultRule("500", path="/api/auth/*"))
+    faulty.faults.add(FaultRule("500", method="POST"))
+    assert get(faulty.http_url, STATUS).status_code == 200
+    assert get(faulty.http_url, "/api/auth/init").status_code == 500
+
+
+def test_unplug_then_fresh_unit_replugged(faulty: SimulatedPpa, manual_time: ManualTime) -> None:
+    first = faulty.devid
+    faulty.faults.add(FaultRule("unplug", path=STATUS, times=1, replug_after=5.0))
+    with pytest.raises(requests.ConnectionError):
+        get(faulty.http_url, STATUS)
+    with pytest.raises(requests.ConnectionError):
+        get(faulty.http_url, "/api/system/version")
+    manual_time.advance(5.0)
+    assert get(faulty.http_url, STATUS).json()["inited"] is False
+    assert faulty.devid != first
+    assert faulty.units_seen == 2
+
+
+def test_unplug_without_replug_stays_gone(faulty: SimulatedPpa, manual_time: ManualTime) -> None:
+    faulty.unplug()
+    manual_time.advance(3600)
+    with pytest.raises(requests.ConnectionError):
+        get(faulty.http_url, STATUS)
+    faulty.replug(new_unit=False)
+    assert get(faulty.http_url, STATUS).status_code == 200
+
+
+def test_coin_flips_are_reproducible_under_a_seed() -> None:
+    plan = parse_spec("seed=42; 500 p=0.5")
+    a, b = plan.for_device(3), plan.for_device(3)
+    first = [a.pick("GET", STATUS) is not None for _ in range(64)]
+    second = [b.pick("GET", STATUS) is not None for _ in range(64)]
+    other = [plan.for_device(4).pick("GET", STATUS) is not None for _ in range(64)]
+    assert first == second
+    assert 10 < sum(first) < 54
+    assert first != other  # each slot has its own stream
+
+
+def test_times_is_counted_per_device() -> None:
+    plan = parse_spec("drop times=1")
+    assert plan.for_device(0).pick("GET", STATUS) is not None
+    assert plan.for_device(1).pick("GET", STATUS) is not None
+    assert plan.rules[0].times == 1
+
+
+def test_spec_parses_every_option() -> None:
+    plan = parse_spec("seed=7; drop p=0.05; delay p=0.1 s=2.5 path=/api/auth/*; 500 method=POST times=1; unplug replug=5")
+    assert plan.seed == 7
+    assert [r.kind for r in plan.rules] == ["drop", "delay", "500", "unplug"]
+    assert plan.rules[1] == FaultRule("delay", path="/api/auth/*", probability=0.1, seconds=2.5)
+    assert plan.rules[2].method == "POST" and plan.rules[2].times == 1
+    assert plan.rules[3].replug_after == 5.0
+    assert parse_spec("") == FaultPlan()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("explode", "unknown fault kind 'explode'"),
+        ("drop p=2", "between 0 and 1"),
+        ("drop q=1", "unknown option 'q=1'"),
+        ("drop p=often", "'often' is not a valid float"),
+        ("seed=x", "'x' is not a valid int"),
+        ("500 times", "unknown option 'times'"),
+    ],
+)
+def test_bad_spec_is_a_config_error(spec: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_spec(spec)

@@ -1,0 +1,91 @@
+"""`station sim ppa` as a user runs it: JSON lines on stdout, loopback only, clean exit on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from station.factory.keystore import FileKeyStore
+from station.ppa import protocol as p
+
+TIMEOUT = 10
+
+
+def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "station.cli", "sim", "ppa", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+
+
+def test_sim_ppa_prints_one_line_per_unit_and_stops_on_sigterm(tmp_path: Path) -> None:
+    proc = start("--count", "2", "--data", str(tmp_path / "data"), cwd=tmp_path)
+    try:
+        assert proc.stdout is not None
+        lines = [json.loads(proc.stdout.readline()) for _ in range(2)]
+        assert [line["slot"] for line in lines] == [0, 1]
+        for line in lines:
+            assert set(line) == {"slot", "http", "https", "devid"}
+            assert line["http"].startswith("http://127.0.0.1:")
+            assert line["https"].startswith("https://127.0.0.1:")
+            status = requests.get(line["http"] + "/api/system/status", timeout=TIMEOUT)
+            assert status.json()["inited"] is False
+        # The units trust the check-in key the station keeps in that data directory.
+        check = requests.get(lines[0]["http"] + "/api/system/checkin", timeout=TIMEOUT).json()["check"]
+        trusted = p.parse_jwt(check).claims["aud"]
+        station_key = FileKeyStore(tmp_path / "data" / "keys").x25519("checkin")
+        assert trusted == p.x25519_public_b64(station_key)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=TIMEOUT) == 0
+
+
+def test_explicit_backend_key_is_trusted(tmp_path: Path) -> None:
+    key = p.x25519_public_b64(bytes(range(32)))
+    proc = start("--backend-key", key, cwd=tmp_path)
+    try:
+        assert proc.stdout is not None
+        line = json.loads(proc.stdout.readline())
+        check = requests.get(line["http"] + "/api/system/checkin", timeout=TIMEOUT).json()["check"]
+        assert p.parse_jwt(check).claims["aud"] == key
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=TIMEOUT) == 0
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    proc = start(*args, cwd=cwd)
+    out, err = proc.communicate(timeout=TIMEOUT)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_refuses_a_production_configuration(tmp_path: Path) -> None:
+    config = tmp_path / "prod.toml"
+    config.write_text('[station]\nid = "line1-st01"\nsimulated = false\n')
+    result = run("--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "production configuration" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_arguments_are_named(tmp_path: Path) -> None:
+    for args, message in [
+        (("--faults", "explode"), "unknown fault kind"),
+        (("--timing", "slow"), "unknown timing profile 'slow'"),
+        (("--backend-key", "abc"), "--backend-key must be"),
+        (("--count", "2", "--http-port", "8080"), "need --count 1"),
+    ]:
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode == 2, args
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr

@@ -1,0 +1,102 @@
+"""station.toml loading: the shipped file loads, and every kind of bad input names file, key and choices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from station.config import load
+from station.errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+
+MINIMAL = """
+[station]
+id = "line1-st01"
+simulated = true
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "station.toml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_configuration_is_a_simulated_demo_station() -> None:
+    config = load(REPO / "station.toml")
+    assert config.station.simulated is True
+    assert config.fixtures and all(f.kind == "simulated" for f in config.fixtures)
+    assert len(config.sha256) == 64
+    assert "default" in config.profiles
+
+
+def test_shipped_configuration_uses_loopback_only() -> None:
+    text = (REPO / "station.toml").read_text()
+    for forbidden in ("http://192.", "https://192.", "http://10.", "encedo.com"):
+        assert forbidden not in text
+
+
+def test_minimal_configuration_gets_defaults(tmp_path: Path) -> None:
+    config = load(write(tmp_path, MINIMAL))
+    assert config.station.id == "line1-st01"
+    assert config.backend.kind == "local"
+    assert config.fixtures == ()
+    assert config.resolve("station-data") == tmp_path / "station-data"
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found") as info:
+        load(tmp_path / "nope.toml")
+    assert "nope.toml" in str(info.value)
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML") as info:
+        load(write(tmp_path, "[station\nid = 1"))
+    assert str(tmp_path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        ("[station]\nsimulated = true\n", "station.id", "missing required key"),
+        (MINIMAL + "colour = 'red'\n", "station.colour", "unknown key; allowed: data_dir, id, simulated"),
+        (MINIMAL + "[extras]\n", "extras", "unknown key"),
+        ('[station]\nid = 5\n', "station.id", "expected str, got int 5"),
+        ('[station]\nid = "x"\nsimulated = "yes"\n', "station.simulated", "expected bool"),
+        (MINIMAL + '[backend]\nkind = "cloud"\n', "backend.kind", "choose one of local, remote"),
+        (MINIMAL + '[backend]\nkind = "remote"\n', "backend.url", "remote backend needs url"),
+        (MINIMAL + '[[fixture]]\nslot = "A1"\nkind = "teleport"\n', "fixture[0].kind", "simulated, network, usbnet"),
+        (MINIMAL + '[[fixture]]\nslot = "A1"\nkind = "network"\n', "fixture[0].url", "needs url"),
+        (MINIMAL + '[[fixture]]\nslot = "A1"\nkind = "usbnet"\n', "fixture[0].port", "needs port"),
+        (
+            MINIMAL + '[[fixture]]\nslot = "A1"\nkind = "simulated"\n[[fixture]]\nslot = "A1"\nkind = "simulated"\n',
+            "fixture.slot",
+            "repeated: A1",
+        ),
+        (MINIMAL + '[profile.p]\nip = "192.168.7.1"\nsecrets="batch"\n', "profile.p.ip", "prefix"),
+        (MINIMAL + '[profile.p]\nhostname = "bad_host!"\n', "profile.p.hostname", "RFC 1123"),
+        (MINIMAL + "[profile.p]\nstorage_mode = 0x52\n", "profile.p.storage_mode", "0x51"),
+        (MINIMAL + '[profile.p]\nuser = "' + "u" * 33 + '"\n', "profile.p.user", "32 characters"),
+        (MINIMAL + '[profile.p]\nsecrets = "plain"\n', "profile.p.secrets", "sealed, batch"),
+        (MINIMAL + "[profile.p]\n", "profile.p.escrow_public_key", "escrow"),
+        (MINIMAL + '[profile.p]\nsecrets = "batch"\n', "profile.p.passphrase_file", "passphrase_env"),
+        (MINIMAL + '[profile.p]\nsecrets = "batch"\npassphrase_env = "P"\n', "profile.p.mnemonic_file", "mnemonic"),
+        (MINIMAL + "[profile.p]\ndnsd = 1\n", "profile.p.dnsd", "expected bool, got int"),
+    ],
+)
+def test_bad_configuration_names_key_and_rule(tmp_path: Path, text: str, key: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(write(tmp_path, text))
+    assert info.value.key == key
+    assert message in str(info.value)
+    assert str(tmp_path / "station.toml") in str(info.value)
+
+
+def test_production_station_refuses_simulated_fixtures(tmp_path: Path) -> None:
+    text = '[station]\nid = "s"\nsimulated = false\n[[fixture]]\nslot = "A1"\nkind = "simulated"\n'
+    with pytest.raises(ConfigError, match="production station") as info:
+        load(write(tmp_path, text))
+    assert info.value.key == "fixture[0].kind"
