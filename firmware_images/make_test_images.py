@@ -83,7 +83,7 @@ def _manifest_entry(name: str, kind: str, image: bytes) -> dict[str, str]:
 def main() -> None:
     for name, data in build_all(load_key()).items():
         (HERE / name).write_bytes(data)
-        print(f"wrote {HERE / name} ({len(data)} bytes)")  # noqa: T201 - a command-line tool
+        print(f"wrote {HERE / name} ({len(data)} bytes)")
 
 
 if __name__ == "__main__":

@@ -82,6 +82,14 @@ class DeviceProtocolError(DeviceError):
         self.field = field
 
 
+class DeviceRefused(DeviceProtocolError):
+    """The unit answered with a 4xx status: it understood and said no (406 already provisioned, 401...)."""
+
+
+class DeviceFailure(DeviceProtocolError):
+    """The unit answered with a 5xx status: an internal error on the unit; often worth a retry."""
+
+
 class ProtocolError(StationError):
     """Malformed protocol data found by a pure function (bad base64, a JWT that does not parse)."""
 
@@ -92,6 +100,10 @@ class VerificationError(ProtocolError):
 
 class BackendError(StationError):
     """The factory backend (local CA / check-in authority, or the remote service) refused or failed."""
+
+
+class BackendRefused(BackendError):
+    """The backend refused a request on its merits (a bad ``genuine``, a CSR for another key)."""
 
 
 class RecordError(StationError):

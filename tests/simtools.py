@@ -35,7 +35,9 @@ def post(url: str, path: str, body: Any, token: str | None = None, **kwargs: Any
     return requests.post(url + path, json=body, headers=headers, timeout=TIMEOUT, verify=False, **kwargs)
 
 
-def checkin(url: str, backend_private: bytes, *, iat: int | None = None, status: str = "OK") -> requests.Response:
+def checkin(
+    url: str, backend_private: bytes, *, iat: int | None = None, status: str = "OK"
+) -> requests.Response:
     """GET check → sign as the backend → POST checked. Returns the POST reply."""
     check = get(url, "/api/system/checkin")
     check.raise_for_status()

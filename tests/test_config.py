@@ -64,15 +64,20 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
         ("[station]\nsimulated = true\n", "station.id", "missing required key"),
         (MINIMAL + "colour = 'red'\n", "station.colour", "unknown key; allowed: data_dir, id, simulated"),
         (MINIMAL + "[extras]\n", "extras", "unknown key"),
-        ('[station]\nid = 5\n', "station.id", "expected str, got int 5"),
+        ("[station]\nid = 5\n", "station.id", "expected str, got int 5"),
         ('[station]\nid = "x"\nsimulated = "yes"\n', "station.simulated", "expected bool"),
         (MINIMAL + '[backend]\nkind = "cloud"\n', "backend.kind", "choose one of local, remote"),
         (MINIMAL + '[backend]\nkind = "remote"\n', "backend.url", "remote backend needs url"),
-        (MINIMAL + '[[fixture]]\nslot = "A1"\nkind = "teleport"\n', "fixture[0].kind", "simulated, network, usbnet"),
+        (
+            MINIMAL + '[[fixture]]\nslot = "A1"\nkind = "teleport"\n',
+            "fixture[0].kind",
+            "simulated, network, usbnet",
+        ),
         (MINIMAL + '[[fixture]]\nslot = "A1"\nkind = "network"\n', "fixture[0].url", "needs url"),
         (MINIMAL + '[[fixture]]\nslot = "A1"\nkind = "usbnet"\n', "fixture[0].port", "needs port"),
         (
-            MINIMAL + '[[fixture]]\nslot = "A1"\nkind = "simulated"\n[[fixture]]\nslot = "A1"\nkind = "simulated"\n',
+            MINIMAL
+            + '[[fixture]]\nslot = "A1"\nkind = "simulated"\n[[fixture]]\nslot = "A1"\nkind = "simulated"\n',
             "fixture.slot",
             "repeated: A1",
         ),
@@ -83,7 +88,11 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
         (MINIMAL + '[profile.p]\nsecrets = "plain"\n', "profile.p.secrets", "sealed, batch"),
         (MINIMAL + "[profile.p]\n", "profile.p.escrow_public_key", "escrow"),
         (MINIMAL + '[profile.p]\nsecrets = "batch"\n', "profile.p.passphrase_file", "passphrase_env"),
-        (MINIMAL + '[profile.p]\nsecrets = "batch"\npassphrase_env = "P"\n', "profile.p.mnemonic_file", "mnemonic"),
+        (
+            MINIMAL + '[profile.p]\nsecrets = "batch"\npassphrase_env = "P"\n',
+            "profile.p.mnemonic_file",
+            "mnemonic",
+        ),
         (MINIMAL + "[profile.p]\ndnsd = 1\n", "profile.p.dnsd", "expected bool, got int"),
     ],
 )

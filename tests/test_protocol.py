@@ -99,7 +99,13 @@ def test_invalid_mnemonics_are_refused(mnemonic: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("AQID", b"\x01\x02\x03"), ("AQI", b"\x01\x02"), ("AQI=", b"\x01\x02"), ("-_8", b"\xfb\xff"), ("+/8=", b"\xfb\xff")],
+    [
+        ("AQID", b"\x01\x02\x03"),
+        ("AQI", b"\x01\x02"),
+        ("AQI=", b"\x01\x02"),
+        ("-_8", b"\xfb\xff"),
+        ("+/8=", b"\xfb\xff"),
+    ],
 )
 def test_lenient_base64(text: str, expected: bytes) -> None:
     assert p.b64decode(text) == expected
@@ -130,7 +136,7 @@ def test_genuine_token_round_trip_and_rejections() -> None:
     other = ec.generate_private_key(ec.SECP256R1())
     with pytest.raises(VerificationError, match="another key"):
         p.verify_genuine(token, other.public_key(), now=1_700_000_000)
-    ski, stamp, sig = token.split(".")
+    ski, _stamp, sig = token.split(".")
     forged = ".".join([ski, p.b64encode(b"1700000001"), sig])
     with pytest.raises(VerificationError, match="signature"):
         p.verify_genuine(forged, key.public_key(), now=1_700_000_000)

@@ -287,7 +287,9 @@ def verify_genuine(
     if not hmac.compare_digest(genuine.ski, attestation_ski(public_key)):
         raise VerificationError("genuine token belongs to another key")
     try:
-        public_key.verify(genuine.signature, str(genuine.timestamp).encode("ascii"), ec.ECDSA(hashes.SHA256()))
+        public_key.verify(
+            genuine.signature, str(genuine.timestamp).encode("ascii"), ec.ECDSA(hashes.SHA256())
+        )
     except InvalidSignature:
         raise VerificationError("genuine token signature does not verify") from None
     if not now - max_age <= genuine.timestamp <= now + max_ahead:
@@ -358,7 +360,12 @@ def verify_audit_log(text: str, signing_key: bytes) -> list[LogRecord]:
             raise VerificationError(f"audit log record {number} does not have 7 fields")
         try:
             record = LogRecord(
-                int(fields[0], 16), int(fields[1], 16), int(fields[2], 16), int(fields[3]), fields[4], fields[5]
+                int(fields[0], 16),
+                int(fields[1], 16),
+                int(fields[2], 16),
+                int(fields[3]),
+                fields[4],
+                fields[5],
             )
         except ValueError:
             raise VerificationError(f"audit log record {number} has a non-numeric field") from None

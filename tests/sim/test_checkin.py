@@ -220,7 +220,10 @@ def test_nonce_of_a_previous_boot_is_401(unit: SimulatedPpa, backend_private: by
 def test_unknown_nonce_is_401(unit: SimulatedPpa, backend_private: bytes) -> None:
     request = fetch_check(unit, backend_private)
     invented = p.b64encode(p.make_nonce(0, bytes(28)))
-    assert post(unit.http_url, CHECKIN, {"checked": forge(request, backend_private, jti=invented)}).status_code == 401
+    assert (
+        post(unit.http_url, CHECKIN, {"checked": forge(request, backend_private, jti=invented)}).status_code
+        == 401
+    )
 
 
 def test_wrong_issuer_is_401(unit: SimulatedPpa, backend_private: bytes) -> None:
@@ -241,7 +244,9 @@ def test_untrusted_backend_is_401(unit: SimulatedPpa, backend_private: bytes) ->
 @pytest.mark.parametrize("iss", [None, 12, "not base64!"])
 def test_missing_or_malformed_issuer_is_401(unit: SimulatedPpa, backend_private: bytes, iss: Any) -> None:
     request = fetch_check(unit, backend_private)
-    assert post(unit.http_url, CHECKIN, {"checked": forge(request, backend_private, iss=iss)}).status_code == 401
+    assert (
+        post(unit.http_url, CHECKIN, {"checked": forge(request, backend_private, iss=iss)}).status_code == 401
+    )
 
 
 def test_bad_hmac_is_401(unit: SimulatedPpa, backend_private: bytes) -> None:
@@ -272,7 +277,9 @@ def test_unparseable_checked_is_401(unit: SimulatedPpa, token: str) -> None:
     assert post(unit.http_url, CHECKIN, {"checked": token}).status_code == 401
 
 
-@pytest.mark.parametrize("body", [{}, {"checked": None}, {"checked": 12}, {"checked": ["a.b.c"]}, {"check": "a"}])
+@pytest.mark.parametrize(
+    "body", [{}, {"checked": None}, {"checked": 12}, {"checked": ["a.b.c"]}, {"check": "a"}]
+)
 def test_missing_or_non_string_checked_is_400(unit: SimulatedPpa, body: dict[str, Any]) -> None:
     response = post(unit.http_url, CHECKIN, body)
     assert response.status_code == 400
@@ -282,7 +289,9 @@ def test_missing_or_non_string_checked_is_400(unit: SimulatedPpa, body: dict[str
 @pytest.mark.parametrize("iat", ["1700000000", 1700000000.5, None, True])
 def test_non_integer_iat_is_400(unit: SimulatedPpa, backend_private: bytes, iat: Any) -> None:
     request = fetch_check(unit, backend_private)
-    assert post(unit.http_url, CHECKIN, {"checked": forge(request, backend_private, iat=iat)}).status_code == 400
+    assert (
+        post(unit.http_url, CHECKIN, {"checked": forge(request, backend_private, iat=iat)}).status_code == 400
+    )
     assert "time" not in get(unit.http_url, "/api/system/status").json()
 
 
@@ -295,10 +304,19 @@ def test_missing_iat_is_400(unit: SimulatedPpa, backend_private: bytes) -> None:
 
 def test_transport_errors_on_checkin(unit: SimulatedPpa) -> None:
     url = unit.http_url + CHECKIN
-    assert requests.post(url, data=b"", headers={"Content-Type": "application/json"}, timeout=10).status_code == 411
+    assert (
+        requests.post(url, data=b"", headers={"Content-Type": "application/json"}, timeout=10).status_code
+        == 411
+    )
     big = b'{"checked":"' + b"a" * 7300 + b'"}'
-    assert requests.post(url, data=big, headers={"Content-Type": "application/json"}, timeout=10).status_code == 413
-    assert requests.post(url, data=b"checked", headers={"Content-Type": "text/plain"}, timeout=10).status_code == 400
+    assert (
+        requests.post(url, data=big, headers={"Content-Type": "application/json"}, timeout=10).status_code
+        == 413
+    )
+    assert (
+        requests.post(url, data=b"checked", headers={"Content-Type": "text/plain"}, timeout=10).status_code
+        == 400
+    )
 
 
 # --- actions -----------------------------------------------------------------------------------------------
@@ -398,7 +416,9 @@ def test_untrusted_backend_setting_suppresses_the_action(
     response = check_in(unit, backend_private, action)
     assert response.status_code == 200
     assert response.json() == {"status": action}
-    status = get(unit.http_url, "/api/system/status").json()  # still answering: B not executed, W not rebooting
+    status = get(
+        unit.http_url, "/api/system/status"
+    ).json()  # still answering: B not executed, W not rebooting
     assert "inited" not in status
     assert status["fls_state"] == 0
     assert status["time"] == IAT  # the RTC is set all the same
@@ -416,7 +436,9 @@ def test_newcrt_is_installed_on_a_fresh_unit(unit: SimulatedPpa, backend_private
     assert csn(unit, backend_private) == cert.serial_number
 
 
-def test_newcrt_chain_is_accepted_and_the_leaf_names_the_serial(unit: SimulatedPpa, backend_private: bytes) -> None:
+def test_newcrt_chain_is_accepted_and_the_leaf_names_the_serial(
+    unit: SimulatedPpa, backend_private: bytes
+) -> None:
     leaf, issuer = tls_certificate(), tls_certificate("Test Intermediate")
     response = check_in(unit, backend_private, newcrt=p.b64encode(der(leaf) + der(issuer)))
     assert response.json()["newcrt"] == "OK"
@@ -426,7 +448,9 @@ def test_newcrt_chain_is_accepted_and_the_leaf_names_the_serial(unit: SimulatedP
 @pytest.mark.parametrize(
     "newcrt", ["", "not base64!", p.b64encode(b"\x30\x03\x02\x01\x01"), p.b64encode(b"garbage"), 42]
 )
-def test_bad_newcrt_is_error_and_not_installed(unit: SimulatedPpa, backend_private: bytes, newcrt: Any) -> None:
+def test_bad_newcrt_is_error_and_not_installed(
+    unit: SimulatedPpa, backend_private: bytes, newcrt: Any
+) -> None:
     before = csn(unit, backend_private)
     response = check_in(unit, backend_private, newcrt=newcrt)
     assert response.status_code == 200

@@ -100,7 +100,9 @@ def test_times_is_counted_per_device() -> None:
 
 
 def test_spec_parses_every_option() -> None:
-    plan = parse_spec("seed=7; drop p=0.05; delay p=0.1 s=2.5 path=/api/auth/*; 500 method=POST times=1; unplug replug=5")
+    plan = parse_spec(
+        "seed=7; drop p=0.05; delay p=0.1 s=2.5 path=/api/auth/*; 500 method=POST times=1; unplug replug=5"
+    )
     assert plan.seed == 7
     assert [r.kind for r in plan.rules] == ["drop", "delay", "500", "unplug"]
     assert plan.rules[1] == FaultRule("delay", path="/api/auth/*", probability=0.1, seconds=2.5)

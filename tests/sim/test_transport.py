@@ -42,12 +42,17 @@ def test_connection_is_not_reused(unit: SimulatedPpa) -> None:
 
 
 def test_post_without_content_length_is_411(unit: SimulatedPpa) -> None:
-    answer = raw_exchange(unit, b"POST /api/auth/init HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\r\n")
+    answer = raw_exchange(
+        unit, b"POST /api/auth/init HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\r\n"
+    )
     assert answer.startswith(b"HTTP/1.1 411")
 
 
 def test_oversized_json_is_413_without_reading_the_body(unit: SimulatedPpa) -> None:
-    head = b"POST /api/auth/init HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7301\r\n\r\n"
+    head = (
+        b"POST /api/auth/init HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 7301\r\n\r\n"
+    )
     answer = raw_exchange(unit, head)  # no body sent at all: the unit must not wait for it
     assert answer.startswith(b"HTTP/1.1 413")
 
@@ -63,7 +68,12 @@ def test_body_at_the_limit_is_read(unit: SimulatedPpa) -> None:
 
 @pytest.mark.parametrize(
     ("body", "content_type"),
-    [(b'{"a":1}', "text/plain"), (b'{"a":1}', None), (b"{not json", "application/json"), (b"[1,2]", "application/json")],
+    [
+        (b'{"a":1}', "text/plain"),
+        (b'{"a":1}', None),
+        (b"{not json", "application/json"),
+        (b"[1,2]", "application/json"),
+    ],
 )
 def test_bad_content_type_or_json_is_400(unit: SimulatedPpa, body: bytes, content_type: str | None) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
@@ -102,22 +112,32 @@ def test_origin_allow_list(unit: SimulatedPpa, allow: str, origin: str, status: 
 def test_invalid_bearer_is_401_before_routing(unit: SimulatedPpa) -> None:
     assert get(unit.http_url, "/api/no/such/path", token="not.a.token").status_code == 401
     assert get(unit.http_url, "/api/no/such/path").status_code == 404
-    assert get(unit.http_url, "/api/system/status", headers={"Authorization": "Basic eDp5"}).status_code == 401
+    assert (
+        get(unit.http_url, "/api/system/status", headers={"Authorization": "Basic eDp5"}).status_code == 401
+    )
 
 
 def test_check_order_413_400_412_401(unit: SimulatedPpa) -> None:
     unit.state.config.origin = "https://ok.example"
     evil = {"Origin": "https://evil.example", "Authorization": "Bearer bad"}
     too_big = requests.post(
-        unit.http_url + "/api/auth/init", data=b"x" * 8000, headers={"Content-Type": "text/plain", **evil}, timeout=TIMEOUT
+        unit.http_url + "/api/auth/init",
+        data=b"x" * 8000,
+        headers={"Content-Type": "text/plain", **evil},
+        timeout=TIMEOUT,
     )
     assert too_big.status_code == 413
     bad_json = requests.post(
-        unit.http_url + "/api/auth/init", data=b"{", headers={"Content-Type": "application/json", **evil}, timeout=TIMEOUT
+        unit.http_url + "/api/auth/init",
+        data=b"{",
+        headers={"Content-Type": "application/json", **evil},
+        timeout=TIMEOUT,
     )
     assert bad_json.status_code == 400
     assert post(unit.http_url, "/api/auth/init", {}, headers=evil).status_code == 412
-    assert post(unit.http_url, "/api/auth/init", {}, headers={"Authorization": "Bearer bad"}).status_code == 401
+    assert (
+        post(unit.http_url, "/api/auth/init", {}, headers={"Authorization": "Bearer bad"}).status_code == 401
+    )
 
 
 def test_https_is_tls13_only(unit: SimulatedPpa) -> None:

@@ -28,7 +28,7 @@ from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.timing import TimingProfile
 from tests.conftest import BACKEND_PRIVATE
-from tests.simtools import MASTER_PRIVATE, TIMEOUT, get, login, personalise
+from tests.simtools import MASTER_PRIVATE, TIMEOUT, checkin, get, login, personalise
 
 IMAGES = Path(__file__).resolve().parents[2] / "firmware_images"
 MANIFEST = json.loads((IMAGES / "manifest.json").read_text())["images"]
@@ -38,12 +38,20 @@ FW_IMAGE = (IMAGES / FW_ENTRY["file"]).read_bytes()
 UI_IMAGE = (IMAGES / UI_ENTRY["file"]).read_bytes()
 FILENAMES = {"fw": "firmware.bin", "ui": "webroot.tar"}
 UPGRADE = "/api/system/upgrade"
-VENDOR_KEY = serialization.load_pem_private_key((IMAGES / "TEST-ONLY-vendor-signing-key.pem").read_bytes(), None)
+VENDOR_KEY = serialization.load_pem_private_key(
+    (IMAGES / "TEST-ONLY-vendor-signing-key.pem").read_bytes(), None
+)
 assert isinstance(VENDOR_KEY, ed25519.Ed25519PrivateKey)
 
 
-def upload(unit: SimulatedPpa, kind: str, data: bytes, filename: str | None = None, token: str | None = None,
-           **headers: str) -> requests.Response:
+def upload(
+    unit: SimulatedPpa,
+    kind: str,
+    data: bytes,
+    filename: str | None = None,
+    token: str | None = None,
+    **headers: str,
+) -> requests.Response:
     """A raw upload the way the Manager sends it: octet-stream body, file name in Content-Disposition."""
     sent = {
         "Content-Type": "application/octet-stream",
@@ -80,7 +88,9 @@ def wait_until_back(unit: SimulatedPpa) -> dict[str, Any]:
 def raw_post(unit: SimulatedPpa, path: str, headers: dict[str, str], body: bytes) -> int:
     """POST exactly these bytes, half-close, and return the status (0 if the unit closed without one)."""
     port = int(unit.http_url.rsplit(":", 1)[1])
-    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in headers.items()
+    )
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
         sock.sendall(head.encode() + b"\r\n" + body)
         sock.shutdown(socket.SHUT_WR)
@@ -95,6 +105,7 @@ def raw_post(unit: SimulatedPpa, path: str, headers: dict[str, str], body: bytes
 
 def to_intel_hex(data: bytes) -> bytes:
     """Intel HEX text of ``data`` at address 0x10000 (an extended linear address record first)."""
+
     def record(rtype: int, address: int, payload: bytes) -> str:
         raw = bytes([len(payload), address >> 8, address & 0xFF, rtype]) + payload
         return ":" + (raw + bytes([-sum(raw) & 0xFF])).hex().upper()
@@ -108,7 +119,9 @@ def to_intel_hex(data: bytes) -> bytes:
 def slow_unit(manual_time: ManualTime) -> Iterator[SimulatedPpa]:
     """A unit whose verification task takes 4 s of device time (the realistic profile's value)."""
     timing = TimingProfile("slow-check", fw_check=4.0)
-    with SimulatedPpa(backend_key=x25519_public_key(BACKEND_PRIVATE), monotonic=manual_time, timing=timing) as dev:
+    with SimulatedPpa(
+        backend_key=x25519_public_key(BACKEND_PRIVATE), monotonic=manual_time, timing=timing
+    ) as dev:
         yield dev
 
 
@@ -170,7 +183,9 @@ def test_check_runs_for_the_profiles_duration(slow_unit: SimulatedPpa, manual_ti
     assert call(slow_unit, "check_fw").status_code == 200
 
 
-def test_task_finishes_only_after_a_poll_while_running(slow_unit: SimulatedPpa, manual_time: ManualTime) -> None:
+def test_task_finishes_only_after_a_poll_while_running(
+    slow_unit: SimulatedPpa, manual_time: ManualTime
+) -> None:
     assert upload(slow_unit, "fw", FW_IMAGE).status_code == 200
     assert call(slow_unit, "check_fw").status_code == 201
     manual_time.advance(60)
@@ -252,13 +267,18 @@ def test_upload_from_a_foreign_origin_is_412(unit: SimulatedPpa) -> None:
     unit.state.config.origin = "https://ok.example"
     assert upload(unit, "fw", FW_IMAGE, Origin="https://evil.example").status_code == 412
     assert upload(unit, "fw", FW_IMAGE, Origin="https://ok.example").status_code == 200
-    assert get(unit.http_url, f"{UPGRADE}/check_fw", headers={"Origin": "https://evil.example"}).status_code == 412
+    assert (
+        get(unit.http_url, f"{UPGRADE}/check_fw", headers={"Origin": "https://evil.example"}).status_code
+        == 412
+    )
 
 
 # --- web app --------------------------------------------------------------------------------------------
 
 
-def test_ui_upload_check_install_activates_without_reboot(unit: SimulatedPpa, manual_time: ManualTime) -> None:
+def test_ui_upload_check_install_activates_without_reboot(
+    unit: SimulatedPpa, manual_time: ManualTime
+) -> None:
     manual_time.advance(30)
     assert upload(unit, "ui", UI_IMAGE).status_code == 200
     assert check_until_done(unit, "ui") == [201, 202, 200]
@@ -279,7 +299,9 @@ def test_ui_payload_must_be_a_tar_archive(unit: SimulatedPpa) -> None:
     assert call(unit, "install_ui").status_code == 406
 
 
-@pytest.mark.parametrize("image", [tampered(UI_IMAGE), signed_by_another_key("ui")], ids=["tampered", "other-key"])
+@pytest.mark.parametrize(
+    "image", [tampered(UI_IMAGE), signed_by_another_key("ui")], ids=["tampered", "other-key"]
+)
 def test_ui_image_that_does_not_verify_fails_the_check(unit: SimulatedPpa, image: bytes) -> None:
     assert upload(unit, "ui", image).status_code == 200
     assert check_until_done(unit, "ui") == [201, 202, 406]
@@ -340,6 +362,7 @@ def test_upgrade_is_audit_logged(unit: SimulatedPpa) -> None:
     assert check_until_done(unit, "fw", token)[-1] == 200
     assert call(unit, "install_fw", token).status_code == 200
     wait_until_back(unit)
+    checkin(unit.http_url, BACKEND_PRIVATE).raise_for_status()  # trusted_ts: login needs the RTC again
 
     reader = login(unit.http_url, "logger:get")
     files = get(unit.http_url, "/api/logger/list", reader).json()["id"]

@@ -107,7 +107,9 @@ class SimulatedPpa:
         ]
         for listener in self._listeners:
             name = f"ppa{self.slot}-{listener.scheme}"
-            thread = threading.Thread(target=listener.serve_forever, args=(SHUTDOWN_POLL,), name=name, daemon=True)
+            thread = threading.Thread(
+                target=listener.serve_forever, args=(SHUTDOWN_POLL,), name=name, daemon=True
+            )
             thread.start()
         return self
 
@@ -305,7 +307,7 @@ def _origin_allowed(origin: str, allow_list: str) -> bool:
     """CORS allow-list of the ``origin`` setting: ``*``, exact origins, or ``*.domain.tld`` wildcards."""
     host = origin.split("://", 1)[-1].split(":", 1)[0]
     for entry in allow_list.replace(",", " ").split():
-        if entry == "*" or entry == origin:
+        if entry in ("*", origin):
             return True
         if entry.startswith("*.") and fnmatch.fnmatchcase(host, entry):
             return True
@@ -332,4 +334,3 @@ def _tls_context() -> ssl.SSLContext:
         key_path.chmod(0o600)
         context.load_cert_chain(cert_path, key_path)
     return context
-

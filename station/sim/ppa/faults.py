@@ -25,7 +25,6 @@ import fnmatch
 import random
 import threading
 from dataclasses import dataclass, field
-
 from typing import TypeVar
 
 from station.errors import ConfigError

@@ -13,9 +13,11 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import ssl
+import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -181,17 +183,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _abort(self) -> None:
         """Close without a reply, with RST so the client sees a dropped connection at once."""
-        try:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     # The device speaks GET, POST, DELETE and OPTIONS; anything else still reaches the router (404).
-    do_GET = do_POST = do_DELETE = do_OPTIONS = do_PUT = do_PATCH = do_HEAD = _serve
+    do_GET = do_POST = do_DELETE = do_OPTIONS = do_PUT = do_PATCH = do_HEAD = _serve  # noqa: N815 - http.server names
 
     def send_response(self, code: int, message: str | None = None) -> None:
         # No Server/Date headers: the firmware sends neither.
         self.send_response_only(code, message)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr access log; the device keeps its own audit log."""

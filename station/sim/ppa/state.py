@@ -96,7 +96,7 @@ class PersistentState:
     fls_state: int = 0
     boot_counter: int = 0
     firmware: FirmwareState = field(default_factory=FirmwareState)
-    log: AuditLog = field(default_factory=lambda: AuditLog(f"Encedo nGINE FW {DEFAULT_FWV.split()[-1]}"))
+    log: AuditLog = field(default_factory=lambda: AuditLog(DEFAULT_FWV))
     shut_down: bool = False
 
     @classmethod

@@ -33,12 +33,17 @@ class TimingProfile:
         return replace(
             self,
             name=f"{self.name}x{factor:g}",
-            **{k: getattr(self, k) * factor for k in ("simple", "auth", "crypto", "reboot", "format", "fw_check")},
+            **{
+                k: getattr(self, k) * factor
+                for k in ("simple", "auth", "crypto", "reboot", "format", "fw_check")
+            },
         )
 
 
 FAST = TimingProfile("fast")
-REALISTIC = TimingProfile("realistic", simple=0.05, auth=0.5, crypto=0.25, reboot=3.0, format=5.0, fw_check=4.0)
+REALISTIC = TimingProfile(
+    "realistic", simple=0.05, auth=0.5, crypto=0.25, reboot=3.0, format=5.0, fw_check=4.0
+)
 PROFILES = {p.name: p for p in (FAST, REALISTIC)}
 
 

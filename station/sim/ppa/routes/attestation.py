@@ -34,12 +34,16 @@ if TYPE_CHECKING:
 
 
 def attestation(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
-    """``{csr, key, genuine}`` for a blank secure element, ``{crt, genuine}`` once provisioned."""
+    """``{csr, key, genuine}`` for a blank secure element, ``{crt, genuine}`` once provisioned.
+
+    409 for a latched ``fls_state`` comes before the token check, as on the other areas: a unit locked
+    by check-in stops attesting even for a token issued before the lock.
+    """
+    if dev.state.fls_state != 0:
+        return empty(409)
     refused = require(dev, req, None, fresh_ok=True)
     if refused is not None:
         return refused
-    if dev.state.fls_state != 0:
-        return empty(409)
     hardware = dev.state.hardware
     body: dict[str, Any]
     if dev.state.se_certificate is None:

@@ -1,3 +1,102 @@
-"""Placeholder: routes of this area are being written."""
+"""Audit-log access (reference §7.1-§7.3, §18.10): signing key, file list, file download.
 
-ROUTES: list = []
+A reader verifies a file with ``protocol.verify_audit_log(text, key)`` where ``key`` comes from
+``/api/logger/key``: the file's first record carries its log key signed by that ``eid_sign`` key, and
+every line carries a truncated HMAC under the log key. The file of the current boot is still open and
+answers 406.
+
+Decisions where the reference is silent:
+
+* 409 (wrong internal state) comes before the token check: a unit that is not personalised has no log
+  reader, and a latched ``fls_state`` (a check-in lock) stops reads even with a token issued earlier.
+* ``/api/logger/list/{offset}`` with an offset at or past the number of files is the "listing failed"
+  404 (audit-logged FAILED); the Manager never asks for one. A page holds 128 ids (the docs' figure).
+* Over HTTP these endpoints work unless the unit was built with ``https_only_storage_and_logger``
+  (then 418 with an empty reason, like key management), since the reference lists no 418 here (§1.1).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from station.ppa.protocol import b64decode, b64encode
+from station.sim.ppa.auditlog import Event, Result
+from station.sim.ppa.auth import request_bearer, require
+from station.sim.ppa.http import Request, Response, empty, reply
+from station.sim.ppa.routes import route
+
+if TYPE_CHECKING:
+    from station.sim.ppa.device import SimulatedPpa
+
+SCOPES = ("logger:get",)
+PAGE_SIZE = 128
+
+
+def refusal(
+    dev: SimulatedPpa, req: Request, scopes: tuple[str, ...], roles: tuple[str, ...]
+) -> Response | None:
+    """Checks shared with storage, in order: 418 HTTPS-only switch, 409 state, then the token (401/403)."""
+    if req.scheme == "http" and dev.https_only_storage_and_logger:
+        return empty(418, reason="")
+    if not dev.state.initialised or dev.state.fls_state != 0:
+        return empty(409)
+    return require(dev, req, scopes, roles)
+
+
+def key(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+    """The ``eid_sign`` public key, with a fresh nonce it signed to prove it holds the private half."""
+    refused = refusal(dev, req, SCOPES, ("U", "M", "ext"))
+    if refused is not None:
+        return refused
+    nonce = dev.boot.nonces["logger"].issue(dev.clock.now(), dev.clock.monotonic())
+    signer = dev.state.instance.eid_sign
+    return reply(
+        {
+            "key": b64encode(dev.state.instance.eid_sign_public),
+            "nonce": nonce,
+            "nonce_signed": b64encode(signer.sign(b64decode(nonce))),
+        }
+    )
+
+
+def listing(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
+    """One page of file ids, oldest first; ``total`` counts every file."""
+    refused = refusal(dev, req, SCOPES, ("U", "M", "ext"))
+    if refused is not None:
+        return refused
+    text = match["offset"]
+    if text is not None and not (text.isascii() and text.isdigit()):
+        return empty(406)
+    offset, ids, subject = int(text or 0), dev.state.log.ids(), _subject(dev, req)
+    if offset >= len(ids):
+        dev.log(Event.LOGGER_LIST_LOG, Result.FAILED, subject=subject)
+        return empty(404)
+    dev.log(Event.LOGGER_LIST_LOG, Result.OK, subject=subject)
+    return reply({"total": len(ids), "id": ids[offset : offset + PAGE_SIZE]})
+
+
+def read(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
+    """A closed file as ``text/plain``; 404 unknown, 406 the current boot's (still open) file."""
+    refused = refusal(dev, req, SCOPES, ("U", "M", "ext"))
+    if refused is not None:
+        return refused
+    file_id = match["id"]
+    log, subject = dev.state.log, _subject(dev, req)
+    status = 404 if file_id.lower() not in log.files else 406 if file_id.lower() == log.current_id else 200
+    dev.log(Event.LOGGER_READ_LOG, Result.OK if status == 200 else Result.FAILED, subject, file_id.encode())
+    if status != 200:
+        return empty(status)
+    return Response(200, log.text(file_id.lower()).encode("utf-8"), content_type="text/plain")
+
+
+def _subject(dev: SimulatedPpa, req: Request) -> str:
+    bearer = request_bearer(dev, req)
+    return "" if bearer is None else bearer.sub
+
+
+ROUTES = [
+    route("GET", r"/api/logger/key", key),
+    route("GET", r"/api/logger/list(?:/(?P<offset>[^/]*))?", listing),
+    route("GET", r"/api/logger/(?P<id>[0-9a-fA-F]{8})", read),
+]

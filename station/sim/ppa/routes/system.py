@@ -22,7 +22,12 @@ REBOOT_SCOPES = ("system:upgrade", "system:config", "system:shutdown")
 def status(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     """Liveness probe with conditional fields; ``https`` only over plain HTTP (our decision, §17.4)."""
     cfg, clock = dev.state.config, dev.clock
-    body: dict[str, Any] = {"ctx": cfg.ctx, "uptime": clock.uptime(), "temp": 31.5, "fls_state": dev.state.fls_state}
+    body: dict[str, Any] = {
+        "ctx": cfg.ctx,
+        "uptime": clock.uptime(),
+        "temp": 31.5,
+        "fls_state": dev.state.fls_state,
+    }
     if clock.rtc_set:
         now = clock.now()
         body["ts"] = dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

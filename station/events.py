@@ -1,0 +1,133 @@
+"""Events the engine emits, and the bus that delivers them to subscribers (console, GUI bridge, tests).
+
+Example::
+
+    bus = EventBus()
+    bus.subscribe(print)                      # any callable taking an Event
+    bus.publish(StepStarted(run_id, "A1", "attest", 1, time.time()))
+
+Events are immutable values. Publishing calls subscribers synchronously in the worker thread that
+published, so subscribers must be quick and must not touch GUI widgets (the Qt bridge re-emits them as
+signals into the GUI thread). A failing subscriber is reported once on stderr and never breaks a run.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """The verdict of a step or a run (DESIGN §5)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    ABORTED = "aborted"
+
+
+class SlotState(StrEnum):
+    """A fixture slot's lifecycle as the operator sees it."""
+
+    EMPTY = "empty"
+    PRESENT = "present"
+    BUSY = "busy"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Event:
+    slot: str
+    at: float
+
+
+@dataclass(frozen=True)
+class SlotChanged(Event):
+    state: SlotState
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    run_id: str
+    mode: str
+    steps: tuple[str, ...]
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
+class UnitIdentified(Event):
+    run_id: str
+    unit_id: str
+
+
+@dataclass(frozen=True)
+class StepStarted(Event):
+    run_id: str
+    step: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class StepFinished(Event):
+    run_id: str
+    step: str
+    outcome: Outcome
+    attempts: int
+    seconds: float
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    run_id: str
+    outcome: Outcome
+    unit_id: str | None
+    record_id: str | None
+    failed_step: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class LogLine(Event):
+    run_id: str | None
+    level: str
+    message: str
+
+
+Subscriber = Callable[[Event], None]
+
+
+class EventBus:
+    """Fan-out of events to subscribers; thread-safe subscribe/unsubscribe."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+        self._reported: set[int] = set()
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        with self._lock:
+            self._subscribers.append(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        with self._lock:
+            self._subscribers.remove(subscriber)
+
+    def publish(self, event: Event) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            try:
+                subscriber(event)
+            except Exception as exc:  # a broken display must not break provisioning
+                self._report(subscriber, exc)
+
+    def _report(self, subscriber: Subscriber, exc: Exception) -> None:
+        if id(subscriber) not in self._reported:
+            self._reported.add(id(subscriber))
+            print(f"station: event subscriber {subscriber!r} failed: {exc!r}", file=sys.stderr)

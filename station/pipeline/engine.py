@@ -1,0 +1,313 @@
+"""The pipeline engine: named steps with timeouts, retry policies, outcomes, a journal and events.
+
+Example::
+
+    steps = [
+        Step("identify", identify, timeout=20, retry=SAFE_RETRY),
+        Group("check-in", (Step("reboot", reboot, writes=True), Step("checkin", checkin)), retry=SAFE_RETRY),
+        Step("provision", provision, writes=True),
+    ]
+    result = Engine(bus).run(RunContext(run_id, "A1", "production", journal, cancel), steps)
+    result.outcome      # Outcome.PASS, or FAIL/ERROR/ABORTED with result.failure naming step and cause
+
+How failures become outcomes:
+
+- ``StepFailed(code, message)`` — the unit failed a check (a refused certificate, a wrong config): FAIL.
+- A device reply that breaks the protocol (``DeviceProtocolError``, incl. refusals) or a backend refusal: FAIL.
+- I/O faults (timeout, dropped connection, 5xx) are retried per the step's policy; once exhausted: ERROR.
+- Cancellation (``RunContext.cancel`` set; checked between steps and in ``ctx.sleep``): ABORTED.
+- Anything else is a bug: ERROR with code ``internal``; the traceback goes to the log, not the operator.
+
+Every step is journalled (``start`` before it runs, ``end`` after) so a crash can be resolved on restart;
+steps that write to the unit add an ``intent`` entry with what they are about to write (``ctx.intent``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from station.errors import (
+    BackendRefused,
+    DeviceFailure,
+    DeviceProtocolError,
+    DeviceTimeout,
+    DeviceUnreachable,
+    StationError,
+)
+from station.events import EventBus, LogLine, Outcome, StepFinished, StepStarted
+
+
+class StepFailed(Exception):
+    """An expected failure of the unit under test; ``code`` is short and stable, ``message`` plain words."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Cancelled(Exception):
+    """The run was cancelled (operator stop, shutdown); raised by ``RunContext.sleep`` and between steps."""
+
+
+class StepTimeout(StationError):
+    """A step's own deadline passed while it waited (polling a reboot, a firmware check)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often to try a step and which errors are worth another try (only I/O faults by default)."""
+
+    attempts: int = 1
+    backoff: float = 0.5
+    retry_on: tuple[type[BaseException], ...] = (DeviceTimeout, DeviceUnreachable, DeviceFailure)
+
+    def retries(self, exc: BaseException) -> bool:
+        return isinstance(exc, self.retry_on)
+
+
+NO_RETRY = RetryPolicy()
+SAFE_RETRY = RetryPolicy(attempts=3)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named unit of work. ``action`` returns an optional detail line for the timeline."""
+
+    name: str
+    action: Callable[[RunContext], str | None]
+    timeout: float = 30.0
+    retry: RetryPolicy = NO_RETRY
+    writes: bool = False
+
+
+@dataclass(frozen=True)
+class Group:
+    """Steps retried together: a retryable fault in any of them restarts the group from its first step."""
+
+    name: str
+    steps: tuple[Step, ...]
+    retry: RetryPolicy = SAFE_RETRY
+
+
+class Journal(Protocol):
+    """Where the engine makes progress durable (the record store's run journal)."""
+
+    def journal(self, run_id: str, step: str, phase: str, detail: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class StepRecord:
+    """The timeline entry of one step, as it goes into the record."""
+
+    name: str
+    outcome: Outcome
+    started: str
+    finished: str
+    attempts: int
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "outcome": str(self.outcome),
+            "started": self.started,
+            "finished": self.finished,
+            "attempts": self.attempts,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Failure:
+    step: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"step": self.step, "code": self.code, "message": self.message}
+
+
+@dataclass
+class RunResult:
+    outcome: Outcome
+    steps: list[StepRecord]
+    failure: Failure | None
+
+
+@dataclass
+class RunContext:
+    """What a step gets: identity of the run, cancellation, the journal, and a place for facts."""
+
+    run_id: str
+    slot: str
+    mode: str
+    journal: Journal
+    cancel: threading.Event = field(default_factory=threading.Event)
+    bus: EventBus = field(default_factory=EventBus)
+    facts: dict[str, Any] = field(default_factory=dict)
+    monotonic: Callable[[], float] = time.monotonic
+    step: str = ""
+    deadline: float = float("inf")
+
+    def remaining(self) -> float:
+        return self.deadline - self.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait cooperatively: raises Cancelled when cancelled, StepTimeout when the step's deadline passes."""
+        if self.remaining() <= 0:
+            raise StepTimeout(f"{self.step} did not finish in time")
+        if self.cancel.wait(min(seconds, max(self.remaining(), 0.0))):
+            raise Cancelled
+        if self.remaining() <= 0:
+            raise StepTimeout(f"{self.step} did not finish in time")
+
+    def check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled
+
+    def intent(self, detail: dict[str, Any]) -> None:
+        """Journal, durably, what the current step is about to write to the unit."""
+        self.journal.journal(self.run_id, self.step, "intent", detail)
+
+    def log(self, message: str, level: str = "info") -> None:
+        self.bus.publish(LogLine(self.slot, time.time(), self.run_id, level, message))
+
+
+def utc_now() -> str:
+    """RFC 3339 UTC timestamp with milliseconds, the time format of records."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _Exhausted(Exception):
+    """Internal: a retryable fault outlived the step's own retries (a group may try again)."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class Engine:
+    """Runs a plan of steps and groups for one unit and reports each transition on the bus."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+
+    def run(self, ctx: RunContext, plan: Sequence[Step | Group]) -> RunResult:
+        records: list[StepRecord] = []
+        failure: Failure | None = None
+        outcome = Outcome.PASS
+        for item in plan:
+            try:
+                ctx.check_cancel()
+                if isinstance(item, Group):
+                    self._run_group(ctx, item, records)
+                else:
+                    self._run_step(ctx, item, records)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome with a message
+                outcome, failure = self._classify(ctx, records, exc)
+                break
+        return RunResult(outcome, records, failure)
+
+    def _run_group(self, ctx: RunContext, group: Group, records: list[StepRecord]) -> None:
+        for attempt in range(1, group.retry.attempts + 1):
+            try:
+                for step in group.steps:
+                    self._run_step(ctx, step, records)
+                return
+            except _Exhausted as exc:
+                if attempt == group.retry.attempts or not group.retry.retries(exc.cause):
+                    raise
+                ctx.log(f"{group.name}: {exc.cause}; trying the group again ({attempt + 1}/{group.retry.attempts})")
+                ctx.sleep(group.retry.backoff * attempt)
+
+    def _run_step(self, ctx: RunContext, step: Step, records: list[StepRecord]) -> None:
+        ctx.step = step.name
+        ctx.journal.journal(ctx.run_id, step.name, "start", {})
+        started_wall, started = utc_now(), ctx.monotonic()
+        ctx.deadline = started + step.timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            self.bus.publish(StepStarted(ctx.slot, time.time(), ctx.run_id, step.name, attempt))
+            try:
+                detail = step.action(ctx) or ""
+                break
+            except Exception as exc:
+                retry = step.retry.retries(exc) and attempt < step.retry.attempts and ctx.remaining() > 0
+                if not retry:
+                    self._finish(ctx, step, records, started_wall, started, attempt, exc)
+                    if isinstance(exc, DeviceTimeout | DeviceUnreachable | DeviceFailure):
+                        raise _Exhausted(exc) from exc
+                    raise
+                ctx.log(f"{step.name}: {exc}; retrying ({attempt + 1}/{step.retry.attempts})", "warning")
+                ctx.sleep(step.retry.backoff * attempt)
+        self._finish(ctx, step, records, started_wall, started, attempt, None, detail)
+
+    def _finish(
+        self,
+        ctx: RunContext,
+        step: Step,
+        records: list[StepRecord],
+        started_wall: str,
+        started: float,
+        attempts: int,
+        exc: BaseException | None,
+        detail: str = "",
+    ) -> None:
+        outcome = Outcome.PASS if exc is None else _outcome_of(exc)
+        message = detail if exc is None else _message_of(exc)
+        seconds = ctx.monotonic() - started
+        records.append(StepRecord(step.name, outcome, started_wall, utc_now(), attempts, message))
+        ctx.journal.journal(ctx.run_id, step.name, "end", {"outcome": str(outcome)})
+        self.bus.publish(StepFinished(ctx.slot, time.time(), ctx.run_id, step.name, outcome, attempts, seconds, message))
+
+    def _classify(self, ctx: RunContext, records: list[StepRecord], exc: Exception) -> tuple[Outcome, Failure]:
+        cause = exc.cause if isinstance(exc, _Exhausted) else exc
+        step = records[-1].name if records else ctx.step or "start"
+        outcome = _outcome_of(cause)
+        if outcome is Outcome.ERROR and not isinstance(cause, StationError | StepFailed):
+            ctx.log(f"internal error in {step}: {traceback.format_exception(cause)[-1].strip()}", "error")
+        return outcome, Failure(step, _code_of(cause), _message_of(cause))
+
+
+def _outcome_of(exc: BaseException) -> Outcome:
+    if isinstance(exc, Cancelled):
+        return Outcome.ABORTED
+    if isinstance(exc, StepFailed | BackendRefused):
+        return Outcome.FAIL
+    if isinstance(exc, DeviceProtocolError) and not isinstance(exc, DeviceFailure):
+        return Outcome.FAIL
+    return Outcome.ERROR
+
+
+def _code_of(exc: BaseException) -> str:
+    if isinstance(exc, StepFailed):
+        return exc.code
+    if isinstance(exc, Cancelled):
+        return "cancelled"
+    if isinstance(exc, DeviceTimeout | StepTimeout):
+        return "timeout"
+    if isinstance(exc, DeviceUnreachable):
+        return "unreachable"
+    if isinstance(exc, DeviceProtocolError):
+        return f"http-{exc.status}" if exc.status else "bad-reply"
+    if isinstance(exc, BackendRefused):
+        return "backend-refused"
+    if isinstance(exc, StationError):
+        return type(exc).__name__
+    return "internal"
+
+
+def _message_of(exc: BaseException) -> str:
+    if isinstance(exc, Cancelled):
+        return "stopped by the operator or the station"
+    if isinstance(exc, StationError | StepFailed):
+        return str(exc)
+    return f"internal error ({type(exc).__name__}); see the station log"
