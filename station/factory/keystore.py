@@ -23,6 +23,7 @@ and other tools can read them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -30,18 +31,16 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 
-from station.errors import ConfigError
+from station.errors import ConfigError, ProtocolError
 from station.ppa.protocol import b64decode, b64encode, p256_uncompressed
 
 PKCS11_NOT_YET = "PKCS#11 key stores arrive with the line-scale issue"
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | x25519.X25519PublicKey
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | x25519.X25519PrivateKey
-_K = TypeVar("_K")
 
 
 class FileKeyStore:
@@ -59,7 +58,7 @@ class FileKeyStore:
         text = self._read_or_create(path, lambda: b64encode(os.urandom(32)) + "\n")
         try:
             key = b64decode(text.strip())
-        except ValueError:
+        except ProtocolError:
             raise ConfigError("key file is not a base64 key", path=str(path)) from None
         if len(key) != 32:
             raise ConfigError(f"key file holds {len(key)} bytes, expected 32", path=str(path))
@@ -67,15 +66,16 @@ class FileKeyStore:
 
     def ed25519(self, name: str) -> ed25519.Ed25519PrivateKey:
         """The Ed25519 private key ``name`` (PEM PKCS#8), generated on first use."""
-        return self._pem(name, ed25519.Ed25519PrivateKey, ed25519.Ed25519PrivateKey.generate, "Ed25519")
+        key = self._pem(name, ed25519.Ed25519PrivateKey.generate)
+        if not isinstance(key, ed25519.Ed25519PrivateKey):
+            raise self._wrong_kind(name, key, "Ed25519")
+        return key
 
     def p256(self, name: str) -> ec.EllipticCurvePrivateKey:
         """The P-256 private key ``name`` (PEM PKCS#8), generated on first use."""
-        key = self._pem(
-            name, ec.EllipticCurvePrivateKey, lambda: ec.generate_private_key(ec.SECP256R1()), "P-256"
-        )
-        if not isinstance(key.curve, ec.SECP256R1):
-            raise ConfigError(f"key file holds a {key.curve.name} key, expected P-256", path=str(self.path(name, ".pem")))
+        key = self._pem(name, lambda: ec.generate_private_key(ec.SECP256R1()))
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+            raise self._wrong_kind(name, key, "P-256")
         return key
 
     def path(self, name: str, suffix: str) -> Path:
@@ -84,21 +84,26 @@ class FileKeyStore:
             raise ConfigError(f"key name {name!r} must be a plain file name", path=str(self.folder))
         return self.folder / f"{name}{suffix}"
 
-    def _pem(self, name: str, kind: type[_K], generate: Callable[[], PrivateKey], label: str) -> _K:
+    def _pem(self, name: str, generate: Callable[[], PrivateKey]) -> object:
         path = self.path(name, ".pem")
         text = self._read_or_create(path, lambda: _pem_text(generate()))
         try:
-            key = serialization.load_pem_private_key(text.encode("ascii"), password=None)
+            return serialization.load_pem_private_key(text.encode("ascii"), password=None)
         except (ValueError, TypeError, UnicodeEncodeError):
-            raise ConfigError(f"key file is not an unencrypted PEM PKCS#8 {label} key", path=str(path)) from None
-        if not isinstance(key, kind):
-            raise ConfigError(f"key file holds a {type(key).__name__}, expected {label}", path=str(path))
-        return key
+            raise ConfigError(
+                "key file is not an unencrypted PEM PKCS#8 private key", path=str(path)
+            ) from None
+
+    def _wrong_kind(self, name: str, key: object, expected: str) -> ConfigError:
+        found = key.curve.name if isinstance(key, ec.EllipticCurvePrivateKey) else type(key).__name__
+        return ConfigError(
+            f"key file holds a {found} key, expected {expected}", path=str(self.path(name, ".pem"))
+        )
 
     def _read_or_create(self, path: Path, make: Callable[[], str]) -> str:
         """The file's text after the permission check; a missing file is created atomically first."""
         if not path.exists():
-            _create_exclusive(path, make())
+            create_exclusive(path, make())
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
             raise ConfigError(
@@ -118,8 +123,8 @@ def _pem_text(key: PrivateKey) -> str:
     ).decode("ascii")
 
 
-def _create_exclusive(path: Path, text: str) -> None:
-    """Write ``text`` to a 0600 temporary file, then link it into place; the first writer wins.
+def create_exclusive(path: Path, text: str) -> None:
+    """Write ``text`` to a new 0600 file ``path`` via a temporary file and a link; the first writer wins.
 
     Two workers starting at once must end up using the same key, and nobody may ever read a
     half-written file: ``os.link`` is atomic and fails if the name already exists.
@@ -131,10 +136,8 @@ def _create_exclusive(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        try:
+        with contextlib.suppress(FileExistsError):  # another worker created it first: use theirs
             os.link(temporary, path)
-        except FileExistsError:
-            pass  # another worker created it first; use theirs
     finally:
         Path(temporary).unlink(missing_ok=True)
 
@@ -194,7 +197,9 @@ def open_key(uri: str, data_dir: Path, *, setting: str = "keys") -> KeyRef:
     if not path.is_absolute():
         path = data_dir / path
     if path.suffix not in (".key", ".pem"):
-        raise ConfigError("a key file name ends in .key (raw X25519) or .pem (PKCS#8)", path=str(path), key=setting)
+        raise ConfigError(
+            "a key file name ends in .key (raw X25519) or .pem (PKCS#8)", path=str(path), key=setting
+        )
     return KeyRef(FileKeyStore(path.parent), path.name.removesuffix(path.suffix))
 
 

@@ -108,20 +108,10 @@ class StepRecord:
 
     name: str
     outcome: Outcome
-    started: str
-    finished: str
+    started: datetime
+    finished: datetime
     attempts: int
     detail: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "outcome": str(self.outcome),
-            "started": self.started,
-            "finished": self.finished,
-            "attempts": self.attempts,
-            "detail": self.detail,
-        }
 
 
 @dataclass(frozen=True)
@@ -180,9 +170,8 @@ class RunContext:
         self.bus.publish(LogLine(self.slot, time.time(), self.run_id, level, message))
 
 
-def utc_now() -> str:
-    """RFC 3339 UTC timestamp with milliseconds, the time format of records."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class _Exhausted(Exception):
@@ -255,7 +244,7 @@ class Engine:
         ctx: RunContext,
         step: Step,
         records: list[StepRecord],
-        started_wall: str,
+        started_wall: datetime,
         started: float,
         attempts: int,
         exc: BaseException | None,

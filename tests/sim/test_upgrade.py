@@ -91,15 +91,17 @@ def raw_post(unit: SimulatedPpa, path: str, headers: dict[str, str], body: bytes
     head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(
         f"{k}: {v}\r\n" for k, v in headers.items()
     )
+    answer = b""
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
-        sock.sendall(head.encode() + b"\r\n" + body)
-        sock.shutdown(socket.SHUT_WR)
-        answer = b""
         try:
+            sock.sendall(head.encode() + b"\r\n" + body)
+            sock.shutdown(socket.SHUT_WR)
             while chunk := sock.recv(65536):
                 answer += chunk
-        except ConnectionResetError:
-            pass
+        except TimeoutError:
+            raise
+        except OSError:
+            pass  # reset or not connected: the unit dropped the request without answering
     return int(answer.split(b" ", 2)[1]) if answer else 0
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from station.ppa.protocol import b64decode, b64encode
 from station.sim.ppa.auditlog import Event, Result
-from station.sim.ppa.auth import request_bearer, require
+from station.sim.ppa.auth import EXT, M, U, request_bearer, require
 from station.sim.ppa.http import Request, Response, empty, reply
 from station.sim.ppa.routes import route
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from station.sim.ppa.device import SimulatedPpa
 
 SCOPES = ("logger:get",)
+ROLES = (U, M, EXT)
 PAGE_SIZE = 128
 
 
@@ -46,7 +47,7 @@ def refusal(
 
 def key(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     """The ``eid_sign`` public key, with a fresh nonce it signed to prove it holds the private half."""
-    refused = refusal(dev, req, SCOPES, ("U", "M", "ext"))
+    refused = refusal(dev, req, SCOPES, ROLES)
     if refused is not None:
         return refused
     nonce = dev.boot.nonces["logger"].issue(dev.clock.now(), dev.clock.monotonic())
@@ -62,7 +63,7 @@ def key(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
 
 def listing(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
     """One page of file ids, oldest first; ``total`` counts every file."""
-    refused = refusal(dev, req, SCOPES, ("U", "M", "ext"))
+    refused = refusal(dev, req, SCOPES, ROLES)
     if refused is not None:
         return refused
     text = match["offset"]
@@ -78,16 +79,21 @@ def listing(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
 
 def read(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
     """A closed file as ``text/plain``; 404 unknown, 406 the current boot's (still open) file."""
-    refused = refusal(dev, req, SCOPES, ("U", "M", "ext"))
+    refused = refusal(dev, req, SCOPES, ROLES)
     if refused is not None:
         return refused
-    file_id = match["id"]
-    log, subject = dev.state.log, _subject(dev, req)
-    status = 404 if file_id.lower() not in log.files else 406 if file_id.lower() == log.current_id else 200
-    dev.log(Event.LOGGER_READ_LOG, Result.OK if status == 200 else Result.FAILED, subject, file_id.encode())
+    file_id, log = match["id"], dev.state.log
+    name = file_id.lower()
+    status = 200
+    if name not in log.files:
+        status = 404
+    elif name == log.current_id:
+        status = 406  # still being written: the firmware keeps it locked
+    result = Result.OK if status == 200 else Result.FAILED
+    dev.log(Event.LOGGER_READ_LOG, result, subject=_subject(dev, req), data=file_id.encode())
     if status != 200:
         return empty(status)
-    return Response(200, log.text(file_id.lower()).encode("utf-8"), content_type="text/plain")
+    return Response(200, log.text(name).encode("utf-8"), content_type="text/plain")
 
 
 def _subject(dev: SimulatedPpa, req: Request) -> str:

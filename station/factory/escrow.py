@@ -1,0 +1,186 @@
+"""Seal a unit's secrets to the escrow public key of its profile; only the escrow private key opens them.
+
+Example::
+
+    sealed = seal({"passphrase": p, "mnemonic": m}, escrow_public, devid="0f1e...", purpose="unit-secrets")
+    record["personalization"]["sealed_secrets"] = sealed          # JSON-able, public
+    open_sealed(sealed, escrow_private)                            # -> {"passphrase": ..., "mnemonic": ...}
+
+Two schemes, named in ``sealed["scheme"]``; ``open_sealed`` reads either:
+
+``HPKE-X25519-SHA256-ChaCha20Poly1305`` (preferred, used whenever ``cryptography`` has
+``hazmat.primitives.hpke``): RFC 9180 base mode, single shot, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
+ChaCha20-Poly1305. The library's single-shot API has no AAD argument, so the context is bound through
+HPKE's ``info`` instead (it enters the key schedule, so a changed context fails exactly like a bad tag):
+``info = "ppa-station/escrow/1" || 0x00 || context``.
+
+``ECIES-X25519-HKDF-SHA256-ChaCha20Poly1305`` (fallback for older ``cryptography``): an ephemeral X25519
+key ``e``; ``key = HKDF-SHA256(ikm = X25519(e, recipient), salt = empty, info = scheme name || 0x00 ||
+enc || recipient, length 32)``; ``ciphertext = ChaCha20-Poly1305(key, nonce = 12 zero bytes, plaintext,
+aad = context)``. The zero nonce is safe because every key is used once (``e`` is fresh per seal).
+
+In both, ``context`` is the canonical JSON (sorted keys, no spaces) of ``{"devid", "purpose"}``; it is
+also stored in the sealed dict so the record says what it is, and ``open_sealed`` can be told what to
+expect. ``enc`` is the 32-byte ephemeral public key; binary values are standard base64. The plaintext is
+the canonical JSON of the bundle (a small dict of strings). Any tampering (ciphertext, enc, context,
+recipient) or the wrong private key raises VerificationError.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import x25519
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from station.errors import ProtocolError, VerificationError
+from station.ppa.protocol import b64decode, b64encode
+
+try:  # cryptography >= 47 ships HPKE (RFC 9180)
+    from cryptography.hazmat.primitives import hpke
+except ImportError:  # pragma: no cover - exercised only with an older cryptography
+    hpke = None  # type: ignore[assignment]
+
+HPKE_SCHEME = "HPKE-X25519-SHA256-ChaCha20Poly1305"
+ECIES_SCHEME = "ECIES-X25519-HKDF-SHA256-ChaCha20Poly1305"
+INFO_LABEL = b"ppa-station/escrow/1"
+ENC_SIZE = 32
+
+
+def hpke_available() -> bool:
+    return hpke is not None
+
+
+def seal(
+    bundle: dict[str, Any], recipient: bytes, *, devid: str, purpose: str, scheme: str | None = None
+) -> dict[str, Any]:
+    """Encrypt ``bundle`` to the raw X25519 public key ``recipient``, bound to ``devid`` and ``purpose``."""
+    if len(recipient) != 32:
+        raise ProtocolError("an escrow public key is 32 bytes of X25519")
+    context = {"devid": devid, "purpose": purpose}
+    chosen = scheme or (HPKE_SCHEME if hpke_available() else ECIES_SCHEME)
+    plaintext = _canonical(bundle)
+    public = x25519.X25519PublicKey.from_public_bytes(recipient)
+    if chosen == HPKE_SCHEME:
+        sealed = _hpke_suite().encrypt(plaintext, public, info=_hpke_info(context))
+        enc, ciphertext = sealed[:ENC_SIZE], sealed[ENC_SIZE:]
+    elif chosen == ECIES_SCHEME:
+        enc, ciphertext = _ecies_seal(plaintext, recipient, _canonical(context))
+    else:
+        raise ProtocolError(f"unknown sealing scheme {chosen!r}")
+    return {
+        "scheme": chosen,
+        "recipient": b64encode(recipient),
+        "enc": b64encode(enc),
+        "ciphertext": b64encode(ciphertext),
+        "context": context,
+    }
+
+
+def open_sealed(
+    sealed: dict[str, Any],
+    escrow_private: bytes | x25519.X25519PrivateKey,
+    *,
+    devid: str | None = None,
+    purpose: str | None = None,
+) -> dict[str, Any]:
+    """Decrypt a sealed bundle; with ``devid``/``purpose`` also require that context.
+
+    Raises VerificationError if it was tampered with, sealed to another key, or for another context.
+    """
+    private = (
+        escrow_private
+        if isinstance(escrow_private, x25519.X25519PrivateKey)
+        else x25519.X25519PrivateKey.from_private_bytes(escrow_private)
+    )
+    scheme, recipient, enc, ciphertext, context = _parts(sealed)
+    if recipient != _raw(private.public_key()):
+        raise VerificationError("sealed to another escrow key")
+    for name, expected in (("devid", devid), ("purpose", purpose)):
+        if expected is not None and context.get(name) != expected:
+            raise VerificationError(f"sealed for another {name}")
+    try:
+        if scheme == HPKE_SCHEME:
+            plaintext = _hpke_suite().decrypt(enc + ciphertext, private, info=_hpke_info(context))
+        else:
+            plaintext = _ecies_open(private, enc, ciphertext, recipient, _canonical(context))
+    except (InvalidTag, ValueError):
+        raise VerificationError("sealed secrets do not decrypt: tampered, or another key") from None
+    return _bundle(plaintext)
+
+
+# --- schemes ---------------------------------------------------------------------------------------------
+
+
+def _hpke_suite() -> Any:
+    if hpke is None:
+        raise ProtocolError(f"{HPKE_SCHEME} needs a cryptography release with hazmat.primitives.hpke")
+    return hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
+
+
+def _hpke_info(context: dict[str, Any]) -> bytes:
+    return INFO_LABEL + b"\0" + _canonical(context)
+
+
+def _ecies_seal(plaintext: bytes, recipient: bytes, aad: bytes) -> tuple[bytes, bytes]:
+    ephemeral = x25519.X25519PrivateKey.generate()
+    enc = _raw(ephemeral.public_key())
+    shared = ephemeral.exchange(x25519.X25519PublicKey.from_public_bytes(recipient))
+    return enc, ChaCha20Poly1305(_ecies_key(shared, enc, recipient)).encrypt(bytes(12), plaintext, aad)
+
+
+def _ecies_open(
+    private: x25519.X25519PrivateKey, enc: bytes, ciphertext: bytes, recipient: bytes, aad: bytes
+) -> bytes:
+    shared = private.exchange(x25519.X25519PublicKey.from_public_bytes(enc))
+    return ChaCha20Poly1305(_ecies_key(shared, enc, recipient)).decrypt(bytes(12), ciphertext, aad)
+
+
+def _ecies_key(shared: bytes, enc: bytes, recipient: bytes) -> bytes:
+    info = ECIES_SCHEME.encode("ascii") + b"\0" + enc + recipient
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(shared)
+
+
+# --- shapes ----------------------------------------------------------------------------------------------
+
+
+def _parts(sealed: dict[str, Any]) -> tuple[str, bytes, bytes, bytes, dict[str, Any]]:
+    if not isinstance(sealed, dict):
+        raise ProtocolError("sealed secrets are a JSON object")
+    scheme, context = sealed.get("scheme"), sealed.get("context")
+    if scheme not in (HPKE_SCHEME, ECIES_SCHEME):
+        raise ProtocolError(f"unknown sealing scheme {scheme!r}")
+    if not isinstance(context, dict):
+        raise ProtocolError("sealed secrets lack their context")
+    values = []
+    for name in ("recipient", "enc", "ciphertext"):
+        try:
+            values.append(b64decode(str(sealed.get(name, ""))))
+        except ProtocolError:
+            raise ProtocolError(f"sealed secrets field {name!r} is not base64") from None
+    recipient, enc, ciphertext = values
+    if len(enc) != ENC_SIZE:
+        raise VerificationError("sealed secrets enc is not a 32-byte X25519 key")
+    return str(scheme), recipient, enc, ciphertext, context
+
+
+def _bundle(plaintext: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(plaintext)
+    except (ValueError, UnicodeDecodeError):
+        raise VerificationError("sealed secrets are not a JSON bundle") from None
+    if not isinstance(value, dict):
+        raise VerificationError("sealed secrets are not a JSON object")
+    return value
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _raw(public: x25519.X25519PublicKey) -> bytes:
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

@@ -1,0 +1,137 @@
+"""``RemoteBackend``: the factory authority as an HTTPS service with Encedo-compatible endpoints.
+
+Example::
+
+    backend = RemoteBackend("https://factory.example", checkin_key=trusted_key, ca_bundle="ca.pem")
+    checked = backend.checkin(check)                            # POST /checkin {check} -> {checked}
+    der = backend.issue_device_certificate(csr, key, genuine)   # POST /provisioning -> {crt, genuine}
+    backend.ca_certificate()                                    # GET /ca -> PEM (our addition)
+
+``/checkin`` and ``/provisioning`` are the paths and bodies of ``https://api.encedo.com`` (reference §6.2,
+§13). ``GET /ca`` is ours: Encedo's service has no such path, so against it ``ca_certificate`` fails and the
+CA certificate must come from elsewhere. A check-in action other than ``OK`` is sent as an extra
+``"action"`` field, which our ``sim/cloud.py`` honours and Encedo's service (which decides actions itself)
+ignores. The check-in public key cannot be asked for (units have it built in): pass it as ``checkin_key``.
+
+Every request uses a fresh connection (``Connection: close``), a timeout, and TLS verification (against
+``ca_bundle`` when given). Errors name the URL path and the HTTP status: 4xx is BackendRefused (the
+service said no, with its ``error`` text when it gives one), everything else BackendError.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from cryptography import x509
+
+from station.errors import BackendError, BackendRefused, ProtocolError
+from station.factory.ca import certificate_matches_key
+from station.ppa.protocol import b64decode
+
+_ERROR_TEXT_LIMIT = 200
+
+
+class RemoteBackend:
+    """HTTPS client of an Encedo-compatible factory backend (implements ``Backend``)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 10,
+        ca_bundle: str | None = None,
+        checkin_key: bytes | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._session = session
+        self._timeout = timeout
+        self._verify: str | bool = ca_bundle if ca_bundle is not None else True
+        self._checkin_key = checkin_key
+        self._ca: x509.Certificate | None = None
+
+    def __repr__(self) -> str:
+        return f"RemoteBackend({self.url!r})"
+
+    def checkin(self, check: str, *, action: str = "OK") -> str:
+        body: dict[str, Any] = {"check": check}
+        if action != "OK":
+            body["action"] = action
+        return _string_field(self._request("POST", "/checkin", body), "checked", f"{self.url}/checkin")
+
+    def issue_device_certificate(self, csr_pem: str, key_b64: str, genuine: str) -> bytes:
+        reply = self._request("POST", "/provisioning", {"csr": csr_pem, "key": key_b64, "genuine": genuine})
+        crt = _string_field(reply, "crt", f"{self.url}/provisioning")
+        try:
+            der = b64decode(crt)
+            x509.load_der_x509_certificate(der)
+        except (ProtocolError, ValueError):
+            raise BackendError(f"{self.url}/provisioning: crt is not a base64 DER certificate") from None
+        if not certificate_matches_key(der, key_b64):
+            raise BackendError(f"{self.url}/provisioning: crt certifies another key than the attestation key")
+        return der
+
+    def ca_certificate(self) -> x509.Certificate:
+        if self._ca is None:
+            response = self._send("GET", "/ca", None)
+            try:
+                self._ca = x509.load_pem_x509_certificate(response.content)
+            except ValueError:
+                raise BackendError(f"{self.url}/ca: reply is not a PEM certificate") from None
+        return self._ca
+
+    def checkin_public_key(self) -> bytes:
+        if self._checkin_key is None:
+            raise BackendError(
+                f"{self.url}: the remote backend's check-in public key is not configured (checkin_key)"
+            )
+        return self._checkin_key
+
+    def _request(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self._send(method, path, body)
+        try:
+            reply = response.json()
+        except ValueError:
+            raise BackendError(f"{self.url}{path}: reply is not JSON (HTTP {response.status_code})") from None
+        if not isinstance(reply, dict):
+            raise BackendError(f"{self.url}{path}: reply is not a JSON object")
+        return reply
+
+    def _send(self, method: str, path: str, body: dict[str, Any] | None) -> requests.Response:
+        url = self.url + path
+        sender = self._session if self._session is not None else requests
+        try:
+            response = sender.request(
+                method,
+                url,
+                json=body,
+                headers={"Connection": "close"},
+                timeout=self._timeout,
+                verify=self._verify,
+            )
+        except requests.Timeout:
+            raise BackendError(f"{url}: no reply within {self._timeout} s") from None
+        except requests.RequestException as exc:
+            raise BackendError(f"{url}: {type(exc).__name__}") from None
+        if 400 <= response.status_code < 500:
+            raise BackendRefused(f"{url} refused (HTTP {response.status_code}){_error_text(response)}")
+        if response.status_code != 200:
+            raise BackendError(f"{url} failed (HTTP {response.status_code}){_error_text(response)}")
+        return response
+
+
+def _string_field(reply: dict[str, Any], name: str, url: str) -> str:
+    value = reply.get(name)
+    if not isinstance(value, str):
+        raise BackendError(f"{url}: reply field {name!r} is missing or not a string")
+    return value
+
+
+def _error_text(response: requests.Response) -> str:
+    """``: <reason>`` from a JSON ``{"error": ...}`` body, if the service gave one."""
+    try:
+        reason = response.json().get("error")
+    except (ValueError, AttributeError):
+        return ""
+    return f": {reason[:_ERROR_TEXT_LIMIT]}" if isinstance(reason, str) else ""

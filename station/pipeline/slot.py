@@ -1,0 +1,229 @@
+"""One worker thread per fixture slot: wait for a unit, run the flow, write its record, wait for removal.
+
+Example::
+
+    quota = UnitQuota(16)
+    worker = SlotWorker(fixture, flows, recorder, quota, bus, cancel, open_run=None)
+    threading.Thread(target=worker.run, name=f"slot-{fixture.slot}").start()
+
+The record is durable (committed and fsynced) before ``RunFinished`` is published, so nothing that shows
+PASS can be lost. An interrupted run found in the journal at start-up is resumed on its slot: if the
+unit in the slot is the one the run had written to, the flow continues from the unit's real state;
+otherwise the old run is closed with an ``aborted`` record and the new unit starts a run of its own.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from station.errors import DeviceError, RecordError
+from station.events import Event, EventBus, LogLine, Outcome, RunFinished, RunStarted, SlotChanged, SlotState
+from station.fixtures.base import Fixture
+from station.pipeline.engine import Engine, Failure, Group, RunContext, RunResult, Step
+from station.pipeline.production import Prior, ProductionFlow, genuine_id_of
+from station.pipeline.recording import prior_from_journal, production_draft
+from station.ppa.client import PpaClient
+from station.records import model
+from station.records.entries import Run, StoredRecord
+from station.records.sqlite import SqliteStore
+from station.records.writer import RecordWriter
+
+PRESENCE_POLL = 0.2
+
+
+class UnitQuota:
+    """How many more runs to start (None: unlimited); shared by all slots, thread-safe."""
+
+    def __init__(self, limit: int | None) -> None:
+        self._left = limit
+        self._lock = threading.Lock()
+
+    def claim(self) -> bool:
+        with self._lock:
+            if self._left is None:
+                return True
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            return True
+
+
+@dataclass
+class Verdict:
+    """What a slot reports for each finished unit (for summaries and tests)."""
+
+    slot: str
+    run_id: str
+    outcome: Outcome
+    record: StoredRecord
+    failure: Failure | None
+    seconds: float
+    step_seconds: dict[str, float]
+
+
+@dataclass
+class SlotServices:
+    """The station-wide pieces a slot worker uses."""
+
+    store: SqliteStore
+    writer: RecordWriter
+    flow_for: Callable[[PpaClient, Prior | None], ProductionFlow]
+    operator: model.Operator
+    bus: EventBus
+    quota: UnitQuota
+    cancel: threading.Event
+    verdicts: list[Verdict]
+    client_timeout: float = 10.0
+
+
+class SlotWorker:
+    """The loop of one slot; ``run`` returns when the quota is used up or the station is cancelled."""
+
+    def __init__(self, fixture: Fixture, services: SlotServices, open_run: Run | None = None) -> None:
+        self.fixture = fixture
+        self.services = services
+        self.open_run = open_run
+        self._lock = threading.Lock()
+
+    def run(self) -> None:
+        cancel = self.services.cancel
+        while not cancel.is_set():
+            if not self.services.quota.claim():
+                return
+            if not self._wait(present=True):
+                return
+            self._one_unit()
+            self.fixture.release()
+            if not self.fixture.simulated and not self._wait(present=False):
+                return
+
+    def _wait(self, *, present: bool) -> bool:
+        """Poll presence until it is ``present``; False if the station was cancelled meanwhile."""
+        state = SlotState.PRESENT if present else SlotState.EMPTY
+        while not self.services.cancel.is_set():
+            if self.fixture.presence.present() == present:
+                self._publish(SlotChanged(self.fixture.slot, time.time(), state))
+                return True
+            self.services.cancel.wait(PRESENCE_POLL)
+        return False
+
+    def _client(self) -> PpaClient:
+        link = self.fixture.link
+        return PpaClient(link.session(), link.base_url, timeout=self.services.client_timeout)
+
+    def _one_unit(self) -> None:
+        store, client = self.services.store, self._client()
+        run_id, prior = self._resume_or_begin(client)
+        flow = self.services.flow_for(client, prior)
+        plan = flow.plan()
+        started, clock = datetime.now(UTC), time.monotonic()
+        self._publish(RunStarted(self.fixture.slot, time.time(), run_id, "production",
+                                 tuple(_names(plan)), resumed=prior is not None))
+        ctx = RunContext(run_id, self.fixture.slot, "production", store, self.services.cancel, self.services.bus)
+        result = Engine(self.services.bus).run(ctx, plan)
+        draft = production_draft(
+            flow.facts,
+            result,
+            fixture=model.FixtureRef(self.fixture.slot, self.fixture.port),
+            operator=self.services.operator,
+            started=started,
+            simulated=self.fixture.simulated,
+        )
+        stored = self.services.writer.append(draft, run_id=run_id)
+        self._report(run_id, result, stored, flow.facts.unit_id, time.monotonic() - clock)
+
+    def _resume_or_begin(self, client: PpaClient) -> tuple[str, Prior | None]:
+        """Continue the slot's interrupted run if its unit is still here; else start a new run."""
+        run, self.open_run = self.open_run, None
+        if run is None:
+            return self.services.store.begin_run(self.fixture.slot, "production"), None
+        prior = prior_from_journal(self.services.store.run_journal(run.run_id))
+        if self._same_unit(client, prior):
+            self._log(run.run_id, f"resuming run {run.run_id} interrupted by a station stop")
+            return run.run_id, prior
+        self._abandon(run, prior)
+        return self.services.store.begin_run(self.fixture.slot, "production"), None
+
+    def _same_unit(self, client: PpaClient, prior: Prior) -> bool:
+        """Whether the unit in the slot is the one the interrupted run wrote to (if it wrote anything)."""
+        try:
+            if client.status().inited:
+                eid = prior.personalised_eid
+                return eid is not None and client.token_challenge().eid == eid
+            if prior.genuine_id is None:
+                return True  # nothing identifying was written: resuming cannot harm another unit
+            return genuine_id_of(client.attestation()) == prior.genuine_id
+        except DeviceError:
+            return True  # cannot tell: resume, and let the flow's own checks decide
+
+    def _abandon(self, run: Run, prior: Prior) -> None:
+        """Close an interrupted run whose unit has gone, with an ``aborted`` record saying so."""
+        now = datetime.now(UTC)
+        draft = model.RecordDraft(
+            mode="production",
+            operator=self.services.operator,
+            fixture=model.FixtureRef(self.fixture.slot, self.fixture.port),
+            unit=model.UnitIdentity(genuine_id=prior.genuine_id, eid=prior.personalised_eid),
+            steps=(),
+            outcome="aborted",
+            failure=model.Failure(
+                "resume",
+                "unit-removed",
+                "the station stopped during this run and the unit was removed before it could be resumed; "
+                "set the unit aside for QA",
+            ),
+            started=now,
+            finished=now,
+            simulated=self.fixture.simulated,
+        )
+        try:
+            self.services.writer.append(draft, run_id=run.run_id)
+        except RecordError as exc:
+            self._log(run.run_id, f"could not close interrupted run: {exc}", "error")
+
+    def _report(
+        self, run_id: str, result: RunResult, stored: StoredRecord, unit_id: str | None, seconds: float
+    ) -> None:
+        failure = result.failure
+        self.services.verdicts.append(
+            Verdict(
+                self.fixture.slot,
+                run_id,
+                result.outcome,
+                stored,
+                failure,
+                seconds,
+                {s.name: (s.finished - s.started).total_seconds() for s in result.steps},
+            )
+        )
+        state = SlotState.DONE if result.outcome is Outcome.PASS else SlotState.FAILED
+        self._publish(SlotChanged(self.fixture.slot, time.time(), state))
+        self._publish(
+            RunFinished(
+                self.fixture.slot,
+                time.time(),
+                run_id,
+                result.outcome,
+                unit_id,
+                stored.record_id,
+                failure.step if failure else None,
+                failure.message if failure else "",
+            )
+        )
+
+    def _publish(self, event: Event) -> None:
+        self.services.bus.publish(event)
+
+    def _log(self, run_id: str | None, message: str, level: str = "info") -> None:
+        self.services.bus.publish(LogLine(self.fixture.slot, time.time(), run_id, level, message))
+
+
+def _names(plan: list[Step | Group]) -> list[str]:
+    names: list[str] = []
+    for item in plan:
+        names.extend(step.name for step in (item.steps if isinstance(item, Group) else (item,)))
+    return names

@@ -1,0 +1,62 @@
+"""Signed manufacturing records: model, JWS signing, the SQLite store with its run journal, verification.
+
+Example::
+
+    store = SqliteStore(data_dir / DEFAULT_FILENAME)
+    writer = RecordWriter(store, signing_key, key_id(signing_key.public_key()), "line1-st01",
+                          config_sha256=config.sha256)
+    run_id = store.begin_run(slot="A1", mode="production")
+    store.journal(run_id, "provision", "intent", {"devid": devid})
+    stored = writer.append(draft, run_id=run_id)          # durable when it returns
+    report = verify_store(store, trusted_keys_from([signing_key.public_key()]), ca_certificate)
+
+Module map: ``model`` (RecordDraft and the payload of DESIGN.md §5), ``validate`` (schema checks),
+``canonical`` (RFC 8785), ``jws`` (compact JWS, EdDSA), ``sqlite``/``sqlschema``/``journal``/``writer``
+(the store), ``verify``/``audit``/``certificates`` (checks), ``export``, ``view`` and ``commands`` (the CLI).
+"""
+
+from station.records.audit import verify_store
+from station.records.entries import JournalEntry, RegistryEntry, Run, StoredRecord
+from station.records.jws import key_id, trusted_keys_from
+from station.records.model import (
+    Failure,
+    FixtureRef,
+    Links,
+    Operator,
+    ProvisioningEvidence,
+    RecordDraft,
+    StepRecord,
+    UnitIdentity,
+    rfc3339,
+    utc_now,
+)
+from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
+from station.records.verify import Problem, VerifyReport, verify_chain
+from station.records.writer import RecordWriter, chain_hash
+
+__all__ = [
+    "DEFAULT_FILENAME",
+    "Failure",
+    "FixtureRef",
+    "JournalEntry",
+    "Links",
+    "Operator",
+    "Problem",
+    "ProvisioningEvidence",
+    "RecordDraft",
+    "RecordWriter",
+    "RegistryEntry",
+    "Run",
+    "SqliteStore",
+    "StepRecord",
+    "StoredRecord",
+    "UnitIdentity",
+    "VerifyReport",
+    "chain_hash",
+    "key_id",
+    "rfc3339",
+    "trusted_keys_from",
+    "utc_now",
+    "verify_chain",
+    "verify_store",
+]

@@ -1,0 +1,71 @@
+"""Values read back from a record store: stored records, registry entries, runs and journal lines.
+
+Example::
+
+    entry = store.find_production(devid="2023b758c209269a")
+    if entry is not None:
+        print(f"provisioned earlier by station {entry.station_id}, record {entry.record_id}")
+
+``StoredRecord.payload`` is decoded from the stored JWS without checking its signature: good for display
+and lookups, never for trust (``verify.verify_chain`` is the check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """One row of ``records``: the columns, the signed text and its (unverified) payload."""
+
+    station_id: str
+    seq: int
+    record_id: str
+    devid: str | None
+    genuine_id: str | None
+    mode: str
+    outcome: str
+    created: str
+    jws: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """The one passing production record of a unit."""
+
+    devid: str
+    genuine_id: str
+    station_id: str
+    seq: int
+    record_id: str
+    provisioned_at: str
+
+
+@dataclass(frozen=True)
+class Run:
+    """A unit's pass through a pipeline; ``open`` until its record is written (or it is resolved)."""
+
+    run_id: str
+    slot: str
+    mode: str
+    devid: str | None
+    state: str
+    started: str
+    updated: str
+    record_id: str | None
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One durable line of a run's journal: ``phase`` is e.g. "intent" before a device write, "done" after."""
+
+    run_id: str
+    n: int
+    step: str
+    phase: str
+    detail: Mapping[str, Any]
+    at: str

@@ -1,0 +1,78 @@
+"""Records out of the station: JSON Lines (complete, with the signed text) or CSV (a flat summary).
+
+Example::
+
+    count = export_jsonl(store.records(), sys.stdout)    # {"jws": "...", "outcome": "pass", ...} per line
+    count = export_csv(store.records(), handle)          # station,seq,record_id,devid,...
+
+A JSONL line is the payload plus ``"jws"``, written as RFC 8785 canonical JSON, so it can be checked
+again anywhere (the ``jws`` is the evidence; the other fields are there for grep and jq). CSV is for
+spreadsheets: one row per record, no nesting, no certificate. Both read the stored payload without
+verifying it; ``station records verify`` is the check.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from typing import Any, TextIO
+
+from station.records.canonical import canonical_json
+from station.records.entries import StoredRecord
+
+CSV_COLUMNS = (
+    "station",
+    "seq",
+    "record_id",
+    "devid",
+    "genuine_id",
+    "mode",
+    "outcome",
+    "started",
+    "finished",
+    "failure_step",
+    "failure_code",
+)
+FORMATS = ("jsonl", "csv")
+
+
+def export_jsonl(records: Iterable[StoredRecord], out: TextIO) -> int:
+    """Write one canonical JSON object per record (payload + ``jws``); returns how many."""
+    count = 0
+    for record in records:
+        line = {**record.payload, "jws": record.jws}
+        out.write(canonical_json(line).decode("utf-8") + "\n")
+        count += 1
+    return count
+
+
+def export_csv(records: Iterable[StoredRecord], out: TextIO) -> int:
+    """Write a header and one flat row per record; returns how many records."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for record in records:
+        writer.writerow(csv_row(record))
+        count += 1
+    return count
+
+
+def csv_row(record: StoredRecord) -> list[Any]:
+    """The CSV cells of one record, in ``CSV_COLUMNS`` order (empty where a value is absent)."""
+    payload = record.payload
+    failure = payload.get("failure")
+    failure = failure if isinstance(failure, Mapping) else {}
+    cells = [
+        record.station_id,
+        record.seq,
+        record.record_id,
+        record.devid,
+        record.genuine_id,
+        record.mode,
+        record.outcome,
+        payload.get("started"),
+        payload.get("finished"),
+        failure.get("step"),
+        failure.get("code"),
+    ]
+    return ["" if cell is None else cell for cell in cells]

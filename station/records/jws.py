@@ -1,0 +1,143 @@
+"""Compact JWS (RFC 7515) with EdDSA over Ed25519 (RFC 8037): how a station signs its records.
+
+Example::
+
+    key = Ed25519PrivateKey.generate()
+    kid = key_id(key.public_key())                  # first 16 hex digits of SHA-256(raw public key)
+    token = sign({"seq": 1}, key, kid)              # "eyJhbGciOiJFZERTQSIs..."
+    verify(token, key.public_key())                 # {"seq": 1}, or SignatureError
+    header, payload = peek(token)                   # unverified: for routing and for error messages
+
+The protected header is ``{"alg":"EdDSA","kid":<key_id>,"typ":"ppa-station-record+jws"}`` and both the
+header and the payload are RFC 8785 canonical JSON, so re-signing the same payload with the same key
+gives byte-identical text (Ed25519 is deterministic). Decoding is strict (base64url without padding, in
+its one canonical spelling): a byte changed anywhere in the text, even in the unused low bits of the
+last base64 digit, makes the record fail. Malformed text is a RecordError; a signature that does not
+verify is a SignatureError.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from station.errors import RecordError, SignatureError
+from station.ppa.protocol import b64url_encode, ed25519_public_raw
+from station.records.canonical import canonical_json, parse_canonical
+
+ALG = "EdDSA"
+TYP = "ppa-station-record+jws"
+_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
+_KID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """The key's short name in records: first 16 hex digits of SHA-256 of the raw 32-byte public key."""
+    return hashlib.sha256(ed25519_public_raw(public_key)).hexdigest()[:16]
+
+
+_fingerprint = key_id  # ``sign`` has a parameter named ``key_id``
+
+
+def trusted_keys_from(public_keys: Iterable[Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:
+    """A ``{key_id: key}`` map for ``verify_chain`` from a list of station public keys."""
+    return {key_id(key): key for key in public_keys}
+
+
+def sign(payload: Mapping[str, Any], key: Ed25519PrivateKey, key_id: str) -> str:
+    """Sign ``payload`` (canonicalised here) and return the compact JWS text.
+
+    ``key_id`` must name ``key`` (checked), so a record can never carry a ``kid`` that lies.
+    """
+    if _fingerprint(key.public_key()) != key_id:
+        raise RecordError(f"key id {key_id!r} does not name the signing key")
+    header = canonical_json({"alg": ALG, "kid": key_id, "typ": TYP})
+    return compact_sign(header, canonical_json(dict(payload)), key)
+
+
+def compact_sign(header: bytes, payload: bytes, key: Ed25519PrivateKey) -> str:
+    """RFC 7515 compact serialisation with an RFC 8037 Ed25519 signature over the given bytes."""
+    signing_input = f"{b64url_encode(header)}.{b64url_encode(payload)}"
+    signature = key.sign(signing_input.encode("ascii"))
+    return f"{signing_input}.{b64url_encode(signature)}"
+
+
+@dataclass(frozen=True)
+class ParsedJws:
+    """A compact JWS split and decoded, not yet trusted."""
+
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+    @property
+    def kid(self) -> str:
+        return str(self.header["kid"])
+
+
+def parse(jws: str) -> ParsedJws:
+    """Split and decode ``jws`` strictly; any deviation from the format we write is a RecordError."""
+    if not isinstance(jws, str):
+        raise RecordError("JWS is not text")
+    parts = jws.split(".")
+    if len(parts) != 3:
+        raise RecordError(f"JWS has {len(parts)} dot-separated parts, expected 3")
+    header_b64, payload_b64, signature_b64 = parts
+    header = parse_canonical(_b64url_decode(header_b64, "protected header"), "protected header")
+    _check_header(header)
+    payload = parse_canonical(_b64url_decode(payload_b64, "payload"), "payload")
+    signature = _b64url_decode(signature_b64, "signature")
+    if len(signature) != 64:
+        raise RecordError(f"Ed25519 signature is {len(signature)} bytes, expected 64")
+    return ParsedJws(header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature)
+
+
+def peek(jws: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(header, payload)`` without checking the signature: never trust what this returns."""
+    parsed = parse(jws)
+    return parsed.header, parsed.payload
+
+
+def verify(jws: str, public_key: Ed25519PublicKey) -> dict[str, Any]:
+    """The payload of ``jws`` once its signature verifies with ``public_key`` (named by its ``kid``)."""
+    parsed = parse(jws)
+    expected = key_id(public_key)
+    if parsed.kid != expected:
+        raise SignatureError(f"record is signed by key {parsed.kid}, not by the given key {expected}")
+    try:
+        public_key.verify(parsed.signature, parsed.signing_input)
+    except InvalidSignature:
+        raise SignatureError(f"signature does not verify with key {expected}") from None
+    return parsed.payload
+
+
+def _check_header(header: Mapping[str, Any]) -> None:
+    if set(header) != {"alg", "kid", "typ"}:
+        raise RecordError(f"protected header has fields {sorted(header)}, expected alg, kid, typ")
+    if header["alg"] != ALG:
+        raise RecordError(f"protected header alg is {header['alg']!r}, expected {ALG!r}")
+    if header["typ"] != TYP:
+        raise RecordError(f"protected header typ is {header['typ']!r}, expected {TYP!r}")
+    if not isinstance(header["kid"], str) or not _KID.match(header["kid"]):
+        raise RecordError("protected header kid is not 16 lowercase hex digits")
+
+
+def _b64url_decode(segment: str, what: str) -> bytes:
+    if not _SEGMENT.match(segment) or len(segment) % 4 == 1:
+        raise RecordError(f"{what} is not base64url text")
+    try:
+        data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError):
+        raise RecordError(f"{what} is not base64url text") from None
+    if b64url_encode(data) != segment:  # non-zero padding bits: a second spelling of the same bytes
+        raise RecordError(f"{what} is not canonical base64url")
+    return data

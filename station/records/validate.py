@@ -1,0 +1,237 @@
+"""Structural and semantic checks of a record payload (DESIGN.md §5), shared by the writer and verifiers.
+
+Example::
+
+    validate_payload(payload)      # None, or RecordError("steps[2].outcome is 'maybe', expected one of ...")
+
+Errors name the dotted path of the field at fault and never quote values that could be secret. Unknown
+keys are allowed (the schema may grow without a new version, DESIGN.md §5), but a key whose name suggests
+a secret (passphrase, mnemonic, private, password) is refused anywhere outside a ``sealed_secrets`` object:
+defence in depth behind the pipeline, which should never have put it there.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from station.errors import RecordError
+
+SCHEMA = "ppa-station/record/1"
+MODES = ("production", "qa", "rma", "readers")
+OUTCOMES = ("pass", "fail", "error", "aborted")
+STEP_OUTCOMES = (*OUTCOMES, "skipped")
+SECRET_WORDS = ("passphrase", "mnemonic", "private", "password")
+SEALED = "sealed_secrets"
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX40 = re.compile(r"^[0-9a-f]{40}$")
+_HEX16 = re.compile(r"^[0-9a-f]{16}$")
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+
+
+def validate_payload(payload: Mapping[str, Any]) -> None:
+    """Raise RecordError naming the first field of ``payload`` that breaks the record schema."""
+    refuse_secret_names(payload, "")
+    if payload.get("schema") != SCHEMA:
+        raise RecordError(f"schema is not {SCHEMA!r}")
+    _uuid(payload, "record_id", "", version=4)
+    _station(_object(payload, "station", ""))
+    seq = _get(payload, "seq", "")
+    if not _is_int(seq) or seq < 1:
+        raise RecordError("seq is not a positive integer")
+    _text(payload, "prev", "", pattern=_HEX64)
+    _choice(payload, "mode", "", MODES)
+    _texts(_object(payload, "operator", ""), "operator", ("id", "role"))
+    _fixture(_object(payload, "fixture", ""))
+    _unit(_object(payload, "unit", ""))
+    _provisioning(payload.get("provisioning"))
+    _personalization(payload.get("personalization"))
+    _steps(_get(payload, "steps", ""))
+    _times(payload, "")
+    _links(_object(payload, "links", ""))
+    if not isinstance(_get(payload, "simulated", ""), bool):
+        raise RecordError("simulated is not true or false")
+    _outcome(payload)
+
+
+def refuse_secret_names(value: Any, path: str) -> None:
+    """Refuse any object key that sounds like a secret, except inside ``sealed_secrets``."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = _join(path, str(key))
+            if key == SEALED:
+                continue
+            if any(word in str(key).lower() for word in SECRET_WORDS):
+                raise RecordError(f"{where}: a field named like a secret may only appear under {SEALED}")
+            refuse_secret_names(item, where)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            refuse_secret_names(item, f"{path}[{index}]")
+
+
+def _station(station: Mapping[str, Any]) -> None:
+    _text(station, "id", "station")
+    _text(station, "software", "station")
+    _text(station, "config_sha256", "station", pattern=_HEX64)
+    _text(station, "key_id", "station", pattern=_HEX16)
+
+
+def _fixture(fixture: Mapping[str, Any]) -> None:
+    _text(fixture, "slot", "fixture")
+    _text(fixture, "port", "fixture", optional=True)
+
+
+def _unit(unit: Mapping[str, Any]) -> None:
+    for name in ("devid", "genuine_id", "eid", "eid_sign", "instanceid", "hwv", "fwv", "blv"):
+        _text(unit, name, "unit", optional=True)
+
+
+def _provisioning(provisioning: Any) -> None:
+    if provisioning is None:
+        return
+    if not isinstance(provisioning, Mapping):
+        raise RecordError("provisioning is not an object or null")
+    crt = _text(provisioning, "crt", "provisioning")
+    digest = _text(provisioning, "crt_sha256", "provisioning", pattern=_HEX64)
+    _text(provisioning, "attestation_key_sha1", "provisioning", pattern=_HEX40)
+    status = _get(provisioning, "refusal_status", "provisioning")
+    if status is not None and not _is_int(status):
+        raise RecordError("provisioning.refusal_status is not an integer or null")
+    try:
+        der = base64.b64decode(str(crt), validate=True)
+    except (binascii.Error, ValueError):
+        raise RecordError("provisioning.crt is not base64") from None
+    if hashlib.sha256(der).hexdigest() != digest:
+        raise RecordError("provisioning.crt_sha256 is not the SHA-256 of provisioning.crt")
+
+
+def _personalization(personalization: Any) -> None:
+    if personalization is None:
+        return
+    if not isinstance(personalization, Mapping):
+        raise RecordError("personalization is not an object or null")
+    _text(personalization, "profile", "personalization")
+
+
+def _steps(steps: Any) -> None:
+    if not isinstance(steps, list):
+        raise RecordError("steps is not a list")
+    for index, step in enumerate(steps):
+        where = f"steps[{index}]"
+        if not isinstance(step, Mapping):
+            raise RecordError(f"{where} is not an object")
+        _text(step, "name", where)
+        _choice(step, "outcome", where, STEP_OUTCOMES)
+        _times(step, where)
+        attempts = _get(step, "attempts", where)
+        if not _is_int(attempts) or attempts < 0:
+            raise RecordError(f"{where}.attempts is not a count")
+        _object(step, "detail", where)
+
+
+def _links(links: Mapping[str, Any]) -> None:
+    for name in ("supersedes", "verifies"):
+        if _get(links, name, "links") is not None:
+            _uuid(links, name, "links", version=None)
+
+
+def _outcome(payload: Mapping[str, Any]) -> None:
+    outcome = _choice(payload, "outcome", "", OUTCOMES)
+    failure = _get(payload, "failure", "")
+    if outcome == "pass" and failure is not None:
+        raise RecordError("failure must be null when outcome is pass")
+    if outcome != "pass":
+        if not isinstance(failure, Mapping):
+            raise RecordError(f"failure must say why when outcome is {outcome}")
+        _texts(failure, "failure", ("step", "code", "message"))
+    if outcome == "pass" and payload["mode"] == "production":
+        unit = payload["unit"]
+        for name in ("devid", "genuine_id"):
+            if not unit.get(name):
+                raise RecordError(f"unit.{name} is required in a passing production record")
+        if payload.get("provisioning") is None:
+            raise RecordError("provisioning is required in a passing production record")
+
+
+def _times(obj: Mapping[str, Any], path: str) -> None:
+    started = _parse_time(obj, "started", path)
+    finished = _parse_time(obj, "finished", path)
+    if finished < started:
+        raise RecordError(f"{_join(path, 'finished')} is before {_join(path, 'started')}")
+
+
+def _parse_time(obj: Mapping[str, Any], key: str, path: str) -> datetime:
+    text = _text(obj, key, path, pattern=_TIME)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:  # the right shape but no such day or hour
+        raise RecordError(f"{_join(path, key)} is not a valid time") from None
+
+
+def _uuid(obj: Mapping[str, Any], key: str, path: str, *, version: int | None) -> None:
+    text = _text(obj, key, path)
+    try:
+        parsed = uuid.UUID(text)
+    except ValueError:
+        raise RecordError(f"{_join(path, key)} is not a UUID") from None
+    if str(parsed) != text or (version is not None and parsed.version != version):
+        raise RecordError(f"{_join(path, key)} is not a lowercase UUID{'' if version is None else version}")
+
+
+def _choice(obj: Mapping[str, Any], key: str, path: str, choices: tuple[str, ...]) -> str:
+    value = _get(obj, key, path)
+    if value not in choices:
+        shown = repr(value) if isinstance(value, str) and len(value) <= 20 else "not allowed"
+        raise RecordError(f"{_join(path, key)} is {shown}, expected one of {', '.join(choices)}")
+    return str(value)
+
+
+def _texts(obj: Mapping[str, Any], path: str, keys: tuple[str, ...]) -> None:
+    for key in keys:
+        _text(obj, key, path)
+
+
+def _text(
+    obj: Mapping[str, Any],
+    key: str,
+    path: str,
+    *,
+    optional: bool = False,
+    pattern: re.Pattern[str] | None = None,
+) -> str:
+    value = _get(obj, key, path)
+    if value is None and optional:
+        return ""
+    if not isinstance(value, str) or (not value and not optional):
+        raise RecordError(f"{_join(path, key)} is not {'text or null' if optional else 'non-empty text'}")
+    if pattern is not None and not pattern.match(value):
+        raise RecordError(f"{_join(path, key)} is not in the expected form ({pattern.pattern})")
+    return value
+
+
+def _object(obj: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
+    value = _get(obj, key, path)
+    if not isinstance(value, Mapping):
+        raise RecordError(f"{_join(path, key)} is not an object")
+    return value
+
+
+def _get(obj: Mapping[str, Any], key: str, path: str) -> Any:
+    if key not in obj:
+        raise RecordError(f"{_join(path, key)} is missing")
+    return obj[key]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key

@@ -1,0 +1,188 @@
+"""A stored record made readable, with its own verification: the logic behind ``station records show``.
+
+Example::
+
+    view = record_view(store, stored, trusted_keys={kid: public_key}, ca_certificate=ca)
+    view.outcome, [step.name for step in view.steps], view.certificate.subject, view.checks.signature
+
+Nothing here prints (``commands.format_view`` does). Each check says what it found in words, and
+``Checks.ok`` says whether any of them failed; a check that could not run (no trusted keys, no CA) is
+"not checked", which is not a failure. Sealed secrets are listed by name only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from station.errors import RecordError
+from station.records import jws
+from station.records.certificates import CertificateInfo, check_certificate, describe_certificate
+from station.records.entries import StoredRecord
+from station.records.sqlite import SqliteStore
+from station.records.validate import SEALED, validate_payload
+from station.records.writer import GENESIS_PREV, chain_hash
+
+NOT_CHECKED = "not checked"
+
+
+@dataclass(frozen=True)
+class StepLine:
+    name: str
+    outcome: str
+    attempts: int
+    started: str
+    seconds: float | None
+
+
+@dataclass(frozen=True)
+class Checks:
+    """Verification of this one record: signature, link to its predecessor, certificate."""
+
+    signature: str
+    chain: str
+    certificate: str
+    ok: bool
+
+
+@dataclass(frozen=True)
+class RecordView:
+    record_id: str
+    station: str
+    seq: int
+    mode: str
+    outcome: str
+    simulated: bool
+    started: str
+    finished: str
+    fixture: Mapping[str, Any]
+    operator: Mapping[str, Any]
+    unit: Mapping[str, Any]
+    steps: tuple[StepLine, ...]
+    failure: Mapping[str, Any] | None
+    certificate: CertificateInfo | None
+    personalization: Mapping[str, Any] | None
+    sealed_secrets: tuple[str, ...]
+    links: Mapping[str, Any]
+    checks: Checks
+
+
+def record_view(
+    store: SqliteStore,
+    stored: StoredRecord,
+    *,
+    trusted_keys: Mapping[str, Ed25519PublicKey] | None = None,
+    ca_certificate: x509.Certificate | None = None,
+) -> RecordView:
+    """The readable view of ``stored`` (payload read unverified; ``checks`` says what verified)."""
+    payload = stored.payload
+    personalization = payload.get("personalization")
+    public = None if personalization is None else {k: v for k, v in personalization.items() if k != SEALED}
+    sealed = () if personalization is None else tuple(sorted(personalization.get(SEALED) or ()))
+    return RecordView(
+        record_id=stored.record_id,
+        station=stored.station_id,
+        seq=stored.seq,
+        mode=stored.mode,
+        outcome=stored.outcome,
+        simulated=bool(payload.get("simulated")),
+        started=str(payload.get("started", "")),
+        finished=str(payload.get("finished", "")),
+        fixture=payload.get("fixture") or {},
+        operator=payload.get("operator") or {},
+        unit=payload.get("unit") or {},
+        steps=tuple(_step_line(step) for step in payload.get("steps") or ()),
+        failure=payload.get("failure"),
+        certificate=_certificate(payload),
+        personalization=public,
+        sealed_secrets=sealed,
+        links=payload.get("links") or {},
+        checks=_checks(store, stored, trusted_keys, ca_certificate),
+    )
+
+
+def seconds_between(started: str, finished: str) -> float | None:
+    """Duration between two RFC 3339 times, or None if either is unreadable."""
+    try:
+        return (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
+    except (TypeError, ValueError):
+        return None
+
+
+def _step_line(step: Mapping[str, Any]) -> StepLine:
+    return StepLine(
+        name=str(step.get("name")),
+        outcome=str(step.get("outcome")),
+        attempts=int(step.get("attempts") or 0),
+        started=str(step.get("started")),
+        seconds=seconds_between(str(step.get("started")), str(step.get("finished"))),
+    )
+
+
+def _certificate(payload: Mapping[str, Any]) -> CertificateInfo | None:
+    provisioning = payload.get("provisioning")
+    if not isinstance(provisioning, Mapping) or not isinstance(provisioning.get("crt"), str):
+        return None
+    try:
+        return describe_certificate(provisioning["crt"])
+    except ValueError:
+        return None
+
+
+def _checks(
+    store: SqliteStore,
+    stored: StoredRecord,
+    trusted_keys: Mapping[str, Ed25519PublicKey] | None,
+    ca: x509.Certificate | None,
+) -> Checks:
+    signature, signature_ok = _signature(stored, trusted_keys)
+    chain, chain_ok = _chain(store, stored)
+    certificate, certificate_ok = _certificate_check(stored, ca)
+    return Checks(signature, chain, certificate, signature_ok and chain_ok and certificate_ok)
+
+
+def _signature(stored: StoredRecord, trusted_keys: Mapping[str, Ed25519PublicKey] | None) -> tuple[str, bool]:
+    if trusted_keys is None:
+        return f"{NOT_CHECKED} (no trusted keys given)", True
+    try:
+        header, _ = jws.peek(stored.jws)
+        key = trusted_keys.get(header["kid"])
+        if key is None:
+            return f"FAILED: signed by unknown key {header['kid']}", False
+        validate_payload(jws.verify(stored.jws, key))
+    except RecordError as exc:
+        return f"FAILED: {exc}", False
+    return f"valid (key {header['kid']})", True
+
+
+def _chain(store: SqliteStore, stored: StoredRecord) -> tuple[str, bool]:
+    if stored.seq == 1:
+        expected, what = GENESIS_PREV, "first record of the station"
+    else:
+        previous = store.at(stored.station_id, stored.seq - 1)
+        if previous is None:
+            return f"FAILED: seq {stored.seq - 1} of station {stored.station_id} is missing", False
+        expected, what = chain_hash(previous.jws), f"links to seq {stored.seq - 1}"
+    if stored.payload.get("prev") != expected:
+        return "FAILED: prev does not match the previous record", False
+    return what, True
+
+
+def _certificate_check(stored: StoredRecord, ca: x509.Certificate | None) -> tuple[str, bool]:
+    provisioning = stored.payload.get("provisioning")
+    if provisioning is None:
+        return "none in this record", True
+    try:
+        reason = check_certificate(provisioning, ca)
+    except (KeyError, TypeError, ValueError):
+        reason = "provisioning block is malformed"
+    if reason is not None:
+        return f"FAILED: {reason}", False
+    if ca is None:
+        return f"matches the record; issuer {NOT_CHECKED} (no CA given)", True
+    return "issued by the factory CA", True

@@ -1,0 +1,158 @@
+"""Appending signed records to a station's chain: one transaction, durable when ``append`` returns.
+
+Example::
+
+    writer = RecordWriter(store, signing_key, key_id(signing_key.public_key()), "line1-st01",
+                          config_sha256=config.sha256)
+    stored = writer.append(draft, run_id=run_id)     # seq, prev, record_id, signature, registry, run closed
+    print(stored.seq, stored.record_id)
+
+Under the store's process-wide lock and a single ``BEGIN IMMEDIATE`` transaction the writer reads the
+station's last record, sets ``seq`` = last + 1 (1 for the first) and ``prev`` = SHA-256 hex of the last
+record's JWS text (64 zeros for the first), refuses a second passing production record for a unit
+(naming the earlier station and record), signs, inserts the record, fills the unit registry for a
+passing production record and closes the run. Either all of that is committed (and fsynced) or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import uuid
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from station.errors import RecordError
+from station.records import jws
+from station.records.entries import StoredRecord
+from station.records.journal import close_run_in
+from station.records.model import SOFTWARE, RecordDraft, StationInfo, build_payload
+from station.records.sqlite import SqliteStore, find_production_in
+
+GENESIS_PREV = "0" * 64
+_INSERT_RECORD = (
+    "INSERT INTO records (station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_REGISTRY = (
+    "INSERT INTO unit_registry (devid, genuine_id, station_id, seq, record_id, provisioned_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def chain_hash(jws_text: str) -> str:
+    """The ``prev`` value that the next record carries: SHA-256 hex of this record's JWS text."""
+    return hashlib.sha256(jws_text.encode("utf-8")).hexdigest()
+
+
+class RecordWriter:
+    """Signs drafts with the station key and appends them to the station's chain in ``store``."""
+
+    def __init__(
+        self,
+        store: SqliteStore,
+        key: Ed25519PrivateKey,
+        key_id: str,
+        station_id: str,
+        *,
+        config_sha256: str,
+        software: str = SOFTWARE,
+    ) -> None:
+        if jws.key_id(key.public_key()) != key_id:
+            raise RecordError(f"key id {key_id!r} does not name the station's signing key")
+        if not station_id:
+            raise RecordError("station id is empty")
+        self.store = store
+        self._key = key
+        self.station = StationInfo(
+            id=station_id, software=software, config_sha256=config_sha256, key_id=key_id
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"RecordWriter(station={self.station.id!r}, key_id={self.station.key_id!r}, store={self.store!r})"
+        )
+
+    def append(self, draft: RecordDraft, *, run_id: str | None = None) -> StoredRecord:
+        """Sign ``draft`` as the station's next record and store it durably; close ``run_id`` if given."""
+        with self.store.write() as connection:
+            seq, prev = self._next_link(connection)
+            payload = build_payload(
+                draft, station=self.station, seq=seq, prev=prev, record_id=str(uuid.uuid4())
+            )
+            self._check_registry(connection, payload)
+            text = jws.sign(payload, self._key, self.station.key_id)
+            stored = self._insert(connection, payload, text)
+            if run_id is not None:
+                close_run_in(connection, run_id, stored.record_id, stored.created)
+        return stored
+
+    def _next_link(self, connection: sqlite3.Connection) -> tuple[int, str]:
+        row = connection.execute(
+            "SELECT seq, jws FROM records WHERE station_id = ? ORDER BY seq DESC LIMIT 1", (self.station.id,)
+        ).fetchone()
+        if row is None:
+            return 1, GENESIS_PREV
+        return int(row[0]) + 1, chain_hash(row[1])
+
+    def _check_registry(self, connection: sqlite3.Connection, payload: dict[str, Any]) -> None:
+        if not _is_production_pass(payload):
+            return
+        unit = payload["unit"]
+        earlier = find_production_in(connection, unit["devid"], unit["genuine_id"])
+        if earlier is not None:
+            raise RecordError(
+                f"unit devid {unit['devid']} (genuine_id {unit['genuine_id']}) already has a passing "
+                f"production record: station {earlier.station_id}, seq {earlier.seq}, "
+                f"record {earlier.record_id}"
+            )
+
+    def _insert(self, connection: sqlite3.Connection, payload: dict[str, Any], text: str) -> StoredRecord:
+        unit = payload["unit"]
+        stored = StoredRecord(
+            station_id=self.station.id,
+            seq=payload["seq"],
+            record_id=payload["record_id"],
+            devid=unit["devid"],
+            genuine_id=unit["genuine_id"],
+            mode=payload["mode"],
+            outcome=payload["outcome"],
+            created=self.store.now(),
+            jws=text,
+            payload=payload,
+        )
+        try:
+            connection.execute(
+                _INSERT_RECORD,
+                (
+                    stored.station_id,
+                    stored.seq,
+                    stored.record_id,
+                    stored.devid,
+                    stored.genuine_id,
+                    stored.mode,
+                    stored.outcome,
+                    stored.created,
+                    stored.jws,
+                ),
+            )
+            if _is_production_pass(payload):
+                connection.execute(
+                    _INSERT_REGISTRY,
+                    (
+                        stored.devid,
+                        stored.genuine_id,
+                        stored.station_id,
+                        stored.seq,
+                        stored.record_id,
+                        payload["finished"],
+                    ),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise RecordError(f"record store refused record seq {stored.seq}: {exc}") from None
+        return stored
+
+
+def _is_production_pass(payload: dict[str, Any]) -> bool:
+    return payload["mode"] == "production" and payload["outcome"] == "pass"

@@ -1,0 +1,189 @@
+"""The station: assembles configuration into fixtures, backend, record store and flows, and runs a mode.
+
+Example::
+
+    station = Station.open(load("station.toml"))
+    verdicts = station.run(units=16)           # blocks; one worker thread per fixture
+    station.close()
+
+Start-up resolves the journal: every run left open by a crash is handed to its slot's worker, which
+resumes it if the same unit is still there (DESIGN §1). Nothing here imports Qt; the GUI subscribes to
+``station.bus``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from station.config import Profile, StationConfig
+from station.errors import ConfigError
+from station.events import EventBus
+from station.factory.backend import Backend, LocalBackend
+from station.factory.firmware import FirmwareCatalog
+from station.factory.keystore import open_key
+from station.factory.remote import RemoteBackend
+from station.factory.secrets import UnitSecrets, seal_secrets, secrets_for_unit
+from station.fixtures import registry
+from station.fixtures.base import Fixture
+from station.pipeline.production import Prior, ProductionDeps, ProductionFlow
+from station.pipeline.slot import SlotServices, SlotWorker, UnitQuota, Verdict
+from station.ppa.client import PpaClient
+from station.records import jws, model
+from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
+from station.records.writer import RecordWriter
+
+
+@dataclass
+class Station:
+    """A configured station; ``open`` builds it, ``run`` provisions units, ``close`` releases fixtures."""
+
+    config: StationConfig
+    data_dir: Path
+    backend: Backend
+    store: SqliteStore
+    writer: RecordWriter
+    fixtures: list[Fixture]
+    profile_name: str
+    profile: Profile
+    firmware: FirmwareCatalog | None
+    operator: model.Operator
+    environ: Mapping[str, str]
+    bus: EventBus = field(default_factory=EventBus)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def open(
+        cls,
+        config: StationConfig,
+        *,
+        data_dir: Path | None = None,
+        timing: str = "fast",
+        environ: Mapping[str, str] | None = None,
+        operator: model.Operator | None = None,
+        profile: str | None = None,
+    ) -> Station:
+        data = data_dir or config.resolve(config.station.data_dir)
+        signing = open_key(config.keys.signing, data, setting="keys.signing").ed25519()
+        store = SqliteStore(data / DEFAULT_FILENAME)
+        writer = RecordWriter(
+            store, signing, jws.key_id(signing.public_key()), config.station.id, config_sha256=config.sha256
+        )
+        backend = _backend(config, data)
+        name, chosen = _profile(config, profile)
+        context = registry.FixtureContext(
+            backend_key=backend.checkin_public_key(), timing=timing, config_path=config.path
+        )
+        fixtures = [registry.create(fixture, context, index) for index, fixture in enumerate(config.fixtures)]
+        if not fixtures:
+            raise ConfigError("no [[fixture]] configured", path=config.path, key="fixture")
+        return cls(
+            config=config,
+            data_dir=data,
+            backend=backend,
+            store=store,
+            writer=writer,
+            fixtures=fixtures,
+            profile_name=name,
+            profile=chosen,
+            firmware=_firmware(config),
+            operator=operator or model.Operator("station", "operator"),
+            environ=dict(os.environ if environ is None else environ),
+        )
+
+    @property
+    def signing_public_key(self) -> Ed25519PublicKey:
+        return open_key(self.config.keys.signing, self.data_dir, setting="keys.signing").ed25519().public_key()
+
+    def ca_certificate(self) -> x509.Certificate:
+        return self.backend.ca_certificate()
+
+    def run(self, units: int | None = None) -> list[Verdict]:
+        """Provision until ``units`` verdicts (None: until ``cancel`` is set); returns the verdicts."""
+        verdicts: list[Verdict] = []
+        services = SlotServices(
+            store=self.store,
+            writer=self.writer,
+            flow_for=self._flow,
+            operator=self.operator,
+            bus=self.bus,
+            quota=UnitQuota(units),
+            cancel=self.cancel,
+            verdicts=verdicts,
+        )
+        open_runs = {run.slot: run for run in self.store.open_runs() if run.mode == "production"}
+        workers = [
+            threading.Thread(
+                target=SlotWorker(fixture, services, open_runs.get(fixture.slot)).run,
+                name=f"slot-{fixture.slot}",
+                daemon=True,
+            )
+            for fixture in self.fixtures
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        return verdicts
+
+    def stop(self) -> None:
+        """Ask every slot to stop after its current step (cooperative; never kills a thread)."""
+        self.cancel.set()
+
+    def close(self) -> None:
+        for fixture in self.fixtures:
+            fixture.close()
+
+    def _flow(self, client: PpaClient, prior: Prior | None) -> ProductionFlow:
+        deps = ProductionDeps(
+            backend=self.backend,
+            find_production=self.store.find_production,
+            profile_name=self.profile_name,
+            profile=self.profile,
+            new_secrets=self._new_secrets,
+            seal=self._seal,
+            firmware=self.firmware,
+            required_fwv=self.config.firmware.require,
+        )
+        return ProductionFlow(client, deps, prior)
+
+    def _new_secrets(self) -> UnitSecrets:
+        return secrets_for_unit(self.profile, environ=self.environ, base_dir=self.config.base_dir, name=self.profile_name)
+
+    def _seal(self, secrets: UnitSecrets, unit_id: str) -> dict[str, object] | None:
+        if self.profile.secrets != "sealed" or self.profile.escrow_public_key is None:
+            return None
+        return seal_secrets(secrets, self.profile.escrow_public_key, devid=unit_id)
+
+
+def _backend(config: StationConfig, data_dir: Path) -> Backend:
+    if config.backend.kind == "remote":
+        assert config.backend.url is not None  # validated by config
+        return RemoteBackend(config.backend.url)
+    return LocalBackend.from_keys(config.keys, data_dir, name=config.station.id)
+
+
+def _profile(config: StationConfig, name: str | None) -> tuple[str, Profile]:
+    if not config.profiles:
+        raise ConfigError("no [profile.<name>] configured", path=config.path, key="profile")
+    chosen = name or ("default" if "default" in config.profiles else next(iter(config.profiles)))
+    if chosen not in config.profiles:
+        raise ConfigError(
+            f"no profile {chosen!r}; configured: {', '.join(config.profiles)}", path=config.path, key="profile"
+        )
+    return chosen, config.profiles[chosen]
+
+
+def _firmware(config: StationConfig) -> FirmwareCatalog | None:
+    folder = config.resolve(config.firmware.dir)
+    if config.firmware.require is None:
+        return None
+    if not folder.is_dir():
+        raise ConfigError(f"firmware folder {folder} does not exist", path=config.path, key="firmware.dir")
+    return FirmwareCatalog.load(folder)
