@@ -18,14 +18,19 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from station import __version__
-from station.config import StationConfig, load
+from station.config import KeysSection, StationConfig, load
 from station.errors import StationError
-from station.factory.keystore import FileKeyStore
+from station.factory.keystore import open_key
 from station.ppa.protocol import b64decode, x25519_public_key
 
+if TYPE_CHECKING:
+    from station.commands import Locations
+
 DEFAULT_CONFIG = "station.toml"
+Subparsers = argparse._SubParsersAction
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,7 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="station", description="PPA provisioning station")
     parser.add_argument("--version", action="version", version=f"station {__version__}")
     commands = parser.add_subparsers(title="commands")
+    _add_simulators(commands)
+    _add_production(commands)
+    _add_records(commands)
+    _add_keys(commands)
+    return parser
 
+
+def _add_simulators(commands: Subparsers) -> None:
     sim = commands.add_parser("sim", help="run device simulators").add_subparsers(title="simulators")
     ppa = sim.add_parser("ppa", help="simulated Encedo PPA units on 127.0.0.1")
     ppa.add_argument("--count", type=int, default=1, help="number of units (default 1)")
@@ -59,8 +71,70 @@ def _parser() -> argparse.ArgumentParser:
     ppa.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     ppa.add_argument("--http-port", type=int, default=0, help="fixed HTTP port (one unit only)")
     ppa.add_argument("--https-port", type=int, default=0, help="fixed HTTPS port (one unit only)")
+    ppa.add_argument(
+        "--replug-after", type=float, help="swap a personalised unit for a fresh one after S idle s"
+    )
     ppa.set_defaults(handler=_sim_ppa)
-    return parser
+
+
+def _add_production(commands: Subparsers) -> None:
+    demo = commands.add_parser("demo", help="run the station on simulated fixtures (headless)")
+    demo.add_argument("--fixtures", type=int, default=8, help="number of simulated fixtures (default 8)")
+    demo.add_argument("--units", type=int, default=16, help="units to provision (default 16)")
+    demo.add_argument("--timing", default="fast", help="simulated unit timing: fast | realistic")
+    demo.add_argument("--data", help="data directory (default: a new temporary directory)")
+    demo.set_defaults(handler=_demo)
+
+    run = commands.add_parser("run", help="headless production over the configured fixtures")
+    run.add_argument(
+        "--config", default=DEFAULT_CONFIG, help=f"station configuration (default {DEFAULT_CONFIG})"
+    )
+    run.add_argument("--units", type=int, help="stop after this many units (default: until Ctrl-C)")
+    run.add_argument("--data", help="data directory (default: data_dir of the configuration)")
+    run.add_argument("--profile", help="personalisation profile (default: 'default' or the only one)")
+    run.set_defaults(handler=_run)
+
+
+def _add_records(commands: Subparsers) -> None:
+    records = commands.add_parser("records", help="verify, export or show manufacturing records")
+    records_commands = records.add_subparsers(title="records commands")
+    for name, handler, text in (
+        ("verify", _records_verify, "check signatures, chains and certificates"),
+        ("export", _records_export, "write records as JSONL or CSV to stdout"),
+        ("show", _records_show, "show one unit's records"),
+    ):
+        sub = records_commands.add_parser(name, help=text)
+        _store_arguments(sub)
+        sub.set_defaults(handler=handler)
+        if name == "export":
+            sub.add_argument("--format", default="jsonl", help="jsonl | csv")
+        if name == "show":
+            sub.add_argument("unit", help="device id, genuine id or record id")
+
+
+def _add_keys(commands: Subparsers) -> None:
+    keys = commands.add_parser("keys", help="station keys").add_subparsers(title="keys commands")
+    keys_export = keys.add_parser("export", help="print the station's record-signing public key (PEM)")
+    _store_arguments(keys_export)
+    keys_export.set_defaults(handler=_keys_export)
+    ca = commands.add_parser("ca", help="factory CA").add_subparsers(title="ca commands")
+    ca_export = ca.add_parser("export", help="print the factory CA certificate (PEM)")
+    _store_arguments(ca_export)
+    ca_export.set_defaults(handler=_ca_export)
+
+    secrets = commands.add_parser("secrets", help="escrowed unit secrets").add_subparsers(title="secrets")
+    secrets_open = secrets.add_parser("open", help="decrypt a record's sealed secrets with the escrow key")
+    _store_arguments(secrets_open)
+    secrets_open.add_argument("record", help="record id")
+    secrets_open.add_argument("--escrow-key", required=True, help="file with the escrow X25519 private key")
+    secrets_open.set_defaults(handler=_secrets_open)
+
+
+def _store_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help=f"station configuration (default ./{DEFAULT_CONFIG} if present)")
+    parser.add_argument("--data", help="station data directory")
+    parser.add_argument("--store", help="record store file (default <data>/records.sqlite3)")
+    parser.add_argument("--trust", action="append", default=[], help="extra trusted signing key (PEM file)")
 
 
 def _sim_ppa(args: argparse.Namespace) -> int:
@@ -86,6 +160,7 @@ def _sim_ppa(args: argparse.Namespace) -> int:
         http_port=args.http_port,
         https_port=args.https_port,
         fwv=args.fwv or DEFAULT_FWV,
+        replug_after=args.replug_after,
     )
     try:
         for unit in units:
@@ -106,7 +181,8 @@ def _trusted_backend_key(args: argparse.Namespace, config: StationConfig | None)
         if len(key) != 32:
             raise StationError("--backend-key must be a base64 32-byte X25519 public key")
         return key
-    return x25519_public_key(FileKeyStore(_data_dir(args, config) / "keys").x25519("checkin"))
+    keys = config.keys if config is not None else KeysSection()
+    return x25519_public_key(open_key(keys.checkin, _data_dir(args, config), setting="keys.checkin").x25519())
 
 
 def _data_dir(args: argparse.Namespace, config: StationConfig | None) -> Path:
@@ -123,6 +199,65 @@ def _optional_config(path: str | None) -> StationConfig | None:
         return load(Path(path))
     default = Path(DEFAULT_CONFIG)
     return load(default) if default.exists() else None
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from station import commands
+
+    return commands.demo(args.fixtures, args.units, args.timing, Path(args.data) if args.data else None)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from station import commands
+
+    return commands.run(
+        load(Path(args.config)), args.units, Path(args.data) if args.data else None, args.profile
+    )
+
+
+def _records_verify(args: argparse.Namespace) -> int:
+    from station import commands
+
+    return commands.records_verify(_locate(args))
+
+
+def _records_export(args: argparse.Namespace) -> int:
+    from station import commands
+
+    return commands.records_export(_locate(args), args.format)
+
+
+def _records_show(args: argparse.Namespace) -> int:
+    from station import commands
+
+    return commands.records_show(_locate(args), args.unit)
+
+
+def _keys_export(args: argparse.Namespace) -> int:
+    from station import commands
+
+    return commands.keys_export(_locate(args))
+
+
+def _ca_export(args: argparse.Namespace) -> int:
+    from station import commands
+
+    return commands.ca_export(_locate(args))
+
+
+def _secrets_open(args: argparse.Namespace) -> int:
+    from station import commands
+
+    return commands.secrets_open(_locate(args), args.record, Path(args.escrow_key))
+
+
+def _locate(args: argparse.Namespace) -> Locations:
+    from station.commands import Locations
+
+    config = _optional_config(args.config)
+    data = _data_dir(args, config)
+    keys = config.keys if config is not None else KeysSection()
+    return Locations(data, Path(args.store) if args.store else None, keys, [Path(p) for p in args.trust])
 
 
 def _wait_for_termination() -> None:

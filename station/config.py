@@ -45,6 +45,7 @@ class StationSection:
 class BackendSection:
     kind: str = "local"
     url: str | None = None
+    checkin_key: str | None = None  # remote only: base64 X25519 key units trust (for simulated fixtures)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from enum import StrEnum
 class Outcome(StrEnum):
     """The verdict of a step or a run (DESIGN §5)."""
 
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
     FAIL = "fail"
     ERROR = "error"
     ABORTED = "aborted"

@@ -35,6 +35,7 @@ from station.fixtures.base import Fixture
 from station.pipeline.production import Prior, ProductionDeps, ProductionFlow
 from station.pipeline.slot import SlotServices, SlotWorker, UnitQuota, Verdict
 from station.ppa.client import PpaClient
+from station.ppa.protocol import b64decode
 from station.records import jws, model
 from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
 from station.records.writer import RecordWriter
@@ -77,8 +78,11 @@ class Station:
         )
         backend = _backend(config, data)
         name, chosen = _profile(config, profile)
+        simulated = any(fixture.kind == "simulated" for fixture in config.fixtures)
         context = registry.FixtureContext(
-            backend_key=backend.checkin_public_key(), timing=timing, config_path=config.path
+            backend_key=backend.checkin_public_key() if simulated else b"",
+            timing=timing,
+            config_path=config.path,
         )
         fixtures = [registry.create(fixture, context, index) for index, fixture in enumerate(config.fixtures)]
         if not fixtures:
@@ -99,7 +103,9 @@ class Station:
 
     @property
     def signing_public_key(self) -> Ed25519PublicKey:
-        return open_key(self.config.keys.signing, self.data_dir, setting="keys.signing").ed25519().public_key()
+        return (
+            open_key(self.config.keys.signing, self.data_dir, setting="keys.signing").ed25519().public_key()
+        )
 
     def ca_certificate(self) -> x509.Certificate:
         return self.backend.ca_certificate()
@@ -154,7 +160,9 @@ class Station:
         return ProductionFlow(client, deps, prior)
 
     def _new_secrets(self) -> UnitSecrets:
-        return secrets_for_unit(self.profile, environ=self.environ, base_dir=self.config.base_dir, name=self.profile_name)
+        return secrets_for_unit(
+            self.profile, environ=self.environ, base_dir=self.config.base_dir, name=self.profile_name
+        )
 
     def _seal(self, secrets: UnitSecrets, unit_id: str) -> dict[str, object] | None:
         if self.profile.secrets != "sealed" or self.profile.escrow_public_key is None:
@@ -165,7 +173,8 @@ class Station:
 def _backend(config: StationConfig, data_dir: Path) -> Backend:
     if config.backend.kind == "remote":
         assert config.backend.url is not None  # validated by config
-        return RemoteBackend(config.backend.url)
+        key = config.backend.checkin_key
+        return RemoteBackend(config.backend.url, checkin_key=b64decode(key) if key else None)
     return LocalBackend.from_keys(config.keys, data_dir, name=config.station.id)
 
 
@@ -175,7 +184,9 @@ def _profile(config: StationConfig, name: str | None) -> tuple[str, Profile]:
     chosen = name or ("default" if "default" in config.profiles else next(iter(config.profiles)))
     if chosen not in config.profiles:
         raise ConfigError(
-            f"no profile {chosen!r}; configured: {', '.join(config.profiles)}", path=config.path, key="profile"
+            f"no profile {chosen!r}; configured: {', '.join(config.profiles)}",
+            path=config.path,
+            key="profile",
         )
     return chosen, config.profiles[chosen]
 

@@ -13,7 +13,7 @@ Example::
 How failures become outcomes:
 
 - ``StepFailed(code, message)`` — the unit failed a check (a refused certificate, a wrong config): FAIL.
-- A device reply that breaks the protocol (``DeviceProtocolError``, incl. refusals) or a backend refusal: FAIL.
+- A reply that breaks the protocol (``DeviceProtocolError``, refusals included) or a backend refusal: FAIL.
 - I/O faults (timeout, dropped connection, 5xx) are retried per the step's policy; once exhausted: ERROR.
 - Cancellation (``RunContext.cancel`` set; checked between steps and in ``ctx.sleep``): ABORTED.
 - Anything else is a bug: ERROR with code ``internal``; the traceback goes to the log, not the operator.
@@ -27,7 +27,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -99,7 +99,9 @@ class Group:
 class Journal(Protocol):
     """Where the engine makes progress durable (the record store's run journal)."""
 
-    def journal(self, run_id: str, step: str, phase: str, detail: dict[str, Any]) -> None: ...
+    def journal(
+        self, run_id: str, step: str, phase: str, detail: Mapping[str, Any] | None = None
+    ) -> object: ...
 
 
 @dataclass
@@ -150,7 +152,7 @@ class RunContext:
         return self.deadline - self.monotonic()
 
     def sleep(self, seconds: float) -> None:
-        """Wait cooperatively: raises Cancelled when cancelled, StepTimeout when the step's deadline passes."""
+        """Wait cooperatively: Cancelled when cancelled, StepTimeout once the step's deadline passes."""
         if self.remaining() <= 0:
             raise StepTimeout(f"{self.step} did not finish in time")
         if self.cancel.wait(min(seconds, max(self.remaining(), 0.0))):
@@ -199,7 +201,7 @@ class Engine:
                     self._run_group(ctx, item, records)
                 else:
                     self._run_step(ctx, item, records)
-            except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome with a message
+            except Exception as exc:
                 outcome, failure = self._classify(ctx, records, exc)
                 break
         return RunResult(outcome, records, failure)
@@ -213,7 +215,8 @@ class Engine:
             except _Exhausted as exc:
                 if attempt == group.retry.attempts or not group.retry.retries(exc.cause):
                     raise
-                ctx.log(f"{group.name}: {exc.cause}; trying the group again ({attempt + 1}/{group.retry.attempts})")
+                again = f"({attempt + 1}/{group.retry.attempts})"
+                ctx.log(f"{group.name}: {exc.cause}; trying the group again {again}")
                 ctx.sleep(group.retry.backoff * attempt)
 
     def _run_step(self, ctx: RunContext, step: Step, records: list[StepRecord]) -> None:
@@ -231,33 +234,39 @@ class Engine:
             except Exception as exc:
                 retry = step.retry.retries(exc) and attempt < step.retry.attempts and ctx.remaining() > 0
                 if not retry:
-                    self._finish(ctx, step, records, started_wall, started, attempt, exc)
+                    self._finish(
+                        ctx, step, records, started=(started_wall, started), attempts=attempt, exc=exc
+                    )
                     if isinstance(exc, DeviceTimeout | DeviceUnreachable | DeviceFailure):
                         raise _Exhausted(exc) from exc
                     raise
                 ctx.log(f"{step.name}: {exc}; retrying ({attempt + 1}/{step.retry.attempts})", "warning")
                 ctx.sleep(step.retry.backoff * attempt)
-        self._finish(ctx, step, records, started_wall, started, attempt, None, detail)
+        self._finish(ctx, step, records, started=(started_wall, started), attempts=attempt, detail=detail)
 
     def _finish(
         self,
         ctx: RunContext,
         step: Step,
         records: list[StepRecord],
-        started_wall: datetime,
-        started: float,
+        *,
+        started: tuple[datetime, float],
         attempts: int,
-        exc: BaseException | None,
+        exc: BaseException | None = None,
         detail: str = "",
     ) -> None:
         outcome = Outcome.PASS if exc is None else _outcome_of(exc)
         message = detail if exc is None else _message_of(exc)
-        seconds = ctx.monotonic() - started
-        records.append(StepRecord(step.name, outcome, started_wall, utc_now(), attempts, message))
+        seconds = ctx.monotonic() - started[1]
+        records.append(StepRecord(step.name, outcome, started[0], utc_now(), attempts, message))
         ctx.journal.journal(ctx.run_id, step.name, "end", {"outcome": str(outcome)})
-        self.bus.publish(StepFinished(ctx.slot, time.time(), ctx.run_id, step.name, outcome, attempts, seconds, message))
+        self.bus.publish(
+            StepFinished(ctx.slot, time.time(), ctx.run_id, step.name, outcome, attempts, seconds, message)
+        )
 
-    def _classify(self, ctx: RunContext, records: list[StepRecord], exc: Exception) -> tuple[Outcome, Failure]:
+    def _classify(
+        self, ctx: RunContext, records: list[StepRecord], exc: Exception
+    ) -> tuple[Outcome, Failure]:
         cause = exc.cause if isinstance(exc, _Exhausted) else exc
         step = records[-1].name if records else ctx.step or "start"
         outcome = _outcome_of(cause)

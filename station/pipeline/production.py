@@ -174,7 +174,9 @@ class ProductionFlow:
         if required is None or not needs_upgrade(current, required):
             return f"{current} meets the requirement" if required else "no firmware requirement"
         if catalog is None:
-            raise StepFailed("no-firmware", f"unit has {current}, {required} is required, no images configured")
+            raise StepFailed(
+                "no-firmware", f"unit has {current}, {required} is required, no images configured"
+            )
         image = catalog.image_for(required, vendor_key=protocol.b64decode(self.facts.fwk or ""))
         ctx.intent({"firmware": image.version, "sha256": image.sha256})
         self.client.upload_firmware(image.data)
@@ -260,7 +262,9 @@ class ProductionFlow:
             return "certificate issued before the interruption"
         attestation = self.facts._attestation
         assert attestation is not None  # attest ran and found a blank secure element
-        der = self.deps.backend.issue_device_certificate(attestation.csr, attestation.key, attestation.genuine)
+        der = self.deps.backend.issue_device_certificate(
+            attestation.csr, attestation.key, attestation.genuine
+        )
         certificate = x509.load_der_x509_certificate(der)
         if _raw_point(certificate.public_key()) != _raw_point(attestation.public_key):
             raise StepFailed("wrong-certificate", "the backend issued a certificate for another key")
@@ -292,7 +296,9 @@ class ProductionFlow:
         try:
             protocol.verify_genuine(attestation.genuine, key, now=self._device_time())  # type: ignore[arg-type]
         except VerificationError as exc:
-            raise StepFailed("bad-genuine", f"attestation after provisioning does not verify: {exc}") from None
+            raise StepFailed(
+                "bad-genuine", f"attestation after provisioning does not verify: {exc}"
+            ) from None
         try:
             self.client.provision(protocol.b64encode(der), attestation.genuine)
         except DeviceRefused as exc:
@@ -300,7 +306,9 @@ class ProductionFlow:
                 raise
             self.facts.refusal_status = exc.status
             return "second provisioning refused with 406; attestation returns our certificate"
-        raise StepFailed("not-locked", "the unit accepted a second provisioning: its secure element is not locked")
+        raise StepFailed(
+            "not-locked", "the unit accepted a second provisioning: its secure element is not locked"
+        )
 
     # --- personalisation and verification ---------------------------------------------------------------
 
@@ -369,7 +377,8 @@ def _refuse_fail_state(status: Status) -> None:
     if status.fls_state:
         reasons = ", ".join(text for bit, text in FLS_BITS.items() if status.fls_state & bit) or "unknown"
         raise StepFailed(
-            "fail-state", f"the unit reports fail state {status.fls_state:#04x} ({reasons}); set it aside for QA"
+            "fail-state",
+            f"the unit reports fail state {status.fls_state:#04x} ({reasons}); set it aside for QA",
         )
 
 
@@ -403,4 +412,3 @@ def _ski_hex(certificate: x509.Certificate) -> str:
 
 def _raw_point(key: Any) -> bytes:
     return bytes(key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
-

@@ -53,7 +53,12 @@ def production_draft(
         personalization=facts.personalization,
         steps=tuple(
             model.StepRecord(
-                s.name, str(s.outcome), s.started, s.finished, s.attempts, {"message": s.detail} if s.detail else {}
+                s.name,
+                str(s.outcome),
+                s.started,
+                s.finished,
+                s.attempts,
+                {"message": s.detail} if s.detail else {},
             )
             for s in result.steps
         ),

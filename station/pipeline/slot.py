@@ -121,9 +121,19 @@ class SlotWorker:
         flow = self.services.flow_for(client, prior)
         plan = flow.plan()
         started, clock = datetime.now(UTC), time.monotonic()
-        self._publish(RunStarted(self.fixture.slot, time.time(), run_id, "production",
-                                 tuple(_names(plan)), resumed=prior is not None))
-        ctx = RunContext(run_id, self.fixture.slot, "production", store, self.services.cancel, self.services.bus)
+        self._publish(
+            RunStarted(
+                self.fixture.slot,
+                time.time(),
+                run_id,
+                "production",
+                tuple(_names(plan)),
+                resumed=prior is not None,
+            )
+        )
+        ctx = RunContext(
+            run_id, self.fixture.slot, "production", store, self.services.cancel, self.services.bus
+        )
         result = Engine(self.services.bus).run(ctx, plan)
         draft = production_draft(
             flow.facts,

@@ -147,7 +147,13 @@ class ChainVerifier:
         expected = link.seq + 1
         reason = None
         if seq != expected:
-            gap = f"records {expected}-{seq - 1} missing" if seq > expected else "out of order or repeated"
+            gap = "out of order or repeated"
+            if seq > expected:
+                gap = (
+                    f"record {expected} missing"
+                    if seq == expected + 1
+                    else f"records {expected}-{seq - 1} missing"
+                )
             reason = f"seq {seq} where {expected} was expected ({gap})"
         elif prev != link.prev:
             reason = (

@@ -29,6 +29,7 @@ from station.records.validate import SEALED, validate_payload
 from station.records.writer import GENESIS_PREV, chain_hash
 
 NOT_CHECKED = "not checked"
+UNIT_ORDER = ("devid", "genuine_id", "eid", "eid_sign", "instanceid", "hwv", "fwv", "blv")
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,11 @@ def record_view(
         finished=str(payload.get("finished", "")),
         fixture=payload.get("fixture") or {},
         operator=payload.get("operator") or {},
-        unit=payload.get("unit") or {},
+        unit=_ordered(payload.get("unit") or {}, UNIT_ORDER),
         steps=tuple(_step_line(step) for step in payload.get("steps") or ()),
         failure=payload.get("failure"),
         certificate=_certificate(payload),
-        personalization=public,
+        personalization=None if public is None else _ordered(public, ("profile",)),
         sealed_secrets=sealed,
         links=payload.get("links") or {},
         checks=_checks(store, stored, trusted_keys, ca_certificate),
@@ -112,6 +113,11 @@ def seconds_between(started: str, finished: str) -> float | None:
         return (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
     except (TypeError, ValueError):
         return None
+
+
+def _ordered(values: Mapping[str, Any], first: tuple[str, ...]) -> dict[str, Any]:
+    """``values`` with the ``first`` keys in that order, then the rest (canonical JSON sorted them)."""
+    return {key: values[key] for key in (*first, *values) if key in values}
 
 
 def _step_line(step: Mapping[str, Any]) -> StepLine:

@@ -30,4 +30,6 @@ class FreshUnitSwap:
 def create(config: FixtureConfig, *, backend_key: bytes, timing: str, slot_index: int) -> Fixture:
     device = SimulatedPpa(backend_key=backend_key, slot=slot_index, timing=profile(timing)).start()
     link = UrlLink(device.http_url)
-    return Fixture(config.slot, f"sim:{slot_index}", link, StatusProbe(link), FreshUnitSwap(device), simulated=True)
+    return Fixture(
+        config.slot, f"sim:{slot_index}", link, StatusProbe(link), FreshUnitSwap(device), simulated=True
+    )

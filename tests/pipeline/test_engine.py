@@ -45,7 +45,9 @@ class Flaky:
         return f"ok after {self.calls}"
 
 
-def run(plan: list[Step | Group], cancel: threading.Event | None = None) -> tuple[Any, ListJournal, list[Event]]:
+def run(
+    plan: list[Step | Group], cancel: threading.Event | None = None
+) -> tuple[Any, ListJournal, list[Event]]:
     bus, journal, events = EventBus(), ListJournal(), []
     bus.subscribe(events.append)
     ctx = RunContext("run-1", "A1", "production", journal, cancel or threading.Event(), bus)
@@ -55,7 +57,10 @@ def run(plan: list[Step | Group], cancel: threading.Event | None = None) -> tupl
 def test_all_steps_pass_in_order_with_journal_and_events() -> None:
     result, journal, events = run([Step("a", lambda ctx: "did a"), Step("b", lambda ctx: None)])
     assert result.outcome is Outcome.PASS
-    assert [(s.name, s.outcome, s.detail) for s in result.steps] == [("a", "pass", "did a"), ("b", "pass", "")]
+    assert [(s.name, s.outcome, s.detail) for s in result.steps] == [
+        ("a", "pass", "did a"),
+        ("b", "pass", ""),
+    ]
     assert [(step, phase) for step, phase, _ in journal.entries] == [
         ("a", "start"),
         ("a", "end"),
@@ -122,7 +127,7 @@ def test_internal_bug_is_an_error_without_details_for_the_operator() -> None:
     def bug(ctx: RunContext) -> str:
         raise KeyError("secret-looking-detail")
 
-    result, _, events = run([Step("attest", bug)])
+    result, _, _ = run([Step("attest", bug)])
     assert result.outcome is Outcome.ERROR
     assert result.failure is not None
     assert result.failure.code == "internal"
@@ -195,6 +200,8 @@ def test_a_failing_subscriber_does_not_break_the_run(capsys: pytest.CaptureFixtu
         raise RuntimeError("display gone")
 
     bus.subscribe(broken)
-    result = Engine(bus).run(RunContext("r", "A1", "production", journal, bus=bus), [Step("a", lambda c: None)])
+    result = Engine(bus).run(
+        RunContext("r", "A1", "production", journal, bus=bus), [Step("a", lambda c: None)]
+    )
     assert result.outcome is Outcome.PASS
     assert capsys.readouterr().err.count("display gone") == 1

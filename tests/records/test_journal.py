@@ -16,7 +16,9 @@ from tests.records.factories import Ca, draft
 SECRET = "abandon ability able about above absent absorb abstract absurd abuse access accident"
 
 
-def test_journal_round_trip_and_close_with_the_record(writer: RecordWriter, store: SqliteStore, ca: Ca) -> None:
+def test_journal_round_trip_and_close_with_the_record(
+    writer: RecordWriter, store: SqliteStore, ca: Ca
+) -> None:
     run_id = store.begin_run("A1", "production")
     store.set_run_devid(run_id, "2023b758c209269a")
     first = store.journal(run_id, "provision", "intent", {"crt_sha256": "ab" * 32, "attempt": 1})
@@ -57,7 +59,7 @@ def test_closed_and_unknown_runs_refuse_more(store: SqliteStore, writer: RecordW
 
 def test_journal_refuses_secret_named_details(store: SqliteStore) -> None:
     run_id = store.begin_run("A1", "production")
-    with pytest.raises(RecordError, match="journal detail.mnemonic") as caught:
+    with pytest.raises(RecordError, match=r"journal detail\.mnemonic") as caught:
         store.journal(run_id, "personalize", "intent", {"mnemonic": SECRET})
     assert SECRET not in str(caught.value)
     assert store.run_journal(run_id) == []

@@ -27,7 +27,9 @@ def test_sign_verify_round_trip_and_header(signing_key: Ed25519PrivateKey) -> No
     header, payload = jws.peek(token)
     assert header == {"alg": "EdDSA", "kid": kid, "typ": "ppa-station-record+jws"}
     assert payload == PAYLOAD
-    assert token.split(".")[0] == b64url_encode(b'{"alg":"EdDSA","kid":"' + kid.encode() + b'","typ":"ppa-station-record+jws"}')
+    assert token.split(".")[0] == b64url_encode(
+        b'{"alg":"EdDSA","kid":"' + kid.encode() + b'","typ":"ppa-station-record+jws"}'
+    )
     assert jws.sign(PAYLOAD, signing_key, kid) == token  # Ed25519 and RFC 8785 are both deterministic
 
 

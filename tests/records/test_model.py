@@ -14,7 +14,9 @@ from station.records.model import StationInfo, build_payload, rfc3339
 from station.records.validate import validate_payload
 from tests.records.factories import CONFIG_SHA256, T0, Ca, draft
 
-STATION = StationInfo(id="st1", software="ppa-station test", config_sha256=CONFIG_SHA256, key_id="0123456789abcdef")
+STATION = StationInfo(
+    id="st1", software="ppa-station test", config_sha256=CONFIG_SHA256, key_id="0123456789abcdef"
+)
 SECRET = "correct horse battery staple"
 
 
@@ -31,7 +33,16 @@ def test_payload_has_every_field_of_design_section_5(ca: Ca) -> None:
     ]  # fmt: skip
     assert payload["schema"] == "ppa-station/record/1"
     assert payload["station"] == dataclasses.asdict(STATION)
-    assert set(payload["unit"]) == {"devid", "genuine_id", "eid", "eid_sign", "instanceid", "hwv", "fwv", "blv"}
+    assert set(payload["unit"]) == {
+        "devid",
+        "genuine_id",
+        "eid",
+        "eid_sign",
+        "instanceid",
+        "hwv",
+        "fwv",
+        "blv",
+    }
     assert set(payload["provisioning"]) == {"crt", "crt_sha256", "attestation_key_sha1", "refusal_status"}
     assert payload["steps"][0] == {
         "name": "detect",
@@ -49,7 +60,7 @@ def test_rfc3339_is_utc_with_milliseconds() -> None:
     plus_two = timezone(timedelta(hours=2))
     assert rfc3339(datetime(2025, 3, 4, 12, 0, 0, 123456, tzinfo=plus_two)) == "2025-03-04T10:00:00.123Z"
     with pytest.raises(RecordError, match="no time zone"):
-        rfc3339(datetime(2025, 3, 4, 12, 0, 0))  # noqa: DTZ001 - the naive time under test
+        rfc3339(datetime(2025, 3, 4, 12, 0, 0))  # a naive time
 
 
 @pytest.mark.parametrize(
@@ -69,7 +80,7 @@ def test_validation_refuses_bad_drafts(ca: Ca, change: dict[str, Any], reason: s
 
 def test_passing_production_record_needs_identity_and_certificate(ca: Ca) -> None:
     good = draft(ca)
-    with pytest.raises(RecordError, match="unit.devid is required"):
+    with pytest.raises(RecordError, match=r"unit\.devid is required"):
         _build(dataclasses.replace(good, unit=dataclasses.replace(good.unit, devid=None)))
     with pytest.raises(RecordError, match="provisioning is required"):
         _build(dataclasses.replace(good, provisioning=None))

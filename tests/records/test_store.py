@@ -81,7 +81,8 @@ def test_the_database_refuses_a_gap_in_the_chain(writer: RecordWriter, store: Sq
     stored = writer.append(draft(ca))
     with store.connect() as connection, pytest.raises(sqlite3.IntegrityError, match="seq does not follow"):
         connection.execute(
-            "INSERT INTO records VALUES (?, 3, 'r3', NULL, NULL, 'qa', 'pass', 'now', ?)", (STATION, stored.jws)
+            "INSERT INTO records VALUES (?, 3, 'r3', NULL, NULL, 'qa', 'pass', 'now', ?)",
+            (STATION, stored.jws),
         )
 
 
@@ -91,7 +92,11 @@ def test_second_passing_production_record_names_the_first(
     unit = random_unit()
     first = writer.append(draft(ca, unit=unit))
     entry = store.find_production(devid=unit.devid)
-    assert entry is not None and (entry.record_id, entry.station_id, entry.seq) == (first.record_id, STATION, 1)
+    assert entry is not None and (entry.record_id, entry.station_id, entry.seq) == (
+        first.record_id,
+        STATION,
+        1,
+    )
     assert store.find_production(genuine_id=unit.genuine_id) == entry
     with pytest.raises(RecordError, match=f"station {STATION}, seq 1, record {first.record_id}"):
         writer.append(draft(ca, unit=unit))
@@ -144,7 +149,11 @@ def test_sixteen_threads_append_one_gapless_chain(
     stations = ("st-a", "st-b")
     writers = [
         RecordWriter(
-            SqliteStore(store.path), signing_key, key_id(signing_key.public_key()), station, config_sha256=CONFIG_SHA256
+            SqliteStore(store.path),
+            signing_key,
+            key_id(signing_key.public_key()),
+            station,
+            config_sha256=CONFIG_SHA256,
         )
         for station in stations
     ]
@@ -157,7 +166,9 @@ def test_sixteen_threads_append_one_gapless_chain(
             run_id = store.begin_run(f"S{index}", "production")
             for _ in range(per_thread):
                 store.journal(run_id, "provision", "intent", {"thread": index})
-                writers[index % 2].append(draft(ca if index % 3 else None, outcome="pass" if index % 3 else "fail"))
+                writers[index % 2].append(
+                    draft(ca if index % 3 else None, outcome="pass" if index % 3 else "fail")
+                )
             store.close_run(run_id, None)
         except BaseException as exc:  # reported below: a thread's exception must fail the test
             errors.append(exc)
@@ -169,7 +180,9 @@ def test_sixteen_threads_append_one_gapless_chain(
         worker.join()
     assert errors == []
     for station in stations:
-        assert [r.seq for r in store.records(station_id=station)] == list(range(1, threads * per_thread // 2 + 1))
+        assert [r.seq for r in store.records(station_id=station)] == list(
+            range(1, threads * per_thread // 2 + 1)
+        )
     report = verify_chain((record.jws for record in store.records()), trusted, ca.certificate)
     assert report.ok, report.first
     assert report.stations == {"st-a": 48, "st-b": 48}
@@ -177,6 +190,8 @@ def test_sixteen_threads_append_one_gapless_chain(
     assert store.open_runs() == []
 
 
-def test_stored_payload_is_the_signed_one(writer: RecordWriter, signing_key: Ed25519PrivateKey, ca: Ca) -> None:
+def test_stored_payload_is_the_signed_one(
+    writer: RecordWriter, signing_key: Ed25519PrivateKey, ca: Ca
+) -> None:
     stored = writer.append(draft(ca))
     assert jws.verify(stored.jws, signing_key.public_key()) == stored.payload

@@ -40,7 +40,9 @@ from station.sim.ppa.timing import FAST, TimingProfile
 JSON_BODY_LIMIT = 7300
 RAW_BODY_LIMIT = 16 * 1024 * 1024
 UPLOAD_LIMIT = 3 * 1024 * 1024
-SHUTDOWN_POLL = 0.1  # seconds; how quickly a listener notices stop()
+SHUTDOWN_POLL = 0.1
+STATUS_PATH = "/api/system/status"
+REPLUG_GAP = 1.0  # seconds a swapped unit's slot stays empty, long enough for a fixture to notice  # seconds; how quickly a listener notices stop()
 UPLOAD_NAMES = {
     "/api/system/upgrade/upload_fw": ("firmware.bin", "firmware.hex"),
     "/api/system/upgrade/upload_ui": ("webroot.tar",),
@@ -73,6 +75,7 @@ class SimulatedPpa:
         http_port: int = 0,
         https_port: int = 0,
         https_only_storage_and_logger: bool = False,
+        replug_after: float | None = None,
     ) -> None:
         self.slot = slot
         self.backend_key = backend_key
@@ -80,6 +83,7 @@ class SimulatedPpa:
         self.faults: FaultInjector = (faults or FaultPlan()).for_device(slot)
         self.vendor_key = vendor_key if vendor_key is not None else b64decode(TEST_VENDOR_PUBLIC_KEY)
         self.https_only_storage_and_logger = https_only_storage_and_logger
+        self.replug_after = replug_after
         self.clock = DeviceClock(monotonic)
         self._rng = random.Random(seed if seed is not None else os.urandom(16))  # noqa: S311 - serials only
         self._initial_fwv = fwv
@@ -92,6 +96,7 @@ class SimulatedPpa:
         self._down_until = 0.0
         self._in_transition = False
         self.units_seen = 0
+        self._last_talk = self.clock.monotonic()
         self.state = self._new_unit()
         self.boot = BootState()
         self._power_on()
@@ -201,6 +206,7 @@ class SimulatedPpa:
             if new_unit:
                 self.state = self._new_unit()
             self._present, self._replug_at = True, None
+            self._last_talk = self.clock.monotonic()
             self.state.shut_down = False
             self._power_on()
 
@@ -208,13 +214,29 @@ class SimulatedPpa:
         self.state.log.append(self.clock.now(), event, result, subject, data)
 
     def _available(self) -> bool:
-        if not self._present and self._replug_at is not None and self.clock.monotonic() >= self._replug_at:
+        now = self.clock.monotonic()
+        if not self._present and self._replug_at is not None and now >= self._replug_at:
             self.replug()
+        elif self._operator_swaps(now):
+            self.unplug(replug_after=min(REPLUG_GAP, self.replug_after or REPLUG_GAP))
         return (
             self._present
             and not self.state.shut_down
             and not self._in_transition
             and self.clock.monotonic() >= self._down_until
+        )
+
+    def _operator_swaps(self, now: float) -> bool:
+        """``replug_after``: a personalised unit nobody has talked to for that long is taken away.
+
+        Status polls do not count as talking: they are how a fixture sees that a unit is present.
+        """
+        idle = now - self._last_talk
+        return (
+            self.replug_after is not None
+            and self._present
+            and self.state.initialised
+            and idle >= self.replug_after
         )
 
     # --- transport ----------------------------------------------------------------------------------
@@ -246,6 +268,8 @@ class SimulatedPpa:
         with self._lock:
             if not self._available():
                 return dropped()
+            if (request.method, request.path) != ("GET", STATUS_PATH):
+                self._last_talk = self.clock.monotonic()
             fault = self.faults.pick(request.method, request.path)
             if fault is not None and fault.kind != "delay":
                 return self._apply_fault(fault)

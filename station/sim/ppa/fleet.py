@@ -27,6 +27,7 @@ def start_fleet(
     http_port: int = 0,
     https_port: int = 0,
     fwv: str = DEFAULT_FWV,
+    replug_after: float | None = None,
 ) -> list[SimulatedPpa]:
     """Start ``count`` independent units (slots 0..count-1). Fixed ports only make sense for one unit."""
     units: list[SimulatedPpa] = []
@@ -41,6 +42,7 @@ def start_fleet(
                 http_port=http_port,
                 https_port=https_port,
                 fwv=fwv,
+                replug_after=replug_after,
             )
             units.append(unit.start())
     except BaseException:

@@ -1,0 +1,175 @@
+"""What the command-line verbs do, separate from argument parsing (``cli.py``) so tests can call them.
+
+Example::
+
+    exit_code = demo(fixtures=8, units=16, timing="fast", data_dir=None)
+    exit_code = records_verify(Locations(Path("station-data"), None, KeysSection(), []))
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from station.config import KeysSection, StationConfig
+from station.console import ProgressPrinter, summarize
+from station.demo import demo_config, escrow_key_path
+from station.errors import ConfigError, RecordError
+from station.events import Outcome
+from station.factory.escrow import open_sealed
+from station.factory.keystore import open_key
+from station.pipeline.slot import Verdict
+from station.records import commands as record_commands
+from station.records import jws
+from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
+from station.station import Station
+
+CA_CERT_SUFFIX = ".crt.pem"
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Where a station's records and keys are: its data directory, store file and key names."""
+
+    data_dir: Path
+    store: Path | None
+    keys: KeysSection
+    trust: list[Path]
+
+    @property
+    def store_path(self) -> Path:
+        return self.store or self.data_dir / DEFAULT_FILENAME
+
+    def signing_public_key(self) -> Ed25519PublicKey:
+        return open_key(self.keys.signing, self.data_dir, setting="keys.signing").ed25519().public_key()
+
+    def trusted_keys(self) -> dict[str, Ed25519PublicKey]:
+        keys = [self.signing_public_key()] if _key_file(self).exists() else []
+        for path in self.trust:
+            loaded = serialization.load_pem_public_key(path.read_bytes())
+            if not isinstance(loaded, Ed25519PublicKey):
+                raise ConfigError("a trusted record key must be an Ed25519 public key (PEM)", path=str(path))
+            keys.append(loaded)
+        return jws.trusted_keys_from(keys)
+
+    def ca_certificate(self) -> x509.Certificate | None:
+        path = open_key(self.keys.ca, self.data_dir, setting="keys.ca").sibling(CA_CERT_SUFFIX)
+        return x509.load_pem_x509_certificate(path.read_bytes()) if path.exists() else None
+
+
+def _key_file(where: Locations) -> Path:
+    ref = open_key(where.keys.signing, where.data_dir, setting="keys.signing")
+    return ref.sibling(".pem")
+
+
+def demo(fixtures: int, units: int, timing: str, data_dir: Path | None) -> int:
+    """Run ``units`` simulated units over ``fixtures`` slots; 0 only if all pass and all records verify."""
+    if fixtures < 1 or units < 1:
+        raise ConfigError("--fixtures and --units must be at least 1")
+    data = data_dir or Path(tempfile.mkdtemp(prefix="station-demo-"))
+    config = demo_config(data, fixtures=fixtures)
+    print(f"demo station {config.station.id}: {fixtures} simulated fixtures, {units} units, {timing} timing")
+    print(f"data directory: {data}")
+    station = Station.open(config, data_dir=data, timing=timing)
+    verdicts, elapsed = _run_station(station, units)
+    print(summarize(verdicts, elapsed))
+    where = Locations(data, None, config.keys, [])
+    verified = record_commands.cmd_verify(where.store_path, where.trusted_keys(), where.ca_certificate())
+    print(
+        f"records: station records show --data {data} <device id>; escrow key (DEMO ONLY): "
+        f"{escrow_key_path(data)}"
+    )
+    all_passed = len(verdicts) == units and all(v.outcome is Outcome.PASS for v in verdicts)
+    return 0 if all_passed and verified == 0 else 1
+
+
+def run(config: StationConfig, units: int | None, data_dir: Path | None, profile: str | None) -> int:
+    """Headless production until ``units`` verdicts or SIGINT/SIGTERM; resumes interrupted runs."""
+    station = Station.open(config, data_dir=data_dir, profile=profile)
+    verdicts, elapsed = _run_station(station, units)
+    print(summarize(verdicts, elapsed))
+    return 0 if all(v.outcome is Outcome.PASS for v in verdicts) else 1
+
+
+def _run_station(station: Station, units: int | None) -> tuple[list[Verdict], float]:
+    station.bus.subscribe(ProgressPrinter(sys.stdout))
+    started = time.monotonic()
+    try:
+        with _stop_on_signals(station):
+            verdicts = station.run(units=units)
+    finally:
+        station.close()
+    return verdicts, time.monotonic() - started
+
+
+@contextmanager
+def _stop_on_signals(station: Station) -> Iterator[None]:
+    """SIGINT/SIGTERM ask every slot to stop after its current step; a second signal is not needed."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        print("stopping after the current steps...", file=sys.stderr, flush=True)
+        station.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def records_verify(where: Locations) -> int:
+    return record_commands.cmd_verify(where.store_path, where.trusted_keys(), where.ca_certificate())
+
+
+def records_export(where: Locations, fmt: str) -> int:
+    return record_commands.cmd_export(where.store_path, fmt, sys.stdout)
+
+
+def records_show(where: Locations, unit: str) -> int:
+    return record_commands.cmd_show(
+        where.store_path, unit, trusted_keys=where.trusted_keys(), ca=where.ca_certificate()
+    )
+
+
+def keys_export(where: Locations) -> int:
+    pem = where.signing_public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    sys.stdout.write(pem.decode("ascii"))
+    return 0
+
+
+def ca_export(where: Locations) -> int:
+    certificate = where.ca_certificate()
+    if certificate is None:
+        raise ConfigError("no factory CA certificate yet (it is created on the station's first start)")
+    sys.stdout.write(certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"))
+    return 0
+
+
+def secrets_open(where: Locations, record_id: str, escrow_key: Path) -> int:
+    """Print a record's escrowed secrets (customer hand-over); the escrow key stays in its file."""
+    stored = SqliteStore(where.store_path, create=False).get(record_id)
+    if stored is None:
+        raise RecordError(f"no record {record_id} in {where.store_path}")
+    personalization = stored.payload.get("personalization") or {}
+    sealed = personalization.get("sealed_secrets")
+    if sealed is None:
+        raise RecordError(f"record {record_id} has no sealed secrets (batch key policy, or not personalised)")
+    private = open_key(f"file:{escrow_key.resolve()}", where.data_dir, setting="--escrow-key").x25519()
+    json.dump(open_sealed(sealed, private), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0

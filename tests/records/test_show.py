@@ -1,0 +1,83 @@
+"""``records show``: a readable record with steps, failure, certificate and its own verification."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from station.records import RecordWriter, SqliteStore
+from station.records.commands import cmd_show
+from tests.records.conftest import STATION
+from tests.records.factories import Ca, draft, random_unit
+
+CIPHERTEXT = "hpke-sealed-ciphertext-AAAA"
+
+
+def show(
+    path: Path, what: str, trusted: dict[str, Ed25519PublicKey] | None, ca: Ca | None
+) -> tuple[int, str]:
+    out = io.StringIO()
+    code = cmd_show(
+        path, what, trusted_keys=trusted, ca=None if ca is None else ca.certificate, out=out, err=out
+    )
+    return code, out.getvalue()
+
+
+def test_show_one_record(
+    writer: RecordWriter, store: SqliteStore, trusted: dict[str, Ed25519PublicKey], ca: Ca
+) -> None:
+    unit = random_unit()
+    sealed = {"passphrase": CIPHERTEXT, "mnemonic": CIPHERTEXT}
+    stored = writer.append(
+        draft(ca, unit=unit, personalization={"profile": "default", "sealed_secrets": sealed})
+    )
+    code, text = show(store.path, stored.record_id, trusted, ca)
+    assert code == 0, text
+    for expected in [
+        f"record {stored.record_id} (station {STATION}, seq 1)",
+        "mode production, outcome PASS, simulated unit",
+        f"unit\n  devid        {unit.devid}\n  genuine_id   {unit.genuine_id}\n  eid ",
+        "provision        pass     1 attempt(s)     0.750 s",
+        f"subject CN=\\#{unit.genuine_id}",  # RFC 4514 escapes a leading #
+        "issuer  CN=Test Factory CA",
+        "sealed secrets     mnemonic, passphrase (sealed to the escrow key)",
+        f"signature    valid (key {writer.station.key_id})",
+        "chain        first record of the station",
+        "certificate  issued by the factory CA",
+    ]:
+        assert expected in text
+    assert CIPHERTEXT not in text
+
+
+def test_show_every_record_of_a_unit_with_failure(writer: RecordWriter, store: SqliteStore, ca: Ca) -> None:
+    unit = random_unit()
+    writer.append(draft(ca, unit=unit, outcome="fail"))
+    writer.append(draft(ca, unit=unit))
+    code, text = show(store.path, unit.devid or "", None, None)
+    assert code == 0
+    assert [line[:7] for line in text.splitlines() if line.startswith("record ")] == ["record "] * 2
+    assert "step provision, code HTTP 500: device failed" in text
+    assert "chain        links to seq 1" in text
+    assert "signature    not checked (no trusted keys given)" in text
+    assert "issuer not checked (no CA given)" in text
+
+
+def test_show_a_tampered_record_fails(
+    writer: RecordWriter, store: SqliteStore, trusted: dict[str, Ed25519PublicKey], ca: Ca, tmp_path: Path
+) -> None:
+    stored = writer.append(draft(ca))
+    with sqlite3.connect(store.path) as raw:
+        raw.execute("DROP TRIGGER records_no_update")
+        raw.execute("UPDATE records SET jws = ? WHERE seq = 1", (stored.jws[:-2] + "AA",))
+    code, text = show(store.path, stored.record_id, trusted, ca)
+    assert code == 1
+    assert "signature    FAILED" in text
+
+
+def test_show_names_what_it_could_not_find(store: SqliteStore) -> None:
+    code, text = show(store.path, "0000000000000000", None, None)
+    assert code == 1
+    assert "no record with record id or devid '0000000000000000'" in text
