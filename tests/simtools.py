@@ -36,14 +36,14 @@ def post(url: str, path: str, body: Any, token: str | None = None, **kwargs: Any
 
 
 def checkin(
-    url: str, backend_private: bytes, *, iat: int | None = None, status: str = "OK"
+    url: str, backend_private: bytes, *, iat: int | None = None, status: str = "OK", timeout: float = TIMEOUT
 ) -> requests.Response:
     """GET check → sign as the backend → POST checked. Returns the POST reply."""
     check = get(url, "/api/system/checkin")
     check.raise_for_status()
     request = p.verify_check(check.json()["check"], backend_private)
     checked = p.sign_checked(request, backend_private, iat=iat or int(time.time()), status=status)
-    return post(url, "/api/system/checkin", {"checked": checked})
+    return requests.post(url + "/api/system/checkin", json={"checked": checked}, timeout=timeout)
 
 
 def default_cfg(**overrides: Any) -> dict[str, Any]:

@@ -62,18 +62,25 @@ class StepTimeout(StationError):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often to try a step and which errors are worth another try (only I/O faults by default)."""
+    """How often to try a step and which errors are worth another try (only I/O faults by default).
+
+    ``malformed`` also retries a success status with a body that does not parse: a garbled read is
+    worth another look, but only for steps that write nothing (a write may have happened).
+    """
 
     attempts: int = 1
     backoff: float = 0.5
     retry_on: tuple[type[BaseException], ...] = (DeviceTimeout, DeviceUnreachable, DeviceFailure)
+    malformed: bool = False
 
     def retries(self, exc: BaseException) -> bool:
+        if self.malformed and isinstance(exc, DeviceProtocolError) and exc.status is not None:
+            return exc.status < 300
         return isinstance(exc, self.retry_on)
 
 
 NO_RETRY = RetryPolicy()
-SAFE_RETRY = RetryPolicy(attempts=3)
+SAFE_RETRY = RetryPolicy(attempts=3, malformed=True)
 
 
 @dataclass(frozen=True)

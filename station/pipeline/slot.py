@@ -42,6 +42,10 @@ class UnitQuota:
         self._left = limit
         self._lock = threading.Lock()
 
+    def exhausted(self) -> bool:
+        with self._lock:
+            return self._left is not None and self._left <= 0
+
     def claim(self) -> bool:
         with self._lock:
             if self._left is None:
@@ -97,6 +101,8 @@ class SlotWorker:
             if not self._wait(present=True):
                 return
             self._one_unit()
+            if self.services.quota.exhausted():
+                return  # the station stops here; the operator takes the last unit out afterwards
             self.fixture.release()
             if not self.fixture.simulated and not self._wait(present=False):
                 return

@@ -27,12 +27,13 @@ from station.records.model import (
     RecordDraft,
     StepRecord,
     UnitIdentity,
+    chain_hash,
     rfc3339,
     utc_now,
 )
 from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
 from station.records.verify import Problem, VerifyReport, verify_chain
-from station.records.writer import RecordWriter, chain_hash
+from station.records.writer import RecordWriter
 
 __all__ = [
     "DEFAULT_FILENAME",

@@ -43,6 +43,7 @@ from station.errors import RecordError
 from station.records.validate import SCHEMA, validate_payload
 
 SOFTWARE = f"ppa-station {__version__}"
+GENESIS_PREV = "0" * 64  # the ``prev`` of a station's first record
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,11 @@ def rfc3339(moment: datetime) -> str:
         raise RecordError(f"time {moment.isoformat()} has no time zone")
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def chain_hash(jws_text: str) -> str:
+    """The ``prev`` value that the next record carries: SHA-256 hex of this record's JWS text."""
+    return hashlib.sha256(jws_text.encode("utf-8")).hexdigest()
 
 
 def utc_now() -> datetime:

@@ -105,7 +105,10 @@ class SqliteStore(RunJournal):
                 connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             except sqlite3.DatabaseError as exc:
                 raise RecordError(f"{self.path} is not a usable record store: {exc}") from None
-            yield connection
+            try:
+                yield connection
+            except sqlite3.Error as exc:  # disk full, locked past the busy timeout, a trigger's refusal
+                raise RecordError(f"record store {self.path}: {exc}") from exc
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -115,7 +118,8 @@ class SqliteStore(RunJournal):
             try:
                 yield connection
             except BaseException:
-                connection.execute("ROLLBACK")
+                if connection.in_transaction:  # SQLite may already have rolled back (disk full, I/O error)
+                    connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
 

@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from station.errors import RecordError
 from station.records import jws
 from station.records.certificates import check_certificate
+from station.records.model import GENESIS_PREV, chain_hash
 from station.records.validate import validate_payload
-from station.records.writer import GENESIS_PREV, chain_hash
 
 
 @dataclass(frozen=True)

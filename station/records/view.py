@@ -24,9 +24,9 @@ from station.errors import RecordError
 from station.records import jws
 from station.records.certificates import CertificateInfo, check_certificate, describe_certificate
 from station.records.entries import StoredRecord
+from station.records.model import GENESIS_PREV, chain_hash
 from station.records.sqlite import SqliteStore
 from station.records.validate import SEALED, validate_payload
-from station.records.writer import GENESIS_PREV, chain_hash
 
 NOT_CHECKED = "not checked"
 UNIT_ORDER = ("devid", "genuine_id", "eid", "eid_sign", "instanceid", "hwv", "fwv", "blv")

@@ -16,7 +16,6 @@ passing production record and closes the run. Either all of that is committed (a
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import uuid
 from typing import Any
@@ -27,10 +26,9 @@ from station.errors import RecordError
 from station.records import jws
 from station.records.entries import StoredRecord
 from station.records.journal import close_run_in
-from station.records.model import SOFTWARE, RecordDraft, StationInfo, build_payload
+from station.records.model import GENESIS_PREV, SOFTWARE, RecordDraft, StationInfo, build_payload, chain_hash
 from station.records.sqlite import SqliteStore, find_production_in
 
-GENESIS_PREV = "0" * 64
 _INSERT_RECORD = (
     "INSERT INTO records (station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -39,11 +37,6 @@ _INSERT_REGISTRY = (
     "INSERT INTO unit_registry (devid, genuine_id, station_id, seq, record_id, provisioned_at) "
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
-
-
-def chain_hash(jws_text: str) -> str:
-    """The ``prev`` value that the next record carries: SHA-256 hex of this record's JWS text."""
-    return hashlib.sha256(jws_text.encode("utf-8")).hexdigest()
 
 
 class RecordWriter:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,11 @@ from station.records import RecordWriter, SqliteStore, jws, key_id, verify_chain
 from station.records import sqlite as sqlite_module
 from tests.records.conftest import STATION
 from tests.records.factories import CONFIG_SHA256, Ca, draft, random_unit
+
+
+def raw_connection(store: SqliteStore) -> closing[sqlite3.Connection]:
+    """A plain sqlite3 connection, as anyone with the file has: only the schema's triggers stop it."""
+    return closing(sqlite3.connect(store.path, isolation_level=None))
 
 
 def test_first_records_start_the_chain(writer: RecordWriter, store: SqliteStore, ca: Ca) -> None:
@@ -66,20 +72,23 @@ def test_append_only_triggers(writer: RecordWriter, store: SqliteStore, ca: Ca, 
     run_id = store.begin_run("A1", "production")
     store.journal(run_id, "provision", "intent")
     writer.append(draft(ca), run_id=run_id)
-    with store.connect() as connection, pytest.raises(sqlite3.IntegrityError, match="refused"):
+    with raw_connection(store) as connection, pytest.raises(sqlite3.IntegrityError, match="refused"):
         connection.execute(statement)
 
 
 def test_closed_runs_cannot_change(writer: RecordWriter, store: SqliteStore, ca: Ca) -> None:
     run_id = store.begin_run("A1", "production")
     writer.append(draft(ca), run_id=run_id)
-    with store.connect() as connection, pytest.raises(sqlite3.IntegrityError, match="closed run"):
+    with raw_connection(store) as connection, pytest.raises(sqlite3.IntegrityError, match="closed run"):
         connection.execute("UPDATE runs SET state = 'open'")
 
 
 def test_the_database_refuses_a_gap_in_the_chain(writer: RecordWriter, store: SqliteStore, ca: Ca) -> None:
     stored = writer.append(draft(ca))
-    with store.connect() as connection, pytest.raises(sqlite3.IntegrityError, match="seq does not follow"):
+    with (
+        raw_connection(store) as connection,
+        pytest.raises(sqlite3.IntegrityError, match="seq does not follow"),
+    ):
         connection.execute(
             "INSERT INTO records VALUES (?, 3, 'r3', NULL, NULL, 'qa', 'pass', 'now', ?)",
             (STATION, stored.jws),

@@ -22,8 +22,7 @@ from station.records import (
 )
 from station.records import jws as jws_module
 from station.records.commands import cmd_verify
-from station.records.model import build_payload
-from station.records.writer import chain_hash
+from station.records.model import build_payload, chain_hash
 from tests.records.conftest import STATION
 from tests.records.factories import CONFIG_SHA256, Ca, draft, make_ca
 
@@ -66,21 +65,15 @@ class World:
 
 
 @pytest.fixture
-def world(
-    store: SqliteStore,
-    writer: RecordWriter,
-    signing_key: Ed25519PrivateKey,
-    trusted: dict[str, Ed25519PublicKey],
-    ca: Ca,
-    tmp_path: Path,
-) -> World:
+def world(writer: RecordWriter, signing_key: Ed25519PrivateKey, ca: Ca, tmp_path: Path) -> World:
     chain = [
         writer.append(draft(ca)),
         writer.append(draft(ca, outcome="fail")),
         writer.append(draft(ca)),
         writer.append(draft(ca, mode="qa")),
     ]
-    return World(store, writer, signing_key, trusted, ca, chain, tmp_path)
+    trusted = {key_id(signing_key.public_key()): signing_key.public_key()}
+    return World(writer.store, writer, signing_key, trusted, ca, chain, tmp_path)
 
 
 def flip(text: str, position: int) -> str:
@@ -123,10 +116,8 @@ def test_a_record_signed_by_an_unknown_key(world: World) -> None:
     forged = rogue.append(draft(world.ca))
     code, text = world.run_verify(copy)
     assert code == 1
-    assert (
-        f"first bad record: station {STATION} seq 5 record {forged.record_id}: signed by unknown key {rogue_id}"
-        in (text)
-    )
+    named = f"station {STATION} seq 5 record {forged.record_id}"
+    assert f"first bad record: {named}: signed by unknown key {rogue_id}" in text
 
 
 def test_a_missing_record_breaks_the_chain(world: World) -> None:

@@ -13,7 +13,7 @@ from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.faults import FaultPlan, FaultRule, parse_spec
 from tests.conftest import BACKEND_PRIVATE
-from tests.simtools import get
+from tests.simtools import checkin, get
 
 STATUS = "/api/system/status"
 
@@ -125,3 +125,16 @@ def test_spec_parses_every_option() -> None:
 def test_bad_spec_is_a_config_error(spec: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_spec(spec)
+
+
+def test_stall_does_the_work_then_answers_late(faulty: SimulatedPpa, backend_private: bytes) -> None:
+    faulty.faults.add(FaultRule("stall", path="/api/system/checkin", method="POST", seconds=0.5, times=1))
+    with pytest.raises(requests.Timeout):
+        checkin(faulty.http_url, backend_private, timeout=0.1)
+    assert "time" in get(faulty.http_url, STATUS).json()  # the RTC was set although no reply arrived
+
+
+def test_skip_lets_the_first_matches_through(faulty: SimulatedPpa) -> None:
+    faulty.faults.add(FaultRule("500", path=STATUS, skip=2, times=1))
+    assert [get(faulty.http_url, STATUS).status_code for _ in range(4)] == [200, 200, 500, 200]
+    assert parse_spec("500 skip=3").rules[0].skip == 3

@@ -42,6 +42,7 @@ RAW_BODY_LIMIT = 16 * 1024 * 1024
 UPLOAD_LIMIT = 3 * 1024 * 1024
 SHUTDOWN_POLL = 0.1
 STATUS_PATH = "/api/system/status"
+POWER_UP_DISK0 = {0x0: "-", 0x1: "ro", 0x3: "rw"}  # storage_mode low nibble (reference §5.4)
 REPLUG_GAP = 1.0  # seconds a swapped unit's slot stays empty, long enough for a fixture to notice  # seconds; how quickly a listener notices stop()
 UPLOAD_NAMES = {
     "/api/system/upgrade/upload_fw": ("firmware.bin", "firmware.hex"),
@@ -171,6 +172,9 @@ class SimulatedPpa:
             image, firmware.pending_install = firmware.pending_install, None
             firmware.fwv, firmware.fws = image.version, image.signature
             self.boot.fw_upgraded = True
+        if self.state.initialised:
+            self.boot.disk_modes[0] = POWER_UP_DISK0.get(self.state.config.storage_mode & 0x0F, "-")
+        self.state.log.header = firmware.fwv
         self.state.log.start_file(self.state.boot_counter, self.state.instance.eid_sign, self.clock.now())
 
     def restart_after_reply(self, *, wipe: bool = False) -> Response:
@@ -265,17 +269,19 @@ class SimulatedPpa:
 
     def handle(self, request: Request) -> Response:
         """Faults, then the transport checks that need the body, then routing; delayed per timing profile."""
+        fault = self.faults.pick(request.method, request.path)
+        if fault is not None and fault.kind == "delay":
+            time.sleep(fault.seconds)  # before taking the device: a late request, not a hung unit
         with self._lock:
             if not self._available():
                 return dropped()
             if (request.method, request.path) != ("GET", STATUS_PATH):
                 self._last_talk = self.clock.monotonic()
-            fault = self.faults.pick(request.method, request.path)
-            if fault is not None and fault.kind != "delay":
+            if fault is not None and fault.kind not in ("delay", "stall"):
                 return self._apply_fault(fault)
-            if fault is not None:
-                time.sleep(fault.seconds)
             response, cost = self._dispatch(request)
+            if fault is not None and fault.kind == "stall":
+                response.stall = fault.seconds
             delay = self.timing.delay(cost)
             if delay:
                 time.sleep(delay)

@@ -7,6 +7,8 @@ applies. Kinds:
 - ``delay``: answer ``s`` seconds late (use it past the client's timeout to provoke a timeout);
 - ``500``: answer 500 with an empty body;
 - ``garbage``: answer 200 with a body that is not JSON;
+- ``stall``: carry the request out, then hold the reply ``s`` seconds (the unit did the work, the client
+  does not know yet: the moment a station crash is hardest to recover from);
 - ``unplug``: the unit disappears (every connection is dropped); with ``replug=S`` a fresh unit with a
   new identity takes its place S seconds later, as an operator swapping units would.
 
@@ -15,6 +17,7 @@ Spec syntax (``station sim ppa --faults``): rules separated by ``;``, each ``KIN
     seed=7; drop p=0.05; delay p=0.1 s=2.5 path=/api/auth/*; 500 method=POST times=1; unplug p=0.001 replug=5
 
 ``p`` is the probability (default 1), ``times`` how often the rule may fire (default unlimited),
+``skip`` how many matching requests pass untouched before the rule applies (default 0),
 ``path`` an fnmatch pattern, ``method`` an HTTP method. Randomness comes from a per-device
 ``random.Random`` seeded with ``seed`` and the device's slot, so a run is reproducible.
 """
@@ -31,8 +34,8 @@ from station.errors import ConfigError
 
 _N = TypeVar("_N", int, float)
 
-KINDS = ("drop", "delay", "500", "garbage", "unplug")
-_KEYS = {"p", "s", "path", "method", "times", "replug"}
+KINDS = ("drop", "delay", "stall", "500", "garbage", "unplug")
+_KEYS = {"p", "s", "path", "method", "times", "skip", "replug"}
 
 
 @dataclass
@@ -46,6 +49,7 @@ class FaultRule:
     times: int | None = None
     seconds: float = 0.0
     replug_after: float | None = None
+    skip: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -94,7 +98,12 @@ class FaultInjector:
         """The first matching rule whose coin flip fires, with its count used up; or None."""
         with self._lock:
             for rule in self.rules:
-                if rule.matches(method, path) and self._rng.random() < rule.probability:
+                if not rule.matches(method, path):
+                    continue
+                if rule.skip > 0:
+                    rule.skip -= 1
+                    continue
+                if self._rng.random() < rule.probability:
                     if rule.times is not None:
                         rule.times -= 1
                     return rule
@@ -124,6 +133,7 @@ def parse_spec(spec: str) -> FaultPlan:
                 times=_number(raw, options["times"], int) if "times" in options else None,
                 seconds=_number(raw, options.get("s", "0"), float),
                 replug_after=_number(raw, options["replug"], float) if "replug" in options else None,
+                skip=_number(raw, options.get("skip", "0"), int),
             )
         )
     return plan

@@ -18,6 +18,7 @@ import json
 import socket
 import ssl
 import struct
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,7 +45,8 @@ class Request:
 
 @dataclass
 class Response:
-    """A reply. ``drop`` closes the connection without answering; ``after`` runs once it was sent."""
+    """A reply. ``drop`` closes the connection without answering; ``after`` runs once it was sent;
+    ``stall`` holds the finished reply that many seconds (outside the device lock) before sending it."""
 
     status: int
     body: bytes = b""
@@ -53,6 +55,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     after: Callable[[], None] | None = None
+    stall: float = 0.0
 
 
 def reply(payload: Mapping[str, Any], status: int = 200) -> Response:
@@ -166,9 +169,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, response: Response) -> None:
         self.close_connection = True
-        if response.drop:
-            self._abort()
-            return
+        try:
+            if response.stall:
+                time.sleep(response.stall)
+            if response.drop:
+                self._abort()
+                return
+            self._write(response)
+        finally:
+            if response.after is not None:
+                response.after()  # the unit reboots whether or not the client stayed to hear the reply
+
+    def _write(self, response: Response) -> None:
         self.send_response(response.status, response.reason)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
@@ -178,8 +190,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(response.body)
         self.wfile.flush()
-        if response.after is not None:
-            response.after()
 
     def _abort(self) -> None:
         """Close without a reply, with RST so the client sees a dropped connection at once."""

@@ -1,0 +1,227 @@
+"""A station killed (SIGKILL) at every step and started again: no record lost or duplicated, no unit
+provisioned twice, the chain still verifies.
+
+Each case runs real processes: ``station sim ppa`` (which outlives the station) and ``station run`` over a
+``network`` fixture. A fault rule holds the unit's reply at the chosen step — ``stall`` after the unit did
+the work, ``delay`` before it — so the kill lands exactly there; the test waits for a condition it can
+observe (the journal, or the unit's own state) before it kills.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from station.ppa.protocol import generate_mnemonic
+
+REPO = Path(__file__).resolve().parent.parent
+TIMEOUT = 10
+HOLD = 60  # seconds a stalled reply is held: far longer than any case needs to kill the station
+MNEMONIC = generate_mnemonic()
+
+
+@dataclass
+class Case:
+    name: str
+    fault: str
+    kill_when: Callable[[Path, str], bool]
+    outcome: str
+    code: str | None = None
+
+
+def journal_has(step: str, phase: str) -> Callable[[Path, str], bool]:
+    def check(data: Path, url: str) -> bool:
+        db = data / "records.sqlite3"
+        if not db.exists():
+            return False
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+                row = connection.execute(
+                    "SELECT 1 FROM journal WHERE step = ? AND phase = ?", (step, phase)
+                ).fetchone()
+        except sqlite3.OperationalError:  # the station is still creating its schema
+            return False
+        return row is not None
+
+    return check
+
+
+def unit_shows(predicate: Callable[[dict[str, object]], bool], path: str) -> Callable[[Path, str], bool]:
+    def check(data: Path, url: str) -> bool:
+        try:
+            return predicate(requests.get(url + path, timeout=2).json())
+        except (requests.RequestException, ValueError):
+            return False
+
+    return check
+
+
+def both(*checks: Callable[[Path, str], bool]) -> Callable[[Path, str], bool]:
+    return lambda data, url: all(check(data, url) for check in checks)
+
+
+PROVISIONING = "path=/api/system/config/provisioning method=POST"
+CASES = [
+    Case("identify", f"stall s={HOLD} path=/api/system/version times=1", journal_has("identify", "start"), "pass"),
+    Case(
+        "firmware-upload",
+        f"stall s={HOLD} path=/api/system/upgrade/upload_fw times=1",
+        journal_has("firmware", "intent"),
+        "pass",
+    ),
+    Case(
+        "firmware-install",
+        "stall s=1 path=/api/system/upgrade/install_fw times=1",
+        journal_has("firmware", "intent"),
+        "pass",
+    ),
+    Case(
+        "check-in",
+        f"stall s={HOLD} path=/api/system/checkin method=POST times=1",
+        unit_shows(lambda status: "time" in status, "/api/system/status"),
+        "pass",
+    ),
+    Case(
+        "attest",
+        f"stall s={HOLD} path=/api/system/config/attestation times=1",
+        journal_has("attest", "start"),
+        "pass",
+    ),
+    Case("before-provision", f"delay s={HOLD} {PROVISIONING} times=1", journal_has("provision", "intent"), "pass"),
+    Case(
+        "provision",
+        f"stall s={HOLD} {PROVISIONING} times=1",
+        both(journal_has("provision", "intent"), unit_shows(lambda a: "crt" in a, "/api/system/config/attestation")),
+        "pass",
+    ),
+    Case(
+        "verify-lock", f"stall s={HOLD} {PROVISIONING} skip=1 times=1", journal_has("verify-lock", "start"), "pass"
+    ),
+    Case(
+        "before-personalize",
+        f"delay s={HOLD} path=/api/auth/init method=POST times=1",
+        journal_has("personalize", "intent"),
+        "pass",
+    ),
+    Case(
+        "personalize",
+        f"stall s={HOLD} path=/api/auth/init method=POST times=1",
+        unit_shows(lambda status: "inited" not in status, "/api/system/status"),
+        "fail",
+        "personalised-before-interruption",
+    ),
+    Case(
+        "verify",
+        f"stall s={HOLD} path=/api/logger/key times=1",
+        journal_has("verify", "start"),
+        "fail",
+        "personalised-before-interruption",
+    ),
+]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+
+
+def spawn(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "STATION_BATCH_PASSPHRASE": "batch passphrase 1"}
+    env["STATION_BATCH_MNEMONIC"] = MNEMONIC
+    return subprocess.Popen(
+        [sys.executable, "-m", "station.cli", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def write_config(folder: Path, url: str) -> None:
+    (folder / "station.toml").write_text(
+        f"""
+[station]
+id = "crash-st01"
+data_dir = "data"
+simulated = true
+[firmware]
+dir = "{REPO / "firmware_images"}"
+require = "Encedo nGINE FW v1.2.3"
+[profile.default]
+secrets = "batch"
+passphrase_env = "STATION_BATCH_PASSPHRASE"
+mnemonic_env = "STATION_BATCH_MNEMONIC"
+[[fixture]]
+slot = "N1"
+kind = "network"
+url = "{url}"
+"""
+    )
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def records(data: Path) -> list[dict[str, object]]:
+    with sqlite3.connect(data / "records.sqlite3") as connection:
+        rows = connection.execute("SELECT jws FROM records ORDER BY seq").fetchall()
+        open_runs = connection.execute("SELECT COUNT(*) FROM runs WHERE state = 'open'").fetchone()[0]
+    assert open_runs == 0, "a run was left open"
+    from station.records.jws import peek
+
+    return [peek(row[0])[1] for row in rows]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_kill_at_step_then_restart(workdir: Path, case: Case) -> None:
+    data = workdir / "data"
+    sim = spawn(
+        "sim", "ppa", "--count", "1", "--data", str(data), "--fwv", "Encedo nGINE FW v1.2.2", "--faults", case.fault,
+        cwd=workdir,
+    )
+    try:
+        assert sim.stdout is not None
+        url = json.loads(sim.stdout.readline())["http"]
+        write_config(workdir, url)
+        station = spawn("run", "--units", "1", cwd=workdir)
+        wait_until(lambda: case.kill_when(data, url) or station.poll() is not None, f"step {case.name}")
+        assert station.poll() is None, f"station ended before the kill: {station.communicate()}"
+        station.kill()
+        station.wait(TIMEOUT)
+
+        again = spawn("run", "--units", "1", cwd=workdir)
+        out, err = again.communicate(timeout=120)
+        assert "Traceback" not in err, err
+        assert again.returncode == (0 if case.outcome == "pass" else 1), out + err
+
+        (record,) = records(data)  # exactly one record: nothing lost, nothing duplicated
+        assert record["outcome"] == case.outcome, record["failure"]
+        if case.code is not None:
+            assert record["failure"]["code"] == case.code  # type: ignore[index]
+        attestation = requests.get(url + "/api/system/config/attestation", timeout=TIMEOUT)
+        if case.outcome == "pass":
+            assert attestation.status_code == 401  # personalised: attestation needs a token now
+            assert record["provisioning"]["refusal_status"] == 406  # type: ignore[index]
+        verify = spawn("records", "verify", "--data", str(data), cwd=workdir)
+        out, err = verify.communicate(timeout=60)
+        assert verify.returncode == 0, out + err
+    finally:
+        sim.terminate()
+        sim.wait(TIMEOUT)
