@@ -72,7 +72,12 @@ def both(*checks: Callable[[Path, str], bool]) -> Callable[[Path, str], bool]:
 
 PROVISIONING = "path=/api/system/config/provisioning method=POST"
 CASES = [
-    Case("identify", f"stall s={HOLD} path=/api/system/version times=1", journal_has("identify", "start"), "pass"),
+    Case(
+        "identify",
+        f"stall s={HOLD} path=/api/system/version times=1",
+        journal_has("identify", "start"),
+        "pass",
+    ),
     Case(
         "firmware-upload",
         f"stall s={HOLD} path=/api/system/upgrade/upload_fw times=1",
@@ -97,15 +102,26 @@ CASES = [
         journal_has("attest", "start"),
         "pass",
     ),
-    Case("before-provision", f"delay s={HOLD} {PROVISIONING} times=1", journal_has("provision", "intent"), "pass"),
     Case(
-        "provision",
-        f"stall s={HOLD} {PROVISIONING} times=1",
-        both(journal_has("provision", "intent"), unit_shows(lambda a: "crt" in a, "/api/system/config/attestation")),
+        "before-provision",
+        f"delay s={HOLD} {PROVISIONING} times=1",
+        journal_has("provision", "intent"),
         "pass",
     ),
     Case(
-        "verify-lock", f"stall s={HOLD} {PROVISIONING} skip=1 times=1", journal_has("verify-lock", "start"), "pass"
+        "provision",
+        f"stall s={HOLD} {PROVISIONING} times=1",
+        both(
+            journal_has("provision", "intent"),
+            unit_shows(lambda a: "crt" in a, "/api/system/config/attestation"),
+        ),
+        "pass",
+    ),
+    Case(
+        "verify-lock",
+        f"stall s={HOLD} {PROVISIONING} skip=1 times=1",
+        journal_has("verify-lock", "start"),
+        "pass",
     ),
     Case(
         "before-personalize",
@@ -193,7 +209,16 @@ def records(data: Path) -> list[dict[str, object]]:
 def test_kill_at_step_then_restart(workdir: Path, case: Case) -> None:
     data = workdir / "data"
     sim = spawn(
-        "sim", "ppa", "--count", "1", "--data", str(data), "--fwv", "Encedo nGINE FW v1.2.2", "--faults", case.fault,
+        "sim",
+        "ppa",
+        "--count",
+        "1",
+        "--data",
+        str(data),
+        "--fwv",
+        "Encedo nGINE FW v1.2.2",
+        "--faults",
+        case.fault,
         cwd=workdir,
     )
     try:

@@ -40,10 +40,10 @@ from station.sim.ppa.timing import FAST, TimingProfile
 JSON_BODY_LIMIT = 7300
 RAW_BODY_LIMIT = 16 * 1024 * 1024
 UPLOAD_LIMIT = 3 * 1024 * 1024
-SHUTDOWN_POLL = 0.1
+SHUTDOWN_POLL = 0.1  # seconds; how quickly a listener notices stop()
 STATUS_PATH = "/api/system/status"
 POWER_UP_DISK0 = {0x0: "-", 0x1: "ro", 0x3: "rw"}  # storage_mode low nibble (reference §5.4)
-REPLUG_GAP = 1.0  # seconds a swapped unit's slot stays empty, long enough for a fixture to notice  # seconds; how quickly a listener notices stop()
+REPLUG_GAP = 1.0  # seconds a swapped unit's slot stays empty, long enough for a fixture to notice
 UPLOAD_NAMES = {
     "/api/system/upgrade/upload_fw": ("firmware.bin", "firmware.hex"),
     "/api/system/upgrade/upload_ui": ("webroot.tar",),
