@@ -55,7 +55,8 @@ class Station:
     profile: Profile
     firmware: FirmwareCatalog | None
     operator: model.Operator
-    environ: Mapping[str, str]
+    environ: Mapping[str, str] = field(repr=False)  # may hold the batch secrets
+    client_timeout: float = 10.0
     bus: EventBus = field(default_factory=EventBus)
     cancel: threading.Event = field(default_factory=threading.Event)
 
@@ -69,7 +70,9 @@ class Station:
         environ: Mapping[str, str] | None = None,
         operator: model.Operator | None = None,
         profile: str | None = None,
+        client_timeout: float = 10.0,
     ) -> Station:
+        """Build the station; ``client_timeout`` bounds every unit request (short in fault tests)."""
         data = data_dir or config.resolve(config.station.data_dir)
         signing = open_key(config.keys.signing, data, setting="keys.signing").ed25519()
         store = SqliteStore(data / DEFAULT_FILENAME)
@@ -99,6 +102,7 @@ class Station:
             firmware=_firmware(config),
             operator=operator or model.Operator("station", "operator"),
             environ=dict(os.environ if environ is None else environ),
+            client_timeout=client_timeout,
         )
 
     @property
@@ -122,6 +126,7 @@ class Station:
             quota=UnitQuota(units),
             cancel=self.cancel,
             verdicts=verdicts,
+            client_timeout=self.client_timeout,
         )
         open_runs = {run.slot: run for run in self.store.open_runs() if run.mode == "production"}
         workers = [

@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 from station.ppa import protocol as p
+from station.ppa.checkin import sign_checked, verify_check
 
 TIMEOUT = 10
 
@@ -41,8 +42,8 @@ def checkin(
     """GET check → sign as the backend → POST checked. Returns the POST reply."""
     check = get(url, "/api/system/checkin")
     check.raise_for_status()
-    request = p.verify_check(check.json()["check"], backend_private)
-    checked = p.sign_checked(request, backend_private, iat=iat or int(time.time()), status=status)
+    request = verify_check(check.json()["check"], backend_private)
+    checked = sign_checked(request, backend_private, iat=iat or int(time.time()), status=status)
     return requests.post(url + "/api/system/checkin", json={"checked": checked}, timeout=timeout)
 
 

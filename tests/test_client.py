@@ -14,6 +14,8 @@ from cryptography.x509.oid import NameOID
 
 from station.errors import DeviceRefused, DeviceUnreachable
 from station.ppa import protocol as p
+from station.ppa.auditlog import verify_audit_log
+from station.ppa.checkin import sign_checked, verify_check
 from station.ppa.client import PpaClient
 from station.ppa.image import TEST_VENDOR_PUBLIC_KEY
 from station.ppa.replies import (
@@ -47,8 +49,8 @@ def personalised(client: PpaClient, backend_private: bytes) -> PpaClient:
 
 def check_in(client: PpaClient, backend_private: bytes, iat: int = IAT) -> CheckinResult:
     """The check-in relay, with the test backend answering in-process."""
-    request = p.verify_check(client.checkin_request(), backend_private)
-    return client.checkin(p.sign_checked(request, backend_private, iat=iat))
+    request = verify_check(client.checkin_request(), backend_private)
+    return client.checkin(sign_checked(request, backend_private, iat=iat))
 
 
 def certificate_for(public_key: ec.EllipticCurvePublicKey) -> bytes:
@@ -121,7 +123,7 @@ def test_unit_life_check_in_to_audit_log(
     log_token = client.login(USER_PRIVATE, "logger:get")
     listing = client.logger_list(log_token)
     assert (listing.total, len(listing.ids)) == (2, 2)
-    records = p.verify_audit_log(client.logger_read(log_token, listing.ids[0]), p.b64decode(key.key))
+    records = verify_audit_log(client.logger_read(log_token, listing.ids[0]), p.b64decode(key.key))
     assert Event.DEVICE_INITED in [record.type for record in records]
 
 

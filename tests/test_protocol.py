@@ -7,6 +7,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from station.errors import ProtocolError, VerificationError
 from station.ppa import protocol as p
+from station.ppa.auditlog import log_line_mac, verify_audit_log
+from station.ppa.checkin import sign_checked, verify_check
 
 # Reference §5.2 test vector (from the C SDK via the JS client, reproduced independently).
 VECTOR_PASSPHRASE = "correct horse battery staple"
@@ -63,7 +65,7 @@ def test_parse_and_verify_round_trip(vector_user_key: bytes) -> None:
 
 def test_audit_log_mac_matches_published_vector() -> None:
     key = p.b64decode("NgPWx9MnmngrKa7xkSuQnDcwBlDV5JeR0OoX6gFyMpo")
-    assert p.log_line_mac(key, "1|62310ba5|1|0|||") == "rfB1gKL0hTi5tGh8PDerAA"
+    assert log_line_mac(key, "1|62310ba5|1|0|||") == "rfB1gKL0hTi5tGh8PDerAA"
 
 
 def test_bip39_seed_matches_specification_vector() -> None:
@@ -172,22 +174,22 @@ def test_check_and_checked_round_trip() -> None:
         {"jti": "n1", "iss": p.x25519_public_b64(session)},
         p.x25519_shared_secret(session, p.x25519_public_key(backend)),
     )
-    request = p.verify_check(check, backend)
+    request = verify_check(check, backend)
     assert request.jti == "n1"
-    checked = p.parse_jwt(p.sign_checked(request, backend, iat=1_700_000_000, status="W"))
+    checked = p.parse_jwt(sign_checked(request, backend, iat=1_700_000_000, status="W"))
     assert checked.claims["status"] == "W"
     p.verify_hs256(checked, p.x25519_shared_secret(session, p.x25519_public_key(backend)))
     with pytest.raises(VerificationError):
-        p.verify_check(check, bytes(range(1, 33)))
+        verify_check(check, bytes(range(1, 33)))
 
 
 def _signed_log(signer: ed25519.Ed25519PrivateKey, records: list[str]) -> str:
     key = bytes(range(32))
     head = f"0|10|0|0|{p.b64url_encode(key)}|{p.b64url_encode(signer.sign(key))}|"
-    lines = [head + p.log_line_mac(key, head)]
+    lines = [head + log_line_mac(key, head)]
     for seq, body in enumerate(records, start=1):
         prefix = f"{seq:x}|{body}|"
-        lines.append(prefix + p.log_line_mac(key, prefix))
+        lines.append(prefix + log_line_mac(key, prefix))
     return "# Encedo nGINE FW v1.2.2\n" + "\n".join(lines) + "\n"
 
 
@@ -195,12 +197,12 @@ def test_audit_log_verification_detects_tampering() -> None:
     signer = ed25519.Ed25519PrivateKey.generate()
     public = p.ed25519_public_raw(signer)
     text = _signed_log(signer, ["10|1|0||", "11|d|0|U|c3lzdGVtOmNvbmZpZw"])
-    records = p.verify_audit_log(text, public)
+    records = verify_audit_log(text, public)
     assert [r.type for r in records] == [0, 1, 13]
     with pytest.raises(VerificationError, match="record 2 has a bad MAC"):
-        p.verify_audit_log(text.replace("|d|0|U|", "|d|1|U|"), public)
+        verify_audit_log(text.replace("|d|0|U|", "|d|1|U|"), public)
     with pytest.raises(VerificationError, match="eid_sign"):
-        p.verify_audit_log(text, p.ed25519_public_raw(ed25519.Ed25519PrivateKey.generate()))
+        verify_audit_log(text, p.ed25519_public_raw(ed25519.Ed25519PrivateKey.generate()))
     lines = text.splitlines()
     with pytest.raises(VerificationError, match="sequence"):
-        p.verify_audit_log("\n".join([lines[0], lines[1], lines[3]]), public)
+        verify_audit_log("\n".join([lines[0], lines[1], lines[3]]), public)

@@ -28,7 +28,8 @@ from station.config import KeysSection
 from station.errors import BackendRefused, ProtocolError
 from station.factory.ca import issue_device_certificate, load_or_create_ca_certificate
 from station.factory.keystore import FileKeyStore, KeyRef, open_key
-from station.ppa.protocol import b64decode, parse_jwt, sign_checked, verify_check, x25519_public_key
+from station.ppa.checkin import sign_checked, verify_check
+from station.ppa.protocol import b64decode, parse_jwt, x25519_public_key
 
 Clock = Callable[[], float]
 CHECKIN_ACTIONS = ("OK", "W", "L", "R", "B", "U")  # DESIGN §7: plain-text actions of ``checked.status``

@@ -17,8 +17,8 @@ Example::
     ref.p256()
 
 X25519 keys stay raw base64 files (``<name>.key``) because the check-in key is used raw by
-``protocol.verify_check``; Ed25519 and P-256 keys are PEM PKCS#8 (``<name>.pem``) so that ``openssl``
-and other tools can read them.
+``station.ppa.checkin.verify_check``; Ed25519 and P-256 keys are PEM PKCS#8 (``<name>.pem``) so that
+``openssl`` and other tools can read them.
 """
 
 from __future__ import annotations

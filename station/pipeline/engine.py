@@ -74,9 +74,9 @@ class RetryPolicy:
     malformed: bool = False
 
     def retries(self, exc: BaseException) -> bool:
-        if self.malformed and isinstance(exc, DeviceProtocolError) and exc.status is not None:
-            return exc.status < 300
-        return isinstance(exc, self.retry_on)
+        if isinstance(exc, self.retry_on):
+            return True
+        return self.malformed and _malformed(exc)
 
 
 NO_RETRY = RetryPolicy()
@@ -248,7 +248,13 @@ class Engine:
                         raise _Exhausted(exc) from exc
                     raise
                 ctx.log(f"{step.name}: {exc}; retrying ({attempt + 1}/{step.retry.attempts})", "warning")
-                ctx.sleep(step.retry.backoff * attempt)
+                try:
+                    ctx.sleep(step.retry.backoff * attempt)
+                except (Cancelled, StepTimeout) as stopped:  # during the backoff: still this step's end
+                    self._finish(
+                        ctx, step, records, started=(started_wall, started), attempts=attempt, exc=stopped
+                    )
+                    raise
         self._finish(ctx, step, records, started=(started_wall, started), attempts=attempt, detail=detail)
 
     def _finish(
@@ -282,6 +288,11 @@ class Engine:
         return outcome, Failure(step, _code_of(cause), _message_of(cause))
 
 
+def _malformed(exc: BaseException) -> bool:
+    """A success status whose body does not parse (the client reports it with the 2xx status)."""
+    return isinstance(exc, DeviceProtocolError) and exc.status is not None and exc.status < 300
+
+
 def _outcome_of(exc: BaseException) -> Outcome:
     if isinstance(exc, Cancelled):
         return Outcome.ABORTED
@@ -302,7 +313,7 @@ def _code_of(exc: BaseException) -> str:
     if isinstance(exc, DeviceUnreachable):
         return "unreachable"
     if isinstance(exc, DeviceProtocolError):
-        return f"http-{exc.status}" if exc.status else "bad-reply"
+        return "bad-reply" if _malformed(exc) or not exc.status else f"http-{exc.status}"
     if isinstance(exc, BackendRefused):
         return "backend-refused"
     if isinstance(exc, StationError):

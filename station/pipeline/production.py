@@ -177,7 +177,14 @@ class ProductionFlow:
             raise StepFailed(
                 "no-firmware", f"unit has {current}, {required} is required, no images configured"
             )
-        image = catalog.image_for(required, vendor_key=protocol.b64decode(self.facts.fwk or ""))
+        try:
+            image = catalog.image_for(required, vendor_key=protocol.b64decode(self.facts.fwk or ""))
+        except VerificationError:  # a fact about the unit (it trusts another vendor), not a station fault
+            raise StepFailed(
+                "untrusted-firmware",
+                f"the unit trusts another firmware vendor key ({self.facts.fwk}) than the one that signed "
+                f"the {required} image; it would refuse the image, so nothing was uploaded; set it aside",
+            ) from None
         ctx.intent({"firmware": image.version, "sha256": image.sha256})
         self.client.upload_firmware(image.data)
         self._await_firmware_check(ctx)

@@ -19,34 +19,25 @@ factory PC's ``http_proxy`` must not capture it). Failures map onto ``station.er
 - no answer within the timeout: DeviceTimeout; refused, reset or dropped connection: DeviceUnreachable;
 - an answer that does not parse (not JSON, missing field, wrong type): DeviceProtocolError naming the field.
 
+``ppa/failures.py`` builds the first two kinds and ``ppa/wire.py`` (the strict reply reader) the third.
+
 Messages say which call failed and how ("POST /api/system/config/provisioning refused with 406 ...");
 they never contain request bodies, tokens or keys. Nothing is logged but method, path, status and time.
 """
 
 from __future__ import annotations
 
-import http.client
 import logging
 import re
-import socket
-import ssl
 import time
 from collections.abc import Mapping
 from typing import Any, cast
 
 import requests
-import urllib3.exceptions
 
-from station.errors import (
-    DeviceError,
-    DeviceFailure,
-    DeviceProtocolError,
-    DeviceRefused,
-    DeviceTimeout,
-    DeviceUnreachable,
-    ProtocolError,
-)
+from station.errors import DeviceProtocolError, ProtocolError
 from station.ppa import protocol
+from station.ppa.failures import status_error, transport_error
 from station.ppa.replies import (
     Attestation,
     CheckinResult,
@@ -56,13 +47,13 @@ from station.ppa.replies import (
     InitResult,
     LoggerKey,
     LoggerList,
-    ReplyBody,
     Status,
     TokenChallenge,
     UnitConfig,
     Version,
     parse_attestation,
 )
+from station.ppa.wire import ReplyBody
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +162,7 @@ class PpaClient:
         return LoggerList.parse(self._json("GET", path, token=token))
 
     def logger_read(self, token: str, file_id: str) -> str:
-        """One closed audit-log file as text (verify it with ``protocol.verify_audit_log``)."""
+        """One closed audit-log file as text (verify it with ``auditlog.verify_audit_log``)."""
         if not _LOG_ID.match(file_id):
             raise ValueError(f"audit-log file id must be 8 hex digits, not {file_id!r}")
         path = f"{LOGGER}/{file_id}"
@@ -292,10 +283,10 @@ class PpaClient:
                 proxies=_NO_PROXY,
             )
         except requests.RequestException as exc:
-            raise _transport_error(method, path, exc, self.timeout) from None
+            raise transport_error(method, path, exc, self.timeout) from None
         log.debug("%s %s -> %d in %.3f s", method, path, response.status_code, time.monotonic() - started)
         if response.status_code not in accept:
-            raise _status_error(method, path, response, accept)
+            raise status_error(method, path, response, accept)
         return response
 
 
@@ -307,100 +298,3 @@ def _shared_secret(private_key: bytes, spk: str, path: str) -> bytes:
         raise DeviceProtocolError(
             f"GET {path}: reply field 'spk' is unusable ({exc})", endpoint=path, status=200, field="spk"
         ) from None
-
-
-def _transport_error(method: str, path: str, exc: requests.RequestException, timeout: float) -> DeviceError:
-    timed_out, cause = describe_failure(exc)
-    if timed_out:
-        return DeviceTimeout(f"{method} {path}: no answer within {timeout:g} s ({cause})", endpoint=path)
-    return DeviceUnreachable(f"{method} {path}: {cause}", endpoint=path)
-
-
-def _status_error(
-    method: str, path: str, response: requests.Response, accept: tuple[int, ...]
-) -> DeviceProtocolError:
-    code = response.status_code
-    message = f"{method} {path} {status_problem(code, accept)}{_body_hint(response.content)}"
-    if 400 <= code < 500:
-        return DeviceRefused(message, endpoint=path, status=code)
-    if 500 <= code < 600:
-        return DeviceFailure(message, endpoint=path, status=code)
-    return DeviceProtocolError(message, endpoint=path, status=code)
-
-
-def _body_hint(content: bytes) -> str:
-    """A short error body worth showing (the SE's ``atecc_N``); error bodies are normally empty."""
-    text = content[:40].decode("ascii", errors="replace")
-    return f": {text!r}" if content and text.isprintable() else ""
-
-
-# --- failure descriptions -------------------------------------------------------------------------------
-
-# What the unit's status codes mean in general (reference §1.3); the caller's context adds the specifics.
-_MEANINGS = {
-    400: "bad request: arguments or JSON rejected",
-    401: "missing, invalid or expired token, or a bad signature",
-    403: "not allowed: scope or role, RTC not set, or unit personalised",
-    404: "unknown path or nothing there",
-    406: "operation failed: bad data, already done or verification failed",
-    409: "wrong internal state: fail state latched, not personalised, or a task in progress",
-    411: "Content-Length missing",
-    412: "Origin rejected",
-    413: "body too large",
-    418: "TLS required",
-    500: "internal error",
-}
-
-# Causes of a failed connection, most specific first; found anywhere in the exception's chain.
-_CAUSES: tuple[tuple[type[BaseException], bool, str], ...] = (
-    (ConnectionRefusedError, False, "connection refused (no unit listening)"),
-    (ConnectionResetError, False, "connection reset by the unit"),
-    (http.client.RemoteDisconnected, False, "the unit closed the connection without answering"),
-    (BrokenPipeError, False, "connection broken while sending"),
-    (ssl.SSLError, False, "TLS handshake or certificate check failed"),
-    (socket.gaierror, False, "host name not resolved"),
-    # After the OS-level causes: urllib3's NewConnectionError (refused) subclasses ConnectTimeoutError.
-    (urllib3.exceptions.ReadTimeoutError, True, "read timed out"),
-    (urllib3.exceptions.ConnectTimeoutError, True, "connect timed out"),
-    (TimeoutError, True, "timed out"),
-    (urllib3.exceptions.ProtocolError, False, "connection dropped mid-reply"),
-    (OSError, False, "network error"),
-)
-
-
-def describe_failure(exc: BaseException) -> tuple[bool, str]:
-    """(timed out?, cause in plain words) for a failed request, from the exception chain's types.
-
-    Only types are used, never the exception text: that carries URLs and, for some errors, request data.
-    """
-    chain = _chain(exc)
-    if isinstance(exc, requests.Timeout):
-        chain.insert(0, TimeoutError())
-    for kind, timed_out, words in _CAUSES:
-        if any(isinstance(link, kind) for link in chain):
-            return timed_out, words
-    return False, f"request failed ({type(exc).__name__})"
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """Every exception reachable through causes, contexts, urllib3 ``reason`` and exception args."""
-    found: list[BaseException] = []
-    todo: list[object] = [exc]
-    while todo and len(found) < 32:
-        link = todo.pop()
-        if not isinstance(link, BaseException) or any(link is seen for seen in found):
-            continue
-        found.append(link)
-        todo += [link.__cause__, link.__context__, getattr(link, "reason", None), *link.args]
-    return found
-
-
-def status_problem(code: int, accept: tuple[int, ...]) -> str:
-    """``refused with 406 (...)`` / ``failed on the unit with 500 (...)`` / ``answered 204, expected 200``."""
-    meaning = _MEANINGS.get(code)
-    detail = f" ({meaning})" if meaning else ""
-    if 400 <= code < 500:
-        return f"refused with {code}{detail}"
-    if 500 <= code < 600:
-        return f"failed on the unit with {code}{detail}"
-    return f"answered {code}, expected {' or '.join(map(str, accept))}"

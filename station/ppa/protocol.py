@@ -2,7 +2,8 @@
 
 Both sides use this module: the station (``ppa/client.py``, the pipeline, the factory backend) and the
 device simulator (``sim/ppa``). Everything here follows ``reference/encedo-hem-api.md``; the section
-numbers in docstrings point into it.
+numbers in docstrings point into it. Built on it: audit-log verification (``ppa/auditlog.py``) and the
+check-in backend's side (``ppa/checkin.py``).
 
 Example (log in as the user, reference §5.2)::
 
@@ -321,115 +322,3 @@ def derive_instanceid(masterkey: bytes, eid: bytes, devid: str) -> str:
         masterkey + eid
     )
     return str(uuid.UUID(bytes=raw, version=4))
-
-
-# --- audit log (§7.4) -------------------------------------------------------------------------------------
-
-
-def log_line_mac(log_key: bytes, line_without_mac: str) -> str:
-    """MAC of one audit-log record: first 16 bytes of HMAC-SHA256 over the text up to the last ``|``."""
-    return b64url_encode(hs256(log_key, line_without_mac.encode("utf-8"))[:16])
-
-
-@dataclass(frozen=True)
-class LogRecord:
-    """One verified audit-log record."""
-
-    seq: int
-    ts: int
-    type: int
-    result: int
-    subject: str
-    data: str
-
-
-def verify_audit_log(text: str, signing_key: bytes) -> list[LogRecord]:
-    """Verify an audit-log file: KEY_INIT signed by ``eid_sign``, per-line MACs, ``seq`` continuity.
-
-    ``signing_key`` is the raw Ed25519 public key from ``/api/logger/key``. Raises VerificationError
-    naming the first bad line.
-    """
-    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
-    if not lines:
-        raise VerificationError("audit log has no records")
-    records: list[LogRecord] = []
-    log_key = b""
-    for number, line in enumerate(lines):
-        fields = line.split("|")
-        if len(fields) != 7:
-            raise VerificationError(f"audit log record {number} does not have 7 fields")
-        try:
-            record = LogRecord(
-                int(fields[0], 16),
-                int(fields[1], 16),
-                int(fields[2], 16),
-                int(fields[3]),
-                fields[4],
-                fields[5],
-            )
-        except ValueError:
-            raise VerificationError(f"audit log record {number} has a non-numeric field") from None
-        if number == 0:
-            log_key = _verify_key_init(record, signing_key)
-        if record.seq != number:
-            raise VerificationError(f"audit log sequence broken at record {number} (seq {record.seq})")
-        if not hmac.compare_digest(log_line_mac(log_key, line[: line.rfind("|") + 1]), fields[6]):
-            raise VerificationError(f"audit log record {number} has a bad MAC")
-        records.append(record)
-    return records
-
-
-def _verify_key_init(record: LogRecord, signing_key: bytes) -> bytes:
-    if record.type != 0:
-        raise VerificationError("audit log does not start with KEY_INIT")
-    log_key = b64decode(record.subject)
-    try:
-        ed25519.Ed25519PublicKey.from_public_bytes(signing_key).verify(b64decode(record.data), log_key)
-    except (InvalidSignature, ValueError):
-        raise VerificationError("audit log key is not signed by the unit's eid_sign key") from None
-    return log_key
-
-
-# --- check-in (§6, §18.4): the backend's side -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CheckRequest:
-    """A verified ``check`` token from a unit: whose session key asked, with which nonce."""
-
-    jti: str
-    session_key: bytes
-    claims: dict[str, Any]
-
-
-def verify_check(check: str, backend_private_key: bytes) -> CheckRequest:
-    """Verify a unit's ``check`` JWS as the trusted backend: HMAC key = X25519(backend, unit session)."""
-    jwt = parse_jwt(check)
-    if not is_ecdh_header(jwt.header):
-        raise VerificationError("check token header is not an ECDH-JWT")
-    iss, jti = jwt.claims.get("iss"), jwt.claims.get("jti")
-    if not isinstance(iss, str) or not isinstance(jti, str):
-        raise ProtocolError("check token lacks iss or jti")
-    session_key = b64decode(iss)
-    verify_hs256(jwt, x25519_shared_secret(backend_private_key, session_key))
-    return CheckRequest(jti, session_key, jwt.claims)
-
-
-def sign_checked(
-    request: CheckRequest,
-    backend_private_key: bytes,
-    *,
-    iat: int,
-    status: str = "OK",
-    extra: Mapping[str, Any] | None = None,
-) -> str:
-    """The backend's ``checked`` reply: sets the unit's RTC to ``iat`` and carries the action ``status``."""
-    claims: dict[str, Any] = {
-        "jti": request.jti,
-        "iat": iat,
-        "iss": x25519_public_b64(backend_private_key),
-        "aud": b64encode(request.session_key),
-        "status": status,
-    }
-    claims.update(extra or {})
-    return encode_ecdh_jwt(claims, x25519_shared_secret(backend_private_key, request.session_key))

@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from station.ppa import protocol as p
+from station.ppa.auditlog import LogRecord, verify_audit_log
+from station.ppa.checkin import CheckRequest, sign_checked, verify_check
 from station.sim.ppa.auditlog import Event
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
@@ -24,14 +26,14 @@ CHECKIN = "/api/system/checkin"
 OTHER_BACKEND = bytes(range(200, 232))
 
 
-def fetch_check(unit: SimulatedPpa, backend_private: bytes, url: str | None = None) -> p.CheckRequest:
+def fetch_check(unit: SimulatedPpa, backend_private: bytes, url: str | None = None) -> CheckRequest:
     response = get(url or unit.http_url, CHECKIN)
     assert response.status_code == 200
-    return p.verify_check(response.json()["check"], backend_private)
+    return verify_check(response.json()["check"], backend_private)
 
 
 def forge(
-    request: p.CheckRequest,
+    request: CheckRequest,
     backend_private: bytes,
     *,
     header: bytes = p.ECDH_JWT_HEADER,
@@ -56,7 +58,7 @@ def check_in(
 ) -> requests.Response:
     """One full check-in with the given action and extra claims; returns the device's reply."""
     request = fetch_check(unit, backend_private, url)
-    checked = p.sign_checked(request, backend_private, iat=IAT, status=status, extra=extra)
+    checked = sign_checked(request, backend_private, iat=IAT, status=status, extra=extra)
     return post(url or unit.http_url, CHECKIN, {"checked": checked})
 
 
@@ -71,10 +73,10 @@ def wait_until_answering(url: str) -> dict[str, Any]:
     raise AssertionError("the unit did not come back")
 
 
-def log_records(unit: SimulatedPpa) -> list[p.LogRecord]:
+def log_records(unit: SimulatedPpa) -> list[LogRecord]:
     """The verified records of the unit's current audit-log file."""
     log = unit.state.log
-    return p.verify_audit_log(log.text(log.current_id), unit.state.instance.eid_sign_public)
+    return verify_audit_log(log.text(log.current_id), unit.state.instance.eid_sign_public)
 
 
 def tls_certificate(common_name: str = "my.ence.do") -> x509.Certificate:
@@ -112,7 +114,7 @@ def test_check_verifies_with_the_backend_key_and_has_every_claim(
     assert set(response.json()) == {"check"}
     token = response.json()["check"]
     assert p.parse_jwt(token).signing_input.split(b".")[0] == p.b64url_encode(p.ECDH_JWT_HEADER).encode()
-    claims = p.verify_check(token, backend_private).claims
+    claims = verify_check(token, backend_private).claims
     assert list(claims) == ["jti", "iss", "qid", "aud", "fws", "bls", "uis", "csn"]
     version = get(unit.http_url, "/api/system/version").json()
     assert claims["iss"] == p.b64encode(unit.boot.spk)
@@ -128,7 +130,7 @@ def test_check_verifies_with_the_backend_key_and_has_every_claim(
 def test_check_does_not_verify_for_another_backend(unit: SimulatedPpa) -> None:
     token = get(unit.http_url, CHECKIN).json()["check"]
     with pytest.raises(p.VerificationError):
-        p.verify_check(token, OTHER_BACKEND)
+        verify_check(token, OTHER_BACKEND)
 
 
 def test_each_check_has_a_new_nonce_and_the_session_key_changes_on_reboot(
@@ -180,7 +182,7 @@ def test_rtc_is_lost_on_reboot(unit: SimulatedPpa, backend_private: bytes) -> No
 def test_an_older_outstanding_check_is_still_accepted(unit: SimulatedPpa, backend_private: bytes) -> None:
     older = fetch_check(unit, backend_private)
     fetch_check(unit, backend_private)
-    checked = p.sign_checked(older, backend_private, iat=IAT)
+    checked = sign_checked(older, backend_private, iat=IAT)
     assert post(unit.http_url, CHECKIN, {"checked": checked}).status_code == 200
 
 
@@ -197,7 +199,7 @@ def test_nonce_is_valid_for_60_seconds(
 
 def test_replayed_checked_is_401(unit: SimulatedPpa, backend_private: bytes) -> None:
     request = fetch_check(unit, backend_private)
-    checked = p.sign_checked(request, backend_private, iat=IAT)
+    checked = sign_checked(request, backend_private, iat=IAT)
     assert post(unit.http_url, CHECKIN, {"checked": checked}).status_code == 200
     replay = post(unit.http_url, CHECKIN, {"checked": checked})
     assert replay.status_code == 401
@@ -237,7 +239,7 @@ def test_wrong_issuer_is_401(unit: SimulatedPpa, backend_private: bytes) -> None
 
 def test_untrusted_backend_is_401(unit: SimulatedPpa, backend_private: bytes) -> None:
     request = fetch_check(unit, backend_private)
-    other = p.sign_checked(p.CheckRequest(request.jti, request.session_key, {}), OTHER_BACKEND, iat=IAT)
+    other = sign_checked(CheckRequest(request.jti, request.session_key, {}), OTHER_BACKEND, iat=IAT)
     assert post(unit.http_url, CHECKIN, {"checked": other}).status_code == 401
 
 

@@ -1,6 +1,6 @@
 """Audit-log access on the simulated unit (reference §7, §18.10), over real HTTP(S).
 
-Files are read through the API and checked with ``protocol.verify_audit_log`` against the key that
+Files are read through the API and checked with ``auditlog.verify_audit_log`` against the key that
 ``/api/logger/key`` returns, the way the station archives them.
 """
 
@@ -13,7 +13,8 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from station.errors import VerificationError
-from station.ppa.protocol import LogRecord, b64decode, verify_audit_log, x25519_public_key
+from station.ppa.auditlog import LogRecord, verify_audit_log
+from station.ppa.protocol import b64decode, x25519_public_key
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import issue_token
 from station.sim.ppa.clock import ManualTime

@@ -3,11 +3,13 @@
 ``fast`` adds no delay (tests, CI). ``realistic`` follows the orders of magnitude in the reference:
 ~50 ms for simple calls, at least 500 ms for every auth reply (the firmware's brute-force pacing,
 reference §5.2), seconds for a reboot and for the disk format after personalisation. ``scaled`` keeps
-the proportions while shrinking wall time, so a benchmark can run in minutes.
+the proportions while shrinking wall time, so a benchmark can run in minutes; by name, ``realistic*0.25``
+is ``REALISTIC.scaled(0.25)`` (accepted wherever a timing name is: ``--timing``, ``Station.open``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from station.errors import ConfigError
@@ -48,8 +50,23 @@ PROFILES = {p.name: p for p in (FAST, REALISTIC)}
 
 
 def profile(name: str) -> TimingProfile:
-    """Look a profile up by name; unknown names are a ConfigError listing the choices."""
+    """Look a profile up by name, ``NAME`` or ``NAME*FACTOR``; a bad name is a ConfigError with the choices."""
+    base, star, factor = name.partition("*")
     try:
-        return PROFILES[name]
+        chosen = PROFILES[base.strip()]
     except KeyError:
-        raise ConfigError(f"unknown timing profile {name!r}; choose one of {', '.join(PROFILES)}") from None
+        raise ConfigError(
+            f"unknown timing profile {name!r}; choose one of {', '.join(PROFILES)} (optionally NAME*FACTOR)"
+        ) from None
+    return chosen.scaled(_factor(name, factor)) if star else chosen
+
+
+def _factor(name: str, text: str) -> float:
+    """The positive finite number after ``*``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"timing scale in {name!r} must be a positive number, e.g. realistic*0.25")
+    return value

@@ -4,7 +4,7 @@
 X25519(session private, backend public)); the backend answers with a ``checked`` token keyed with the
 same secret. ``POST`` verifies it, sets the RTC from ``iat`` and runs the action in ``status``.
 
-Example (the backend's side is ``protocol.verify_check`` / ``protocol.sign_checked``)::
+Example (the backend's side is ``verify_check`` / ``sign_checked`` of ``station.ppa.checkin``)::
 
     check = requests.get(url + "/api/system/checkin").json()["check"]
     request = verify_check(check, backend_private)

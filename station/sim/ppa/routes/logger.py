@@ -1,6 +1,6 @@
 """Audit-log access (reference §7.1-§7.3, §18.10): signing key, file list, file download.
 
-A reader verifies a file with ``protocol.verify_audit_log(text, key)`` where ``key`` comes from
+A reader verifies a file with ``station.ppa.auditlog.verify_audit_log(text, key)`` where ``key`` comes from
 ``/api/logger/key``: the file's first record carries its log key signed by that ``eid_sign`` key, and
 every line carries a truncated HMAC under the log key. The file of the current boot is still open and
 answers 406.
