@@ -284,6 +284,10 @@ class PpaClient:
             )
         except requests.RequestException as exc:
             raise transport_error(method, path, exc, self.timeout) from None
+        finally:
+            # The unit closes after every reply; never let a pooled connection be reused, even when a
+            # reply forgets ``Connection: close`` (a reused, half-closed socket fails the next call).
+            self._session.close()
         log.debug("%s %s -> %d in %.3f s", method, path, response.status_code, time.monotonic() - started)
         if response.status_code not in accept:
             raise status_error(method, path, response, accept)
