@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from station.errors import DeviceError, RecordError
+from station.errors import DeviceError, RecordError, StationError
 from station.events import Event, EventBus, LogLine, Outcome, RunFinished, RunStarted, SlotChanged, SlotState
 from station.fixtures.base import Fixture
 from station.pipeline.engine import Engine, Failure, Group, RunContext, RunResult, Step
@@ -100,7 +100,7 @@ class SlotWorker:
                 return
             if not self._wait(present=True):
                 return
-            self._one_unit()
+            self._guarded_unit()
             if self.services.quota.exhausted():
                 return  # the station stops here; the operator takes the last unit out afterwards
             self.fixture.release()
@@ -120,6 +120,23 @@ class SlotWorker:
     def _client(self) -> PpaClient:
         link = self.fixture.link
         return PpaClient(link.session(), link.base_url, timeout=self.services.client_timeout)
+
+    def _guarded_unit(self) -> None:
+        """One unit; a fault of the station itself (records database gone, a bug) must not kill the slot.
+
+        Such a unit shows FAILED with what happened and what to do; its run stays open in the journal and
+        is resolved when the station starts again.
+        """
+        try:
+            self._one_unit()
+        except Exception as exc:  # the worker thread must survive to serve the next unit
+            cause = str(exc) if isinstance(exc, StationError) else "internal error, see the station log"
+            message = (
+                f"the station could not finish this unit ({type(exc).__name__}: {cause}); "
+                "set the unit aside and call the line engineer: the run is resolved on restart"
+            )
+            self._log(None, message, "error")
+            self._publish(SlotChanged(self.fixture.slot, time.time(), SlotState.FAILED, message))
 
     def _one_unit(self) -> None:
         store, client = self.services.store, self._client()
