@@ -5,12 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint demo sim clean
+.PHONY: test lint demo sim gui bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,gui]'
 	touch $(STAMP)
 
 lint: $(STAMP)
@@ -24,8 +24,15 @@ test: lint
 demo: $(STAMP)
 	$(BIN)/station demo --fixtures 8 --units 16
 
+gui: $(STAMP)  # the operator window on a demo station (simulated fixtures, realistic timing)
+	$(BIN)/station gui --demo
+
 sim: $(STAMP)
 	$(BIN)/station sim ppa --count 4
+
+bench: $(STAMP)  # speed figures of issue 3 as ratios (station overhead, parallel efficiency); ~8 min
+	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.sync  # issue 4: sync records/s into PostgreSQL, 100 000-record chain verify
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

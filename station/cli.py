@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_production(commands)
     _add_records(commands)
     _add_keys(commands)
+    _add_gui(commands)
     return parser
 
 
@@ -110,13 +111,36 @@ def _add_records(commands: Subparsers) -> None:
             sub.add_argument("--format", default="jsonl", help="jsonl | csv")
         if name == "show":
             sub.add_argument("unit", help="device id, genuine id or record id")
+    _add_line_records(records_commands)
+
+
+def _add_line_records(records_commands: Subparsers) -> None:
+    """``records migrate`` and ``records sync``: the line database (docs/line-database.md)."""
+    migrate = records_commands.add_parser("migrate", help="apply pending schema migrations")
+    migrate.add_argument("--config", help=f"station configuration (default ./{DEFAULT_CONFIG} if present)")
+    migrate.add_argument("--store", help="postgresql:// URL or store file (default: [store] line)")
+    migrate.add_argument("--grant", metavar="ROLE", help="let ROLE insert and select only (the stations)")
+    migrate.set_defaults(handler=_records_migrate)
+    sync = records_commands.add_parser("sync", help="push unsent records to the line database")
+    sync.add_argument("--config", help=f"station configuration (default ./{DEFAULT_CONFIG} if present)")
+    sync.add_argument("--data", help="station data directory")
+    sync.add_argument("--store", help="line database postgresql:// URL (default: [store] line)")
+    sync.add_argument("--batch", type=int, default=200, help="records per transaction (default 200)")
+    sync.set_defaults(handler=_records_sync)
 
 
 def _add_keys(commands: Subparsers) -> None:
     keys = commands.add_parser("keys", help="station keys").add_subparsers(title="keys commands")
     keys_export = keys.add_parser("export", help="print the station's record-signing public key (PEM)")
     _store_arguments(keys_export)
+    keys_export.add_argument("--pkcs11", metavar="URI", help="print this token key's public key instead")
     keys_export.set_defaults(handler=_keys_export)
+    keys_init = keys.add_parser("init", help="create a key pair in a PKCS#11 token (PIN: [keys] pin_*)")
+    keys_init.add_argument("--config", help=f"station configuration (default ./{DEFAULT_CONFIG})")
+    keys_init.add_argument("--data", help="station data directory")
+    keys_init.add_argument("--pkcs11", metavar="URI", required=True, help="pkcs11:token=...;object=...")
+    keys_init.add_argument("--type", choices=("p256", "ed25519"), help="default: from the URI's [keys] role")
+    keys_init.set_defaults(handler=_keys_init)
     ca = commands.add_parser("ca", help="factory CA").add_subparsers(title="ca commands")
     ca_export = ca.add_parser("export", help="print the factory CA certificate (PEM)")
     _store_arguments(ca_export)
@@ -135,6 +159,31 @@ def _store_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", help="station data directory")
     parser.add_argument("--store", help="record store file (default <data>/records.sqlite3)")
     parser.add_argument("--trust", action="append", default=[], help="extra trusted signing key (PEM file)")
+
+
+def _add_gui(commands: Subparsers) -> None:
+    gui = commands.add_parser("gui", help="the operator window (PySide6)")
+    gui.add_argument("--config", help=f"station configuration (default {DEFAULT_CONFIG})")
+    gui.add_argument("--demo", action="store_true", help="simulated fixtures, realistic timing, fresh units")
+    gui.add_argument("--fixtures", type=int, default=8, help="demo fixtures, 1-32 (default 8)")
+    gui.add_argument("--screenshot", metavar="PNG", help="render offscreen after the first units, save, exit")
+    gui.set_defaults(handler=_gui)
+
+
+def _gui(args: argparse.Namespace) -> int:
+    try:
+        from station.gui.app import GuiOptions, main
+    except ImportError as exc:  # PySide6 or the Qt runtime libraries are missing
+        raise StationError(
+            f"the operator window cannot start ({exc}); install it with: pip install 'ppa-station[gui]'"
+        ) from None
+    options = GuiOptions(
+        config=Path(args.config) if args.config else None,
+        demo=args.demo,
+        fixtures=args.fixtures,
+        screenshot=Path(args.screenshot) if args.screenshot else None,
+    )
+    return main(options)
 
 
 def _sim_ppa(args: argparse.Namespace) -> int:
@@ -218,25 +267,79 @@ def _run(args: argparse.Namespace) -> int:
 def _records_verify(args: argparse.Namespace) -> int:
     from station import commands
 
+    if _is_line_url(args.store):
+        return _line_records("verify", args)
     return commands.records_verify(_locate(args))
 
 
 def _records_export(args: argparse.Namespace) -> int:
     from station import commands
 
+    if _is_line_url(args.store):
+        return _line_records("export", args)
     return commands.records_export(_locate(args), args.format)
 
 
 def _records_show(args: argparse.Namespace) -> int:
     from station import commands
 
+    if _is_line_url(args.store):
+        return _line_records("show", args)
     return commands.records_show(_locate(args), args.unit)
+
+
+def _is_line_url(store: str | None) -> bool:
+    return store is not None and store.startswith(("postgresql://", "postgres://"))
+
+
+def _line_target(args: argparse.Namespace, config: StationConfig | None) -> str:
+    target: str | None = args.store or (config.store.line if config is not None else None)
+    if not target:
+        raise StationError("no line database: give --store postgresql://... or [store] line in station.toml")
+    return target
+
+
+def _line_records(verb: str, args: argparse.Namespace) -> int:
+    from station.records import linecommands
+
+    trust = linecommands.load_trusted([Path(path) for path in args.trust])
+    if verb == "verify":
+        return linecommands.cmd_line_verify(args.store, trust)
+    if verb == "export":
+        return linecommands.cmd_line_export(args.store, args.format)
+    return linecommands.cmd_line_show(args.store, args.unit, trust)
+
+
+def _records_migrate(args: argparse.Namespace) -> int:
+    from station.records.linecommands import cmd_migrate
+
+    return cmd_migrate(_line_target(args, _optional_config(args.config)), grant=args.grant)
+
+
+def _records_sync(args: argparse.Namespace) -> int:
+    from station.commands import Locations
+    from station.records.linecommands import cmd_sync
+
+    config = _optional_config(args.config)
+    keys = config.keys if config is not None else KeysSection()
+    where = Locations(_data_dir(args, config), None, keys, [])
+    url = _line_target(args, config)
+    return cmd_sync(where.store_path, url, where.signing_public_key(), batch=args.batch)
 
 
 def _keys_export(args: argparse.Namespace) -> int:
     from station import commands
 
-    return commands.keys_export(_locate(args))
+    return commands.keys_export(_locate(args), args.pkcs11)
+
+
+def _keys_init(args: argparse.Namespace) -> int:
+    from station import commands
+
+    config = _optional_config(args.config)
+    if config is None:
+        raise StationError(f"keys init needs a station configuration (--config or ./{DEFAULT_CONFIG})")
+    return commands.keys_init(config, args.pkcs11, args.type, Path(args.data) if args.data else None)
 
 
 def _ca_export(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ Example::
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import tempfile
@@ -29,7 +30,17 @@ from station.demo import demo_config, escrow_key_path
 from station.errors import ConfigError, RecordError
 from station.events import Outcome
 from station.factory.escrow import open_sealed
-from station.factory.keystore import open_key
+from station.factory.keystore import (
+    PublicKey,
+    TokenKeyRef,
+    init_token_key,
+    key_id,
+    open_configured,
+    open_file_key,
+    open_key,
+    token_access,
+)
+from station.factory.tokenkeys import KeyKind
 from station.pipeline.slot import Verdict
 from station.records import commands as record_commands
 from station.records import jws
@@ -53,10 +64,15 @@ class Locations:
         return self.store or self.data_dir / DEFAULT_FILENAME
 
     def signing_public_key(self) -> Ed25519PublicKey:
-        return open_key(self.keys.signing, self.data_dir, setting="keys.signing").ed25519().public_key()
+        ref = open_configured(self.keys, "signing", self.data_dir)
+        if isinstance(ref, TokenKeyRef):  # read from the token's public object: no PIN needed
+            public = ref.public_key(KeyKind.ED25519)
+            assert isinstance(public, Ed25519PublicKey)
+            return public
+        return ref.ed25519().public_key()
 
     def trusted_keys(self) -> dict[str, Ed25519PublicKey]:
-        keys = [self.signing_public_key()] if _key_file(self).exists() else []
+        keys = [self.signing_public_key()] if _has_signing_key(self) else []
         for path in self.trust:
             loaded = serialization.load_pem_public_key(path.read_bytes())
             if not isinstance(loaded, Ed25519PublicKey):
@@ -65,13 +81,13 @@ class Locations:
         return jws.trusted_keys_from(keys)
 
     def ca_certificate(self) -> x509.Certificate | None:
-        path = open_key(self.keys.ca, self.data_dir, setting="keys.ca").sibling(CA_CERT_SUFFIX)
+        path = open_configured(self.keys, "ca", self.data_dir).sibling(CA_CERT_SUFFIX)
         return x509.load_pem_x509_certificate(path.read_bytes()) if path.exists() else None
 
 
-def _key_file(where: Locations) -> Path:
-    ref = open_key(where.keys.signing, where.data_dir, setting="keys.signing")
-    return ref.sibling(".pem")
+def _has_signing_key(where: Locations) -> bool:
+    ref = open_configured(where.keys, "signing", where.data_dir)
+    return isinstance(ref, TokenKeyRef) or ref.sibling(".pem").exists()
 
 
 def demo(fixtures: int, units: int, timing: str, data_dir: Path | None) -> int:
@@ -144,12 +160,31 @@ def records_show(where: Locations, unit: str) -> int:
     )
 
 
-def keys_export(where: Locations) -> int:
-    pem = where.signing_public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    sys.stdout.write(pem.decode("ascii"))
+def keys_export(where: Locations, pkcs11_uri: str | None = None) -> int:
+    """Print the signing public key (PEM), or that of the token key ``pkcs11_uri``; never needs a PIN."""
+    if pkcs11_uri is None:
+        public: PublicKey = where.signing_public_key()
+    else:
+        ref = open_key(pkcs11_uri, where.data_dir, setting="--pkcs11", token=token_access(where.keys))
+        if not isinstance(ref, TokenKeyRef):
+            raise ConfigError("--pkcs11 needs a pkcs11: URI")
+        public = ref.public_key()
+    _print_public(public)
     return 0
+
+
+def keys_init(config: StationConfig, pkcs11_uri: str, kind: str | None, data_dir: Path | None) -> int:
+    """Create a key pair in a token (PIN from [keys] pin_file/pin_env); print its public key and id."""
+    data = data_dir or config.resolve(config.station.data_dir)
+    public = init_token_key(config.keys, pkcs11_uri, kind, data, base_dir=config.base_dir, environ=os.environ)
+    print(f"created {pkcs11_uri} (key id {key_id(public)})", file=sys.stderr)
+    _print_public(public)
+    return 0
+
+
+def _print_public(public: PublicKey) -> None:
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    sys.stdout.write(pem.decode("ascii"))
 
 
 def ca_export(where: Locations) -> int:
@@ -169,7 +204,7 @@ def secrets_open(where: Locations, record_id: str, escrow_key: Path) -> int:
     sealed = personalization.get("sealed_secrets")
     if sealed is None:
         raise RecordError(f"record {record_id} has no sealed secrets (batch key policy, or not personalised)")
-    private = open_key(f"file:{escrow_key.resolve()}", where.data_dir, setting="--escrow-key").x25519()
+    private = open_file_key(f"file:{escrow_key.resolve()}", where.data_dir, setting="--escrow-key").x25519()
     json.dump(open_sealed(sealed, private), sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -54,6 +54,8 @@ class KeysSection:
     signing: str = "file:keys/station-signing.pem"
     checkin: str = "file:keys/checkin.key"
     pin_file: str | None = None
+    pin_env: str | None = None  # environment variable holding the token PIN (pkcs11: keys)
+    pkcs11_module: str | None = None  # PKCS#11 module path; required when ca or signing is pkcs11:
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,15 @@ class FixtureConfig:
     interface: str | None = None
     url: str | None = None
     controller: str | None = None
+    controller_channel: int | None = None  # the slot's number on its fixture controller (PWR/LED <n>)
+
+
+@dataclass(frozen=True)
+class FixturesSection:
+    """Station-wide fixture hardware. The PPA's USB ids are not published: configuration, not code."""
+
+    usb_vendor: int | None = None  # e.g. usb_vendor = 0x1234 (lsusb shows it)
+    usb_product: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +124,7 @@ class StationConfig:
     firmware: FirmwareSection = field(default_factory=FirmwareSection)
     profiles: dict[str, Profile] = field(default_factory=dict)
     fixtures: tuple[FixtureConfig, ...] = ()
+    fixture_hardware: FixturesSection = field(default_factory=FixturesSection)  # the [fixtures] table
     path: str = ""
     sha256: str = ""
 
@@ -148,7 +160,7 @@ def load(path: Path | str) -> StationConfig:
 
 def parse(document: dict[str, Any], *, source: str = "<memory>") -> StationConfig:
     """Validate an already-parsed TOML document (used by ``load`` and by tests)."""
-    known = {"station", "backend", "keys", "store", "firmware", "profile", "fixture"}
+    known = {"station", "backend", "keys", "store", "firmware", "profile", "fixture", "fixtures"}
     _refuse_unknown(document, known, source, prefix="")
     if "station" not in document:
         raise ConfigError("missing required table [station]", path=source, key="station")
@@ -168,6 +180,7 @@ def parse(document: dict[str, Any], *, source: str = "<memory>") -> StationConfi
         firmware=_build(FirmwareSection, _table(document, "firmware", source), source, "firmware"),
         profiles=profiles,
         fixtures=fixtures,
+        fixture_hardware=_build(FixturesSection, _table(document, "fixtures", source), source, "fixtures"),
     )
     _validate_station(config, source)
     return config
@@ -193,6 +206,8 @@ def _validate_station(config: StationConfig, source: str) -> None:
             path=source,
             key="fixture.slot",
         )
+    _validate_usb_ids(config, source)
+    _validate_keys(config.keys, source)
     if not config.station.simulated:
         for i, fixture in enumerate(config.fixtures):
             if fixture.kind == "simulated":
@@ -201,6 +216,26 @@ def _validate_station(config: StationConfig, source: str) -> None:
                     path=source,
                     key=f"fixture[{i}].kind",
                 )
+
+
+def _validate_keys(keys: KeysSection, source: str) -> None:
+    """Token keys need a module and a PIN source; the PIN itself never lives in this file."""
+    if keys.checkin.startswith("pkcs11:"):
+        raise ConfigError("the check-in key (X25519) is a file: key", path=source, key="keys.checkin")
+    if not any(uri.startswith("pkcs11:") for uri in (keys.ca, keys.signing)):
+        return
+    if not keys.pkcs11_module:
+        raise ConfigError(
+            'a pkcs11: key needs pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so" (or your HSM\'s module)',
+            path=source,
+            key="keys.pkcs11_module",
+        )
+    if not (keys.pin_file or keys.pin_env):
+        raise ConfigError(
+            "a pkcs11: key needs pin_file or pin_env (the token PIN; never the PIN itself)",
+            path=source,
+            key="keys.pin_file",
+        )
 
 
 def _validate_fixture(fixture: FixtureConfig, source: str, key: str) -> FixtureConfig:
@@ -216,7 +251,30 @@ def _validate_fixture(fixture: FixtureConfig, source: str, key: str) -> FixtureC
         raise ConfigError(
             'a usbnet fixture needs port = "1-1.2" or interface = "fx1"', path=source, key=f"{key}.port"
         )
+    if fixture.controller_channel is not None and not fixture.controller:
+        raise ConfigError(
+            'controller_channel needs controller = "serial:///dev/..."',
+            path=source,
+            key=f"{key}.controller_channel",
+        )
     return fixture
+
+
+def _validate_usb_ids(config: StationConfig, source: str) -> None:
+    """A slot given by USB port path is recognised by the PPA's USB ids, which only the file can supply."""
+    ids = config.fixture_hardware
+    for name in ("usb_vendor", "usb_product"):
+        value = getattr(ids, name)
+        if value is not None and not 0 <= value <= 0xFFFF:
+            raise ConfigError(f"{value} is not a 16-bit USB id", path=source, key=f"fixtures.{name}")
+    by_port = any(f.kind == "usbnet" and f.port for f in config.fixtures)
+    if by_port and (ids.usb_vendor is None or ids.usb_product is None):
+        raise ConfigError(
+            "usbnet fixtures given by port need the PPA's USB ids: [fixtures] usb_vendor = 0x.... and "
+            "usb_product = 0x.... (lsusb shows them; they are not published, so there is no default)",
+            path=source,
+            key="fixtures.usb_vendor",
+        )
 
 
 def _validate_profile(profile: Profile, source: str, key: str) -> Profile:

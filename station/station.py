@@ -27,7 +27,7 @@ from station.errors import ConfigError
 from station.events import EventBus
 from station.factory.backend import Backend, LocalBackend
 from station.factory.firmware import FirmwareCatalog
-from station.factory.keystore import open_key
+from station.factory.keystore import configured_public_key, open_configured
 from station.factory.remote import RemoteBackend
 from station.factory.secrets import UnitSecrets, seal_secrets, secrets_for_unit
 from station.fixtures import registry
@@ -37,6 +37,7 @@ from station.pipeline.slot import SlotServices, SlotWorker, UnitQuota, Verdict
 from station.ppa.client import PpaClient
 from station.ppa.protocol import b64decode
 from station.records import jws, model
+from station.records.line import LineLink
 from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
 from station.records.writer import RecordWriter
 
@@ -59,6 +60,7 @@ class Station:
     client_timeout: float = 10.0
     bus: EventBus = field(default_factory=EventBus)
     cancel: threading.Event = field(default_factory=threading.Event)
+    line: LineLink | None = None  # [store] line: cross-station lookups and the background sync
 
     @classmethod
     def open(
@@ -74,18 +76,22 @@ class Station:
     ) -> Station:
         """Build the station; ``client_timeout`` bounds every unit request (short in fault tests)."""
         data = data_dir or config.resolve(config.station.data_dir)
-        signing = open_key(config.keys.signing, data, setting="keys.signing").ed25519()
+        env = dict(os.environ if environ is None else environ)  # also where a token PIN may come from
+        signing = open_configured(
+            config.keys, "signing", data, base_dir=config.base_dir, environ=env
+        ).ed25519()
         store = SqliteStore(data / DEFAULT_FILENAME)
         writer = RecordWriter(
             store, signing, jws.key_id(signing.public_key()), config.station.id, config_sha256=config.sha256
         )
-        backend = _backend(config, data)
+        backend = _backend(config, data, env)
         name, chosen = _profile(config, profile)
         simulated = any(fixture.kind == "simulated" for fixture in config.fixtures)
         context = registry.FixtureContext(
             backend_key=backend.checkin_public_key() if simulated else b"",
             timing=timing,
             config_path=config.path,
+            usb_ids=_usb_ids(config),
         )
         fixtures = [registry.create(fixture, context, index) for index, fixture in enumerate(config.fixtures)]
         if not fixtures:
@@ -101,15 +107,16 @@ class Station:
             profile=chosen,
             firmware=_firmware(config),
             operator=operator or model.Operator("station", "operator"),
-            environ=dict(os.environ if environ is None else environ),
+            environ=env,
             client_timeout=client_timeout,
+            line=LineLink(store, config.store.line, signing.public_key()) if config.store.line else None,
         )
 
     @property
     def signing_public_key(self) -> Ed25519PublicKey:
-        return (
-            open_key(self.config.keys.signing, self.data_dir, setting="keys.signing").ed25519().public_key()
-        )
+        key = configured_public_key(self.config.keys, "signing", self.data_dir)
+        assert isinstance(key, Ed25519PublicKey)  # the station opened (and so created) it
+        return key
 
     def ca_certificate(self) -> x509.Certificate:
         return self.backend.ca_certificate()
@@ -137,10 +144,14 @@ class Station:
             )
             for fixture in self.fixtures
         ]
+        if self.line is not None:
+            self.line.start(self.bus)  # background sync, woken by every finished unit
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
+        if self.line is not None:
+            self.line.stop()  # a last sync pushes the records of the final units
         return verdicts
 
     def stop(self) -> None:
@@ -150,11 +161,14 @@ class Station:
     def close(self) -> None:
         for fixture in self.fixtures:
             fixture.close()
+        if self.line is not None:
+            self.line.stop()
 
     def _flow(self, client: PpaClient, prior: Prior | None) -> ProductionFlow:
+        lookup = self.line.find_production if self.line is not None else self.store.find_production
         deps = ProductionDeps(
             backend=self.backend,
-            find_production=self.store.find_production,
+            find_production=lookup,  # with a line database: this station's registry, then the line's
             profile_name=self.profile_name,
             profile=self.profile,
             new_secrets=self._new_secrets,
@@ -175,12 +189,14 @@ class Station:
         return seal_secrets(secrets, self.profile.escrow_public_key, devid=unit_id)
 
 
-def _backend(config: StationConfig, data_dir: Path) -> Backend:
+def _backend(config: StationConfig, data_dir: Path, environ: Mapping[str, str]) -> Backend:
     if config.backend.kind == "remote":
         assert config.backend.url is not None  # validated by config
         key = config.backend.checkin_key
         return RemoteBackend(config.backend.url, checkin_key=b64decode(key) if key else None)
-    return LocalBackend.from_keys(config.keys, data_dir, name=config.station.id)
+    return LocalBackend.from_keys(
+        config.keys, data_dir, name=config.station.id, base_dir=config.base_dir, environ=environ
+    )
 
 
 def _profile(config: StationConfig, name: str | None) -> tuple[str, Profile]:
@@ -194,6 +210,14 @@ def _profile(config: StationConfig, name: str | None) -> tuple[str, Profile]:
             key="profile",
         )
     return chosen, config.profiles[chosen]
+
+
+def _usb_ids(config: StationConfig) -> tuple[int, int] | None:
+    """The PPA's USB vendor and product id from ``[fixtures]`` (usbnet slots given by port need them)."""
+    ids = config.fixture_hardware
+    if ids.usb_vendor is None or ids.usb_product is None:
+        return None
+    return ids.usb_vendor, ids.usb_product
 
 
 def _firmware(config: StationConfig) -> FirmwareCatalog | None:

@@ -9,6 +9,7 @@ import pytest
 from station.ppa.protocol import x25519_public_key
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
+from tests.pgserver import line_url, pg_admin, station_role  # noqa: F401 - PostgreSQL fixtures, shared
 
 BACKEND_PRIVATE = bytes(range(100, 132))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -27,7 +27,7 @@ from cryptography import x509
 from station.config import KeysSection
 from station.errors import BackendRefused, ProtocolError
 from station.factory.ca import issue_device_certificate, load_or_create_ca_certificate
-from station.factory.keystore import FileKeyStore, KeyRef, open_key
+from station.factory.keystore import FileKeyStore, KeyRef, TokenKeyRef, open_configured, open_file_key
 from station.ppa.checkin import sign_checked, verify_check
 from station.ppa.protocol import b64decode, parse_jwt, x25519_public_key
 
@@ -61,7 +61,9 @@ class Backend(Protocol):
 class LocalBackend:
     """Check-in authority and factory CA with keys in a keystore (X25519 "checkin", P-256 "factory-ca").
 
-    The CA certificate is created on first start and kept beside the CA key (``factory-ca.crt.pem``).
+    The CA certificate is created on first start and kept beside the CA key (``factory-ca.crt.pem``;
+    for a CA key in a PKCS#11 token, ``keys/<token>.<object>.crt.pem`` in the data directory, signed
+    by the token like every device certificate).
     ``clock`` is the backend's notion of real time: it becomes the unit's RTC at check-in and judges
     ``genuine`` freshness afterwards.
     """
@@ -73,7 +75,7 @@ class LocalBackend:
         clock: Clock = time.time,
         name: str = "development",
         checkin_key: KeyRef | None = None,
-        ca_key: KeyRef | None = None,
+        ca_key: KeyRef | TokenKeyRef | None = None,
     ) -> None:
         self._clock = clock
         self._checkin = (checkin_key or _ref(keystore, CHECKIN_KEY)).x25519()
@@ -85,14 +87,24 @@ class LocalBackend:
 
     @classmethod
     def from_keys(
-        cls, keys: KeysSection, data_dir: Path, *, name: str, clock: Clock = time.time
+        cls,
+        keys: KeysSection,
+        data_dir: Path,
+        *,
+        name: str,
+        clock: Clock = time.time,
+        base_dir: Path | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> LocalBackend:
-        """A backend with the keys ``[keys]`` of station.toml names (``ca``, ``checkin``)."""
+        """A backend with the keys ``[keys]`` of station.toml names (``ca``, ``checkin``).
+
+        ``base_dir`` and ``environ`` locate the token PIN when ``ca`` is a ``pkcs11:`` URI.
+        """
         return cls(
             clock=clock,
             name=name,
-            checkin_key=open_key(keys.checkin, data_dir, setting="keys.checkin"),
-            ca_key=open_key(keys.ca, data_dir, setting="keys.ca"),
+            checkin_key=open_file_key(keys.checkin, data_dir, setting="keys.checkin"),
+            ca_key=open_configured(keys, "ca", data_dir, base_dir=base_dir, environ=environ),
         )
 
     def __repr__(self) -> str:

@@ -4,6 +4,7 @@ Example::
 
     ca_cert = load_or_create_ca_certificate(ca_key, path, name="line1", now=now)
     der = issue_device_certificate(ca_key, ca_cert, csr_pem, key_b64, genuine, now=now)
+    # ca_key: a cryptography P-256 private key (file) or a TokenEcdsaKey (PKCS#11): see certsign.py
     verify_device_certificate(der, ca_cert)            # what the pipeline and ``records verify`` do
 
 Issuance refuses (BackendRefused, with the reason) unless the attestation hangs together: ``key`` is a
@@ -26,11 +27,12 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from station.errors import BackendRefused, ConfigError, ProtocolError, VerificationError
+from station.factory.certsign import CaKey, sign_certificate
 from station.factory.keystore import create_exclusive
 from station.ppa.protocol import attestation_ski, b64decode, p256_uncompressed, verify_genuine
 
@@ -45,12 +47,10 @@ _GENUINE_CN = re.compile(r"^#([0-9A-Fa-f]{18})$")
 # --- the CA certificate ----------------------------------------------------------------------------------
 
 
-def create_ca_certificate(
-    key: ec.EllipticCurvePrivateKey, *, name: str, now: dt.datetime
-) -> x509.Certificate:
+def create_ca_certificate(key: CaKey, *, name: str, now: dt.datetime) -> x509.Certificate:
     """A self-signed root: CN "PPA Factory CA <name>", 10 years, CA:true pathlen 0, keyCertSign+cRLSign."""
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"PPA Factory CA {name}")])
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(subject)
@@ -61,13 +61,11 @@ def create_ca_certificate(
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(cert_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
     )
+    return sign_certificate(builder, key)
 
 
-def load_or_create_ca_certificate(
-    key: ec.EllipticCurvePrivateKey, path: Path, *, name: str, now: dt.datetime
-) -> x509.Certificate:
+def load_or_create_ca_certificate(key: CaKey, path: Path, *, name: str, now: dt.datetime) -> x509.Certificate:
     """The CA certificate stored at ``path``, created on first start; it must certify ``key``."""
     if not path.exists():
         pem = create_ca_certificate(key, name=name, now=now).public_bytes(serialization.Encoding.PEM)
@@ -85,7 +83,7 @@ def load_or_create_ca_certificate(
 
 
 def issue_device_certificate(
-    ca_key: ec.EllipticCurvePrivateKey,
+    ca_key: CaKey,
     ca_cert: x509.Certificate,
     csr_pem: str,
     key_b64: str,
@@ -121,7 +119,7 @@ def issue_device_certificate(
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(_p256(ca_cert)), critical=False)
         .add_extension(x509.SubjectAlternativeName([encedo_other_name(genuine_id)]), critical=False)
     )
-    return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    return sign_certificate(builder, ca_key).public_bytes(serialization.Encoding.DER)
 
 
 def attestation_public_key(key_b64: str) -> ec.EllipticCurvePublicKey:

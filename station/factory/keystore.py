@@ -2,8 +2,9 @@
 
 File keys live in the station's data directory, created on first use with mode 0600 inside a 0700
 folder. A key file that exists with looser permissions is refused rather than silently used, because an
-operator PC is shared. (A PKCS#11 backend for keys in an HSM is the production form; it arrives with the
-line-scale issue.)
+operator PC is shared. The production form keeps the CA key and the record-signing key in a PKCS#11 token
+(``pkcs11:`` URIs, ``TokenKeyRef``; see ``factory/tokenkeys.py`` and docs/hsm.md): the same accessors
+then return key handles that sign inside the token.
 
 Example::
 
@@ -15,6 +16,9 @@ Example::
 
     ref = open_key("file:keys/factory-ca.pem", data_dir)   # a [keys] URI of station.toml
     ref.p256()
+    ref = open_configured(config.keys, "signing", data_dir, base_dir=config.base_dir, environ=os.environ)
+    ref.ed25519()                    # Ed25519PrivateKey, or TokenEd25519Key for a pkcs11: URI
+    configured_public_key(config.keys, "signing", data_dir)  # no PIN needed for a token key
 
 X25519 keys stay raw base64 files (``<name>.key``) because the check-in key is used raw by
 ``station.ppa.checkin.verify_check``; Ed25519 and P-256 keys are PEM PKCS#8 (``<name>.pem``) so that
@@ -28,17 +32,28 @@ import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 
+from station.config import KeysSection
 from station.errors import ConfigError, ProtocolError
+from station.factory.pkcs11 import TokenAccess
+from station.factory.pkcs11uri import Pkcs11Uri, is_pkcs11_uri, parse_pkcs11_uri
+from station.factory.tokenkeys import (
+    KeyKind,
+    TokenEcdsaKey,
+    TokenEd25519Key,
+    create_token_key,
+    open_token_key,
+    token_public_key,
+)
 from station.ppa.protocol import b64decode, b64encode, p256_uncompressed
 
-PKCS11_NOT_YET = "PKCS#11 key stores arrive with the line-scale issue"
+KEY_ROLES = ("ca", "signing", "checkin")
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | x25519.X25519PublicKey
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | x25519.X25519PrivateKey
 
@@ -183,14 +198,51 @@ class KeyRef:
         return self.store.path(self.name, suffix)
 
 
-def open_key(uri: str, data_dir: Path, *, setting: str = "keys") -> KeyRef:
-    """Resolve ``file:keys/x.pem`` (relative to ``data_dir``, or absolute) to a KeyRef.
+@dataclass(frozen=True)
+class TokenKeyRef:
+    """One key named by a ``pkcs11:`` URI: a key pair in a token; files beside it go to ``folder``."""
+
+    uri: Pkcs11Uri
+    access: TokenAccess
+    folder: Path
+
+    def x25519(self) -> bytes:
+        raise ConfigError(
+            f"{self.uri}: X25519 keys (the check-in key) are file keys; only ca and signing may be pkcs11:"
+        )
+
+    def ed25519(self) -> TokenEd25519Key:
+        key = open_token_key(self.uri, self.access, KeyKind.ED25519)
+        assert isinstance(key, TokenEd25519Key)  # open_token_key checked the kind
+        return key
+
+    def p256(self) -> TokenEcdsaKey:
+        key = open_token_key(self.uri, self.access, KeyKind.P256)
+        assert isinstance(key, TokenEcdsaKey)
+        return key
+
+    def public_key(self, kind: KeyKind | None = None) -> PublicKey:
+        """The pair's public key, read from the token's public object (no login, no PIN)."""
+        return token_public_key(self.uri, self.access, kind)
+
+    def sibling(self, suffix: str) -> Path:
+        """A file kept for the token key, e.g. the CA certificate ``keys/<token>.<object>.crt.pem``."""
+        return self.folder / f"{self.uri.slug}{suffix}"
+
+
+def open_key(
+    uri: str, data_dir: Path, *, setting: str = "keys", token: TokenAccess | None = None
+) -> KeyRef | TokenKeyRef:
+    """Resolve ``file:keys/x.pem`` (relative to ``data_dir``, or absolute) or a ``pkcs11:`` URI.
 
     ``.key`` files are raw X25519 keys and ``.pem`` files PKCS#8 keys; the caller picks the accessor.
-    A ``pkcs11:`` URI is refused for now; ``setting`` names the config key in the error.
+    A ``pkcs11:`` URI needs ``token`` (module and PIN source, from ``[keys]``); ``setting`` names the
+    config key in errors. Nothing is read or logged in to until an accessor is called.
     """
-    if uri.startswith("pkcs11:"):
-        raise ConfigError(PKCS11_NOT_YET, key=setting)
+    if is_pkcs11_uri(uri):
+        if token is None:
+            raise ConfigError("a pkcs11: key needs [keys] pkcs11_module and pin_file or pin_env", key=setting)
+        return TokenKeyRef(parse_pkcs11_uri(uri, setting=setting), token, data_dir / "keys")
     if not uri.startswith("file:") or len(uri) <= len("file:"):
         raise ConfigError(f"key URI {uri!r} must be file:<path> (or pkcs11:...)", key=setting)
     path = Path(uri.removeprefix("file:"))
@@ -203,6 +255,93 @@ def open_key(uri: str, data_dir: Path, *, setting: str = "keys") -> KeyRef:
     return KeyRef(FileKeyStore(path.parent), path.name.removesuffix(path.suffix))
 
 
+def open_file_key(uri: str, data_dir: Path, *, setting: str = "keys") -> KeyRef:
+    """Like ``open_key`` for keys that are always files (check-in, escrow): a pkcs11: URI is refused."""
+    ref = open_key(uri, data_dir, setting=setting)
+    assert isinstance(ref, KeyRef)  # without ``token`` a pkcs11: URI raised ConfigError
+    return ref
+
+
 def open_keystore(uri: str, data_dir: Path, *, setting: str = "keys") -> FileKeyStore:
     """The store (folder) that holds the key ``uri`` names."""
-    return open_key(uri, data_dir, setting=setting).store
+    return open_file_key(uri, data_dir, setting=setting).store
+
+
+def token_access(
+    keys: KeysSection, *, base_dir: Path | None = None, environ: Mapping[str, str] | None = None
+) -> TokenAccess:
+    """Module and PIN source from ``[keys]``; ``pin_file`` is relative to the config file's folder."""
+    if not keys.pkcs11_module:
+        raise ConfigError("a pkcs11: key needs the PKCS#11 module path", key="keys.pkcs11_module")
+    pin_file = None
+    if keys.pin_file:
+        pin_file = Path(keys.pin_file)
+        if not pin_file.is_absolute():
+            pin_file = (base_dir or Path.cwd()) / pin_file
+    return TokenAccess(keys.pkcs11_module, pin_file, keys.pin_env, dict(environ or {}))
+
+
+def open_configured(
+    keys: KeysSection,
+    role: str,
+    data_dir: Path,
+    *,
+    base_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> KeyRef | TokenKeyRef:
+    """The key ``[keys] <role>`` names (``ca``, ``signing`` or ``checkin``), file or token."""
+    if role not in KEY_ROLES:
+        raise ValueError(f"unknown key role {role!r}; one of {', '.join(KEY_ROLES)}")
+    uri: str = getattr(keys, role)
+    access = token_access(keys, base_dir=base_dir, environ=environ) if is_pkcs11_uri(uri) else None
+    return open_key(uri, data_dir, setting=f"keys.{role}", token=access)
+
+
+def configured_public_key(keys: KeysSection, role: str, data_dir: Path) -> PublicKey | None:
+    """The public key of ``[keys] <role>`` without the PIN; None for a file key not created yet."""
+    ref = open_configured(keys, role, data_dir)
+    kind = KeyKind.P256 if role == "ca" else KeyKind.ED25519
+    if isinstance(ref, TokenKeyRef):
+        return ref.public_key(kind)
+    if role == "checkin":
+        raise ValueError("the check-in key is raw X25519: use x25519_public_key(ref.x25519())")
+    if not ref.sibling(".pem").exists():
+        return None
+    return (ref.p256() if kind is KeyKind.P256 else ref.ed25519()).public_key()
+
+
+def init_token_key(
+    keys: KeysSection,
+    uri: str,
+    kind: str | None,
+    data_dir: Path,
+    *,
+    base_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> PublicKey:
+    """Create the key pair ``uri`` names in its token (``station keys init --pkcs11 URI``).
+
+    ``kind`` is ``p256`` or ``ed25519``; None takes it from the role ``uri`` has in ``[keys]`` (``ca`` is
+    P-256, ``signing`` Ed25519). An existing pair of that label is never replaced.
+    """
+    ref = open_key(
+        uri, data_dir, setting="--pkcs11", token=token_access(keys, base_dir=base_dir, environ=environ)
+    )
+    if not isinstance(ref, TokenKeyRef):
+        raise ConfigError("--pkcs11 needs a pkcs11: URI; file keys are created on first use")
+    return create_token_key(ref.uri, ref.access, _kind_for(keys, ref.uri, kind))
+
+
+def _kind_for(keys: KeysSection, uri: Pkcs11Uri, kind: str | None) -> KeyKind:
+    kinds = {k.value: k for k in KeyKind}
+    if kind is not None:
+        if kind not in kinds:
+            raise ConfigError(f"unknown key type {kind!r}; choose one of {', '.join(kinds)}", key="--type")
+        return kinds[kind]
+    for role, role_kind in (("ca", KeyKind.P256), ("signing", KeyKind.ED25519)):
+        configured: str = getattr(keys, role)
+        if is_pkcs11_uri(configured) and parse_pkcs11_uri(configured, setting=f"keys.{role}") == uri:
+            return role_kind
+    raise ConfigError(
+        f"{uri} is neither [keys] ca nor signing: say --type p256 or --type ed25519", key="--type"
+    )

@@ -10,6 +10,12 @@ The record is durable (committed and fsynced) before ``RunFinished`` is publishe
 PASS can be lost. An interrupted run found in the journal at start-up is resumed on its slot: if the
 unit in the slot is the one the run had written to, the flow continues from the unit's real state;
 otherwise the old run is closed with an ``aborted`` record and the new unit starts a run of its own.
+
+Fixture hardware (``fixturehooks.py``): the slot lamp follows the slot (yellow, green, red, off); a unit
+that stops answering is power-cycled once and its run resumed; a unit pulled mid-run ends its run with
+a message saying so. On links that count reconnects the client is a ``GuardedClient`` (identity re-read
+before any write after a reconnect); a slot found holding another unit after a verdict starts its run
+without waiting to be emptied.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from station.errors import DeviceError, RecordError, StationError
+from station.errors import DeviceError, FixtureError, RecordError, StationError
 from station.events import Event, EventBus, LogLine, Outcome, RunFinished, RunStarted, SlotChanged, SlotState
-from station.fixtures.base import Fixture
+from station.fixtures.base import Fixture, LinkEpoch
 from station.pipeline.engine import Engine, Failure, Group, RunContext, RunResult, Step
+from station.pipeline.fixturehooks import POWER_CYCLE_WAIT, lamp_colour, left_the_slot, power_cycle_helps
 from station.pipeline.production import Prior, ProductionFlow, genuine_id_of
 from station.pipeline.recording import prior_from_journal, production_draft
+from station.pipeline.unitguard import GuardedClient
 from station.ppa.client import PpaClient
 from station.records import model
 from station.records.entries import Run, StoredRecord
@@ -92,6 +100,8 @@ class SlotWorker:
         self.services = services
         self.open_run = open_run
         self._lock = threading.Lock()
+        self._power_cycled: set[str] = set()  # runs whose unit was power-cycled once already
+        self._new_unit_in_slot = False  # the last run's slot already holds another unit
 
     def run(self) -> None:
         cancel = self.services.cancel
@@ -104,7 +114,7 @@ class SlotWorker:
             if self.services.quota.exhausted():
                 return  # the station stops here; the operator takes the last unit out afterwards
             self.fixture.release()
-            if not self.fixture.simulated and not self._wait(present=False):
+            if not self.fixture.simulated and not self._holds_new_unit() and not self._wait(present=False):
                 return
 
     def _wait(self, *, present: bool) -> bool:
@@ -119,7 +129,16 @@ class SlotWorker:
 
     def _client(self) -> PpaClient:
         link = self.fixture.link
+        if isinstance(link, LinkEpoch):  # re-read the unit's identity after a reconnect, before writing
+            return GuardedClient(
+                link.session(), link.base_url, epoch=link.epoch, timeout=self.services.client_timeout
+            )
         return PpaClient(link.session(), link.base_url, timeout=self.services.client_timeout)
+
+    def _holds_new_unit(self) -> bool:
+        """After a verdict: the slot already holds another unit (swapped mid-run), so start its run now."""
+        new, self._new_unit_in_slot = self._new_unit_in_slot, False
+        return new
 
     def _guarded_unit(self) -> None:
         """One unit; a fault of the station itself (records database gone, a bug) must not kill the slot.
@@ -158,6 +177,9 @@ class SlotWorker:
             run_id, self.fixture.slot, "production", store, self.services.cancel, self.services.bus
         )
         result = Engine(self.services.bus).run(ctx, plan)
+        if self._power_cycle_resumes(run_id, result):
+            return  # the resumed run wrote the record
+        self._after_run(run_id, client, result)
         draft = production_draft(
             flow.facts,
             result,
@@ -168,6 +190,38 @@ class SlotWorker:
         )
         stored = self.services.writer.append(draft, run_id=run_id)
         self._report(run_id, result, stored, flow.facts.unit_id, time.monotonic() - clock)
+
+    def _after_run(self, run_id: str, client: PpaClient, result: RunResult) -> None:
+        """Say plainly when the unit left mid-run; note when another unit already took its place."""
+        if isinstance(client, GuardedClient) and client.replaced():
+            self._new_unit_in_slot = True
+        elif run_id in self._power_cycled:
+            return  # power-cycled and not back: the failure says what the station saw
+        elif result.failure is not None and not self.fixture.presence.present():
+            result.failure = left_the_slot(result.failure, self.fixture.slot) or result.failure
+
+    def _power_cycle_resumes(self, run_id: str, result: RunResult) -> bool:
+        """A unit that stopped answering is power-cycled once; when it answers again, the run resumes."""
+        power = self.fixture.power
+        if power is None or run_id in self._power_cycled or not power_cycle_helps(result.failure):
+            return False
+        self._power_cycled.add(run_id)
+        assert result.failure is not None
+        self._log(run_id, f"the unit stopped answering in {result.failure.step}: power-cycling it", "warning")
+        try:
+            power.cycle()
+        except FixtureError as exc:
+            self._log(run_id, f"power cycle failed: {exc}", "error")
+            return False
+        deadline = time.monotonic() + POWER_CYCLE_WAIT
+        while not self.fixture.presence.present():
+            if time.monotonic() > deadline or self.services.cancel.wait(PRESENCE_POLL):
+                return False
+        self.open_run = next((r for r in self.services.store.open_runs() if r.run_id == run_id), None)
+        if self.open_run is None:
+            return False
+        self._one_unit()
+        return True
 
     def _resume_or_begin(self, client: PpaClient) -> tuple[str, Prior | None]:
         """Continue the slot's interrupted run if its unit is still here; else start a new run."""
@@ -250,6 +304,12 @@ class SlotWorker:
 
     def _publish(self, event: Event) -> None:
         self.services.bus.publish(event)
+        indicator, colour = self.fixture.indicator, lamp_colour(event)
+        if indicator is not None and colour is not None:
+            try:
+                indicator.show(colour)
+            except FixtureError as exc:  # a broken lamp must not stop provisioning
+                self._log(None, f"slot lamp: {exc}", "warning")
 
     def _log(self, run_id: str | None, message: str, level: str = "info") -> None:
         self.services.bus.publish(LogLine(self.fixture.slot, time.time(), run_id, level, message))

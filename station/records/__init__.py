@@ -11,8 +11,11 @@ Example::
     report = verify_store(store, trusted_keys_from([signing_key.public_key()]), ca_certificate)
 
 Module map: ``model`` (RecordDraft and the payload of DESIGN.md §5), ``validate`` (schema checks),
-``canonical`` (RFC 8785), ``jws`` (compact JWS, EdDSA), ``sqlite``/``sqlschema``/``journal``/``writer``
+``canonical`` (RFC 8785), ``jws`` (compact JWS, EdDSA), ``sqlite``/``migrate``/``journal``/``writer``
 (the store), ``verify``/``audit``/``certificates`` (checks), ``export``, ``view`` and ``commands`` (the CLI).
+The line database (docs/line-database.md): ``store`` (the reader interface both stores offer),
+``postgres``, ``sync``/``linepush``/``syncstate`` (store-and-forward), ``line`` (a station's background
+sync and cross-station lookups), ``linecommands`` (``records migrate|sync``, ``--store URL``).
 """
 
 from station.records.audit import verify_store

@@ -4,17 +4,17 @@ Example::
 
     report = verify_store(SqliteStore(path, create=False), trusted_keys, ca_certificate)
     print("ok" if report.ok else f"first bad record: {report.first}")
+    report = verify_store(PostgresStore(url), line.station_keys())     # the line database, the same way
 
 The signed JWS is the evidence; the store's other columns (devid, outcome ...) and the unit registry are
 indexes derived from it. Someone editing the file could change an index without touching a signature
 (to hide a duplicate unit, say), so this checks that every column equals the signed payload, that every
-passing production record has its registry entry and every registry entry its record, and that SQLite
-itself finds the file intact.
+passing production record has its registry entry and every registry entry its record, and that the
+database itself finds its file intact. Any ``store.RecordStore`` will do: SQLite or the line database.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,18 +22,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.records.entries import RegistryEntry, StoredRecord
-from station.records.sqlite import SqliteStore
+from station.records.store import RecordStore
 from station.records.verify import ChainVerifier, Hint, Problem, VerifyReport
 
 
 def verify_store(
-    store: SqliteStore,
+    store: RecordStore,
     trusted_keys: Mapping[str, Ed25519PublicKey],
     ca_certificate: x509.Certificate | None = None,
 ) -> VerifyReport:
     """Verify every record in ``store`` (chain order), its columns and the unit registry."""
     verifier = ChainVerifier(trusted_keys, ca_certificate)
-    registry = _registry(store)
+    registry = {entry.record_id: entry for entry in store.registry_entries()}
     seen: set[str] = set()
     for record in store.records():
         hint = Hint(record.station_id, record.seq, record.record_id)
@@ -41,14 +41,14 @@ def verify_store(
         seen.add(record.record_id)
         if payload is None or problem is not None:
             continue
-        reason = _column_mismatch(record, payload) or _registry_mismatch(record, payload, registry)
+        reason = column_mismatch(record, payload) or registry_mismatch(record, payload, registry)
         if reason is not None:
             verifier.add_problem(Problem(verifier.checked - 1, *_name(hint), reason))
     for record_id, entry in registry.items():
         if record_id not in seen:
             reason = f"unit registry entry for devid {entry.devid} names a record that is not in the store"
             verifier.add_problem(Problem(verifier.checked, entry.station_id, entry.seq, record_id, reason))
-    damage = _integrity(store)
+    damage = store.integrity()
     if damage is not None:
         verifier.add_problem(Problem(-1, None, None, None, f"database file is damaged: {damage}"))
     return verifier.report()
@@ -58,7 +58,8 @@ def _name(hint: Hint) -> tuple[str, int, str]:
     return hint.station, hint.seq, hint.record_id
 
 
-def _column_mismatch(record: StoredRecord, payload: Mapping[str, Any]) -> str | None:
+def column_mismatch(record: StoredRecord, payload: Mapping[str, Any]) -> str | None:
+    """Which stored column differs from the signed payload, or None (the columns are only an index)."""
     signed = {
         "station_id": payload["station"]["id"],
         "seq": payload["seq"],
@@ -74,9 +75,10 @@ def _column_mismatch(record: StoredRecord, payload: Mapping[str, Any]) -> str | 
     return None
 
 
-def _registry_mismatch(
+def registry_mismatch(
     record: StoredRecord, payload: Mapping[str, Any], registry: Mapping[str, RegistryEntry]
 ) -> str | None:
+    """Why the unit registry disagrees with this (verified) record, or None."""
     entry = registry.get(record.record_id)
     production_pass = payload["mode"] == "production" and payload["outcome"] == "pass"
     if production_pass and entry is None:
@@ -94,20 +96,3 @@ def _registry_mismatch(
     ):
         return "unit registry entry differs from the signed record"
     return None
-
-
-def _registry(store: SqliteStore) -> dict[str, RegistryEntry]:
-    with store.connect() as connection:
-        rows = connection.execute(
-            "SELECT devid, genuine_id, station_id, seq, record_id, provisioned_at FROM unit_registry"
-        ).fetchall()
-    return {row[4]: RegistryEntry(*row) for row in rows}
-
-
-def _integrity(store: SqliteStore) -> str | None:
-    try:
-        with store.connect() as connection:
-            rows = [row[0] for row in connection.execute("PRAGMA quick_check")]
-    except sqlite3.DatabaseError as exc:
-        return str(exc)
-    return None if rows == ["ok"] else "; ".join(rows[:3])

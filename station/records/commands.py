@@ -26,6 +26,7 @@ from station.errors import RecordError
 from station.records.audit import verify_store
 from station.records.export import FORMATS, export_csv, export_jsonl
 from station.records.sqlite import SqliteStore
+from station.records.store import RecordStore
 from station.records.verify import VerifyReport
 from station.records.view import RecordView, record_view
 
@@ -33,7 +34,7 @@ _MORE_PROBLEMS_SHOWN = 10
 
 
 def cmd_verify(
-    store_path: Path | str,
+    store_path: Path | str | RecordStore,
     trusted_keys: Mapping[str, Ed25519PublicKey],
     ca: x509.Certificate | None,
     *,
@@ -43,7 +44,7 @@ def cmd_verify(
     """Verify every record in the store; print a summary; 1 naming the first bad record if any."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        report = verify_store(SqliteStore(store_path, create=False), trusted_keys, ca)
+        report = verify_store(_open(store_path), trusted_keys, ca)
     except RecordError as exc:
         print(f"records verify: {exc}", file=err)
         return 2
@@ -51,24 +52,26 @@ def cmd_verify(
     return 0 if report.ok else 1
 
 
-def cmd_export(store_path: Path | str, fmt: str, out: TextIO, *, err: TextIO | None = None) -> int:
+def cmd_export(
+    store_path: Path | str | RecordStore, fmt: str, out: TextIO, *, err: TextIO | None = None
+) -> int:
     """Write every record to ``out`` as ``jsonl`` or ``csv``; the count goes to ``err``."""
     err = err or sys.stderr
     if fmt not in FORMATS:
         print(f"records export: unknown format {fmt!r}; choose {' or '.join(FORMATS)}", file=err)
         return 2
     try:
-        store = SqliteStore(store_path, create=False)
+        store = _open(store_path)
+        count = (export_jsonl if fmt == "jsonl" else export_csv)(store.records(), out)
     except RecordError as exc:
         print(f"records export: {exc}", file=err)
         return 2
-    count = (export_jsonl if fmt == "jsonl" else export_csv)(store.records(), out)
     print(f"exported {count} records as {fmt}", file=err)
     return 0
 
 
 def cmd_show(
-    store_path: Path | str,
+    store_path: Path | str | RecordStore,
     devid_or_record_id: str,
     *,
     trusted_keys: Mapping[str, Ed25519PublicKey] | None = None,
@@ -79,18 +82,23 @@ def cmd_show(
     """Show one record (by record id) or every record of a unit (by devid), each with its checks."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        store = SqliteStore(store_path, create=False)
+        store = _open(store_path)
+        found = store.get(devid_or_record_id)
+        records = [found] if found is not None else list(store.records(devid=devid_or_record_id))
     except RecordError as exc:
         print(f"records show: {exc}", file=err)
         return 2
-    found = store.get(devid_or_record_id)
-    records = [found] if found is not None else list(store.records(devid=devid_or_record_id))
     if not records:
         print(f"records show: no record with record id or devid {devid_or_record_id!r}", file=err)
         return 1
     views = [record_view(store, record, trusted_keys=trusted_keys, ca_certificate=ca) for record in records]
     print("\n\n".join(format_view(view) for view in views), file=out)
     return 0 if all(view.checks.ok for view in views) else 1
+
+
+def _open(store: Path | str | RecordStore) -> RecordStore:
+    """A store file opened for reading (never created), or the store given (e.g. the line database)."""
+    return SqliteStore(store, create=False) if isinstance(store, (Path, str)) else store
 
 
 def format_report(report: VerifyReport, *, with_ca: bool) -> str:
@@ -149,5 +157,5 @@ def format_view(view: RecordView) -> str:
         lines += ["links", *(f"  {name:<12} {value}" for name, value in links.items())]
     checks = view.checks
     lines += ["verification", f"  signature    {checks.signature}", f"  chain        {checks.chain}",
-              f"  certificate  {checks.certificate}"]  # fmt: skip
+              f"  certificate  {checks.certificate}", f"  line db      {view.line}"]  # fmt: skip
     return "\n".join(lines)

@@ -24,10 +24,10 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.errors import RecordError, SignatureError
 from station.ppa.protocol import b64url_encode, ed25519_public_raw
@@ -47,12 +47,20 @@ def key_id(public_key: Ed25519PublicKey) -> str:
 _fingerprint = key_id  # ``sign`` has a parameter named ``key_id``
 
 
+class Signer(Protocol):
+    """What signs records: an ``Ed25519PrivateKey`` (file key) or a ``TokenEd25519Key`` (PKCS#11 token)."""
+
+    def public_key(self) -> Ed25519PublicKey: ...
+
+    def sign(self, data: bytes) -> bytes: ...
+
+
 def trusted_keys_from(public_keys: Iterable[Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:
     """A ``{key_id: key}`` map for ``verify_chain`` from a list of station public keys."""
     return {key_id(key): key for key in public_keys}
 
 
-def sign(payload: Mapping[str, Any], key: Ed25519PrivateKey, key_id: str) -> str:
+def sign(payload: Mapping[str, Any], key: Signer, key_id: str) -> str:
     """Sign ``payload`` (canonicalised here) and return the compact JWS text.
 
     ``key_id`` must name ``key`` (checked), so a record can never carry a ``kid`` that lies.
@@ -63,7 +71,7 @@ def sign(payload: Mapping[str, Any], key: Ed25519PrivateKey, key_id: str) -> str
     return compact_sign(header, canonical_json(dict(payload)), key)
 
 
-def compact_sign(header: bytes, payload: bytes, key: Ed25519PrivateKey) -> str:
+def compact_sign(header: bytes, payload: bytes, key: Signer) -> str:
     """RFC 7515 compact serialisation with an RFC 8037 Ed25519 signature over the given bytes."""
     signing_input = f"{b64url_encode(header)}.{b64url_encode(payload)}"
     signature = key.sign(signing_input.encode("ascii"))

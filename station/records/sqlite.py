@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -29,8 +29,8 @@ from station.errors import RecordError
 from station.records.entries import RegistryEntry, StoredRecord
 from station.records.journal import RunJournal
 from station.records.jws import peek
+from station.records.migrate import latest, migrate_sqlite, sqlite_version
 from station.records.model import rfc3339, utc_now
-from station.records.sqlschema import SCHEMA_SQL, SCHEMA_VERSION
 
 DEFAULT_FILENAME = "records.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
@@ -71,10 +71,18 @@ def _decode_text(data: bytes) -> str:
 
 
 class SqliteStore(RunJournal):
-    """Records, unit registry, runs and journal in one SQLite file (created unless ``create=False``)."""
+    """Records, unit registry, runs and journal in one SQLite file (created unless ``create=False``).
+
+    Opening applies pending schema migrations (``migrate.py``) unless ``migrate=False``.
+    """
 
     def __init__(
-        self, path: Path | str, *, create: bool = True, clock: Callable[[], datetime] = utc_now
+        self,
+        path: Path | str,
+        *,
+        create: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+        migrate: bool = True,
     ) -> None:
         self.path = Path(path)
         self.clock = clock
@@ -83,7 +91,7 @@ class SqliteStore(RunJournal):
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = _lock_for(self.path)
-        self._prepare()
+        self._prepare(migrate)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -127,23 +135,22 @@ class SqliteStore(RunJournal):
         """The store's clock as RFC 3339 UTC text (``created``, ``at`` and ``updated`` columns)."""
         return rfc3339(self.clock())
 
-    def _prepare(self) -> None:
+    def _prepare(self, migrate: bool) -> None:
         with self._lock, self.connect() as connection:
             try:
                 mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                version = connection.execute("PRAGMA user_version").fetchone()[0]
-                if version == 0:
-                    connection.executescript(f"BEGIN IMMEDIATE; {SCHEMA_SQL} COMMIT;")
-                    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    version = SCHEMA_VERSION
+                if migrate:
+                    migrate_sqlite(connection, self.now())
+                version = sqlite_version(connection)
             except sqlite3.DatabaseError as exc:
                 raise RecordError(f"{self.path} is not a usable record store: {exc}") from None
+            except RecordError as exc:
+                raise RecordError(f"{self.path} has {exc}") from None
         if str(mode).lower() != "wal":
             raise RecordError(f"{self.path}: cannot switch to WAL journal mode (got {mode})")
-        if version != SCHEMA_VERSION:
-            raise RecordError(
-                f"{self.path} has schema version {version}; this software knows {SCHEMA_VERSION}"
-            )
+        if migrate and version != latest("sqlite"):
+            known = latest("sqlite")
+            raise RecordError(f"{self.path} has schema version {version}; this software knows {known}")
 
     # --- lookups -----------------------------------------------------------------------------------------
 
@@ -186,6 +193,23 @@ class SqliteStore(RunJournal):
         with self.connect() as connection:
             return find_production_in(connection, devid, genuine_id)
 
+    def registry_entries(self) -> list[RegistryEntry]:
+        """Every unit registry entry (for ``verify_store``'s cross-check against the records)."""
+        with self.connect() as connection:
+            rows = connection.execute(
+                "SELECT devid, genuine_id, station_id, seq, record_id, provisioned_at FROM unit_registry"
+            ).fetchall()
+        return [RegistryEntry(*row) for row in rows]
+
+    def integrity(self) -> str | None:
+        """What SQLite's ``quick_check`` finds wrong with the file, or None when it is intact."""
+        try:
+            with self.connect() as connection:
+                rows = [row[0] for row in connection.execute("PRAGMA quick_check")]
+        except (sqlite3.DatabaseError, RecordError) as exc:
+            return str(exc)
+        return None if rows == ["ok"] else "; ".join(rows[:3])
+
     def _one(self, sql: str, parameters: tuple[Any, ...]) -> StoredRecord | None:
         with self.connect() as connection:
             row = connection.execute(sql, parameters).fetchone()
@@ -218,10 +242,41 @@ def find_production_in(
 
 
 def stored_record(row: tuple[Any, ...]) -> StoredRecord:
-    """A ``records`` row as a StoredRecord; an undecodable JWS gets an empty payload (verify reports it)."""
-    try:
-        _, payload = peek(row[8])
-    except RecordError:
-        payload = {}
+    """A ``records`` row as a StoredRecord; the payload is decoded from the JWS when first used."""
     station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws = row
+    payload = LazyPayload(jws)
     return StoredRecord(station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws, payload)
+
+
+class LazyPayload(Mapping[str, Any]):
+    """A stored JWS's (unverified) payload, decoded on first use.
+
+    Listing and verifying a long chain then decodes each record once (in the verifier), not twice.
+    An undecodable JWS reads as an empty payload (verify reports the record).
+    """
+
+    __slots__ = ("_jws", "_value")
+
+    def __init__(self, jws: str) -> None:
+        self._jws = jws
+        self._value: dict[str, Any] | None = None
+
+    def _decoded(self) -> dict[str, Any]:
+        if self._value is None:
+            try:
+                _, self._value = peek(self._jws)
+            except RecordError:
+                self._value = {}
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __repr__(self) -> str:
+        return repr(self._decoded())

@@ -7,7 +7,8 @@ Example::
 
 Nothing here prints (``commands.format_view`` does). Each check says what it found in words, and
 ``Checks.ok`` says whether any of them failed; a check that could not run (no trusted keys, no CA) is
-"not checked", which is not a failure. Sealed secrets are listed by name only.
+"not checked", which is not a failure. Sealed secrets are listed by name only. ``line`` says whether
+the record has reached the line database (from the station's ``sync_state``).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.errors import RecordError
-from station.records import jws
+from station.records import jws, syncstate
 from station.records.certificates import CertificateInfo, check_certificate, describe_certificate
 from station.records.entries import StoredRecord
 from station.records.model import GENESIS_PREV, chain_hash
 from station.records.sqlite import SqliteStore
+from station.records.store import RecordStore
 from station.records.validate import SEALED, validate_payload
 
 NOT_CHECKED = "not checked"
@@ -71,10 +73,11 @@ class RecordView:
     sealed_secrets: tuple[str, ...]
     links: Mapping[str, Any]
     checks: Checks
+    line: str = "not sent yet"
 
 
 def record_view(
-    store: SqliteStore,
+    store: RecordStore,
     stored: StoredRecord,
     *,
     trusted_keys: Mapping[str, Ed25519PublicKey] | None = None,
@@ -104,7 +107,20 @@ def record_view(
         sealed_secrets=sealed,
         links=payload.get("links") or {},
         checks=_checks(store, stored, trusted_keys, ca_certificate),
+        line=line_status(store, stored),
     )
+
+
+def line_status(store: RecordStore, stored: StoredRecord) -> str:
+    """Whether ``stored`` has reached the line database, in words (``station records show``)."""
+    if not isinstance(store, SqliteStore):
+        return "held (this is the line database)"
+    state = syncstate.status(store, stored.station_id, stored.seq)
+    if state is None:
+        return "not sent yet"
+    if state.state == syncstate.SENT:
+        return f"sent {state.at}"
+    return f"REFUSED {state.at}: {state.reason} (the record is kept here)"
 
 
 def seconds_between(started: str, finished: str) -> float | None:
@@ -141,7 +157,7 @@ def _certificate(payload: Mapping[str, Any]) -> CertificateInfo | None:
 
 
 def _checks(
-    store: SqliteStore,
+    store: RecordStore,
     stored: StoredRecord,
     trusted_keys: Mapping[str, Ed25519PublicKey] | None,
     ca: x509.Certificate | None,
@@ -166,7 +182,7 @@ def _signature(stored: StoredRecord, trusted_keys: Mapping[str, Ed25519PublicKey
     return f"valid (key {header['kid']})", True
 
 
-def _chain(store: SqliteStore, stored: StoredRecord) -> tuple[str, bool]:
+def _chain(store: RecordStore, stored: StoredRecord) -> tuple[str, bool]:
     if stored.seq == 1:
         expected, what = GENESIS_PREV, "first record of the station"
     else:

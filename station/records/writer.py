@@ -20,8 +20,6 @@ import sqlite3
 import uuid
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from station.errors import RecordError
 from station.records import jws
 from station.records.entries import StoredRecord
@@ -45,7 +43,7 @@ class RecordWriter:
     def __init__(
         self,
         store: SqliteStore,
-        key: Ed25519PrivateKey,
+        key: jws.Signer,
         key_id: str,
         station_id: str,
         *,

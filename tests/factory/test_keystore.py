@@ -150,8 +150,8 @@ def test_file_uris_resolve_relative_to_the_data_dir(tmp_path: Path) -> None:
     assert open_keystore("file:keys/ca.pem", tmp_path).folder == tmp_path / "keys"
 
 
-def test_pkcs11_and_unknown_uris_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="PKCS#11 key stores arrive with the line-scale issue") as info:
+def test_pkcs11_without_token_access_and_unknown_uris_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"needs \[keys\] pkcs11_module and pin_file or pin_env") as info:
         open_key("pkcs11:token=station;object=ca", tmp_path, setting="keys.ca")
     assert info.value.key == "keys.ca"
     with pytest.raises(ConfigError, match="must be file:"):

@@ -177,6 +177,7 @@ class LineFactory(Protocol):
         network: list[dict[str, Any]] | None = None,
         environ: Mapping[str, str] | None = None,
         client_timeout: float = 10.0,
+        keys: Mapping[str, Any] | None = None,
     ) -> Line: ...
 
 
@@ -197,6 +198,7 @@ def line_factory(tmp_path: Path) -> Iterator[LineFactory]:
         network: list[dict[str, Any]] | None = None,
         environ: Mapping[str, str] | None = None,
         client_timeout: float = 10.0,
+        keys: Mapping[str, Any] | None = None,
     ) -> Line:
         folder = tmp_path / f"station{len(opened)}"
         data = folder / "data"
@@ -209,6 +211,7 @@ def line_factory(tmp_path: Path) -> Iterator[LineFactory]:
         document: dict[str, Any] = {
             "station": {"id": STATION_ID, "data_dir": "data", "simulated": network is None},
             "firmware": dict(firmware or {}),
+            **({"keys": dict(keys)} if keys else {}),  # a [keys] table (e.g. pkcs11: keys); default: files
             "profile": {"default": dict(profile or PROFILE)},
             "fixture": slots,
         }

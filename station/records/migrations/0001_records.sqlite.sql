@@ -1,22 +1,11 @@
-"""The SQLite schema of a station's record store (version 1), applied by ``SqliteStore`` on first open.
+-- 0001 records (SQLite, the station's own store): records, the unit registry, runs and their journal.
+--
+-- The database itself enforces what must never happen, so a bug (or a hand with the sqlite3 shell) cannot
+-- quietly break the evidence: records, registry entries and journal lines are append-only (BEFORE
+-- UPDATE/DELETE triggers abort), a station's seq must follow its last record without a gap, a unit has at
+-- most one production registry entry (devid primary key, genuine_id unique), and a run only moves from
+-- open to closed.
 
-Example::
-
-    connection.executescript(SCHEMA_SQL)
-    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-The database itself enforces what must never happen, so a bug (or a hand with the sqlite3 shell) in this
-process cannot quietly break the evidence: records, registry entries and journal lines are append-only
-(BEFORE UPDATE/DELETE triggers abort), a station's ``seq`` must follow its last record without a gap,
-a unit has at most one production registry entry (``devid`` primary key, ``genuine_id`` unique), and a
-run's state only moves from open to closed.
-"""
-
-from __future__ import annotations
-
-SCHEMA_VERSION = 1
-
-SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS records (
     station_id TEXT NOT NULL,
     seq        INTEGER NOT NULL CHECK (seq >= 1),
@@ -84,4 +73,3 @@ CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON journal
 BEGIN SELECT RAISE(ABORT, 'journal is append-only: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON journal
 BEGIN SELECT RAISE(ABORT, 'journal is append-only: DELETE refused'); END;
-"""

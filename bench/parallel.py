@@ -1,0 +1,171 @@
+"""Parallel efficiency: units/hour with N fixtures over N * units/hour with one (targets 0.9 at 8, 0.8 at 32).
+
+Example::
+
+    python -m bench.parallel                          # 1, 8, 32 fixtures; realistic timing; both placements
+    python -m bench.parallel --scale 0.5 --sim process --fixtures 8
+
+Simulated units follow the ``realistic`` timing profile (``--scale`` multiplies every device delay:
+``realistic*F``; the station's own CPU is not scaled, so F < 1 makes the station's work weigh more than on a
+real line). Every slot provisions the same number of units (``--per-fixture``, default 4), so the first
+unit's ramp-up and the last unit's tail weigh the same with 1 fixture as with 32. ``inprocess`` is the
+demo's setup (simulator threads share the station's process and GIL); ``process`` serves the units from
+``station sim ppa`` in a child process, as ``network`` fixtures, which adds the simulated operator's swap
+(``bench.harness.replug_after`` plus a poll) to every unit but the slot's last.
+
+A second table says where the time went: the median unit's seconds; the share of all CPUs the station
+(and simulator) used and the share other processes took meanwhile (noise); PBKDF2 wall time over its CPU
+time (above 1: threads waited for a core); record store transactions per unit, the mean wait for the
+store's write lock, and the share of the run the lock was held (near 100%: the store is the bottleneck);
+and which steps, or the time between steps (journal writes, the record), grew most against one fixture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bench.harness import CPUS, BenchStation, RunMeasure, SimPlacement
+from bench.probes import CryptoProbe, StoreProbe
+
+TARGETS = {8: 0.9, 32: 0.8}
+DEFAULT_FIXTURES = (8, 32)
+DEFAULT_SCALE = 1.0
+PER_FIXTURE = 4
+
+
+@dataclass(frozen=True)
+class Row:
+    """One fixture count: the run and what the probes saw during it."""
+
+    measure: RunMeasure
+    pbkdf2_wall_over_cpu: float
+    store_writes: int
+    store_wait_seconds: float
+    store_hold_seconds: float
+
+
+@dataclass(frozen=True)
+class ParallelResult:
+    sim: SimPlacement
+    timing: str
+    rows: tuple[Row, ...]  # the first is the one-fixture baseline
+
+    @property
+    def baseline(self) -> Row:
+        return self.rows[0]
+
+    def efficiency(self, row: Row) -> float:
+        fixtures = row.measure.fixtures
+        return row.measure.units_per_hour / (fixtures * self.baseline.measure.units_per_hour)
+
+
+def measure_parallel(
+    fixtures: Sequence[int] = DEFAULT_FIXTURES,
+    *,
+    scale: float = DEFAULT_SCALE,
+    sim: SimPlacement = "inprocess",
+    per_fixture: int = PER_FIXTURE,
+) -> ParallelResult:
+    """Run 1 fixture, then each count in ``fixtures``, ``per_fixture`` units per fixture each time."""
+    timing = "realistic" if scale == 1 else f"realistic*{scale:g}"
+    rows = tuple(_row(count, count * per_fixture, timing, sim) for count in (1, *fixtures))
+    return ParallelResult(sim, timing, rows)
+
+
+def _row(fixtures: int, units: int, timing: str, sim: SimPlacement) -> Row:
+    print(f"  ... {fixtures} fixtures, {units} units, simulator {sim}", file=sys.stderr, flush=True)
+    with (
+        BenchStation(fixtures=fixtures, timing=timing, sim=sim) as bench,
+        CryptoProbe() as crypto,
+        StoreProbe() as store,
+    ):
+        measure = bench.run(units)
+    return Row(measure, crypto.wall_over_cpu("pbkdf2"), store.writes, store.wait_seconds, store.hold_seconds)
+
+
+def report(result: ParallelResult) -> str:
+    """The section printed by ``bench.parallel`` and ``bench.run``: the figures, then where time went."""
+    base = result.baseline.measure
+    where = {"inprocess": "in the station's process", "process": "in a child process"}[result.sim]
+    lines = [
+        f"Parallel efficiency: {result.timing} timing, simulator {where}, {CPUS} CPUs",
+        f"  efficiency = (units/h with N fixtures) / (N * {base.units_per_hour:.0f} units/h with 1 fixture)",
+        f"  {'fixtures':>8} {'units':>6} {'wall s':>7} {'units/h':>8} {'efficiency':>10}  target",
+    ]
+    lines.extend(_figures(result, row) for row in result.rows)
+    lines.append(
+        f"  {'fixtures':>8} {'unit s':>6} {'CPU ours':>8} {'others':>6} {'PBKDF2 wall/CPU':>15}"
+        f" {'writes/unit':>11} {'write wait':>10} {'store busy':>10}  grew most against 1 fixture (median s)"
+    )
+    lines.extend(_diagnosis(result, row) for row in result.rows)
+    return "\n".join(lines)
+
+
+def met(value: float, target: float) -> bool:
+    """Judged on the figure as printed (two decimals), so that a printed 0.90 never reads MISSED."""
+    return round(value, 2) >= target
+
+
+def _figures(result: ParallelResult, row: Row) -> str:
+    m = row.measure
+    target = TARGETS.get(m.fixtures)
+    efficiency = result.efficiency(row)
+    judged = "-" if target is None else f"≥ {target} {'met' if met(efficiency, target) else 'MISSED'}"
+    return (
+        f"  {m.fixtures:>8} {m.units:>6} {m.wall_seconds:>7.1f} {m.units_per_hour:>8.0f} {efficiency:>10.2f}"
+        f"  {judged}"
+    )
+
+
+def _diagnosis(result: ParallelResult, row: Row) -> str:
+    m = row.measure
+    writes = row.store_writes / m.units
+    wait_ms = 1000 * row.store_wait_seconds / max(row.store_writes, 1)
+    others = "?" if m.others_cpu_share is None else f"{100 * m.others_cpu_share:.0f}%"
+    return (
+        f"  {m.fixtures:>8} {m.median_unit_seconds:>6.2f} {100 * m.own_cpu_share:>7.0f}% {others:>6}"
+        f" {row.pbkdf2_wall_over_cpu:>15.2f} {writes:>11.1f} {wait_ms:>7.1f} ms"
+        f" {100 * row.store_hold_seconds / m.wall_seconds:>9.0f}%  {_grew(result.baseline.measure, m)}"
+    )
+
+
+def _grew(base: RunMeasure, measure: RunMeasure, top: int = 3) -> str:
+    """The steps (and the time between them) whose median grew most against one fixture."""
+    before, after = _phases(base), _phases(measure)
+    growth = sorted(((after[name] - before.get(name, 0.0), name) for name in after), reverse=True)[:top]
+    return ", ".join(f"{name} +{delta:.2f}" for delta, name in growth if delta >= 0.01) or "-"
+
+
+def _phases(measure: RunMeasure) -> dict[str, float]:
+    """Median seconds per step, plus ``between steps``: journal writes, the record, the swap."""
+    phases = measure.median_step_seconds()
+    phases["between steps"] = statistics.median(
+        v.seconds - sum(v.step_seconds.values()) for v in measure.verdicts
+    )
+    return phases
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.parallel", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--fixtures", default=",".join(map(str, DEFAULT_FIXTURES)), help="fixture counts (default 8,32)"
+    )
+    parser.add_argument("--scale", type=float, default=DEFAULT_SCALE, help="realistic*SCALE (default 1)")
+    parser.add_argument("--per-fixture", type=int, default=PER_FIXTURE, help="units per fixture (default 4)")
+    parser.add_argument(
+        "--sim", choices=("inprocess", "process", "both"), default="both", help="where simulated units run"
+    )
+    args = parser.parse_args(argv)
+    counts = [int(part) for part in args.fixtures.split(",") if part.strip()]
+    for sim in ("inprocess", "process") if args.sim == "both" else (args.sim,):
+        result = measure_parallel(counts, scale=args.scale, sim=sim, per_fixture=args.per_fixture)
+        print("\n" + report(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Line database speed: records/s the sync pushes into PostgreSQL, and how fast a long chain verifies.
+
+Example::
+
+    python -m bench.sync                       # 100 000 records; STATION_TEST_PG or a throwaway cluster
+    python -m bench.sync --records 20000 --batch 500
+
+Builds one station's chain of N signed records in a SQLite store (every 4th a passing production record
+with a device certificate, the rest failures, as ``tests/records/chains.py`` writes them), then times:
+``verify_store`` on the SQLite store (signatures, schema, chain links, certificates, registry), one
+``sync`` of the whole chain into an empty line database (verify, insert, register, mark sent: what a
+station that was offline for a long time does), and ``verify_store`` on the line database. Wall clock,
+on whatever else the machine is doing: run it on a quiet machine for numbers worth quoting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from station.records import SqliteStore, trusted_keys_from, verify_store
+from station.records.migrate import migrate_target
+from station.records.postgres import PostgresStore
+from station.records.sync import sync
+from tests.pgserver import create_database, drop_database, pg_server, unavailable_reason
+from tests.records.chains import write_chain
+from tests.records.factories import make_ca
+
+STATION = "bench-st01"
+CHUNK = 5_000  # records per write_chain transaction while building the chain
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000, help="chain length (default 100 000)")
+    parser.add_argument("--batch", type=int, default=500, help="records per sync transaction (default 500)")
+    args = parser.parse_args()
+    ca, key = make_ca(), Ed25519PrivateKey.generate()
+    trusted = trusted_keys_from([key.public_key()])
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as folder:
+        local = SqliteStore(Path(folder) / "records.sqlite3")
+        started = time.perf_counter()
+        for done in range(0, args.records, CHUNK):
+            write_chain(local, key, STATION, min(CHUNK, args.records - done), ca=ca, passing_every=4)
+        report(f"build a {args.records}-record chain (sign, store)", args.records, started)
+
+        started = time.perf_counter()
+        verified = verify_store(local, trusted, ca.certificate)
+        assert verified.ok, verified.first
+        report("verify the chain in SQLite (records verify)", args.records, started)
+
+        reason = unavailable_reason()
+        if reason is not None:
+            print(f"sync into PostgreSQL: skipped ({reason})")
+            return 0
+        with pg_server() as admin:
+            assert admin is not None
+            name = f"bench_{uuid.uuid4().hex[:8]}"
+            url = create_database(admin, name)
+            try:
+                migrate_target(url)
+                line = PostgresStore(url)
+                started = time.perf_counter()
+                pushed = sync(local, line, key.public_key(), batch=args.batch)
+                assert pushed.ok and pushed.sent == args.records, pushed
+                report(f"sync into PostgreSQL (batch {args.batch}, verified)", args.records, started)
+                started = time.perf_counter()
+                assert verify_store(line, line.station_keys(), ca.certificate).ok
+                report("verify the chain in the line database", args.records, started)
+            finally:
+                drop_database(admin, name)
+    return 0
+
+
+def report(what: str, count: int, started: float) -> None:
+    seconds = time.perf_counter() - started
+    print(f"{what:<52} {seconds:8.1f} s  {count / seconds:9.0f} records/s", flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

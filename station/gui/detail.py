@@ -1,0 +1,203 @@
+"""The side panel of one slot: the unit's step timeline, the slot's live log, the record and its check.
+
+Example::
+
+    panel = DetailPanel()
+    panel.check_requested.connect(checker.check)          # once the run's record id is known
+    checker.checked.connect(panel.show_check)
+    panel.show_slot(model, model.shown_run(now))         # pin the run the operator clicked
+    panel.refresh()                                      # after each event of that slot
+
+The panel stays on the run it was opened on while that run needs the operator (a FAIL being looked at);
+once the pinned run passed and the slot starts its next unit, the panel follows the new unit.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station.gui import words
+from station.gui.palette import STYLES
+from station.gui.slots import LOG_LINES, RunView, SlotModel
+from station.records.view import RecordView
+
+COLUMNS = ("Step", "Outcome", "Seconds", "Attempts", "Message")
+
+
+class DetailPanel(QWidget):
+    """Timeline, log and record of the slot the operator clicked."""
+
+    check_requested = Signal(str)
+    acknowledge_requested = Signal(str)
+    close_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detail")
+        self.model: SlotModel | None = None
+        self.run: RunView | None = None
+        self._seen = 0
+        self._requested: set[str] = set()
+        self.checks: dict[str, str] = {}  # record id → the verification line shown
+        self.title = QLabel()
+        self.title.setFont(_font(22, bold=True))
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        self.verdict.setFont(_font(16))
+        self.timeline = _timeline_table()
+        self.record = QLabel()
+        self.record.setWordWrap(True)
+        self.record.setFont(_font(15))
+        self.record.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(LOG_LINES)
+        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.acknowledge = QPushButton("Acknowledge (Space)")
+        self.acknowledge.clicked.connect(self._acknowledge)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.acknowledge)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.timeline, 3)
+        layout.addWidget(self.record)
+        layout.addWidget(QLabel("Log of this slot"))
+        layout.addWidget(self.log, 2)
+        layout.addLayout(buttons)
+
+    @property
+    def slot(self) -> str | None:
+        return None if self.model is None else self.model.slot
+
+    def show_slot(self, model: SlotModel, run: RunView | None) -> None:
+        """Pin ``run`` of ``model``'s slot and fill the log from the slot's history."""
+        self.model, self.run = model, run
+        self.log.setPlainText("\n".join(model.log))
+        self._seen = model.logged
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw from the model after an event of this slot."""
+        model = self.model
+        if model is None:
+            return
+        finished = self.run is None or self.run.outcome is not None
+        looking_at_failure = self.run is not None and self.run.needs_operator
+        if finished and model.live is not None and not looking_at_failure:
+            self.run = model.live  # follow the next unit unless a failure is being looked at
+        self._append_log(model)
+        run = self.run
+        self.acknowledge.setVisible(model.alert is not None)
+        unit = f" — unit {run.unit_id}" if run is not None and run.unit_id else ""
+        self.title.setText(f"Slot {model.slot}{unit}")
+        self.verdict.setText(_verdict(run))
+        _fill(self.timeline, run)
+        self._show_record(run)
+
+    def show_check(self, record_id: str, view: RecordView) -> None:
+        checks = view.checks
+        mark = "verified ✔" if checks.ok else "verification FAILED ✖"
+        line = f"{mark}: signature {checks.signature}; chain {checks.chain}; certificate {checks.certificate}"
+        self.checks[record_id] = line
+        if self.run is not None and self.run.record_id == record_id:
+            self._show_record(self.run)
+
+    def show_check_error(self, record_id: str, text: str) -> None:
+        self.checks[record_id] = f"not verified: {text}"
+        if self.run is not None and self.run.record_id == record_id:
+            self._show_record(self.run)
+
+    def _show_record(self, run: RunView | None) -> None:
+        if run is None or run.record_id is None:
+            self.record.setText("Record: written when the unit finishes")
+            return
+        record_id = run.record_id
+        if record_id not in self._requested:
+            self._requested.add(record_id)
+            self.check_requested.emit(record_id)
+        self.record.setText(f"Record {record_id}\n{self.checks.get(record_id, 'verifying…')}")
+
+    def _append_log(self, model: SlotModel) -> None:
+        lines = model.new_log_lines(self._seen)
+        self._seen = model.logged
+        for line in lines:
+            self.log.appendPlainText(line)
+
+    def _acknowledge(self) -> None:
+        if self.model is not None:
+            self.acknowledge_requested.emit(self.model.slot)
+
+
+def _verdict(run: RunView | None) -> str:
+    if run is None:
+        return "No unit yet."
+    if run.outcome is None:
+        current = words.step_title(run.step) or "starting"
+        return f"{STYLES[run.state].icon} Running: {current} ({run.done}/{len(run.steps)} steps done)"
+    style = STYLES[run.state]
+    if not run.needs_operator:
+        return f"{style.icon} {style.word} — {words.REMOVE}"
+    reason = words.failure_text(run.failed_step, run.message)
+    todo = words.instruction(run.outcome, run.message)
+    return f"{style.icon} {style.word} — {reason}. {todo}\n{run.message}"
+
+
+def _timeline_table() -> QTableWidget:
+    table = QTableWidget(0, len(COLUMNS))
+    table.setHorizontalHeaderLabels(COLUMNS)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    table.verticalHeader().setVisible(False)
+    header = table.horizontalHeader()
+    for column in range(len(COLUMNS) - 1):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+def _fill(table: QTableWidget, run: RunView | None) -> None:
+    lines = [] if run is None else run.timeline
+    table.setRowCount(len(lines))
+    for row, line in enumerate(lines):
+        cells = (
+            words.step_title(line.name),
+            "running" if line.outcome is None else line.outcome.value,
+            "" if line.seconds is None else f"{line.seconds:.2f}",
+            str(line.attempts),
+            line.message,
+        )
+        for column, text in enumerate(cells):
+            item = table.item(row, column)
+            if item is None:
+                table.setItem(row, column, QTableWidgetItem(text))
+            elif item.text() != text:
+                item.setText(text)
+            cell = table.item(row, column)
+            if column == len(COLUMNS) - 1 and cell is not None:
+                cell.setToolTip(text)
+
+
+def _font(pixels: int, *, bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPixelSize(pixels)
+    font.setBold(bold)
+    return font

@@ -1,0 +1,63 @@
+"""Scanner input lands in the operator field, wherever the focus is in the window.
+
+Example::
+
+    router = ScanRouter(window, header.operator)
+    QApplication.instance().installEventFilter(router)
+
+A barcode scanner is a keyboard that types fast and ends with Enter. Operators do not click a field
+before scanning (gloves, a unit in the other hand): a letter or digit typed while the focus is on a tile
+or button goes to the operator field, which is emptied first so a scan replaces the previous badge.
+After Enter the focus goes back where it was. Space, function keys and shortcuts keep their meaning.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
+
+SCAN_PUNCTUATION = set("-_./:#")
+_TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
+_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+
+
+class ScanRouter(QObject):
+    """Application event filter; only keys aimed at ``window``'s non-text widgets are redirected."""
+
+    def __init__(self, window: QWidget, field: QLineEdit) -> None:
+        super().__init__(window)
+        self.window = window
+        self.field = field
+        self._previous: QWidget | None = None
+        field.returnPressed.connect(self._restore_focus)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or not isinstance(watched, QWidget):
+            return False
+        assert isinstance(event, QKeyEvent)
+        if not self._scan_character(watched, event):
+            return False
+        if not self.field.hasFocus():
+            self._previous = watched
+            self.field.clear()
+            self.field.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.field.insert(event.text())
+        return True
+
+    def _scan_character(self, watched: QWidget, event: QKeyEvent) -> bool:
+        text = event.text()
+        if len(text) != 1 or not (text.isalnum() or text in SCAN_PUNCTUATION):
+            return False
+        if event.modifiers() & _MODIFIERS:
+            return False
+        if watched is self.field or isinstance(watched, _TEXT_INPUTS):
+            return False
+        if isinstance(watched, QComboBox) and watched.isEditable():
+            return False
+        return watched.window() is self.window
+
+    def _restore_focus(self) -> None:
+        previous, self._previous = self._previous, None
+        if previous is not None and previous.isVisible():
+            previous.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -1,0 +1,51 @@
+"""What a slot worker does with its fixture's hardware: the lamp, the power switch, a unit that left.
+
+Example::
+
+    colour = lamp_colour(event)                    # yellow when a run starts, green/red on the verdict
+    failure = left_the_slot(result.failure, "A1")    # an unreachable unit that is gone: say so plainly
+    if power_cycle_helps(result.failure): fixture.power.cycle()
+
+These are pure decisions; ``slot.py`` calls them and owns the I/O. A fixture without a lamp or a power
+switch (``Fixture.indicator`` / ``Fixture.power`` None) simply skips them.
+"""
+
+from __future__ import annotations
+
+from station.events import Event, RunStarted, SlotChanged, SlotState
+from station.pipeline.engine import Failure
+
+POWER_CYCLE_WAIT = 60.0  # seconds a power-cycled unit has to answer again before its run ends as it was
+TRANSPORT_CODES = ("unreachable", "timeout")
+
+_LAMP = {SlotState.DONE: "green", SlotState.FAILED: "red", SlotState.EMPTY: "off"}
+
+
+def lamp_colour(event: Event) -> str | None:
+    """The slot lamp for an event: yellow while a unit is worked on, green/red verdict, off when empty."""
+    if isinstance(event, RunStarted):
+        return "yellow"
+    if isinstance(event, SlotChanged):
+        return _LAMP.get(event.state)
+    return None
+
+
+def power_cycle_helps(failure: Failure | None) -> bool:
+    """A unit that stopped answering (a reboot that never came back, a hung firmware) may recover."""
+    return failure is not None and failure.code == "timeout"
+
+
+def left_the_slot(failure: Failure | None, slot: str) -> Failure | None:
+    """For a run that lost its unit and the unit is no longer present: the same failure, said plainly.
+
+    The code stays (``unreachable``/``timeout``: what the station observed); the message says that the
+    unit was removed during the step, so the operator knows it is unfinished, not broken.
+    """
+    if failure is None or failure.code not in TRANSPORT_CODES:
+        return None
+    return Failure(
+        failure.step,
+        failure.code,
+        f"the unit was removed from slot {slot} during {failure.step} ({failure.message}); it is "
+        "unfinished: plug it in again to give it a new run, or set it aside for QA",
+    )

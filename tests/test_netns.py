@@ -1,0 +1,119 @@
+"""The proof without hardware: eight PPAs that all answer at 192.168.7.1, provisioned in parallel.
+
+The test builds network namespaces (``tests/netns.py``): a ``station`` namespace with veth ends
+``fx0``..``fx7`` (addresses 192.168.7.10-12/24, as the units' DHCP servers hand out) and one namespace per
+device running ``station sim ppa --host 192.168.7.1 --http-port 80 --https-port 443``. The real
+``station run`` runs inside the station namespace over eight ``usbnet`` fixtures given by interface;
+every record must name the device of its own slot (the devid its simulator printed), so no request
+reached the wrong unit. Nothing is sent to 192.168.x.x from the host's namespace: every process that
+talks to a unit runs under ``ip netns exec``. The namespaces are removed afterwards, also on failure.
+
+Skips (with the reason) where namespaces cannot be created; under CI that skip is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from station.config import KeysSection
+from station.factory.backend import LocalBackend
+from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
+from tests.netns import BIN, Lab
+from tests.pipeline.conftest import BATCH_ENV, PROFILE, toml_text
+
+UNITS = 8
+STATION_ID = "netns-st01"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    folder = tmp_path_factory.mktemp("netns")
+    data = folder / "data"
+    LocalBackend.from_keys(
+        KeysSection(), data, name=STATION_ID
+    )  # the units trust this station's check-in key
+    document: dict[str, Any] = {
+        "station": {"id": STATION_ID, "data_dir": "data", "simulated": False},
+        "profile": {"default": dict(PROFILE)},
+        "fixture": [{"slot": f"F{i}", "kind": "usbnet", "interface": f"fx{i}"} for i in range(UNITS)],
+    }
+    (folder / "station.toml").write_text(toml_text(document), encoding="utf-8")
+    with Lab.build(units=UNITS, spares=2, data_dir=data) as built:
+        yield built
+
+
+def station_command(lab: Lab, *args: str) -> tuple[int, str, str]:
+    env = {**os.environ, **BATCH_ENV}
+    config = lab.data_dir.parent / "station.toml"
+    done = lab.run_in_station(
+        [str(BIN / "station"), *args, "--config", str(config)], env=env, cwd=lab.data_dir.parent
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_strict_reverse_path_filtering_is_refused_before_any_unit_is_touched(lab: Lab) -> None:
+    lab.set_rp_filter(1)
+    try:
+        code, _, err = station_command(lab, "run", "--units", "1")
+    finally:
+        lab.set_rp_filter(2)
+    assert code == 2
+    assert "rp_filter = 1" in err
+    assert "sysctl -w net.ipv4.conf.all.rp_filter=2" in err
+    assert not (lab.data_dir / DEFAULT_FILENAME).exists() or not list(
+        SqliteStore(lab.data_dir / DEFAULT_FILENAME).records()
+    )
+
+
+def test_eight_units_at_one_address_are_provisioned_in_parallel_each_record_naming_its_device(
+    lab: Lab,
+) -> None:
+    code, out, err = station_command(lab, "run", "--units", str(UNITS))
+    assert code == 0, out + err
+
+    records = list(SqliteStore(lab.data_dir / DEFAULT_FILENAME).records())
+    assert len(records) == UNITS
+    by_slot = {record.payload["fixture"]["slot"]: record.payload for record in records}
+    assert sorted(by_slot) == [f"F{i}" for i in range(UNITS)]
+    for i, device in enumerate(lab.devices):
+        payload = by_slot[f"F{i}"]
+        assert payload["outcome"] == "pass", payload["failure"]
+        assert payload["fixture"]["port"] == f"fx{i}"
+        assert payload["unit"]["devid"] == device.devid, (
+            f"slot F{i} recorded another unit than namespace {device.ns}"
+        )
+    assert len({payload["unit"]["genuine_id"] for payload in by_slot.values()}) == UNITS
+
+    started = [datetime.fromisoformat(payload["started"]) for payload in by_slot.values()]
+    finished = [datetime.fromisoformat(payload["finished"]) for payload in by_slot.values()]
+    assert max(started) < min(finished), "the eight runs did not overlap: they ran one after another"
+
+    verify = lab.run_in_station([str(BIN / "station"), "records", "verify", "--data", str(lab.data_dir)])
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_the_fixture_contract_holds_for_usbnet_slots_over_veth_links(lab: Lab) -> None:
+    """``FixtureContract`` inside the station namespace: a slot ``fx8`` the test plugs spare units into."""
+    spec = {
+        "station_ns": lab.station,
+        "interface": "fx8",
+        "address": "192.168.7.10/24",
+        "devices": [{"ns": device.ns, "devid": device.devid} for device in lab.spares],
+    }
+    env = {**os.environ, "STATION_NETNS_LAB": json.dumps(spec)}
+    done = lab.run_in_station(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/fixtures/netns_contract.py"],
+        env=env,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert " passed" in done.stdout and "skipped" not in done.stdout, done.stdout
