@@ -28,6 +28,7 @@ from station.ppa.protocol import b64decode, x25519_public_key
 
 if TYPE_CHECKING:
     from station.commands import Locations
+    from station.sim.ppa.faults import FaultRule
 
 DEFAULT_CONFIG = "station.toml"
 Subparsers = argparse._SubParsersAction
@@ -210,6 +211,7 @@ def _sim_ppa(args: argparse.Namespace) -> int:
         https_port=args.https_port,
         fwv=args.fwv or DEFAULT_FWV,
         replug_after=args.replug_after,
+        on_fault=_report_fault,
     )
     try:
         for unit in units:
@@ -218,6 +220,12 @@ def _sim_ppa(args: argparse.Namespace) -> int:
     finally:
         stop_fleet(units)
     return 0
+
+
+def _report_fault(slot: int, rule: FaultRule, method: str, path: str) -> None:
+    """Each fault that fires, as one JSON line on stderr: tests and people can see what was injected."""
+    line = {"fault": rule.kind, "slot": slot, "method": method, "path": path}
+    print(json.dumps(line), file=sys.stderr, flush=True)
 
 
 def _trusted_backend_key(args: argparse.Namespace, config: StationConfig | None) -> bytes:

@@ -14,6 +14,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -186,6 +187,23 @@ url = "{url}"
     )
 
 
+class FaultLog:
+    """Collects the simulator's stderr: one JSON line per fault that fired (``station sim ppa``)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        assert process.stderr is not None
+        self._stream = process.stderr
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self._stream:
+            self.lines.append(line)
+
+    def fired(self) -> bool:
+        return any(line.startswith('{"fault"') for line in self.lines)
+
+
 def wait_until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -221,12 +239,18 @@ def test_kill_at_step_then_restart(workdir: Path, case: Case) -> None:
         case.fault,
         cwd=workdir,
     )
+    faults = FaultLog(sim)
     try:
         assert sim.stdout is not None
         url = json.loads(sim.stdout.readline())["http"]
         write_config(workdir, url)
         station = spawn("run", "--units", "1", cwd=workdir)
-        wait_until(lambda: case.kill_when(data, url) or station.poll() is not None, f"step {case.name}")
+        # Kill only once the unit holds the station's request (the fault fired) and the step is visible:
+        # killing earlier would leave the one-shot fault armed for the restarted station.
+        wait_until(
+            lambda: (faults.fired() and case.kill_when(data, url)) or station.poll() is not None,
+            f"step {case.name}",
+        )
         assert station.poll() is None, f"station ended before the kill: {station.communicate()}"
         station.kill()
         station.wait(TIMEOUT)

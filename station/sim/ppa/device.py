@@ -21,7 +21,7 @@ import ssl
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,7 @@ class SimulatedPpa:
         https_port: int = 0,
         https_only_storage_and_logger: bool = False,
         replug_after: float | None = None,
+        on_fault: Callable[[int, FaultRule, str, str], None] | None = None,
     ) -> None:
         self.slot = slot
         self.backend_key = backend_key
@@ -85,6 +86,7 @@ class SimulatedPpa:
         self.vendor_key = vendor_key if vendor_key is not None else b64decode(TEST_VENDOR_PUBLIC_KEY)
         self.https_only_storage_and_logger = https_only_storage_and_logger
         self.replug_after = replug_after
+        self.on_fault = on_fault  # told (slot, rule, method, path) whenever a fault fires
         self.clock = DeviceClock(monotonic)
         self._rng = random.Random(seed if seed is not None else os.urandom(16))  # noqa: S311 - serials only
         self._initial_fwv = fwv
@@ -270,6 +272,8 @@ class SimulatedPpa:
     def handle(self, request: Request) -> Response:
         """Faults, then the transport checks that need the body, then routing; delayed per timing profile."""
         fault = self.faults.pick(request.method, request.path)
+        if fault is not None and self.on_fault is not None:
+            self.on_fault(self.slot, fault, request.method, request.path)
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)  # before taking the device: a late request, not a hung unit
         with self._lock:

@@ -11,8 +11,10 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from station.sim.ppa.device import SimulatedPpa
-from station.sim.ppa.faults import FaultPlan
+from station.sim.ppa.faults import FaultPlan, FaultRule
 from station.sim.ppa.state import DEFAULT_FWV
 from station.sim.ppa.timing import FAST, TimingProfile
 
@@ -28,6 +30,7 @@ def start_fleet(
     https_port: int = 0,
     fwv: str = DEFAULT_FWV,
     replug_after: float | None = None,
+    on_fault: Callable[[int, FaultRule, str, str], None] | None = None,
 ) -> list[SimulatedPpa]:
     """Start ``count`` independent units (slots 0..count-1). Fixed ports only make sense for one unit."""
     units: list[SimulatedPpa] = []
@@ -43,6 +46,7 @@ def start_fleet(
                 https_port=https_port,
                 fwv=fwv,
                 replug_after=replug_after,
+                on_fault=on_fault,
             )
             units.append(unit.start())
     except BaseException:

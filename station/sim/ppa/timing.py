@@ -50,7 +50,7 @@ PROFILES = {p.name: p for p in (FAST, REALISTIC)}
 
 
 def profile(name: str) -> TimingProfile:
-    """Look a profile up by name, ``NAME`` or ``NAME*FACTOR``; a bad name is a ConfigError with the choices."""
+    """A profile by name, ``NAME`` or ``NAME*FACTOR``; a bad name is a ConfigError listing the choices."""
     base, star, factor = name.partition("*")
     try:
         chosen = PROFILES[base.strip()]
