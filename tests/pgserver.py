@@ -10,11 +10,12 @@ Example::
     def test_lookup(line_url: str) -> None:           # fixtures: pg_admin, line_url, station_role
         ...
 
-A throwaway cluster is ``initdb`` + ``pg_ctl start -w`` in a fresh temporary folder, listening on
-127.0.0.1 at a free port with no Unix socket, ``trust`` authentication for loopback only, and fsync off
-(the data dies with the test run). PostgreSQL refuses to run as root, so under root the cluster belongs
-to the ``postgres`` system user (created by the server package) and every server command runs through
-``runuser``. ``pg_ctl stop -m fast`` ends it and the folder is removed.
+A throwaway cluster is ``initdb`` and a ``postgres`` child process in a fresh temporary folder, listening
+on 127.0.0.1 at a free port with no Unix socket, ``trust`` authentication for loopback only, and fsync
+off (the data dies with the test run). PostgreSQL refuses to run as root, so under root the cluster
+belongs to the ``postgres`` system user (created by the server package). The server is our child and is
+told to shut down when we die (``setpriv --pdeathsig``): a test run killed by a timeout leaves no server
+running. At the end it gets SIGINT (fast shutdown) and the folder is removed.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,12 +46,12 @@ SERVER_USER = "postgres"
 
 
 def server_binaries() -> Path | None:
-    """The folder holding ``initdb`` and ``pg_ctl`` (PATH first, then Debian's versioned folders)."""
+    """The folder holding ``initdb`` and ``postgres`` (PATH first, then Debian's versioned folders)."""
     found = shutil.which("initdb")
-    if found is not None and shutil.which("pg_ctl") is not None:
+    if found is not None and (Path(found).resolve().parent / "postgres").exists():
         return Path(found).resolve().parent
     for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
+        if (folder / "initdb").exists() and (folder / "postgres").exists():
             return folder
     return None
 
@@ -113,28 +116,56 @@ def _throwaway_cluster() -> Iterator[str]:
     assert binaries is not None
     folder = Path(tempfile.mkdtemp(prefix="station-pg-"))
     data = folder / "data"
-    as_user = os.geteuid() == 0
-    if as_user:
-        entry = pwd.getpwnam(SERVER_USER)
+    user = SERVER_USER if os.geteuid() == 0 else None
+    if user is not None:
+        entry = pwd.getpwnam(user)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
     port = _free_port()
     try:
-        _run(as_user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+        _run(user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
              "--no-sync", "-E", "UTF8", "--locale", "C")  # fmt: skip
-        options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='' -c fsync=off"
-        _run(as_user, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"),
-             "-w", "-t", "60", "start")  # fmt: skip
+        with (folder / "log").open("wb") as log:
+            server = subprocess.Popen(
+                [*_as_child(user), str(binaries / "postgres"), "-D", str(data), "-c", "fsync=off",
+                 "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}", "-c", "unix_socket_directories="],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         try:
-            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+            _wait_until_ready(url, server, folder / "log")
+            yield url
         finally:
-            _run(as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+            server.send_signal(signal.SIGINT)  # "fast" shutdown: roll back, disconnect, stop
+            server.wait(60)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(as_user: bool, *command: str) -> None:
-    full = ["runuser", "-u", SERVER_USER, "--", *command] if as_user else list(command)
-    result = subprocess.run(full, capture_output=True, text=True, check=False, timeout=120)
+def _as_child(user: str | None) -> list[str]:
+    """``setpriv`` (util-linux) as the server user, with SIGINT (fast shutdown) when the test process
+    dies, even by SIGKILL: a test run killed by a timeout leaves no server behind."""
+    if shutil.which("setpriv") is None:
+        return ["runuser", "-u", user, "--"] if user is not None else []
+    switch = ["--reuid", user, "--regid", user, "--init-groups"] if user is not None else []
+    return ["setpriv", *switch, "--pdeathsig", "INT", "--"]
+
+
+def _wait_until_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            psycopg.connect(url, connect_timeout=2).close()
+            return
+        except psycopg.OperationalError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL did not start: {log.read_text()[-2000:]}") from None
+            time.sleep(0.05)
+
+
+def _run(user: str | None, *command: str) -> None:
+    result = subprocess.run(
+        list(command), capture_output=True, text=True, check=False, timeout=120, user=user
+    )
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:1])} failed ({result.returncode}): {result.stderr.strip()}")
 
