@@ -5,10 +5,10 @@ Example::
     python -m bench.overhead                  # 24 units over 4 fixtures, simulator in a child process
     python -m bench.overhead --profile        # and where the CPU goes (cProfile by thread CPU time)
 
-The units are served by ``station sim ppa`` in a child process and reached as ``network`` fixtures with the
-``fast`` timing profile, so this process's CPU time (``time.process_time()``, cross-checked with
-``getrusage``) is the station's own: engine, HTTP client, records, presence polling and crypto. The
-unavoidable crypto (``bench.crypto``) is timed inside the same run, and again alone right after it.
+The units (``fast`` timing) are served from a child process (``bench.simhost``) and reached over HTTP, so
+this process's CPU time (``time.process_time()``, cross-checked with ``getrusage``) is the station's own:
+engine, HTTP client, journal and records, presence polls and crypto. The unavoidable crypto is timed
+inside the same run (``bench.probes.CryptoProbe``), and again alone right after it (``bench.crypto``).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def report(result: OverheadResult) -> str:
         f"  unavoidable crypto per unit    {c.total:7.4f} s  timed in the run: {_parts(c)}",
         f"    the same, timed alone        {a.total:7.4f} s  {_parts(a)}",
         f"  the rest per unit              {result.cpu_per_unit - c.total:7.4f} s  "
-        "(HTTP client, engine, records, presence polls; --profile shows where)",
+        "(HTTP client, engine, journal and records; --profile shows where)",
         f"  overhead ratio                 {result.ratio:7.2f}    = {what} {result.cpu_per_unit:.4f} s / "
         f"crypto {c.total:.4f} s, target ≤ {TARGET}: {'met' if result.met else 'MISSED'}"
         f" (vs crypto timed alone: {result.ratio_alone:.2f})",

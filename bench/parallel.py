@@ -5,19 +5,24 @@ Example::
     python -m bench.parallel                          # 1, 8, 32 fixtures; realistic timing; both placements
     python -m bench.parallel --scale 0.5 --sim process --fixtures 8
 
-Simulated units follow the ``realistic`` timing profile (``--scale`` multiplies every device delay:
-``realistic*F``; the station's own CPU is not scaled, so F < 1 makes the station's work weigh more than on a
-real line). Every slot provisions the same number of units (``--per-fixture``, default 4), so the first
-unit's ramp-up and the last unit's tail weigh the same with 1 fixture as with 32. ``inprocess`` is the
-demo's setup (simulator threads share the station's process and GIL); ``process`` serves the units from
-``station sim ppa`` in a child process, as ``network`` fixtures, which adds the simulated operator's swap
-(``bench.harness.replug_after`` plus a poll) to every unit but the slot's last.
+Simulated units follow the ``realistic`` timing profile (``--scale F`` runs ``realistic*F``; the station's
+own CPU is not scaled, so F < 1 makes the station's work weigh more than on a real line). Every slot
+provisions the same number of units (``--per-fixture``, default 4), so the first unit's ramp-up and the
+last unit's tail weigh the same with 1 fixture as with 32. ``inprocess`` is the demo's setup (simulator
+threads share the station's process and GIL); ``process`` serves the same units from a child process
+(``bench.simhost``), which still shares the machine's CPUs.
 
-A second table says where the time went: the median unit's seconds; the share of all CPUs the station
-(and simulator) used and the share other processes took meanwhile (noise); PBKDF2 wall time over its CPU
-time (above 1: threads waited for a core); record store transactions per unit, the mean wait for the
-store's write lock, and the share of the run the lock was held (near 100%: the store is the bottleneck);
-and which steps, or the time between steps (journal writes, the record), grew most against one fixture.
+A second table says where the time went:
+
+- ``unit s``: the median unit's seconds;
+- ``CPU ours`` / ``others``: the share of all CPUs the station (and simulator) used, and the share other
+  processes took meanwhile (noise: quote figures from a quiet machine);
+- ``CPU ceiling``: the best efficiency the CPUs allow at this row's CPU per unit
+  (``ParallelResult.cpu_ceiling``); well below 1 means CPU-bound;
+- ``PBKDF2 wall/CPU``: above 1, the key derivations waited for a core;
+- ``writes/unit``, ``write wait``, ``store busy``: record-store transactions per unit, the mean wait for
+  the store's write lock, and the share of the run the lock was held (near 100%: the store serialises);
+- the steps, or the time between steps (journal writes, the record), that grew most against 1 fixture.
 """
 
 from __future__ import annotations
@@ -57,6 +62,18 @@ class ParallelResult:
     @property
     def baseline(self) -> Row:
         return self.rows[0]
+
+    def cpu_ceiling(self, row: Row) -> float:
+        """The best efficiency this machine's CPUs allow at the CPU per unit this row spent.
+
+        N fixtures at N times the one-fixture rate need N * rate * (CPU per unit) CPUs; with fewer CPUs
+        than that, efficiency cannot exceed CPUs / need. Well below 1: the row is CPU-bound, and only less
+        CPU per unit helps; near 1 with a low efficiency: something serialises (a lock, the GIL).
+        """
+        m = row.measure
+        per_unit = (m.cpu_seconds + (m.sim_cpu_seconds or 0.0)) / m.units
+        need = m.fixtures * self.baseline.measure.units_per_hour / 3600 * per_unit
+        return min(1.0, CPUS / need) if need else 1.0
 
     def efficiency(self, row: Row) -> float:
         fixtures = row.measure.fixtures
@@ -98,8 +115,9 @@ def report(result: ParallelResult) -> str:
     ]
     lines.extend(_figures(result, row) for row in result.rows)
     lines.append(
-        f"  {'fixtures':>8} {'unit s':>6} {'CPU ours':>8} {'others':>6} {'PBKDF2 wall/CPU':>15}"
-        f" {'writes/unit':>11} {'write wait':>10} {'store busy':>10}  grew most against 1 fixture (median s)"
+        f"  {'fixtures':>8} {'unit s':>6} {'CPU ours':>8} {'others':>6} {'CPU ceiling':>11}"
+        f" {'PBKDF2 wall/CPU':>15} {'writes/unit':>11} {'write wait':>10} {'store busy':>10}"
+        "  grew most against 1 fixture (median s)"
     )
     lines.extend(_diagnosis(result, row) for row in result.rows)
     return "\n".join(lines)
@@ -128,7 +146,8 @@ def _diagnosis(result: ParallelResult, row: Row) -> str:
     others = "?" if m.others_cpu_share is None else f"{100 * m.others_cpu_share:.0f}%"
     return (
         f"  {m.fixtures:>8} {m.median_unit_seconds:>6.2f} {100 * m.own_cpu_share:>7.0f}% {others:>6}"
-        f" {row.pbkdf2_wall_over_cpu:>15.2f} {writes:>11.1f} {wait_ms:>7.1f} ms"
+        f" {result.cpu_ceiling(row):>11.2f} {row.pbkdf2_wall_over_cpu:>15.2f} {writes:>11.1f}"
+        f" {wait_ms:>7.1f} ms"
         f" {100 * row.store_hold_seconds / m.wall_seconds:>9.0f}%  {_grew(result.baseline.measure, m)}"
     )
 

@@ -50,6 +50,7 @@ class GuiOptions:
 def main(options: GuiOptions) -> int:
     if options.screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a screenshot needs no display
+    _check_display()
     app = QApplication.instance() or QApplication([sys.argv[0], "-name", "ppa-station"])
     assert isinstance(app, QApplication)
     with ExitStack() as cleanup:
@@ -63,7 +64,8 @@ def main(options: GuiOptions) -> int:
         session = Session(station, options.units)
         _ErrorHook(session.window, station.data_dir / "gui.log").install(cleanup)
         if options.screenshot is not None:
-            shooter = Screenshot(session, options.screenshot, after=len(station.fixtures))
+            first_units = max(1, len(station.fixtures) // 4)  # a few PASS among units still running
+            shooter = Screenshot(session, options.screenshot, after=first_units)
             shooter.saved.connect(app.exit)
             session.window.resize(*SCREENSHOT_SIZE)
             session.start()
@@ -74,6 +76,17 @@ def main(options: GuiOptions) -> int:
         finally:
             session.shutdown()
         return int(code)
+
+
+def _check_display() -> None:
+    """Qt aborts the process when it finds no display; say what to do instead."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise StationError(
+            "no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset): start it from the "
+            "station's desktop, or render a picture with --screenshot PNG"
+        )
 
 
 def _open(options: GuiOptions, cleanup: ExitStack) -> Station:

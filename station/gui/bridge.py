@@ -10,8 +10,9 @@ Example::
 
 The bus calls ``publish`` synchronously in the slot's worker thread, so ``publish`` only emits. The bridge
 lives in the GUI thread; Qt delivers a signal emitted from another thread to GUI-thread receivers as a
-queued call, so no widget is ever touched from a worker. Receivers are bound methods of GUI objects, never
-lambdas (a lambda keeps no receiver object, so Qt would call it in the emitting worker thread).
+queued call, so no widget is ever touched from a worker. Receivers are bound methods of GUI-thread
+QObjects, never lambdas: a lambda has no receiver object whose thread Qt could deliver to, so where it
+runs is the binding's choice; a bound method of a GUI-thread QObject always runs in the GUI thread.
 """
 
 from __future__ import annotations

@@ -8,14 +8,16 @@ Example::
     panel.show_slot(model, model.shown_run(now))         # pin the run the operator clicked
     panel.refresh()                                      # after each event of that slot
 
-The panel stays on the run it was opened on while that run needs the operator (a FAIL being looked at);
-once the pinned run passed and the slot starts its next unit, the panel follows the new unit.
+The panel shows what the slot's tile shows and follows it to the next unit, except a failure: a FAIL or
+ATTENTION the operator opened stays in the panel (while the tile moves on) until another tile is opened.
 """
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -29,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.gui import words
+from station.gui import palette, words
 from station.gui.palette import STYLES
 from station.gui.slots import LOG_LINES, RunView, SlotModel
 from station.records.view import RecordView
@@ -51,7 +53,7 @@ class DetailPanel(QWidget):
         self.run: RunView | None = None
         self._seen = 0
         self._requested: set[str] = set()
-        self.checks: dict[str, str] = {}  # record id → the verification line shown
+        self.checks: dict[str, tuple[str, bool]] = {}  # record id → (verification line, verified)
         self.title = QLabel()
         self.title.setFont(_font(22, bold=True))
         self.verdict = QLabel()
@@ -99,10 +101,10 @@ class DetailPanel(QWidget):
         model = self.model
         if model is None:
             return
-        finished = self.run is None or self.run.outcome is not None
+        shown = model.shown_run(time.time())
         looking_at_failure = self.run is not None and self.run.needs_operator
-        if finished and model.live is not None and not looking_at_failure:
-            self.run = model.live  # follow the next unit unless a failure is being looked at
+        if shown is not None and not looking_at_failure:
+            self.run = shown  # follow the tile, unless the operator opened a failure to read it
         self._append_log(model)
         run = self.run
         self.acknowledge.setVisible(model.alert is not None)
@@ -115,25 +117,39 @@ class DetailPanel(QWidget):
     def show_check(self, record_id: str, view: RecordView) -> None:
         checks = view.checks
         mark = "verified ✔" if checks.ok else "verification FAILED ✖"
-        line = f"{mark}: signature {checks.signature}; chain {checks.chain}; certificate {checks.certificate}"
-        self.checks[record_id] = line
+        parts = f"signature: {checks.signature}; chain: {checks.chain}; certificate: {checks.certificate}"
+        line = f"{mark} — {parts}"
+        self.checks[record_id] = (line, checks.ok)
         if self.run is not None and self.run.record_id == record_id:
             self._show_record(self.run)
 
     def show_check_error(self, record_id: str, text: str) -> None:
-        self.checks[record_id] = f"not verified: {text}"
+        self.checks[record_id] = (f"not verified: {text}", False)
         if self.run is not None and self.run.record_id == record_id:
             self._show_record(self.run)
 
     def _show_record(self, run: RunView | None) -> None:
         if run is None or run.record_id is None:
-            self.record.setText("Record: written when the unit finishes")
+            self._record_text("Record: written when the unit finishes", None)
             return
         record_id = run.record_id
         if record_id not in self._requested:
             self._requested.add(record_id)
             self.check_requested.emit(record_id)
-        self.record.setText(f"Record {record_id}\n{self.checks.get(record_id, 'verifying…')}")
+        line, verified = self.checks.get(record_id, ("verifying…", None))
+        self._record_text(f"Record {record_id}\n{line}", verified)
+
+    def _record_text(self, text: str, verified: bool | None) -> None:
+        colours_by_result: dict[bool | None, str] = {
+            True: palette.VERIFIED_TEXT,
+            False: palette.UNVERIFIED_TEXT,
+        }
+        colour = colours_by_result.get(verified, palette.WINDOW_TEXT)
+        if self.record.text() != text:
+            self.record.setText(text)
+            colours = self.record.palette()
+            colours.setColor(QPalette.ColorRole.WindowText, QColor(colour))
+            self.record.setPalette(colours)
 
     def _append_log(self, model: SlotModel) -> None:
         lines = model.new_log_lines(self._seen)

@@ -7,7 +7,8 @@ Example::
     columns_for(32, 1600, 900)      # 8: four rows of eight, each tile as large as the space allows
 
 The column count is chosen so each tile is as large as possible while keeping roughly the shape the tile
-text needs (``TILE_ASPECT`` wide per unit high), and it is recomputed when the window is resized.
+text needs (``TILE_ASPECT`` wide per unit high), preferring full rows when that costs little, and it is
+recomputed when the window is resized.
 """
 
 from __future__ import annotations
@@ -21,21 +22,26 @@ from station.gui.tile import Tile
 
 TILE_ASPECT = 1.3  # width / height the tile's text lays out best in
 SPACING = 8
+NEAR_BEST = 0.85  # a layout with full rows may give up this much tile size
 
 
 def columns_for(count: int, width: int, height: int, aspect: float = TILE_ASPECT) -> int:
     """Columns that give ``count`` tiles in ``width`` x ``height`` the largest tile of shape ``aspect``."""
     if count <= 1:
         return 1
-    best, best_scale = 1, -1.0
-    for columns in range(1, count + 1):
-        rows = math.ceil(count / columns)
-        tile_w = (width - SPACING * (columns - 1)) / columns
-        tile_h = (height - SPACING * (rows - 1)) / rows
-        scale = min(tile_w / aspect, tile_h)  # the height of the largest aspect-shaped tile that fits
-        if scale > best_scale + 1e-9:
-            best, best_scale = columns, scale
-    return best
+    scales = {columns: _tile_scale(count, columns, width, height, aspect) for columns in range(1, count + 1)}
+    best = max(scales.values())
+    near = [columns for columns, scale in scales.items() if scale >= NEAR_BEST * best]
+    # among nearly as large tiles, prefer full rows (A1..A8 over B1..B8, as the bench is laid out)
+    return min(near, key=lambda columns: (-count % columns, -scales[columns]))
+
+
+def _tile_scale(count: int, columns: int, width: int, height: int, aspect: float) -> float:
+    """The height of the largest ``aspect``-shaped tile when ``count`` tiles sit in ``columns`` columns."""
+    rows = math.ceil(count / columns)
+    tile_w = (width - SPACING * (columns - 1)) / columns
+    tile_h = (height - SPACING * (rows - 1)) / rows
+    return min(tile_w / aspect, tile_h)
 
 
 class TileGrid(QWidget):

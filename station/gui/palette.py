@@ -53,6 +53,12 @@ HEADER_BACKGROUND = "#0D1117"
 MUTED_TEXT = "#9DA7B3"
 FOCUS_RING = "#FFD33D"
 BANNER = Style("STOPPED", "!", background="#F5A524", text="#1A1200")
+BUTTON = "#2D3440"
+FIELD_BACKGROUND = "#F6F8FA"  # the badge field: light, so the operator finds it at a glance
+FIELD_TEXT = "#0D1117"
+FIELD_PLACEHOLDER = "#57606A"
+VERIFIED_TEXT = "#7EE2A8"  # "verified" in the detail panel, on the window background
+UNVERIFIED_TEXT = "#FF9B94"  # "verification FAILED"
 
 # Pairs of (text, background) the window draws text with, besides the tiles; tests check them all.
 TEXT_PAIRS: tuple[tuple[str, str], ...] = (
@@ -61,6 +67,13 @@ TEXT_PAIRS: tuple[tuple[str, str], ...] = (
     (MUTED_TEXT, HEADER_BACKGROUND),
     (MUTED_TEXT, WINDOW_BACKGROUND),
     (BANNER.text, BANNER.background),
+    (WINDOW_TEXT, BUTTON),
+    (MUTED_TEXT, BUTTON),
+    (FIELD_TEXT, FIELD_BACKGROUND),
+    (FIELD_PLACEHOLDER, FIELD_BACKGROUND),
+    ("#FFFFFF", STYLES[TileState.RUNNING].background),
+    (VERIFIED_TEXT, WINDOW_BACKGROUND),
+    (UNVERIFIED_TEXT, WINDOW_BACKGROUND),
 )
 
 

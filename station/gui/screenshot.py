@@ -5,8 +5,9 @@ Example::
     shooter = Screenshot(session, Path("docs/operator-window.png"), after=8)
     shooter.saved.connect(app.exit)        # exit code 0 when the PNG is written, 1 if not
 
-Waits on events, not on a timer: ``after`` RunFinished events (one per fixture by default), then opens
-the detail panel of the first slot that finished (timeline, log, record) and waits for that record's
+Waits on events, not on a timer: ``after`` RunFinished events (``station gui`` asks for a quarter of
+the fixtures, so the picture shows finished units beside running ones), then opens
+the detail panel of the slot that finished last (timeline, log, record) and waits for that record's
 verification before grabbing the window, so the picture shows a verified record.
 """
 
@@ -25,7 +26,7 @@ log = logging.getLogger("station.gui")
 
 
 class Screenshot(QObject):
-    saved = Signal(int)  # exit code: 0 written, 1 could not be written
+    saved = Signal(int)  # exit code: 0 written, 1 not written or the station stopped before the units
 
     def __init__(self, session: Session, path: Path, after: int) -> None:
         super().__init__(session)
@@ -38,14 +39,15 @@ class Screenshot(QObject):
         session.bridge.run_finished.connect(self.run_finished)
         session.checker.checked.connect(self.record_checked)
         session.checker.failed.connect(self.record_failed)
+        session.runner.stopped.connect(self.station_stopped)
 
     def run_finished(self, event: RunFinished) -> None:
         self.finished.append(event)
         if len(self.finished) != self.after:
             return
-        first = self.finished[0]
-        self.record_id = first.record_id
-        self.session.window.open_slot(first.slot)  # asks the checker to verify the record
+        last = self.finished[-1]  # its PASS is fresh on the tile, so the panel opens on this very unit
+        self.record_id = last.record_id
+        self.session.window.open_slot(last.slot)  # asks the checker to verify the record
         if self.record_id is None:
             self.capture()
 
@@ -57,7 +59,12 @@ class Screenshot(QObject):
         if record_id == self.record_id:
             self.capture()
 
-    def capture(self) -> None:
+    def station_stopped(self, problem: str) -> None:
+        """The station ended before the first units were done: save what the window shows, exit 1."""
+        if not self.taken:
+            self.capture(complete=False)
+
+    def capture(self, *, complete: bool = True) -> None:
         if self.taken:
             return
         self.taken = True
@@ -69,4 +76,4 @@ class Screenshot(QObject):
             log.info("screenshot saved to %s", self.path)
         else:
             log.error("could not save the screenshot to %s", self.path)
-        self.saved.emit(0 if ok else 1)
+        self.saved.emit(0 if ok and complete else 1)

@@ -108,6 +108,7 @@ class SlotModel:
     def __init__(self, slot: str) -> None:
         self.slot = slot
         self.present = False
+        self.finished_unit_in_slot = False  # a verdict was given; the unit has not been taken out yet
         self.live: RunView | None = None  # the unit being provisioned now
         self.alert: RunView | None = None  # a FAIL/ATTENTION not yet acknowledged
         self.passed: RunView | None = None  # the last PASS, until its unit is removed
@@ -147,13 +148,15 @@ class SlotModel:
         now = time.time() if now is None else now
         run = self.shown_run(now)
         if run is None:
+            if self.finished_unit_in_slot:
+                return TileView(TileState.WAITING, instruction=words.TAKE_OUT)
             if self.present:
                 return TileView(TileState.WAITING, step="Unit detected, starting")
             return TileView(TileState.EMPTY, instruction=words.INSERT)
         if run.outcome is None:
             return _running_view(run, now)
         notes = [words.ACKNOWLEDGE] if run.needs_operator else []
-        if run is not self.live and self.live is not None:
+        if run.needs_operator and self.live is not None:
             step = words.step_title(self.live.step) or "starting"
             notes.append(f"Next unit: {step} {_position(self.live)}")
         note = "  ·  ".join(notes)
@@ -170,13 +173,14 @@ class SlotModel:
 
     def _slot_changed(self, event: SlotChanged) -> None:
         if event.state is SlotState.EMPTY:
-            self.present = False
+            self.present = self.finished_unit_in_slot = False
             self.passed = None  # PASS clears itself when the unit is removed
         elif event.state is SlotState.PRESENT:
             self.present = True
 
     def _run_started(self, event: RunStarted) -> None:
         self.live = RunView(event.run_id, event.steps, event.at, resumed=event.resumed)
+        self.finished_unit_in_slot = False
         self._log(_stamp(event.at, f"unit started{' (resumed)' if event.resumed else ''}"))
 
     def _unit_identified(self, event: UnitIdentified) -> None:
@@ -212,6 +216,7 @@ class SlotModel:
         run.unit_id = event.unit_id or run.unit_id
         run.failed_step, run.message = event.failed_step, event.message
         self.live, self.last = None, run
+        self.finished_unit_in_slot = True
         if run.needs_operator:
             self.alert = run
         else:

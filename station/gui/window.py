@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
+from station.config import StationConfig
 from station.events import Event, LogLine, RunFinished
 from station.gui import palette
 from station.gui.checker import RecordChecker
@@ -31,9 +32,11 @@ from station.gui.logstrip import LogStrip
 from station.gui.records_view import RecordsView
 from station.gui.scan import ScanRouter
 from station.gui.slots import SlotModel
+from station.gui.theme import apply_theme, light_field
 from station.station import Station
 
 FUNCTION_KEYS = 12
+DETAIL_SHARE = 0.4  # of the window's width, when a slot's panel opens beside the tiles
 LINE_SLOT = "line"  # the slot name the line-database sync reports under (records/line.py)
 
 
@@ -48,10 +51,15 @@ class WindowSetup:
 
     @classmethod
     def of(cls, station: Station) -> WindowSetup:
-        line = station.config.store.line
-        where = line.rsplit("@", 1)[-1] if line else None  # host/db only: a URL may carry a password
-        slots = tuple(fixture.slot for fixture in station.fixtures)
-        return cls(station.config.station.id, station.profile_name, slots, where)
+        return cls.of_config(station.config, station.profile_name)
+
+    @classmethod
+    def of_config(cls, config: StationConfig, profile: str) -> WindowSetup:
+        line = config.store.line
+        # host/database only: the user part or the query of a URL may carry a password
+        where = line.rsplit("@", 1)[-1].split("?", 1)[0] if line else None
+        slots = tuple(fixture.slot for fixture in config.fixtures)
+        return cls(config.station.id, profile, slots, where)
 
 
 class SlotKey(QObject):
@@ -77,6 +85,7 @@ class MainWindow(QMainWindow):
         self.setup = setup
         self.checker = checker
         self.setWindowTitle(f"PPA station {setup.station_id}")
+        apply_theme(_application())
         self.models = {slot: SlotModel(slot) for slot in setup.slots}
         self.counters = Counters(started=time.time())
         self.operator_badge: str | None = None
@@ -121,6 +130,7 @@ class MainWindow(QMainWindow):
     def _colours(self) -> None:
         _paint(self, palette.WINDOW_BACKGROUND, palette.WINDOW_TEXT)
         _paint(self.header, palette.HEADER_BACKGROUND, palette.WINDOW_TEXT)
+        light_field(self.header.operator)
         _paint(self.banner, palette.BANNER.background, palette.BANNER.text)
         self.banner.setAutoFillBackground(True)
         self.banner.setMargin(10)
@@ -169,6 +179,8 @@ class MainWindow(QMainWindow):
         for slot, model in self.models.items():
             self.grid.tile(slot).show_view(model.view(now))
         self.header.set_counters(self.counters.text(now))
+        if self.detail.isVisible():
+            self.detail.refresh()
 
     def station_stopped(self, problem: str) -> None:
         """The station's run ended: after a stop, or with a problem the operator must hear about."""
@@ -198,7 +210,10 @@ class MainWindow(QMainWindow):
         run = model.shown_run(time.time())
         self.acknowledge(slot)
         self.detail.show_slot(model, run)
-        self.detail.show()
+        if not self.detail.isVisible():
+            self.detail.show()
+            width = self.splitter.width()
+            self.splitter.setSizes([width - int(width * DETAIL_SHARE), int(width * DETAIL_SHARE)])
 
     def close_detail(self) -> None:
         self.detail.hide()
@@ -220,6 +235,8 @@ class MainWindow(QMainWindow):
         self.log_strip.note(f"operator badge {badge}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.records is not None:
+            self.records.close()  # else the dialog would keep the application open
         self.closing.emit()
         _application().removeEventFilter(self.scan)
         super().closeEvent(event)

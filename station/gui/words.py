@@ -35,9 +35,11 @@ SET_ASIDE = "Set aside for QA."
 CHECK_CABLE = "Check the cable, then set the unit aside for QA."
 REMOVE = "Remove unit"
 INSERT = "Insert a unit"
+TAKE_OUT = "Take the unit out"
 ACKNOWLEDGE = "Tap or press Space when done"
 
 _REQUEST = re.compile(r"^(GET|POST|PUT|DELETE|PATCH) /\S*:?\s*(?P<rest>.*)$", re.DOTALL)
+_REQUEST_ASIDE = re.compile(r"\s*\((GET|POST|PUT|DELETE|PATCH) /[^()]*(\([^()]*\)[^()]*)*\)")
 _STATUS = re.compile(r"\b(?P<status>[1-5]\d\d)\b")
 
 
@@ -51,8 +53,8 @@ def step_title(name: str | None) -> str:
 def plain_reason(message: str) -> str:
     """A device-level message (``GET /path: ...``) in plain words; other messages are already plain."""
     match = _REQUEST.match(message.strip())
-    if match is None:
-        return message.strip() or "no reason given"
+    if match is None:  # already plain; drop a technical aside like "(GET /api/...: connection reset)"
+        return _REQUEST_ASIDE.sub("", message).strip() or "no reason given"
     rest = match.group("rest").lower()
     status = _STATUS.search(rest)
     code = f" ({status.group('status')})" if status else ""

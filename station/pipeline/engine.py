@@ -40,7 +40,7 @@ from station.errors import (
     DeviceUnreachable,
     StationError,
 )
-from station.events import EventBus, LogLine, Outcome, StepFinished, StepStarted
+from station.events import EventBus, LogLine, Outcome, StepFinished, StepStarted, UnitIdentified
 
 
 class StepFailed(Exception):
@@ -174,6 +174,10 @@ class RunContext:
     def intent(self, detail: dict[str, Any]) -> None:
         """Journal, durably, what the current step is about to write to the unit."""
         self.journal.journal(self.run_id, self.step, "intent", detail)
+
+    def identified(self, unit_id: str) -> None:
+        """Tell subscribers which unit this run is about, as soon as a step learns it."""
+        self.bus.publish(UnitIdentified(self.slot, time.time(), self.run_id, unit_id))
 
     def log(self, message: str, level: str = "info") -> None:
         self.bus.publish(LogLine(self.slot, time.time(), self.run_id, level, message))

@@ -234,6 +234,7 @@ class ProductionFlow:
         if isinstance(attestation, ProvisionedAttestation):
             return self._already_provisioned(attestation)
         self.facts.genuine_id = _genuine_id_of_csr(attestation.csr)
+        ctx.identified(self.facts.genuine_id)
         now = self._device_time()
         try:
             protocol.verify_genuine(attestation.genuine, attestation.public_key, now=now)
@@ -361,6 +362,7 @@ class ProductionFlow:
         if self.facts.genuine_id and config.genuine_id != self.facts.genuine_id:
             raise StepFailed("identity-mismatch", "the unit reports another secure element than it attested")
         self.facts.devid, self.facts.eid_sign = config.devid, config.eid_sign
+        ctx.identified(config.devid)
         self._verify_log_key(config.eid_sign, keys)
         return f"login, configuration, identity and audit-log key verified for {config.devid}"
 

@@ -1,0 +1,43 @@
+"""``station gui`` as a user runs it: the demo saves a screenshot and exits 0; no display: one sentence."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+from station.gui.app import SCREENSHOT_SIZE
+
+REPO = Path(__file__).resolve().parents[2]
+DEADLINE = 300  # seconds: a hung window fails the test instead of hanging the suite
+
+
+def station(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "station.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        env={**env, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+
+
+def test_the_demo_screenshot_is_saved_after_the_first_unit_and_the_command_exits_0(tmp_path: Path) -> None:
+    picture = tmp_path / "window.png"
+    result = station("gui", "--demo", "--fixtures", "1", "--screenshot", str(picture), env=dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(picture))
+    assert (image.width(), image.height()) == SCREENSHOT_SIZE
+    assert "Traceback" not in result.stderr
+
+
+def test_without_a_display_the_window_says_so_in_one_line() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = station("gui", "--demo", env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("station: no display to open the window on")
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,127 @@
+"""The window without a running station: tiles from the configuration, the header, keys and the scanner."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
+from pytestqt.qtbot import QtBot
+
+from station.demo import demo_config
+from station.gui.checker import RecordChecker
+from station.gui.grid import columns_for
+from station.gui.header import MODES, ROLES_TOOLTIP
+from station.gui.palette import TileState
+from station.gui.search import Trust
+from station.gui.slots import TileView
+from station.gui.tile import MIN_WORD_PX
+from station.gui.window import MainWindow, WindowSetup
+from station.records.sqlite import SqliteStore
+
+MakeWindow = Callable[[int], MainWindow]
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeWindow]:
+    """A shown window over ``fixtures`` demo slots, with no station behind it."""
+    checkers: list[RecordChecker] = []
+
+    def make(fixtures: int) -> MainWindow:
+        config = demo_config(tmp_path / f"data{fixtures}", fixtures=fixtures)
+        checker = RecordChecker(SqliteStore(tmp_path / f"records{fixtures}.sqlite3"), Trust({}, None))
+        checkers.append(checker)
+        window = MainWindow(WindowSetup.of_config(config, "default"), checker)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        return window
+
+    yield make
+    for checker in checkers:
+        checker.shutdown()
+
+
+@pytest.mark.parametrize("fixtures", [4, 32])
+def test_the_window_builds_one_tile_per_configured_fixture(make_window: MakeWindow, fixtures: int) -> None:
+    window = make_window(fixtures)
+    slots = [tile.slot for tile in window.grid.tiles]
+    assert slots == list(window.setup.slots)
+    assert len(slots) == fixtures
+    assert all(tile.view is not None and tile.view.state is TileState.EMPTY for tile in window.grid.tiles)
+    assert all(tile.texts()["word"] == "○  EMPTY" for tile in window.grid.tiles)
+
+
+def test_the_grid_scales_from_4_to_32_tiles() -> None:
+    assert columns_for(4, 1600, 900) == 2
+    assert columns_for(8, 1600, 900) == 4
+    assert columns_for(32, 1600, 900) == 8
+    assert columns_for(32, 900, 1600) == 4  # a portrait screen gets fewer columns
+    assert columns_for(32, 1600, 830) == 8  # rows of eight, as the bench names its slots (A1..A8)
+    assert columns_for(1, 800, 600) == 1
+
+
+def test_at_32_tiles_the_state_word_stays_readable(make_window: MakeWindow, qtbot: QtBot) -> None:
+    window = make_window(32)
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: window.grid.columns == 8)
+    for tile in window.grid.tiles:
+        tile.show_view(TileView(TileState.ATTENTION))  # the longest state word
+    tile = window.grid.tiles[-1]
+    word = tile.fonts["word"]
+    assert word.pixelSize() >= MIN_WORD_PX
+    assert QFontMetrics(word).horizontalAdvance(tile.texts()["word"]) <= tile.width() - 2 * tile.margin
+
+
+def test_only_production_mode_is_selectable_until_operator_roles_arrive(make_window: MakeWindow) -> None:
+    header = make_window(4).header
+    assert [header.mode.itemText(i) for i in range(header.mode.count())] == [m.upper() for m in MODES]
+    assert header.mode_enabled("Production")
+    for mode in ("QA", "RMA"):
+        assert not header.mode_enabled(mode)
+        assert ROLES_TOOLTIP in str(header.mode.itemData(MODES.index(mode), Qt.ItemDataRole.ToolTipRole))
+        header.mode.setCurrentIndex(MODES.index(mode))
+        assert header.mode_name == "Production"
+
+
+def test_function_keys_focus_slots(make_window: MakeWindow, qtbot: QtBot) -> None:
+    window = make_window(4)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_F3)
+    assert window.grid.tiles[2].hasFocus()
+    qtbot.keyClick(window.grid.tiles[2], Qt.Key.Key_F1)
+    assert window.grid.tiles[0].hasFocus()
+
+
+def test_a_scanned_badge_lands_in_the_operator_field(make_window: MakeWindow, qtbot: QtBot) -> None:
+    window = make_window(4)
+    window.activateWindow()
+    tile = window.grid.tiles[1]
+    tile.setFocus()
+    qtbot.waitUntil(tile.hasFocus)
+    with qtbot.waitSignal(window.header.operator_changed) as scanned:
+        qtbot.keyClicks(tile, "B-0412")  # the scanner types while a tile has the focus
+        qtbot.keyClick(window.header.operator, Qt.Key.Key_Return)
+    assert scanned.args == ["B-0412"]
+    assert window.operator_badge == "B-0412"
+    assert tile.hasFocus()  # back where the operator was
+
+
+def test_ctrl_r_opens_the_records_view(make_window: MakeWindow, qtbot: QtBot) -> None:
+    window = make_window(4)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert window.records is not None
+    qtbot.waitUntil(window.records.isVisible)
+
+
+def test_the_header_names_the_line_database_without_credentials(tmp_path: Path) -> None:
+    config = demo_config(tmp_path, fixtures=4)
+    store = dataclasses.replace(config.store, line="postgresql://station:s3cret@db.example/line?password=x")
+    setup = WindowSetup.of_config(dataclasses.replace(config, store=store), "default")
+    assert setup.line_db == "db.example/line"
