@@ -1,0 +1,26 @@
+"""The read-only table both the step timeline and the records list use: text columns sized to their
+content, the last one stretched, no editing, no row numbers.
+
+Example::
+
+    table = read_only_table(("Step", "Outcome", "Message"))
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
+
+
+def read_only_table(columns: Sequence[str]) -> QTableWidget:
+    table = QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(list(columns))
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().setVisible(False)
+    header = table.horizontalHeader()
+    for column in range(len(columns) - 1):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
