@@ -32,7 +32,7 @@ from typing import Literal
 from bench.simhost import SimHost
 from station.config import FixtureConfig, StationConfig
 from station.demo import demo_config
-from station.events import Event, Outcome, RunFinished
+from station.events import Event, Outcome, RunFinished, RunStarted
 from station.factory.keystore import open_key
 from station.fixtures import network, registry
 from station.fixtures.base import Fixture
@@ -59,9 +59,19 @@ class RunMeasure:
     sim_cpu_seconds: float | None  # the child simulator's user + sys (None: it runs in this process)
     machine_busy_seconds: float | None  # every CPU's busy time, all processes (/proc/stat; None elsewhere)
     verdicts: tuple[Verdict, ...]
+    slot_spans: tuple[SlotSpan, ...]
 
     @property
     def units_per_hour(self) -> float:
+        """Steady-state rate: the sum over slots of units / (first unit's start → last verdict).
+
+        Unlike units / wall time it leaves out a staggered slot's late start and the drain at the end,
+        where some slots have finished and wait for the slowest; with one slot the two are the same.
+        """
+        return 3600.0 * sum(span.units / span.seconds for span in self.slot_spans if span.seconds > 0)
+
+    @property
+    def wall_units_per_hour(self) -> float:
         return len(self.verdicts) * 3600.0 / self.wall_seconds
 
     @property
@@ -88,6 +98,15 @@ class RunMeasure:
         }
 
 
+@dataclass(frozen=True)
+class SlotSpan:
+    """One slot's busy span: from its first unit's start to its last verdict."""
+
+    slot: str
+    units: int
+    seconds: float
+
+
 class BenchStation:
     """A demo station in a temporary data directory, with its simulated units in or out of process."""
 
@@ -98,6 +117,8 @@ class BenchStation:
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self.host: SimHost | None = None
         self._station: Station | None = None
+        self._first: dict[str, float] = {}  # slot -> first RunStarted.at of the current run
+        self._last: dict[str, float] = {}  # slot -> last RunFinished.at
 
     @property
     def station(self) -> Station:
@@ -106,14 +127,20 @@ class BenchStation:
 
     def __enter__(self) -> BenchStation:
         self._folder = tempfile.TemporaryDirectory(prefix="bench-station-")
-        data = Path(self._folder.name)
+        try:
+            self._open(Path(self._folder.name))
+        except BaseException:
+            self.__exit__(None, None, None)  # the child simulator and the folder go, whatever failed
+            raise
+        return self
+
+    def _open(self, data: Path) -> None:
         config = demo_config(data, fixtures=self.fixtures)
         if self.sim == "inprocess":
             self._station = Station.open(config, data_dir=data, timing=self.timing)
-            return self
+            return
         with self._hosted_kind():
             self._station = Station.open(self._hosted_config(config, data), data_dir=data, timing=self.timing)
-        return self
 
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
@@ -125,10 +152,24 @@ class BenchStation:
         if self._folder is not None:
             self._folder.cleanup()
 
+    def stagger(self, spread: float) -> None:
+        """Take every unit out and plug slot i's back in after i/N of ``spread`` seconds.
+
+        All slots starting at once keep the same step in lock-step (every unit derives its key in the same
+        second); on a running line units arrive spread over a unit's time, which this imitates.
+        """
+        for index, fixture in enumerate(self.station.fixtures):
+            delay = index * spread / self.fixtures
+            if self.host is not None:
+                self.host.unplug(index, delay)
+            else:
+                fixture.swap.device.unplug(replug_after=delay)  # type: ignore[union-attr]  # FreshUnitSwap
+
     def run(self, units: int, deadline: float = RUN_DEADLINE) -> RunMeasure:
         """Provision ``units`` units; stops the station (and raises) if they are not done by ``deadline``."""
         watchdog = threading.Timer(deadline, self.station.stop)
-        self.station.bus.subscribe(self._stop_on_failure)
+        self._first, self._last = {}, {}
+        self.station.bus.subscribe(self._observe)
         sim_before = self.host.cpu_seconds() if self.host else None
         wall, cpu, usage, machine = time.perf_counter(), time.process_time(), _rusage_cpu(), _machine_busy()
         watchdog.start()
@@ -136,7 +177,7 @@ class BenchStation:
             verdicts = self.station.run(units=units)
         finally:
             watchdog.cancel()
-            self.station.bus.unsubscribe(self._stop_on_failure)
+            self.station.bus.unsubscribe(self._observe)
         wall, cpu, usage = time.perf_counter() - wall, time.process_time() - cpu, _rusage_cpu() - usage
         busy = _machine_busy()
         machine = busy - machine if busy is not None and machine is not None else None
@@ -149,12 +190,23 @@ class BenchStation:
             )
         if len(verdicts) < units:
             raise RuntimeError(f"only {len(verdicts)} of {units} units finished within {deadline:g} s")
-        return RunMeasure(self.fixtures, units, self.sim, wall, cpu, usage, sim_cpu, machine, tuple(verdicts))
+        spans = tuple(
+            SlotSpan(slot, sum(v.slot == slot for v in verdicts), self._last[slot] - first)
+            for slot, first in self._first.items()
+        )
+        return RunMeasure(
+            self.fixtures, units, self.sim, wall, cpu, usage, sim_cpu, machine, tuple(verdicts), spans
+        )
 
-    def _stop_on_failure(self, event: Event) -> None:
-        """A failed unit voids the figures (and a ``network`` slot would wait for a swap that never comes)."""
-        if isinstance(event, RunFinished) and event.outcome is not Outcome.PASS:
-            self.station.stop()
+    def _observe(self, event: Event) -> None:
+        """Note each slot's first start and last verdict; stop at the first failed unit (it voids the
+        figures, and a slot would wait for a swap that never comes)."""
+        if isinstance(event, RunStarted):
+            self._first.setdefault(event.slot, event.at)
+        elif isinstance(event, RunFinished):
+            self._last[event.slot] = event.at
+            if event.outcome is not Outcome.PASS:
+                self.station.stop()
 
     def _hosted_config(self, config: StationConfig, data: Path) -> StationConfig:
         """The demo configuration with slots of the bench's kind, one per unit of a started ``SimHost``."""

@@ -8,9 +8,13 @@ Example::
 Simulated units follow the ``realistic`` timing profile (``--scale F`` runs ``realistic*F``; the station's
 own CPU is not scaled, so F < 1 makes the station's work weigh more than on a real line). Every slot
 provisions the same number of units (``--per-fixture``, default 4), so the first unit's ramp-up and the
-last unit's tail weigh the same with 1 fixture as with 32. ``inprocess`` is the demo's setup (simulator
-threads share the station's process and GIL); ``process`` serves the same units from a child process
-(``bench.simhost``), which still shares the machine's CPUs.
+last unit's tail weigh the same with 1 fixture as with 32. The slots start spread over one unit's time,
+as units arrive on a running line (``--no-stagger``: all at once, which keeps every slot in lock-step:
+all 32 derive their keys in the same second); units/hour is the steady rate, the sum over slots of
+units / (first start to last verdict), with units / wall time printed beside it.
+
+``inprocess`` is the demo's setup (simulator threads share the station's process and GIL); ``process``
+serves the same units from a child process (``bench.simhost``), which still shares the machine's CPUs.
 
 A second table says where the time went:
 
@@ -57,6 +61,7 @@ class Row:
 class ParallelResult:
     sim: SimPlacement
     timing: str
+    staggered: bool
     rows: tuple[Row, ...]  # the first is the one-fixture baseline
 
     @property
@@ -86,21 +91,27 @@ def measure_parallel(
     scale: float = DEFAULT_SCALE,
     sim: SimPlacement = "inprocess",
     per_fixture: int = PER_FIXTURE,
+    stagger: bool = True,
 ) -> ParallelResult:
-    """Run 1 fixture, then each count in ``fixtures``, ``per_fixture`` units per fixture each time."""
+    """Run 1 fixture, then each count in ``fixtures``, ``per_fixture`` units per fixture each time.
+
+    With ``stagger`` the slots of a multi-fixture run start spread over one unit's time (measured with
+    one fixture), as units arrive on a running line; without, all start at the same instant.
+    """
     timing = "realistic" if scale == 1 else f"realistic*{scale:g}"
-    rows = tuple(_row(count, count * per_fixture, timing, sim) for count in (1, *fixtures))
-    return ParallelResult(sim, timing, rows)
+    baseline = _row(1, per_fixture, timing, sim, spread=0.0)
+    spread = baseline.measure.median_unit_seconds if stagger else 0.0
+    rows = [_row(count, count * per_fixture, timing, sim, spread) for count in fixtures]
+    return ParallelResult(sim, timing, stagger, (baseline, *rows))
 
 
-def _row(fixtures: int, units: int, timing: str, sim: SimPlacement) -> Row:
+def _row(fixtures: int, units: int, timing: str, sim: SimPlacement, spread: float) -> Row:
     print(f"  ... {fixtures} fixtures, {units} units, simulator {sim}", file=sys.stderr, flush=True)
-    with (
-        BenchStation(fixtures=fixtures, timing=timing, sim=sim) as bench,
-        CryptoProbe() as crypto,
-        StoreProbe() as store,
-    ):
-        measure = bench.run(units)
+    with BenchStation(fixtures=fixtures, timing=timing, sim=sim) as bench:
+        if spread:
+            bench.stagger(spread)
+        with CryptoProbe() as crypto, StoreProbe() as store:
+            measure = bench.run(units)
     return Row(measure, crypto.wall_over_cpu("pbkdf2"), store.writes, store.wait_seconds, store.hold_seconds)
 
 
@@ -109,9 +120,12 @@ def report(result: ParallelResult) -> str:
     base = result.baseline.measure
     where = {"inprocess": "in the station's process", "process": "in a child process"}[result.sim]
     lines = [
-        f"Parallel efficiency: {result.timing} timing, simulator {where}, {CPUS} CPUs",
-        f"  efficiency = (units/h with N fixtures) / (N * {base.units_per_hour:.0f} units/h with 1 fixture)",
-        f"  {'fixtures':>8} {'units':>6} {'wall s':>7} {'units/h':>8} {'efficiency':>10}  target",
+        f"Parallel efficiency: {result.timing} timing, simulator {where}, {CPUS} CPUs, slots "
+        + ("starting spread over one unit's time" if result.staggered else "all starting at once"),
+        f"  efficiency = (units/h with N fixtures) / (N * {base.units_per_hour:.0f} units/h with 1 fixture);"
+        " units/h: sum over slots of units / (first start to last verdict)",
+        f"  {'fixtures':>8} {'units':>6} {'wall s':>7} {'units/h':>8} {'efficiency':>10}  {'target':<13}"
+        " (units / wall time)",
     ]
     lines.extend(_figures(result, row) for row in result.rows)
     lines.append(
@@ -135,7 +149,7 @@ def _figures(result: ParallelResult, row: Row) -> str:
     judged = "-" if target is None else f"≥ {target} {'met' if met(efficiency, target) else 'MISSED'}"
     return (
         f"  {m.fixtures:>8} {m.units:>6} {m.wall_seconds:>7.1f} {m.units_per_hour:>8.0f} {efficiency:>10.2f}"
-        f"  {judged}"
+        f"  {judged:<13} ({m.wall_units_per_hour:.0f} units/h)"
     )
 
 
@@ -178,10 +192,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--sim", choices=("inprocess", "process", "both"), default="both", help="where simulated units run"
     )
+    parser.add_argument("--no-stagger", action="store_true", help="start all slots at the same instant")
     args = parser.parse_args(argv)
     counts = [int(part) for part in args.fixtures.split(",") if part.strip()]
     for sim in ("inprocess", "process") if args.sim == "both" else (args.sim,):
-        result = measure_parallel(counts, scale=args.scale, sim=sim, per_fixture=args.per_fixture)
+        result = measure_parallel(
+            counts, scale=args.scale, sim=sim, per_fixture=args.per_fixture, stagger=not args.no_stagger
+        )
         print("\n" + report(result), flush=True)
     return 0
 

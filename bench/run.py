@@ -8,7 +8,7 @@ Example::
 
 Prints each section as it finishes, then one summary table. The targets are printed, never asserted:
 the exit status is 0 whatever the ratios, and 1 only if the benchmark itself could not run (a unit that
-failed, a run past its deadline). About eight minutes on the 2-core development machine.
+failed, a run past its deadline). About 2-4 minutes on the 2-core development machine.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ Example::
     with SimHost(4, backend_key=public, timing="fast") as host:
         host.urls                     # one http://127.0.0.1:PORT per unit, slots 0..3
         host.replug(2)                # slot 2 gets a fresh unit (returns once it is in place)
+        host.unplug(3, 1.5)           # slot 3's unit is out, back in 1.5 s (staggered starts)
         host.cpu_seconds()            # the child's user+sys CPU so far
 
 The child (``python -m bench.simhost``) runs the same ``start_fleet`` as ``station sim ppa`` and answers
@@ -26,8 +27,12 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from station.ppa.protocol import b64decode, b64encode
+
+if TYPE_CHECKING:
+    from station.sim.ppa.device import SimulatedPpa
 
 STOP_TIMEOUT = 10.0
 
@@ -64,14 +69,21 @@ class SimHost:
 
     def replug(self, slot: int) -> None:
         """A fresh unit in ``slot``; returns when the child has swapped it."""
+        self._command(f"replug {slot}")
+
+    def unplug(self, slot: int, replug_after: float) -> None:
+        """Take ``slot``'s unit out; the same unit is plugged back in ``replug_after`` seconds later."""
+        self._command(f"unplug {slot} {replug_after!r}")
+
+    def _command(self, command: str) -> None:
         with self._lock:
             stdin = self._pipe().stdin
             assert stdin is not None
-            stdin.write(f"replug {slot}\n")
+            stdin.write(command + "\n")
             stdin.flush()
-            answer = self._read()
-        if answer.strip() != f"ok {slot}":
-            raise RuntimeError(f"simulator host answered {answer.strip()!r} to replug {slot}")
+            answer = self._read().strip()
+        if answer != f"ok {command}":
+            raise RuntimeError(f"simulator host answered {answer!r} to {command!r}")
 
     def cpu_seconds(self) -> float:
         """User+sys CPU of the child so far (Linux ``/proc``; 0.0 where it is not available)."""
@@ -122,14 +134,24 @@ def serve(count: int, backend_key: bytes, timing: str) -> None:
         for unit in units:
             print(json.dumps(unit.describe()), flush=True)
         for line in sys.stdin:
-            command, _, slot = line.partition(" ")
-            if command != "replug" or not slot.strip().isdigit() or int(slot) >= count:
-                print(f"error {line.strip()}", flush=True)
-                continue
-            units[int(slot)].replug(new_unit=True)
-            print(f"ok {int(slot)}", flush=True)
+            print(("ok " if _obey(units, line.split()) else "error ") + line.strip(), flush=True)
     finally:
         stop_fleet(units)
+
+
+def _obey(units: list[SimulatedPpa], words: list[str]) -> bool:
+    """``replug SLOT`` (a fresh unit) or ``unplug SLOT SECONDS`` (the same unit back later)."""
+    try:
+        unit = units[int(words[1])]
+        if words[0] == "replug" and len(words) == 2:
+            unit.replug(new_unit=True)
+        elif words[0] == "unplug" and len(words) == 3:
+            unit.unplug(replug_after=float(words[2]))
+        else:
+            return False
+    except (IndexError, ValueError):
+        return False
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -67,7 +67,9 @@ def _add_simulators(commands: Subparsers) -> None:
     ppa.add_argument("--backend-key", help="base64 X25519 public key of the trusted check-in backend")
     ppa.add_argument("--data", help="station data directory whose check-in key the units trust")
     ppa.add_argument("--config", help=f"station configuration (default ./{DEFAULT_CONFIG} if present)")
-    ppa.add_argument("--timing", default="fast", help="timing profile: fast | realistic")
+    ppa.add_argument(
+        "--timing", default="fast", help="timing profile: fast | realistic, optionally scaled: realistic*0.25"
+    )
     ppa.add_argument("--faults", default="", help="fault plan, e.g. 'seed=7; drop p=0.05; 500 times=1'")
     ppa.add_argument("--fwv", help="firmware version string the units report")
     ppa.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
@@ -83,7 +85,9 @@ def _add_production(commands: Subparsers) -> None:
     demo = commands.add_parser("demo", help="run the station on simulated fixtures (headless)")
     demo.add_argument("--fixtures", type=int, default=8, help="number of simulated fixtures (default 8)")
     demo.add_argument("--units", type=int, default=16, help="units to provision (default 16)")
-    demo.add_argument("--timing", default="fast", help="simulated unit timing: fast | realistic")
+    demo.add_argument(
+        "--timing", default="fast", help="simulated unit timing: fast | realistic (or realistic*FACTOR)"
+    )
     demo.add_argument("--data", help="data directory (default: a new temporary directory)")
     demo.set_defaults(handler=_demo)
 

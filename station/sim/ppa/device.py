@@ -289,6 +289,8 @@ class SimulatedPpa:
             delay = self.timing.delay(cost)
             if delay:
                 time.sleep(delay)
+            if (request.method, request.path) != ("GET", STATUS_PATH):
+                self._last_talk = self.clock.monotonic()  # idle counts from the reply, not the request
             return response
 
     def _apply_fault(self, fault: FaultRule) -> Response:
