@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -73,19 +74,24 @@ class Prior:
     personalization: dict[str, Any] | None = None
 
 
+class FindProduction(Protocol):
+    """The unit registry lookup (local store, then the line database when configured)."""
+
+    def __call__(self, devid: str | None = None, genuine_id: str | None = None) -> RegistryEntry | None: ...
+
+
 @dataclass
 class ProductionDeps:
     """Everything the flow needs besides the unit: the factory authority, records, policy."""
 
     backend: Backend
-    find_production: Any  # (devid=None, genuine_id=None) -> RegistryEntry | None
+    find_production: FindProduction
     profile_name: str
     profile: Profile
-    new_secrets: Any  # () -> UnitSecrets
-    seal: Any  # (UnitSecrets, unit_id) -> dict | None  (None for the batch policy)
+    new_secrets: Callable[[], UnitSecrets]
+    seal: Callable[[UnitSecrets, str], dict[str, Any] | None]  # None: the batch policy seals nothing
     firmware: FirmwareCatalog | None = None
     required_fwv: str | None = None
-    reboot_timeout: float = 120.0
     # At most this many 600 000-round key derivations at once: more threads than cores only make every
     # slot's personalisation slower (measured: 32 slots, 0.76 → 0.85 parallel efficiency).
     kdf_slots: threading.Semaphore = field(default_factory=lambda: threading.BoundedSemaphore(_cores()))

@@ -99,7 +99,6 @@ class SlotWorker:
         self.fixture = fixture
         self.services = services
         self.open_run = open_run
-        self._lock = threading.Lock()
         self._power_cycled: set[str] = set()  # runs whose unit was power-cycled once already
         self._new_unit_in_slot = False  # the last run's slot already holds another unit
 

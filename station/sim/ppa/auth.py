@@ -102,6 +102,12 @@ def require(
     return None
 
 
+def request_subject(device: SimulatedPpa, request: Request) -> str:
+    """The audit-log subject of a request: the token's ``sub``, or empty without a token."""
+    bearer = request_bearer(device, request)
+    return "" if bearer is None else bearer.sub
+
+
 def request_bearer(device: SimulatedPpa, request: Request) -> Bearer | None:
     """The request's verified bearer (the transport stage already refused invalid ones)."""
     try:

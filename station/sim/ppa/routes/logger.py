@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from station.ppa.protocol import b64decode, b64encode
 from station.sim.ppa.auditlog import Event, Result
-from station.sim.ppa.auth import EXT, M, U, request_bearer, require
+from station.sim.ppa.auth import EXT, M, U, request_subject, require
 from station.sim.ppa.http import Request, Response, empty, reply
 from station.sim.ppa.routes import route
 
@@ -69,7 +69,7 @@ def listing(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
     text = match["offset"]
     if text is not None and not (text.isascii() and text.isdigit()):
         return empty(406)
-    offset, ids, subject = int(text or 0), dev.state.log.ids(), _subject(dev, req)
+    offset, ids, subject = int(text or 0), dev.state.log.ids(), request_subject(dev, req)
     if offset >= len(ids):
         dev.log(Event.LOGGER_LIST_LOG, Result.FAILED, subject=subject)
         return empty(404)
@@ -90,15 +90,10 @@ def read(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
     elif name == log.current_id:
         status = 406  # still being written: the firmware keeps it locked
     result = Result.OK if status == 200 else Result.FAILED
-    dev.log(Event.LOGGER_READ_LOG, result, subject=_subject(dev, req), data=file_id.encode())
+    dev.log(Event.LOGGER_READ_LOG, result, subject=request_subject(dev, req), data=file_id.encode())
     if status != 200:
         return empty(status)
     return Response(200, log.text(name).encode("utf-8"), content_type="text/plain")
-
-
-def _subject(dev: SimulatedPpa, req: Request) -> str:
-    bearer = request_bearer(dev, req)
-    return "" if bearer is None else bearer.sub
 
 
 ROUTES = [

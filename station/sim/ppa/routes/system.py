@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from station.ppa.protocol import b64encode
 from station.sim.ppa.auditlog import Event, Result
-from station.sim.ppa.auth import request_bearer, require
+from station.sim.ppa.auth import request_bearer, request_subject, require
 from station.sim.ppa.http import Request, Response, empty, reply
 from station.sim.ppa.routes import route
 from station.sim.ppa.state import HWV, SD_CAPACITY_SECTORS
@@ -90,7 +90,7 @@ def reboot(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
         return refused
     if dev.state.firmware.pending_install is not None:
         return empty(409)
-    dev.log(Event.REBOOT, Result.OK, subject=_subject(dev, req))
+    dev.log(Event.REBOOT, Result.OK, subject=request_subject(dev, req))
     return dev.restart_after_reply()
 
 
@@ -99,7 +99,7 @@ def shutdown(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     refused = require(dev, req, ("system:shutdown", "system:config"))
     if refused is not None:
         return refused
-    dev.log(Event.SHUTDOWN, Result.OK, subject=_subject(dev, req))
+    dev.log(Event.SHUTDOWN, Result.OK, subject=request_subject(dev, req))
 
     def stop() -> None:
         dev.state.shut_down = True
@@ -125,11 +125,6 @@ def selftest(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
             "se_state": 0,
         }
     )
-
-
-def _subject(dev: SimulatedPpa, req: Request) -> str:
-    bearer = request_bearer(dev, req)
-    return "" if bearer is None else bearer.sub
 
 
 ROUTES = [

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from station.errors import ProtocolError
 from station.ppa.image import FOOTER_SIZE, verify_image
 from station.sim.ppa.auditlog import Event, Result
-from station.sim.ppa.auth import request_bearer, require
+from station.sim.ppa.auth import request_subject, require
 from station.sim.ppa.http import Request, Response, empty
 from station.sim.ppa.routes import route
 from station.sim.ppa.state import StagedImage
@@ -82,10 +82,10 @@ def install_fw(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     firmware = dev.state.firmware
     status = _install_refusal(dev, "fw")
     if status is not None:
-        dev.log(Event.UPGRADE, Result.ERROR, subject=_subject(dev, req))
+        dev.log(Event.UPGRADE, Result.ERROR, subject=request_subject(dev, req))
         return empty(status)
     firmware.pending_install = firmware.staged.pop("fw")
-    dev.log(Event.UPGRADE, Result.OK, subject=_subject(dev, req))
+    dev.log(Event.UPGRADE, Result.OK, subject=request_subject(dev, req))
     return dev.restart_after_reply()
 
 
@@ -97,10 +97,10 @@ def install_ui(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     firmware = dev.state.firmware
     status = _install_refusal(dev, "ui")
     if status is not None:
-        dev.log(Event.UPGRADE, Result.ERROR, subject=_subject(dev, req))
+        dev.log(Event.UPGRADE, Result.ERROR, subject=request_subject(dev, req))
         return empty(status)
     firmware.uis = hashlib.sha256(firmware.staged.pop("ui").data).digest()
-    dev.log(Event.UPGRADE, Result.OK, subject=_subject(dev, req))
+    dev.log(Event.UPGRADE, Result.OK, subject=request_subject(dev, req))
     return empty(200)
 
 
@@ -110,9 +110,9 @@ def usbmode(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     if refused is not None:
         return refused
     if _task_running(dev) or dev.state.firmware.pending_install is not None:
-        dev.log(Event.UPGRADE, Result.ERROR, subject=_subject(dev, req))
+        dev.log(Event.UPGRADE, Result.ERROR, subject=request_subject(dev, req))
         return empty(409)
-    dev.log(Event.UPGRADE, Result.OK, subject=_subject(dev, req))
+    dev.log(Event.UPGRADE, Result.OK, subject=request_subject(dev, req))
     dev.unplug()  # this reply is already decided; every later request finds no unit
     return empty(200)
 
@@ -207,11 +207,6 @@ def _filename(req: Request) -> str:
         if key.lower() == "filename":
             return value.strip('"')
     return ""
-
-
-def _subject(dev: SimulatedPpa, req: Request) -> str:
-    bearer = request_bearer(dev, req)
-    return "" if bearer is None else bearer.sub
 
 
 ROUTES = [
