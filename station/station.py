@@ -32,6 +32,7 @@ from station.factory.remote import RemoteBackend
 from station.factory.secrets import UnitSecrets, seal_secrets, secrets_for_unit
 from station.fixtures import registry
 from station.fixtures.base import Fixture
+from station.pipeline.flow import Flow, SlotUnit
 from station.pipeline.production import Prior, ProductionDeps, ProductionFlow
 from station.pipeline.slot import SlotServices, SlotWorker, UnitQuota, Verdict
 from station.ppa.client import PpaClient
@@ -40,6 +41,8 @@ from station.records import jws, model
 from station.records.line import LineLink
 from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
 from station.records.writer import RecordWriter
+
+MODES = ("production", "qa", "rma")
 
 
 @dataclass
@@ -61,6 +64,7 @@ class Station:
     bus: EventBus = field(default_factory=EventBus)
     cancel: threading.Event = field(default_factory=threading.Event)
     line: LineLink | None = None  # [store] line: cross-station lookups and the background sync
+    mode: str = "production"  # production | qa | rma (DESIGN §1): the flow every slot runs
 
     @classmethod
     def open(
@@ -73,8 +77,11 @@ class Station:
         operator: model.Operator | None = None,
         profile: str | None = None,
         client_timeout: float = 10.0,
+        mode: str = "production",
     ) -> Station:
-        """Build the station; ``client_timeout`` bounds every unit request (short in fault tests)."""
+        """Build the station for ``mode``; ``client_timeout`` bounds every unit request (short in tests)."""
+        if mode not in MODES:
+            raise ConfigError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}", path=config.path)
         data = data_dir or config.resolve(config.station.data_dir)
         env = dict(os.environ if environ is None else environ)  # also where a token PIN may come from
         signing = open_configured(
@@ -110,6 +117,7 @@ class Station:
             environ=env,
             client_timeout=client_timeout,
             line=LineLink(store, config.store.line, signing.public_key()) if config.store.line else None,
+            mode=mode,
         )
 
     @property
@@ -134,8 +142,9 @@ class Station:
             cancel=self.cancel,
             verdicts=verdicts,
             client_timeout=self.client_timeout,
+            mode=self.mode,
         )
-        open_runs = {run.slot: run for run in self.store.open_runs() if run.mode == "production"}
+        open_runs = {run.slot: run for run in self.store.open_runs()}  # other modes' runs are closed
         workers = [
             threading.Thread(
                 target=SlotWorker(fixture, services, open_runs.get(fixture.slot)).run,
@@ -164,7 +173,21 @@ class Station:
         if self.line is not None:
             self.line.stop()
 
-    def _flow(self, client: PpaClient, prior: Prior | None) -> ProductionFlow:
+    def _flow(self, unit: SlotUnit) -> Flow:
+        """The flow of the station's mode for one unit (each mode's builder is a method below)."""
+        builders = {"production": self._production_flow, "qa": self._qa_flow, "rma": self._rma_flow}
+        return builders[self.mode](unit)
+
+    def _production_flow(self, unit: SlotUnit) -> Flow:
+        return self._production(unit.client, unit.prior)
+
+    def _qa_flow(self, unit: SlotUnit) -> Flow:
+        raise ConfigError("qa mode is being built", path=self.config.path)  # filled by the QA task
+
+    def _rma_flow(self, unit: SlotUnit) -> Flow:
+        raise ConfigError("rma mode is being built", path=self.config.path)  # filled by the RMA task
+
+    def _production(self, client: PpaClient, prior: Prior | None) -> ProductionFlow:
         lookup = self.line.find_production if self.line is not None else self.store.find_production
         deps = ProductionDeps(
             backend=self.backend,

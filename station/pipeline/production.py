@@ -20,6 +20,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from cryptography import x509
@@ -30,10 +31,11 @@ from station.errors import DeviceRefused, DeviceTimeout, DeviceUnreachable, Veri
 from station.factory.backend import Backend
 from station.factory.firmware import FirmwareCatalog, needs_upgrade
 from station.factory.secrets import UnitKeys, UnitSecrets, derive_keys
-from station.pipeline.engine import SAFE_RETRY, Group, RunContext, Step, StepFailed
+from station.pipeline.engine import SAFE_RETRY, Group, RunContext, RunResult, Step, StepFailed
 from station.ppa import protocol
 from station.ppa.client import PpaClient
 from station.ppa.replies import CheckState, FreshAttestation, ProvisionedAttestation, Status
+from station.records import model
 from station.records.entries import RegistryEntry
 
 FLS_BITS = {
@@ -123,13 +125,34 @@ class UnitFacts:
 
 
 class ProductionFlow:
-    """The steps of one production run over one unit."""
+    """The steps of one production run over one unit (a ``flow.Flow``)."""
+
+    mode = "production"
 
     def __init__(self, client: PpaClient, deps: ProductionDeps, prior: Prior | None = None) -> None:
         self.client = client
         self.deps = deps
         self.prior = prior or Prior()
         self.facts = UnitFacts()
+
+    @property
+    def unit_id(self) -> str | None:
+        return self.facts.unit_id
+
+    def draft(
+        self,
+        result: RunResult,
+        *,
+        fixture: model.FixtureRef,
+        operator: model.Operator,
+        started: datetime,
+        simulated: bool,
+    ) -> model.RecordDraft:
+        from station.pipeline.recording import production_draft  # recording reads this module's types
+
+        return production_draft(
+            self.facts, result, fixture=fixture, operator=operator, started=started, simulated=simulated
+        )
 
     def plan(self) -> list[Step | Group]:
         return [

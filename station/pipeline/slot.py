@@ -31,8 +31,9 @@ from station.events import Event, EventBus, LogLine, Outcome, RunFinished, RunSt
 from station.fixtures.base import Fixture, LinkEpoch
 from station.pipeline.engine import Engine, Failure, Group, RunContext, RunResult, Step
 from station.pipeline.fixturehooks import POWER_CYCLE_WAIT, lamp_colour, left_the_slot, power_cycle_helps
-from station.pipeline.production import Prior, ProductionFlow, genuine_id_of
-from station.pipeline.recording import prior_from_journal, production_draft
+from station.pipeline.flow import FlowFactory, SlotUnit
+from station.pipeline.production import Prior, genuine_id_of
+from station.pipeline.recording import prior_from_journal
 from station.pipeline.unitguard import GuardedClient
 from station.ppa.client import PpaClient
 from station.records import model
@@ -83,13 +84,16 @@ class SlotServices:
 
     store: SqliteStore
     writer: RecordWriter
-    flow_for: Callable[[PpaClient, Prior | None], ProductionFlow]
+    flow_for: FlowFactory
     operator: model.Operator
     bus: EventBus
     quota: UnitQuota
     cancel: threading.Event
     verdicts: list[Verdict]
     client_timeout: float = 10.0
+    mode: str = "production"  # the mode every run of this station is journalled and recorded under
+    # After a PASS record is durable (labels): returns a line for the slot log, never raises for the unit.
+    after_pass: Callable[[StoredRecord], str | None] | None = None
 
 
 class SlotWorker:
@@ -159,28 +163,20 @@ class SlotWorker:
     def _one_unit(self) -> None:
         store, client = self.services.store, self._client()
         run_id, prior = self._resume_or_begin(client)
-        flow = self.services.flow_for(client, prior)
-        plan = flow.plan()
+        flow = self.services.flow_for(SlotUnit(self.fixture, client, prior))
+        plan, mode = flow.plan(), self.services.mode
         started, clock = datetime.now(UTC), time.monotonic()
         self._publish(
             RunStarted(
-                self.fixture.slot,
-                time.time(),
-                run_id,
-                "production",
-                tuple(_names(plan)),
-                resumed=prior is not None,
+                self.fixture.slot, time.time(), run_id, mode, tuple(_names(plan)), resumed=prior is not None
             )
         )
-        ctx = RunContext(
-            run_id, self.fixture.slot, "production", store, self.services.cancel, self.services.bus
-        )
+        ctx = RunContext(run_id, self.fixture.slot, mode, store, self.services.cancel, self.services.bus)
         result = Engine(self.services.bus).run(ctx, plan)
         if self._power_cycle_resumes(run_id, result):
             return  # the resumed run wrote the record
         self._after_run(run_id, client, result)
-        draft = production_draft(
-            flow.facts,
+        draft = flow.draft(
             result,
             fixture=model.FixtureRef(self.fixture.slot, self.fixture.port),
             operator=self.services.operator,
@@ -188,7 +184,21 @@ class SlotWorker:
             simulated=self.fixture.simulated,
         )
         stored = self.services.writer.append(draft, run_id=run_id)
-        self._report(run_id, result, stored, flow.facts.unit_id, time.monotonic() - clock)
+        self._report(run_id, result, stored, flow.unit_id, time.monotonic() - clock)
+        if result.outcome is Outcome.PASS:
+            self._after_pass(run_id, stored)
+
+    def _after_pass(self, run_id: str, stored: StoredRecord) -> None:
+        """Label printing and the like: after the record is durable; a fault here never fails the unit."""
+        hook = self.services.after_pass
+        if hook is None:
+            return
+        try:
+            message = hook(stored)
+        except StationError as exc:
+            message = f"after the pass: {exc}"
+        if message:
+            self._log(run_id, message)
 
     def _after_run(self, run_id: str, client: PpaClient, result: RunResult) -> None:
         """Say plainly when the unit left mid-run; note when another unit already took its place."""
@@ -225,14 +235,15 @@ class SlotWorker:
     def _resume_or_begin(self, client: PpaClient) -> tuple[str, Prior | None]:
         """Continue the slot's interrupted run if its unit is still here; else start a new run."""
         run, self.open_run = self.open_run, None
+        mode = self.services.mode
         if run is None:
-            return self.services.store.begin_run(self.fixture.slot, "production"), None
+            return self.services.store.begin_run(self.fixture.slot, mode), None
         prior = prior_from_journal(self.services.store.run_journal(run.run_id))
-        if self._same_unit(client, prior):
+        if run.mode == "production" == mode and self._same_unit(client, prior):
             self._log(run.run_id, f"resuming run {run.run_id} interrupted by a station stop")
             return run.run_id, prior
         self._abandon(run, prior)
-        return self.services.store.begin_run(self.fixture.slot, "production"), None
+        return self.services.store.begin_run(self.fixture.slot, mode), None
 
     def _same_unit(self, client: PpaClient, prior: Prior) -> bool:
         """Whether the unit in the slot is the one the interrupted run wrote to (if it wrote anything)."""
@@ -249,8 +260,9 @@ class SlotWorker:
     def _abandon(self, run: Run, prior: Prior) -> None:
         """Close an interrupted run whose unit has gone, with an ``aborted`` record saying so."""
         now = datetime.now(UTC)
+        removed, reason = _abandon_reason(run.mode, self.services.mode)
         draft = model.RecordDraft(
-            mode="production",
+            mode=run.mode,
             operator=self.services.operator,
             fixture=model.FixtureRef(self.fixture.slot, self.fixture.port),
             unit=model.UnitIdentity(genuine_id=prior.genuine_id, eid=prior.personalised_eid),
@@ -258,9 +270,8 @@ class SlotWorker:
             outcome="aborted",
             failure=model.Failure(
                 "resume",
-                "unit-removed",
-                "the station stopped during this run and the unit was removed before it could be resumed; "
-                "set the unit aside for QA",
+                "unit-removed" if removed else "interrupted",
+                f"the station stopped during this {run.mode} run: {reason}",
             ),
             started=now,
             finished=now,
@@ -312,6 +323,15 @@ class SlotWorker:
 
     def _log(self, run_id: str | None, message: str, level: str = "info") -> None:
         self.services.bus.publish(LogLine(self.fixture.slot, time.time(), run_id, level, message))
+
+
+def _abandon_reason(run_mode: str, station_mode: str) -> tuple[bool, str]:
+    """Why an interrupted run cannot be resumed: (the unit was removed?, a sentence for the record)."""
+    if run_mode == "production" == station_mode:
+        return True, "the unit was removed before it could be resumed; set the unit aside for QA"
+    if run_mode == "production":
+        return False, f"the station restarted in {station_mode} mode; set the unit aside for QA"
+    return False, f"{run_mode} runs are not resumed; start the unit again"
 
 
 def _names(plan: list[Step | Group]) -> list[str]:

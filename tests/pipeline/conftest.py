@@ -156,6 +156,16 @@ class Line:
     def status(self, index: int = 0) -> dict[str, Any]:
         return ok_json(simtools.get(self.url(index), STATUS))
 
+    def reopen(self, mode: str, **kwargs: Any) -> Line:
+        """The same station (config, data, network units) opened again in ``mode``; this one is closed.
+
+        The network units are handed over (the new line stops them); ``kwargs`` go to ``Station.open``.
+        """
+        self.station.close()
+        station = Station.open(self.config, environ=self.environ, mode=mode, **kwargs)
+        units, self.extra_units = self.extra_units, []
+        return Line(station, self.environ, units)
+
     def close(self) -> None:
         self.station.close()
         for unit in self.extra_units:

@@ -1,0 +1,63 @@
+"""What a slot worker needs from a mode's flow: a plan of steps, the unit's id, and a record draft.
+
+Example::
+
+    def production(unit: SlotUnit) -> Flow:
+        return ProductionFlow(unit.client, deps, unit.prior)
+
+    services = SlotServices(..., flow_for=production, mode="production")
+
+Modes (DESIGN §1) share the engine, the slot worker, the journal and the record writer; they differ only
+in their flow: production, qa, rma, readers. The worker builds one flow per unit through the mode's
+factory, runs ``plan()`` on the engine and turns the result into a record with ``draft``. Only production
+runs are resumed after a crash (its steps read the unit's real state first); an interrupted run of any
+other mode is closed with an ``aborted`` record and the operator starts it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from station.fixtures.base import Fixture
+from station.pipeline.engine import Group, RunResult, Step
+from station.pipeline.production import Prior
+from station.ppa.client import PpaClient
+from station.records import model
+
+
+class Flow(Protocol):
+    """One run of one mode over one unit."""
+
+    mode: str
+
+    def plan(self) -> list[Step | Group]: ...
+
+    @property
+    def unit_id(self) -> str | None:
+        """The unit's id once the flow learnt it (devid, or the genuine id before check-in)."""
+
+    def draft(
+        self,
+        result: RunResult,
+        *,
+        fixture: model.FixtureRef,
+        operator: model.Operator,
+        started: datetime,
+        simulated: bool,
+    ) -> model.RecordDraft:
+        """The record of this run: public facts, the step timeline, the verdict, links."""
+
+
+@dataclass(frozen=True)
+class SlotUnit:
+    """What a flow factory gets for one unit: the slot, a PPA client on its link, the resumed run."""
+
+    fixture: Fixture
+    client: PpaClient
+    prior: Prior | None = None
+
+
+FlowFactory = Callable[[SlotUnit], Flow]
