@@ -43,6 +43,8 @@ from station.station import Station
 SimPlacement = Literal["process", "inprocess"]
 HOSTED_KIND = "bench-hosted-sim"  # registered only while a BenchStation opens
 CPUS = os.cpu_count() or 1
+# A line ``BENCH-RESULT {json}`` printed by a bench script run as a child of bench.run, for its summary.
+RESULT_PREFIX = "BENCH-RESULT"
 RUN_DEADLINE = 300.0  # seconds; a bench run that takes longer is stopped and reported, never left hanging
 
 

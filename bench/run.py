@@ -1,14 +1,18 @@
-"""``make bench``: the station's two speed figures from issue 3, as ratios beside what they compare against.
+"""``make bench``: the station's speed figures, each beside what it compares against.
 
 Example::
 
-    python -m bench.run                   # overhead, then parallel efficiency (both simulator placements)
+    python -m bench.run                   # overhead, parallel efficiency, GUI stall, verification, sync
     python -m bench.run --profile         # and where the station's CPU goes
     python -m bench.run --scale 0.5       # realistic*0.5 device timing: shorter, but see bench/README.md
+    python -m bench.run --no-gui --sync-records 0     # only the station figures
 
-Prints each section as it finishes, then one summary table. The targets are printed, never asserted:
-the exit status is 0 whatever the ratios, and 1 only if the benchmark itself could not run (a unit that
-failed, a run past its deadline). About 2-4 minutes on the 2-core development machine.
+Station overhead and parallel efficiency (issue 3) run here; the GUI event-loop stall with 32 fixtures
+(issue 6), chain verification and line sync throughput (issue 4) run as child processes
+(``bench/children.py``; sync only when PostgreSQL is available, see ``tests/pgserver.py``). Prints each
+section as it finishes, then one summary table. The targets are printed, never asserted: the exit status
+is 0 whatever the figures, and 1 only if a benchmark itself could not run (a unit that failed, a run past
+its deadline). About 6-8 minutes on the 2-core development machine.
 """
 
 from __future__ import annotations
@@ -19,9 +23,13 @@ import platform
 import ssl
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from bench import overhead, parallel
+from bench.children import run_child
 from bench.harness import CPUS, RunMeasure, SimPlacement
+
+Row = tuple[str, str, str, str, str]  # figure, value, what it compares against, target, met
 
 BUSY = 0.10  # other processes' CPU share above which the summary warns that the figures are pessimistic
 
@@ -37,6 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="parallel: simulator placement",
     )
     parser.add_argument("--profile", action="store_true", help="profile a second overhead run (cProfile)")
+    parser.add_argument("--no-gui", action="store_true", help="skip the GUI event-loop stall (needs PySide6)")
+    parser.add_argument(
+        "--sync-records",
+        type=int,
+        default=20_000,
+        help="chain length for verify/sync (0: skip; default 20 000)",
+    )
     args = parser.parse_args(argv)
     print(_machine(), flush=True)
     try:
@@ -52,13 +67,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
-    print("\n" + summary(cost, results))
+    extra = _child_figures(args)
+    print("\n" + summary(cost, results, extra))
     return 0
 
 
-def summary(cost: overhead.OverheadResult, results: Sequence[parallel.ParallelResult]) -> str:
-    """One table: each ratio, what it divides by, its target and whether it is met."""
-    rows = [
+def _child_figures(args: argparse.Namespace) -> list[Row]:
+    """GUI stall and records figures, each from its own child process (see ``bench/children.py``)."""
+    rows: list[Row] = []
+    if not args.no_gui:
+        print("\nGUI event-loop stall, 32 fixtures (bench.gui_stall)", flush=True)
+        rows.extend(_stall_rows(run_child(["bench.gui_stall", "--fixtures", "32", "--units", "96"])))
+    if args.sync_records > 0:
+        print(
+            f"\nRecord chain verification and line sync, {args.sync_records} records (bench.sync)", flush=True
+        )
+        rows.extend(_records_rows(run_child(["bench.sync", "--records", str(args.sync_records)])))
+    return rows
+
+
+def _stall_rows(results: list[dict[str, Any]]) -> list[Row]:
+    if not results:
+        return [("GUI stall p99, 32 fixtures", "not run", "see the output above", "< 50 ms", "-")]
+    stall = results[-1]
+    p99 = float(stall["p99_ms"])
+    return [
+        (
+            "GUI stall p99, 32 fixtures",
+            f"{p99:.0f} ms",
+            f"5 ms timer lateness while running; idle window p99 {float(stall['idle_p99_ms']):.0f} ms",
+            f"< {gui_stall_target():.0f} ms",
+            "met" if p99 < gui_stall_target() else "MISSED",
+        )
+    ]
+
+
+def _records_rows(results: list[dict[str, Any]]) -> list[Row]:
+    names = {
+        "verify_sqlite": ("chain verification, SQLite", "signatures, schema, chain, certificates, registry"),
+        "sync": ("line sync into PostgreSQL", "verified store-and-forward, batches of 500"),
+        "verify_line": ("chain verification, line DB", "the same checks over PostgreSQL"),
+    }
+    rows: list[Row] = []
+    for result in results:
+        if result["figure"] in names:
+            name, what = names[result["figure"]]
+            rate, cpu_rate = float(result["per_s"]), float(result["cpu_per_s"])
+            rows.append((name, f"{rate:.0f} rec/s", f"{what}; {cpu_rate:.0f} rec/s per CPU second", "-", "-"))
+    if not any(result["figure"] == "sync" for result in results):
+        rows.append(
+            ("line sync into PostgreSQL", "not run", "no PostgreSQL (see tests/pgserver.py)", "-", "-")
+        )
+    return rows
+
+
+def gui_stall_target() -> float:
+    return 50.0  # ms, issue 6 (bench/gui_stall.py TARGET_P99_MS; not imported: that module loads Qt)
+
+
+def summary(
+    cost: overhead.OverheadResult, results: Sequence[parallel.ParallelResult], extra: Sequence[Row] = ()
+) -> str:
+    """One table: each figure, what it compares against, its target and whether it is met."""
+    rows: list[Row] = [
         (
             "station overhead",
             f"{cost.ratio:.2f}",
@@ -84,8 +155,9 @@ def summary(cost: overhead.OverheadResult, results: Sequence[parallel.ParallelRe
                     "-" if target is None else ("met" if parallel.met(efficiency, target) else "MISSED"),
                 )
             )
+    rows.extend(extra)
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    lines = ["Summary (targets from issue 3; printed, not asserted)"]
+    lines = ["Summary (targets from issues 3, 4 and 6; printed, not asserted)"]
     lines.extend(
         "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows
     )

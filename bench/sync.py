@@ -17,6 +17,7 @@ it): on a busy machine the CPU figure is the one to compare.
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 import uuid
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bench.harness import RESULT_PREFIX
 from station.records import SqliteStore, trusted_keys_from, verify_store
 from station.records.migrate import migrate_target
 from station.records.postgres import PostgresStore
@@ -48,12 +50,12 @@ def main() -> int:
         started = clocks()
         for done in range(0, args.records, CHUNK):
             write_chain(local, key, STATION, min(CHUNK, args.records - done), ca=ca, passing_every=4)
-        report(f"build a {args.records}-record chain (sign, store)", args.records, started)
+        report(f"build a {args.records}-record chain (sign, store)", args.records, started, "build")
 
         started = clocks()
         verified = verify_store(local, trusted, ca.certificate)
         assert verified.ok, verified.first
-        report("verify the chain in SQLite (records verify)", args.records, started)
+        report("verify the chain in SQLite (records verify)", args.records, started, "verify_sqlite")
 
         reason = unavailable_reason()
         if reason is not None:
@@ -69,10 +71,10 @@ def main() -> int:
                 started = clocks()
                 pushed = sync(local, line, key.public_key(), batch=args.batch)
                 assert pushed.ok and pushed.sent == args.records, pushed
-                report(f"sync into PostgreSQL (batch {args.batch}, verified)", args.records, started)
+                report(f"sync into PostgreSQL (batch {args.batch}, verified)", args.records, started, "sync")
                 started = clocks()
                 assert verify_store(line, line.station_keys(), ca.certificate).ok
-                report("verify the chain in the line database", args.records, started)
+                report("verify the chain in the line database", args.records, started, "verify_line")
             finally:
                 drop_database(admin, name)
     return 0
@@ -83,12 +85,14 @@ def clocks() -> tuple[float, float]:
     return time.perf_counter(), time.process_time()
 
 
-def report(what: str, count: int, started: tuple[float, float]) -> None:
+def report(what: str, count: int, started: tuple[float, float], key: str) -> None:
     wall, cpu = (now - then for now, then in zip(clocks(), started, strict=True))
     print(
         f"{what:<50} {wall:7.1f} s {count / wall:7.0f} records/s   (CPU {cpu:6.1f} s {count / cpu:7.0f}/s)",
         flush=True,
     )
+    result = {"figure": key, "records": count, "per_s": count / wall, "cpu_per_s": count / max(cpu, 1e-9)}
+    print(RESULT_PREFIX, json.dumps(result), flush=True)  # for bench.run's summary table
 
 
 if __name__ == "__main__":
