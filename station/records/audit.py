@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.records.entries import RegistryEntry, StoredRecord
+from station.records.model import index_ids
 from station.records.store import RecordStore
 from station.records.verify import ChainVerifier, Hint, Problem, VerifyReport
 
@@ -60,12 +61,13 @@ def _name(hint: Hint) -> tuple[str, int, str]:
 
 def column_mismatch(record: StoredRecord, payload: Mapping[str, Any]) -> str | None:
     """Which stored column differs from the signed payload, or None (the columns are only an index)."""
+    devid, genuine_id = index_ids(payload)
     signed = {
         "station_id": payload["station"]["id"],
         "seq": payload["seq"],
         "record_id": payload["record_id"],
-        "devid": payload["unit"]["devid"],
-        "genuine_id": payload["unit"]["genuine_id"],
+        "devid": devid,
+        "genuine_id": genuine_id,
         "mode": payload["mode"],
         "outcome": payload["outcome"],
     }

@@ -85,6 +85,25 @@ class UnitIdentity:
 
 
 @dataclass(frozen=True)
+class ReaderIdentity:
+    """A SpringCard reader (mode ``readers``): who it is and what configuration it now carries.
+
+    ``device_id`` is the Companion Service's DeviceId; ``serial`` the reader's serial number;
+    ``inventory`` the per-unit inventory number written to it; ``config_id`` the ConfigId GUID read back
+    after the write; ``config_sha256`` the SHA-256 of the canonical configuration written
+    (``springcore.configdata``).
+    """
+
+    device_id: str
+    serial: str | None = None
+    product: str | None = None
+    firmware: str | None = None
+    inventory: str | None = None
+    config_id: str | None = None
+    config_sha256: str | None = None
+
+
+@dataclass(frozen=True)
 class ProvisioningEvidence:
     """The certificate the unit now carries and what the station saw when it checked the lock."""
 
@@ -142,7 +161,7 @@ class RecordDraft:
     mode: str
     operator: Operator
     fixture: FixtureRef
-    unit: UnitIdentity
+    unit: UnitIdentity | ReaderIdentity  # ReaderIdentity in mode ``readers`` only
     steps: tuple[StepRecord, ...]
     outcome: str
     started: datetime
@@ -152,6 +171,14 @@ class RecordDraft:
     personalization: Mapping[str, Any] | None = None
     failure: Failure | None = None
     links: Links = Links()
+
+
+def index_ids(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The store's ``devid`` and ``genuine_id`` columns for a payload: a reader is indexed by its DeviceId."""
+    unit = payload["unit"]
+    if payload["mode"] == "readers":
+        return unit["device_id"], None
+    return unit["devid"], unit["genuine_id"]
 
 
 def rfc3339(moment: datetime) -> str:

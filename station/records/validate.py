@@ -50,7 +50,7 @@ def validate_payload(payload: Mapping[str, Any]) -> None:
     _choice(payload, "mode", "", MODES)
     _texts(_object(payload, "operator", ""), "operator", ("id", "role"))
     _fixture(_object(payload, "fixture", ""))
-    _unit(_object(payload, "unit", ""))
+    _unit(_object(payload, "unit", ""), payload["mode"])
     _provisioning(payload.get("provisioning"))
     _personalization(payload.get("personalization"))
     _steps(_get(payload, "steps", ""))
@@ -88,7 +88,14 @@ def _fixture(fixture: Mapping[str, Any]) -> None:
     _text(fixture, "port", "fixture", optional=True)
 
 
-def _unit(unit: Mapping[str, Any]) -> None:
+def _unit(unit: Mapping[str, Any], mode: str) -> None:
+    if mode == "readers":
+        _text(unit, "device_id", "unit")
+        for name in ("serial", "product", "firmware", "inventory", "config_id"):
+            _text(unit, name, "unit", optional=True)
+        if unit.get("config_sha256") is not None:
+            _text(unit, "config_sha256", "unit", pattern=_HEX64)
+        return
     for name in ("devid", "genuine_id", "eid", "eid_sign", "instanceid", "hwv", "fwv", "blv"):
         _text(unit, name, "unit", optional=True)
 
@@ -158,6 +165,10 @@ def _outcome(payload: Mapping[str, Any]) -> None:
                 raise RecordError(f"unit.{name} is required in a passing production record")
         if payload.get("provisioning") is None:
             raise RecordError("provisioning is required in a passing production record")
+    if outcome == "pass" and payload["mode"] == "readers":
+        for name in ("config_id", "config_sha256"):
+            if not payload["unit"].get(name):
+                raise RecordError(f"unit.{name} is required in a passing readers record")
 
 
 def _times(obj: Mapping[str, Any], path: str) -> None:

@@ -24,7 +24,15 @@ from station.errors import RecordError
 from station.records import jws
 from station.records.entries import StoredRecord
 from station.records.journal import close_run_in
-from station.records.model import GENESIS_PREV, SOFTWARE, RecordDraft, StationInfo, build_payload, chain_hash
+from station.records.model import (
+    GENESIS_PREV,
+    SOFTWARE,
+    RecordDraft,
+    StationInfo,
+    build_payload,
+    chain_hash,
+    index_ids,
+)
 from station.records.sqlite import SqliteStore, find_production_in
 
 _INSERT_RECORD = (
@@ -100,13 +108,13 @@ class RecordWriter:
             )
 
     def _insert(self, connection: sqlite3.Connection, payload: dict[str, Any], text: str) -> StoredRecord:
-        unit = payload["unit"]
+        devid, genuine_id = index_ids(payload)
         stored = StoredRecord(
             station_id=self.station.id,
             seq=payload["seq"],
             record_id=payload["record_id"],
-            devid=unit["devid"],
-            genuine_id=unit["genuine_id"],
+            devid=devid,
+            genuine_id=genuine_id,
             mode=payload["mode"],
             outcome=payload["outcome"],
             created=self.store.now(),
