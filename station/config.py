@@ -23,9 +23,14 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from station.errors import ConfigError
+from station.errors import ConfigDataError, ConfigError, LabelError
 
 FIXTURE_KINDS = ("simulated", "network", "usbnet", "companion")
+INVENTORY_SOURCES = ("generated", "scanned")
+FAMILIES = (
+    "ppa",
+    "reader",
+)  # the device families a simulated slot can hold  # where a reader's inventory number comes from
 BACKEND_KINDS = ("local", "remote")
 SECRET_POLICIES = ("sealed", "batch")
 STORAGE_MODES = (0x51, 0xA1, 0x53, 0xA3, 0x50, 0xA0)
@@ -103,6 +108,9 @@ class FixtureConfig:
     url: str | None = None
     controller: str | None = None
     controller_channel: int | None = None  # the slot's number on its fixture controller (PWR/LED <n>)
+    family: str = (
+        "ppa"  # simulated slots: "ppa" (a simulated PPA) or "reader" (a simulated SpringCard reader)
+    )
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,35 @@ class FixturesSection:
 
     usb_vendor: int | None = None  # e.g. usb_vendor = 0x1234 (lsusb shows it)
     usb_product: int | None = None
+
+
+@dataclass(frozen=True)
+class LabelSection:
+    """Unit labels on a ZPL printer (``station/labels/``). No ``[label]`` table: labels are off."""
+
+    printer: str  # "tcp://host:port" (port 9100 when left out)
+    template: str | None = None  # relative to this file; None = the shipped labels/unit.zpl
+    timeout: float = 5.0  # seconds for one label's whole exchange with the printer
+    copies: int = 1
+    product: str = "Encedo PPA"  # the product line on the label ({product})
+    check_status: bool = True  # ask the printer's ~HS status first; print nothing if it is faulted
+
+
+@dataclass(frozen=True)
+class ReaderProfile:
+    """How mode ``readers`` configures SpringCard readers (``[reader_profile.<name>]``).
+
+    ``config`` is a CONFIG-DATA JSON file (relative to this file) written to every reader with
+    ``specific`` = preserve | discard; then each reader gets its own inventory number (register 0201) and
+    ``location`` (0202). ``inventory = "generated"`` makes the number ``inventory_prefix`` + the reader's
+    serial number; ``"scanned"`` waits for the operator to scan the label on the reader's housing.
+    """
+
+    config: str
+    location: str = ""
+    inventory: str = "generated"
+    inventory_prefix: str = ""
+    specific: str = "preserve"
 
 
 @dataclass(frozen=True)
@@ -125,6 +162,8 @@ class StationConfig:
     profiles: dict[str, Profile] = field(default_factory=dict)
     fixtures: tuple[FixtureConfig, ...] = ()
     fixture_hardware: FixturesSection = field(default_factory=FixturesSection)  # the [fixtures] table
+    label: LabelSection | None = None  # the [label] table; None = labels off
+    reader_profiles: dict[str, ReaderProfile] = field(default_factory=dict)  # [reader_profile.<name>]
     path: str = ""
     sha256: str = ""
 
@@ -160,7 +199,18 @@ def load(path: Path | str) -> StationConfig:
 
 def parse(document: dict[str, Any], *, source: str = "<memory>") -> StationConfig:
     """Validate an already-parsed TOML document (used by ``load`` and by tests)."""
-    known = {"station", "backend", "keys", "store", "firmware", "profile", "fixture", "fixtures"}
+    known = {
+        "station",
+        "backend",
+        "keys",
+        "store",
+        "firmware",
+        "profile",
+        "fixture",
+        "fixtures",
+        "label",
+        "reader_profile",
+    }
     _refuse_unknown(document, known, source, prefix="")
     if "station" not in document:
         raise ConfigError("missing required table [station]", path=source, key="station")
@@ -181,6 +231,11 @@ def parse(document: dict[str, Any], *, source: str = "<memory>") -> StationConfi
         profiles=profiles,
         fixtures=fixtures,
         fixture_hardware=_build(FixturesSection, _table(document, "fixtures", source), source, "fixtures"),
+        label=_label_section(document, source),
+        reader_profiles={
+            name: _reader_profile(table, source, f"reader_profile.{name}")
+            for name, table in _table(document, "reader_profile", source).items()
+        },
     )
     _validate_station(config, source)
     return config
@@ -208,6 +263,15 @@ def _validate_station(config: StationConfig, source: str) -> None:
         )
     _validate_usb_ids(config, source)
     _validate_keys(config.keys, source)
+    if (
+        any(f.kind == "companion" or f.family == "reader" for f in config.fixtures)
+        and not config.reader_profiles
+    ):
+        raise ConfigError(
+            "companion (reader) fixtures need a [reader_profile.<name>] with the readers' configuration",
+            path=source,
+            key="reader_profile",
+        )
     if not config.station.simulated:
         for i, fixture in enumerate(config.fixtures):
             if fixture.kind == "simulated":
@@ -247,6 +311,18 @@ def _validate_fixture(fixture: FixtureConfig, source: str, key: str) -> FixtureC
         )
     if fixture.kind == "network" and not fixture.url:
         raise ConfigError('a network fixture needs url = "http://host:port"', path=source, key=f"{key}.url")
+    if fixture.family not in FAMILIES:
+        raise ConfigError(
+            f"unknown device family {fixture.family!r}; choose one of {', '.join(FAMILIES)}",
+            path=source,
+            key=f"{key}.family",
+        )
+    if fixture.kind == "companion" and not fixture.url:
+        raise ConfigError(
+            'a companion fixture needs the Companion Service url = "http://127.0.0.1:3998"',
+            path=source,
+            key=f"{key}.url",
+        )
     if fixture.kind == "usbnet" and not (fixture.port or fixture.interface):
         raise ConfigError(
             'a usbnet fixture needs port = "1-1.2" or interface = "fx1"', path=source, key=f"{key}.port"
@@ -314,6 +390,57 @@ def _validate_profile(profile: Profile, source: str, key: str) -> Profile:
     return profile
 
 
+def _reader_profile(table: Any, source: str, key: str) -> ReaderProfile:
+    """A reader profile, its CONFIG-DATA file read and validated now rather than at the first reader."""
+    profile = _build(ReaderProfile, table, source, key)
+    for name, value, allowed in (
+        ("inventory", profile.inventory, INVENTORY_SOURCES),
+        ("specific", profile.specific, ("preserve", "discard")),
+    ):
+        if value not in allowed:
+            choices = ", ".join(allowed)
+            raise ConfigError(
+                f"{value!r} is not allowed; choose one of {choices}", path=source, key=f"{key}.{name}"
+            )
+    from station.springcore.profile import load_reader_config  # springcore sits above config
+
+    try:
+        load_reader_config(_resolve_from(source, profile.config), location=profile.location)
+    except ConfigDataError as exc:
+        raise ConfigError(str(exc), path=source, key=f"{key}.config") from None
+    return profile
+
+
+def _resolve_from(source: str, relative: str) -> Path:
+    candidate = Path(relative)
+    return candidate if candidate.is_absolute() or source == "<memory>" else Path(source).parent / candidate
+
+
+def _label_section(document: dict[str, Any], source: str) -> LabelSection | None:
+    """The [label] table, its printer address checked and its template loaded and test-rendered."""
+    if "label" not in document:
+        return None
+    label = _build(LabelSection, document["label"], source, "label")
+    if not 0 < label.timeout <= 120:
+        raise ConfigError(
+            "timeout is in seconds, more than 0 and at most 120", path=source, key="label.timeout"
+        )
+    if not 1 <= label.copies <= 100:
+        raise ConfigError("copies must be between 1 and 100", path=source, key="label.copies")
+    from station.labels.printer import parse_address  # station.labels sits above config: import when used
+    from station.labels.service import load_template, template_path
+
+    for key, check in (
+        ("printer", lambda: parse_address(label.printer)),
+        ("template", lambda: load_template(template_path(label, source), product=label.product)),
+    ):
+        try:
+            check()
+        except LabelError as exc:
+            raise ConfigError(str(exc), path=source, key=f"label.{key}") from None
+    return label
+
+
 # --- generic table → dataclass ----------------------------------------------------------------------------
 
 
@@ -368,5 +495,7 @@ def _check_type(value: Any, hint: Any, source: str, key: str) -> Any:
             return value
         if kind is str and isinstance(value, str):
             return value
+        if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
     names = " or ".join(k.__name__ for k in allowed if k is not type(None))
     raise ConfigError(f"expected {names}, got {type(value).__name__} {value!r}", path=source, key=key)

@@ -16,14 +16,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.config import Profile, StationConfig
-from station.errors import ConfigError
+from station.errors import ConfigDataError, ConfigError
 from station.events import EventBus
 from station.factory.backend import Backend, LocalBackend
 from station.factory.firmware import FirmwareCatalog
@@ -32,15 +32,26 @@ from station.factory.remote import RemoteBackend
 from station.factory.secrets import UnitSecrets, seal_secrets, secrets_for_unit
 from station.fixtures import registry
 from station.fixtures.base import Fixture
+from station.fixtures.companion import ReaderLink
 from station.pipeline.flow import Flow, SlotUnit
 from station.pipeline.production import Prior, ProductionDeps, ProductionFlow
+from station.pipeline.qa import QaDeps, QaFlow
+from station.pipeline.qarecord import RecordSource
+from station.pipeline.readers import ReadersDeps, ReadersFlow
+from station.pipeline.rma import RmaDeps, RmaFlow, RmaPolicy
+from station.pipeline.scans import ScanBox
 from station.pipeline.slot import SlotServices, SlotWorker, UnitQuota, Verdict
 from station.ppa.client import PpaClient
-from station.ppa.protocol import b64decode
+from station.ppa.protocol import b64decode, derive_user_private_key
 from station.records import jws, model
+from station.records.entries import StoredRecord
+from station.records.history import unit_history
 from station.records.line import LineLink
 from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
+from station.records.store import RecordStore
 from station.records.writer import RecordWriter
+from station.springcore.client import CompanionClient
+from station.springcore.profile import load_reader_config
 
 MODES = ("production", "qa", "rma")
 
@@ -64,7 +75,10 @@ class Station:
     bus: EventBus = field(default_factory=EventBus)
     cancel: threading.Event = field(default_factory=threading.Event)
     line: LineLink | None = None  # [store] line: cross-station lookups and the background sync
-    mode: str = "production"  # production | qa | rma (DESIGN §1): the flow every slot runs
+    mode: str = "production"  # production | qa | rma (DESIGN §1): the flow every PPA slot runs
+    readers: ReadersDeps | None = None  # reader slots (companion fixtures) run the readers flow
+    scans: ScanBox = field(default_factory=ScanBox)  # codes scanned for a slot (readers' inventory)
+    rma: RmaPolicy = field(default_factory=RmaPolicy)  # rma mode: unknown units, passphrase, backend wipe
 
     @classmethod
     def open(
@@ -78,6 +92,8 @@ class Station:
         profile: str | None = None,
         client_timeout: float = 10.0,
         mode: str = "production",
+        reader_profile: str | None = None,
+        rma: RmaPolicy | None = None,
     ) -> Station:
         """Build the station for ``mode``; ``client_timeout`` bounds every unit request (short in tests)."""
         if mode not in MODES:
@@ -118,6 +134,8 @@ class Station:
             client_timeout=client_timeout,
             line=LineLink(store, config.store.line, signing.public_key()) if config.store.line else None,
             mode=mode,
+            readers=_readers_deps(config, reader_profile),
+            rma=rma or RmaPolicy(),
         )
 
     @property
@@ -145,9 +163,12 @@ class Station:
             mode=self.mode,
         )
         open_runs = {run.slot: run for run in self.store.open_runs()}  # other modes' runs are closed
+        readers = replace(services, mode="readers", flow_for=self._readers_flow)
         workers = [
             threading.Thread(
-                target=SlotWorker(fixture, services, open_runs.get(fixture.slot)).run,
+                target=SlotWorker(
+                    fixture, readers if _is_reader(fixture) else services, open_runs.get(fixture.slot)
+                ).run,
                 name=f"slot-{fixture.slot}",
                 daemon=True,
             )
@@ -182,10 +203,46 @@ class Station:
         return self._production(unit.client, unit.prior)
 
     def _qa_flow(self, unit: SlotUnit) -> Flow:
-        raise ConfigError("qa mode is being built", path=self.config.path)  # filled by the QA task
+        return QaFlow(unit.client, self._qa_deps())
+
+    def _qa_deps(self) -> QaDeps:
+        """Records: this station's store (its own key), then the line database (its registered keys).
+
+        The login key comes from the station's profile: a batch profile derives the user key as
+        production did; a sealed profile has none (QA then says so for personalised units).
+        """
+        own = jws.trusted_keys_from([self.signing_public_key])
+        sources = [RecordSource("this station's records", self.store, lambda: own)]
+        if self.line is not None:
+            line = self.line.lookups
+            sources.append(RecordSource(f"the line database {line.name}", line, line.station_keys))
+        user_key = self._qa_user_key if self.profile.secrets == "batch" else None
+        return QaDeps(self.backend, tuple(sources), user_key, profile_name=self.profile_name)
+
+    def _qa_user_key(self, eid: str) -> bytes:
+        """The user private key of the unit with ``eid`` under the batch profile (600 000 PBKDF2 rounds)."""
+        return derive_user_private_key(self._new_secrets().passphrase, eid)
 
     def _rma_flow(self, unit: SlotUnit) -> Flow:
-        raise ConfigError("rma mode is being built", path=self.config.path)  # filled by the RMA task
+        scope = "this station's records" + (" and the line database" if self.line is not None else "")
+        deps = RmaDeps(self._production(unit.client, None).deps, self._unit_history, self.rma, scope)
+        return RmaFlow(unit.client, deps, slot=unit.fixture.slot)
+
+    def _unit_history(self, devid: str | None, genuine_id: str | None) -> list[StoredRecord]:
+        """A returned unit's records here and in the line database (unreachable: the run ends in error)."""
+        stores: list[RecordStore] = [self.store]
+        if self.line is not None:
+            stores.append(self.line.lookups)
+        return unit_history(stores, devid=devid, genuine_id=genuine_id)
+
+    def _readers_flow(self, unit: SlotUnit) -> Flow:
+        link = unit.fixture.link
+        assert isinstance(link, ReaderLink)  # only companion fixtures run the readers flow
+        if self.readers is None:
+            raise ConfigError("reader fixtures need a [reader_profile.<name>]", path=self.config.path)
+        client = CompanionClient(link.session(), link.base_url, timeout=self.client_timeout)
+        deps = replace(self.readers, scanned=self.scans.take)
+        return ReadersFlow(client, link.device_id(), deps)
 
     def _production(self, client: PpaClient, prior: Prior | None) -> ProductionFlow:
         lookup = self.line.find_production if self.line is not None else self.store.find_production
@@ -225,14 +282,34 @@ def _backend(config: StationConfig, data_dir: Path, environ: Mapping[str, str]) 
 def _profile(config: StationConfig, name: str | None) -> tuple[str, Profile]:
     if not config.profiles:
         raise ConfigError("no [profile.<name>] configured", path=config.path, key="profile")
-    chosen = name or ("default" if "default" in config.profiles else next(iter(config.profiles)))
-    if chosen not in config.profiles:
-        raise ConfigError(
-            f"no profile {chosen!r}; configured: {', '.join(config.profiles)}",
-            path=config.path,
-            key="profile",
-        )
+    chosen = _chosen(config, config.profiles, name, "profile")
     return chosen, config.profiles[chosen]
+
+
+def _chosen(config: StationConfig, tables: Mapping[str, object], name: str | None, key: str) -> str:
+    """``name``, else "default", else the first table of ``[key.<name>]``; an unknown name is refused."""
+    chosen = name or ("default" if "default" in tables else next(iter(tables)))
+    if chosen not in tables:
+        configured = ", ".join(tables)
+        raise ConfigError(f"no {key} {chosen!r}; configured: {configured}", path=config.path, key=key)
+    return chosen
+
+
+def _is_reader(fixture: Fixture) -> bool:
+    return isinstance(fixture.link, ReaderLink)
+
+
+def _readers_deps(config: StationConfig, name: str | None) -> ReadersDeps | None:
+    """The reader profile (``name``, else "default", else the first) with its configuration loaded."""
+    if not config.reader_profiles:
+        return None
+    chosen = _chosen(config, config.reader_profiles, name, "reader_profile")
+    profile = config.reader_profiles[chosen]
+    try:
+        loaded = load_reader_config(config.resolve(profile.config), location=profile.location)
+    except ConfigDataError as exc:
+        raise ConfigError(str(exc), path=config.path, key=f"reader_profile.{chosen}.config") from None
+    return ReadersDeps(chosen, profile, loaded)
 
 
 def _usb_ids(config: StationConfig) -> tuple[int, int] | None:

@@ -32,9 +32,6 @@ def production_draft(
     mode: str = "production",
 ) -> model.RecordDraft:
     """The record draft of one run: public facts, the step timeline, the verdict."""
-    failure = None
-    if result.failure is not None:
-        failure = model.Failure(result.failure.step, result.failure.code, result.failure.message)
     return model.RecordDraft(
         mode=mode,
         operator=operator,
@@ -51,23 +48,33 @@ def production_draft(
         ),
         provisioning=_evidence(facts),
         personalization=facts.personalization,
-        steps=tuple(
-            model.StepRecord(
-                s.name,
-                str(s.outcome),
-                s.started,
-                s.finished,
-                s.attempts,
-                {"message": s.detail} if s.detail else {},
-            )
-            for s in result.steps
-        ),
+        steps=step_records(result),
         outcome=str(result.outcome),
-        failure=failure,
+        failure=failure_record(result),
         started=started,
         finished=datetime.now(UTC),
         simulated=simulated,
     )
+
+
+def step_records(result: RunResult) -> tuple[model.StepRecord, ...]:
+    """The run's timeline as the record keeps it (every mode's flow uses this)."""
+    return tuple(
+        model.StepRecord(
+            s.name,
+            str(s.outcome),
+            s.started,
+            s.finished,
+            s.attempts,
+            {"message": s.detail} if s.detail else {},
+        )
+        for s in result.steps
+    )
+
+
+def failure_record(result: RunResult) -> model.Failure | None:
+    failure = result.failure
+    return None if failure is None else model.Failure(failure.step, failure.code, failure.message)
 
 
 def _evidence(facts: UnitFacts) -> model.ProvisioningEvidence | None:

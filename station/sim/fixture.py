@@ -1,15 +1,20 @@
-"""The ``simulated`` fixture kind: an in-process simulated PPA per slot, for demos and development stations.
+"""The ``simulated`` fixture kind: an in-process simulated unit per slot, for demos and development stations.
 
-After each verdict the slot's 'operator' plugs in a fresh unit (a new identity), so a demo keeps
-producing units. Refused by production configurations (``config.py``), and every record made on such a
-slot is marked ``simulated``.
+``family = "ppa"`` (the default): a simulated PPA per slot. ``family = "reader"``: a simulated SpringCard
+reader per slot, all served by one simulated Companion Service the station's reader slots share, reached
+exactly as a real service is (``fixtures/companion.py``). After each verdict the slot's 'operator' plugs
+in a fresh unit (a new identity), so a demo keeps producing units. Refused by production configurations
+(``config.py``), and every record made on such a slot is marked ``simulated``.
 """
 
 from __future__ import annotations
 
 from station.config import FixtureConfig
 from station.fixtures.base import Fixture, StatusProbe
+from station.fixtures.companion import ReaderHub, ReaderHubs, ReaderLink, ReaderPresence
 from station.fixtures.network import UrlLink
+from station.sim.companion.service import SimulatedCompanion
+from station.sim.companion.timing import profile as reader_timing
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.timing import profile
 
@@ -32,4 +37,43 @@ def create(config: FixtureConfig, *, backend_key: bytes, timing: str, slot_index
     link = UrlLink(device.http_url)
     return Fixture(
         config.slot, f"sim:{slot_index}", link, StatusProbe(link), FreshUnitSwap(device), simulated=True
+    )
+
+
+COMPANION = "simulated-companion"  # the key of the shared service in FixtureContext.shared
+
+
+class FreshReaderSwap:
+    """After a verdict: unplug the slot's reader and plug in a fresh one; stops the service at close."""
+
+    def __init__(self, service: SimulatedCompanion, hub: ReaderHub, slot: str) -> None:
+        self.service, self.hub, self.slot = service, hub, slot
+
+    def release(self) -> None:
+        done = self.hub.device_id(self.slot)
+        self.hub.forget(self.slot)
+        self.service.remove_reader(done)
+        self.service.add_reader()
+
+    def close(self) -> None:
+        self.service.stop()  # idempotent: every reader slot of the station closes the one service
+
+
+def create_reader(
+    config: FixtureConfig, hubs: ReaderHubs, shared: dict[str, object], *, timing: str
+) -> Fixture:
+    """A reader slot on the station's simulated Companion Service (started with the first such slot)."""
+    service = shared.get(COMPANION)
+    if not isinstance(service, SimulatedCompanion):
+        service = SimulatedCompanion(timing=reader_timing(timing)).start()
+        shared[COMPANION] = service
+    service.add_reader()
+    hub = hubs.hub(service.url)
+    return Fixture(
+        config.slot,
+        f"sim-reader:{config.slot}",
+        ReaderLink(hub, config.slot),
+        ReaderPresence(hub, config.slot),
+        FreshReaderSwap(service, hub, config.slot),
+        simulated=True,
     )

@@ -91,9 +91,9 @@ def toml_text(document: Mapping[str, Any]) -> str:
             for item in content:
                 lines.append(f"[[{name}]]")
                 values(item)
-        elif name == "profile":
+        elif name in ("profile", "reader_profile"):
             for profile_name, table in content.items():
-                lines.append(f"[profile.{profile_name}]")
+                lines.append(f"[{name}.{profile_name}]")
                 values(table)
         else:
             lines.append(f"[{name}]")

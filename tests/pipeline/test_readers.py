@@ -1,0 +1,218 @@
+"""The ``readers`` flow over the simulated Companion Service: real HTTP, the station as an operator builds it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from station.config import load
+from station.errors import ConfigError
+from station.events import Event, LogLine
+from station.records import jws
+from station.records.audit import verify_store
+from station.sim.companion.service import SimulatedCompanion
+from station.sim.ppa.faults import FaultPlan, FaultRule
+from station.springcore.profile import load_reader_config
+from station.station import Station
+from tests.pipeline.conftest import toml_text
+
+REPO = Path(__file__).resolve().parents[2]
+BENCH_PROFILE = REPO / "profiles" / "readers" / "bench.json"
+LOCATION = "Line 1, bench 3"
+STEPS = ["identify", "wink", "inventory", "configure", "personalize", "reset", "verify"]
+
+
+def reader_station(tmp_path: Path, slots: list[dict[str, Any]], **profile: Any) -> Station:
+    document: dict[str, Any] = {
+        "station": {"id": "test-readers", "data_dir": "data", "simulated": True},
+        "profile": {
+            "default": {
+                "user": "Line",
+                "hostname": "ppa.example.com",
+                "secrets": "batch",
+                "passphrase_env": "P",
+                "mnemonic_env": "M",
+            }
+        },
+        "reader_profile": {
+            "default": {
+                "config": str(BENCH_PROFILE),
+                "location": LOCATION,
+                "inventory_prefix": "RDR-",
+                **profile,
+            }
+        },
+        "fixture": slots,
+    }
+    path = tmp_path / "station.toml"
+    path.write_text(toml_text(document), encoding="utf-8")
+    return Station.open(load(path), environ={"P": "x", "M": "y"})
+
+
+@pytest.fixture
+def service() -> Iterator[SimulatedCompanion]:
+    with SimulatedCompanion(readers=2, seed=7) as running:
+        yield running
+
+
+@pytest.fixture
+def opened() -> Iterator[list[Station]]:
+    stations: list[Station] = []
+    yield stations
+    for station in stations:
+        station.close()
+
+
+def companion_slots(service: SimulatedCompanion, count: int) -> list[dict[str, Any]]:
+    return [{"slot": f"R{i + 1}", "kind": "companion", "url": service.url} for i in range(count)]
+
+
+def test_two_readers_get_the_profile_their_own_registers_and_verifying_records(
+    tmp_path: Path, service: SimulatedCompanion, opened: list[Station]
+) -> None:
+    station = reader_station(tmp_path, companion_slots(service, 2))
+    opened.append(station)
+    verdicts = station.run(units=2)
+
+    assert sorted(v.outcome for v in verdicts) == ["pass", "pass"]
+    config = load_reader_config(BENCH_PROFILE, location=LOCATION)
+    by_id = {reader.device_id: reader for reader in service.readers}
+    assert len({v.record.payload["unit"]["device_id"] for v in verdicts}) == 2  # one reader per slot
+    for verdict in verdicts:
+        payload = verdict.record.payload
+        unit, reader = payload["unit"], by_id[payload["unit"]["device_id"]]
+        assert payload["mode"] == "readers"
+        assert [step["name"] for step in payload["steps"]] == STEPS
+        assert unit["config_id"] == reader.config_id  # what the reader carries now (register 0200)
+        assert unit["serial"] == reader.serial_number
+        assert unit["inventory"] == "RDR-" + reader.serial_number
+        assert unit["config_sha256"] == config.public_sha256()
+        assert reader.registers[0x0201] == unit["inventory"].encode()
+        assert reader.registers[0x0202] == LOCATION.encode()
+        for address, value in config.registers.items():
+            assert reader.registers.get(address, b"") == value
+    report = verify_store(station.store, jws.trusted_keys_from([station.signing_public_key]))
+    assert report.ok, report.first
+
+
+def test_preserve_keeps_a_reader_s_own_network_settings(
+    tmp_path: Path, service: SimulatedCompanion, opened: list[Station]
+) -> None:
+    ipv4 = bytes(range(20))
+    for reader in service.readers:
+        reader.registers[0x0280] = ipv4  # set on this reader earlier (its own static address)
+    station = reader_station(tmp_path, companion_slots(service, 1))
+    opened.append(station)
+    (verdict,) = station.run(units=1)
+    reader = service.reader(verdict.record.payload["unit"]["device_id"])
+    assert verdict.outcome == "pass"
+    assert reader.registers[0x0280] == ipv4
+
+
+def test_discard_profile_clears_a_reader_s_own_settings(
+    tmp_path: Path, service: SimulatedCompanion, opened: list[Station]
+) -> None:
+    for reader in service.readers:
+        reader.registers[0x0280] = bytes(range(20))
+    station = reader_station(tmp_path, companion_slots(service, 1), specific="discard")
+    opened.append(station)
+    (verdict,) = station.run(units=1)
+    reader = service.reader(verdict.record.payload["unit"]["device_id"])
+    assert verdict.outcome == "pass"
+    assert 0x0280 not in reader.registers
+    assert verdict.record.payload["personalization"]["specific"] == "discard"
+
+
+def test_a_busy_reader_is_retried_and_passes(
+    tmp_path: Path, service: SimulatedCompanion, opened: list[Station]
+) -> None:
+    reader = service.readers[0]
+    assert reader.try_lock()  # another tool holds the reader: writes answer 409 until it lets go
+    station = reader_station(tmp_path, companion_slots(service, 1))
+    opened.append(station)
+    waiting = threading.Event()
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, LogLine) and "409" in event.message:
+            waiting.set()
+
+    station.bus.subscribe(on_event)
+    done: list[Any] = []
+    runner = threading.Thread(target=lambda: done.extend(station.run(units=1)))
+    runner.start()
+    # The flow's first write meets the 409; once it has, the other tool lets go.
+    busy_seen = waiting.wait(timeout=30)
+    reader.unlock()
+    runner.join(timeout=60)
+    (verdict,) = done
+    assert verdict.outcome == "pass", verdict.failure
+    attempts = {step["name"]: step["attempts"] for step in verdict.record.payload["steps"]}
+    assert busy_seen and (attempts["wink"] > 1 or attempts["configure"] > 1)
+
+
+def test_a_reader_unplugged_mid_flow_fails_saying_so(tmp_path: Path, opened: list[Station]) -> None:
+    plan = FaultPlan([FaultRule("unplug", path="/device/*/config/specific", method="PUT")])
+    with SimulatedCompanion(readers=1, faults=plan, seed=3) as service:
+        station = reader_station(tmp_path, companion_slots(service, 1))
+        opened.append(station)
+        (verdict,) = station.run(units=1)
+    assert verdict.outcome == "fail"
+    failure = verdict.failure
+    assert failure is not None and (failure.step, failure.code) == ("personalize", "reader-removed")
+    assert "unplugged during personalize" in failure.message
+    assert verdict.record.payload["unit"]["config_id"] is not None  # the configuration write did happen
+
+
+def test_scanned_inventory_number_is_written(
+    tmp_path: Path, service: SimulatedCompanion, opened: list[Station]
+) -> None:
+    station = reader_station(tmp_path, companion_slots(service, 1), inventory="scanned")
+    opened.append(station)
+    station.scans.put("R1", " INV-000417 \n")  # scanned before the flow asks: kept for the slot
+    (verdict,) = station.run(units=1)
+    assert verdict.outcome == "pass"
+    assert verdict.record.payload["unit"]["inventory"] == "INV-000417"
+    reader = service.reader(verdict.record.payload["unit"]["device_id"])
+    assert reader.registers[0x0201] == b"INV-000417"
+
+
+def test_simulated_reader_slots_keep_producing_readers(tmp_path: Path, opened: list[Station]) -> None:
+    slots = [{"slot": f"S{i}", "kind": "simulated", "family": "reader"} for i in range(2)]
+    station = reader_station(tmp_path, slots)
+    opened.append(station)
+    verdicts = station.run(units=5)
+    assert [v.outcome for v in verdicts] == ["pass"] * 5
+    assert all(v.record.payload["simulated"] for v in verdicts)
+    assert len({v.record.payload["unit"]["device_id"] for v in verdicts}) == 5  # a fresh reader each time
+
+
+def test_a_profile_the_reader_would_refuse_stops_the_station_at_load(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"config": {"30": "0102"}}), encoding="utf-8")  # 0230 takes exactly 1 byte
+    document = {
+        "station": {"id": "t", "data_dir": "data", "simulated": True},
+        "reader_profile": {"default": {"config": str(bad)}},
+        "fixture": [{"slot": "R1", "kind": "companion", "url": "http://127.0.0.1:9"}],
+    }
+    path = tmp_path / "station.toml"
+    path.write_text(toml_text(document), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    text = str(caught.value)
+    assert "reader_profile.default.config" in text and "0230" in text and str(bad) in text
+
+
+def test_reader_fixtures_without_a_reader_profile_are_refused(tmp_path: Path) -> None:
+    document = {
+        "station": {"id": "t", "data_dir": "data", "simulated": True},
+        "fixture": [{"slot": "R1", "kind": "companion", "url": "http://127.0.0.1:9"}],
+    }
+    path = tmp_path / "station.toml"
+    path.write_text(toml_text(document), encoding="utf-8")
+    with pytest.raises(ConfigError, match="reader_profile"):
+        load(path)
