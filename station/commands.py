@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.config import KeysSection, StationConfig
 from station.console import ProgressPrinter, summarize
-from station.demo import demo_config, escrow_key_path
+from station.demo import FAMILIES, demo_config, escrow_key_path
 from station.errors import ConfigError, RecordError
 from station.events import Outcome
 from station.factory.escrow import open_sealed
@@ -90,13 +90,18 @@ def _has_signing_key(where: Locations) -> bool:
     return isinstance(ref, TokenKeyRef) or ref.sibling(".pem").exists()
 
 
-def demo(fixtures: int, units: int, timing: str, data_dir: Path | None) -> int:
+def demo(fixtures: int, units: int, timing: str, data_dir: Path | None, family: str = "ppa") -> int:
     """Run ``units`` simulated units over ``fixtures`` slots; 0 only if all pass and all records verify."""
     if fixtures < 1 or units < 1:
         raise ConfigError("--fixtures and --units must be at least 1")
+    if family not in FAMILIES:
+        raise ConfigError(f"unknown --family {family!r}; choose one of {', '.join(FAMILIES)}")
     data = data_dir or Path(tempfile.mkdtemp(prefix="station-demo-"))
-    config = demo_config(data, fixtures=fixtures)
-    print(f"demo station {config.station.id}: {fixtures} simulated fixtures, {units} units, {timing} timing")
+    config = demo_config(data, fixtures=fixtures, family=family)
+    print(
+        f"demo station {config.station.id}: {fixtures} simulated fixtures ({family}), {units} units, "
+        f"{timing} timing"
+    )
     print(f"data directory: {data}")
     station = Station.open(config, data_dir=data, timing=timing)
     verdicts, elapsed = _run_station(station, units)

@@ -15,6 +15,7 @@ from station.errors import ConfigError
 from station.events import Event, LogLine
 from station.records import jws
 from station.records.audit import verify_store
+from station.records.sqlite import SqliteStore
 from station.sim.companion.service import SimulatedCompanion
 from station.sim.ppa.faults import FaultPlan, FaultRule
 from station.springcore.profile import load_reader_config
@@ -216,3 +217,16 @@ def test_reader_fixtures_without_a_reader_profile_are_refused(tmp_path: Path) ->
     path.write_text(toml_text(document), encoding="utf-8")
     with pytest.raises(ConfigError, match="reader_profile"):
         load(path)
+
+
+def test_demo_mixed_family_runs_readers_beside_ppas(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from station.cli import main
+
+    assert (
+        main(["demo", "--fixtures", "2", "--units", "4", "--family", "mixed", "--data", str(tmp_path)]) == 0
+    )
+    modes = sorted(record.mode for record in SqliteStore(tmp_path / "records.sqlite3").records())
+    assert "readers" in modes and "production" in modes and len(modes) == 4
+    assert "OK: every record verifies" in capsys.readouterr().out
