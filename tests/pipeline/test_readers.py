@@ -1,4 +1,4 @@
-"""The ``readers`` flow over the simulated Companion Service: real HTTP, the station as an operator builds it."""
+"""The ``readers`` flow over the simulated Companion Service: real HTTP, the station as built by operators."""
 
 from __future__ import annotations
 
