@@ -112,3 +112,141 @@ class RecordError(StationError):
 
 class SignatureError(RecordError):
     """A record's signature or chain link does not verify."""
+
+
+class AccessError(StationError):
+    """An account, login or permission problem (station/access/). Never carries a PIN."""
+
+
+class LoginRefused(AccessError):
+    """A login was refused: unknown badge, wrong PIN, disabled or locked account.
+
+    ``badge`` is the account's badge id when the badge is known (None otherwise: the text typed into
+    the badge field may have been a PIN); ``reason`` is one of ``unknown``, ``wrong-pin``, ``disabled``,
+    ``locked``.
+    """
+
+    def __init__(self, message: str, *, badge: str | None, reason: str) -> None:
+        super().__init__(message)
+        self.badge = badge
+        self.reason = reason
+
+
+class PermissionDenied(AccessError):
+    """A logged-in operator (or nobody) asked for an action their role does not allow.
+
+    ``reason`` says more when the role is not the cause (the account was disabled since the login).
+    """
+
+    def __init__(
+        self, operator_id: str | None, role: str | None, action: str, *, reason: str | None = None
+    ) -> None:
+        who = "nobody is logged in" if operator_id is None else f"{operator_id} (role {role})"
+        super().__init__(f"permission denied: {who} may not {action}" + (f": {reason}" if reason else ""))
+        self.operator_id = operator_id
+        self.role = role
+        self.action = action
+        self.reason = reason
+
+
+class LabelError(StationError):
+    """A unit label could not be made or printed. ``printer`` is the printer's ``host:port`` when the
+    printer (or the way to it) is at fault; None for template and record problems."""
+
+    def __init__(self, message: str, *, printer: str | None = None) -> None:
+        super().__init__(message)
+        self.printer = printer
+
+
+class LabelRefused(LabelError):
+    """A label was asked for a record that does not get one (a failed unit, a QA record...)."""
+
+
+class ConfigDataError(StationError):
+    """A SpringCard reader configuration (Companion CONFIG-DATA or Address=Value body) breaks a rule.
+
+    ``register`` is the register address at fault (an int, named as 4 hex digits in the message; None for
+    whole-body problems and secure-element entries), ``key`` the JSON key as written (e.g. ``config/01.s``),
+    ``rule`` a short stable name of the rule broken (``station/springcore/configdata.py`` lists them).
+    Messages never contain register values: some are passwords or keys.
+    """
+
+    def __init__(
+        self, message: str, *, rule: str, register: int | None = None, key: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.register = register
+        self.key = key
+
+
+class ReaderError(DeviceProtocolError):
+    """The SpringCard Companion Service answered a reader call with an error status (its reference §7).
+
+    ``status`` and ``endpoint`` as for every DeviceProtocolError; ``service_message`` is the ERROR
+    object's ``Message`` and ``error_code`` its ``Error`` (None when the body carried none).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        status: int | None = None,
+        service_message: str | None = None,
+        error_code: str | None = None,
+    ) -> None:
+        super().__init__(message, endpoint=endpoint, status=status)
+        self.service_message = service_message
+        self.error_code = error_code
+
+
+class ReaderBadRequest(ReaderError):
+    """400: the service could not read the request (a body that is not JSON, a bad ``specific``)."""
+
+
+class ReaderUnsupported(ReaderError):
+    """404 or 405: the service has no such route, or not with that method."""
+
+
+class ReaderBusy(ReaderError):
+    """409: the reader is locked by another request (a write or a wink in progress); worth a retry."""
+
+
+class ReaderGone(ReaderError):
+    """410: no reader with that DeviceId (unplugged, or never there)."""
+
+
+class ReaderRejected(ReaderError):
+    """422: the service refused the request data (``service_message`` says why, e.g. a register's size)."""
+
+
+class ReaderFault(ReaderError):
+    """499: the reader itself reported an error."""
+
+
+class ReaderServiceFailure(ReaderError):
+    """500: the Companion Service hit an internal error."""
+
+
+class ReaderRestarting(ReaderError):
+    """503: the reader (or the service) is restarting; ``retry_after`` is the hint in seconds, if given."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        status: int | None = 503,
+        service_message: str | None = None,
+        error_code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            endpoint=endpoint,
+            status=status,
+            service_message=service_message,
+            error_code=error_code,
+        )
+        self.retry_after = retry_after

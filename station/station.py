@@ -33,6 +33,7 @@ from station.factory.secrets import UnitSecrets, seal_secrets, secrets_for_unit
 from station.fixtures import registry
 from station.fixtures.base import Fixture
 from station.fixtures.companion import ReaderLink
+from station.labels.service import LabelService
 from station.pipeline.flow import Flow, SlotUnit
 from station.pipeline.production import Prior, ProductionDeps, ProductionFlow
 from station.pipeline.qa import QaDeps, QaFlow
@@ -78,6 +79,7 @@ class Station:
     mode: str = "production"  # production | qa | rma (DESIGN §1): the flow every PPA slot runs
     readers: ReadersDeps | None = None  # reader slots (companion fixtures) run the readers flow
     scans: ScanBox = field(default_factory=ScanBox)  # codes scanned for a slot (readers' inventory)
+    labels: LabelService | None = None  # [label]: a unit label after every pass (None: labels off)
     rma: RmaPolicy = field(default_factory=RmaPolicy)  # rma mode: unknown units, passphrase, backend wipe
 
     @classmethod
@@ -135,6 +137,7 @@ class Station:
             line=LineLink(store, config.store.line, signing.public_key()) if config.store.line else None,
             mode=mode,
             readers=_readers_deps(config, reader_profile),
+            labels=LabelService.from_config(config),
             rma=rma or RmaPolicy(),
         )
 
@@ -161,6 +164,7 @@ class Station:
             verdicts=verdicts,
             client_timeout=self.client_timeout,
             mode=self.mode,
+            after_pass=self.labels.after_pass if self.labels is not None else None,
         )
         open_runs = {run.slot: run for run in self.store.open_runs()}  # other modes' runs are closed
         readers = replace(services, mode="readers", flow_for=self._readers_flow)

@@ -188,6 +188,7 @@ class LineFactory(Protocol):
         environ: Mapping[str, str] | None = None,
         client_timeout: float = 10.0,
         keys: Mapping[str, Any] | None = None,
+        label: Mapping[str, Any] | None = None,
     ) -> Line: ...
 
 
@@ -209,6 +210,7 @@ def line_factory(tmp_path: Path) -> Iterator[LineFactory]:
         environ: Mapping[str, str] | None = None,
         client_timeout: float = 10.0,
         keys: Mapping[str, Any] | None = None,
+        label: Mapping[str, Any] | None = None,
     ) -> Line:
         folder = tmp_path / f"station{len(opened)}"
         data = folder / "data"
@@ -222,6 +224,7 @@ def line_factory(tmp_path: Path) -> Iterator[LineFactory]:
             "station": {"id": STATION_ID, "data_dir": "data", "simulated": network is None},
             "firmware": dict(firmware or {}),
             **({"keys": dict(keys)} if keys else {}),  # a [keys] table (e.g. pkcs11: keys); default: files
+            **({"label": dict(label)} if label else {}),  # a [label] table: labels on a (fake) printer
             "profile": {"default": dict(profile or PROFILE)},
             "fixture": slots,
         }

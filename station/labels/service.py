@@ -1,0 +1,146 @@
+"""Unit labels for stored records: make, print after a pass, reprint (audited) from the records view.
+
+Example::
+
+    labels = LabelService.from_config(config)              # None: no [label] section, labels are off
+    if labels is not None:
+        message = labels.after_pass(stored)                # "label printed" / "label not printed: ..."
+        label = labels.for_record(stored)                  # Label: fields, ZPL (the GUI previews it)
+        labels.reprint(record_id, store, audit=audit_log)  # LabelRefused for a failed unit's record
+
+A printer fault never fails a unit or loses its record: the record is stored before ``after_pass`` runs,
+and ``after_pass`` never raises; it returns the line for the slot log and tile, and the operator
+reprints from the records view. Labels from several slots go to the printer one at a time (printers
+take one raw connection at a time); a slot waits at most the printer timeout for its turn.
+
+``audit`` is the caller's audit log: ``audit(action, detail)``. A reprint is audited before anything is
+sent (``label.reprint``, like the journal's intent before a device write: no reprint goes unaudited)
+and again with its result (``label.reprint.printed`` or ``label.reprint.failed`` with ``reason``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from station.errors import LabelError, LabelRefused
+from station.labels.content import SAMPLE_PAYLOAD, label_fields, labelled
+from station.labels.printer import ZplPrinter, parse_address
+from station.labels.template import SHIPPED_TEMPLATE, LabelTemplate
+from station.records.entries import StoredRecord
+from station.records.store import RecordStore
+
+if TYPE_CHECKING:
+    from station.config import LabelSection, StationConfig
+
+log = logging.getLogger(__name__)
+
+AuditLog = Callable[[str, Mapping[str, str]], None]
+
+
+@dataclass(frozen=True)
+class Label:
+    """One unit's label: the text fields (with ``qr_data``) and the ZPL document that prints it."""
+
+    record_id: str
+    devid: str
+    fields: Mapping[str, str]
+    zpl: str
+
+
+def template_path(section: LabelSection, config_path: str) -> Path:
+    """The template ``section`` names, relative to the config file; the shipped one when it names none."""
+    if section.template is None:
+        return SHIPPED_TEMPLATE
+    candidate = Path(section.template)
+    return candidate if candidate.is_absolute() else Path(config_path).parent / candidate
+
+
+def load_template(path: Path, *, product: str) -> LabelTemplate:
+    """Load and check the template at ``path``, and render it once with a sample record."""
+    template = LabelTemplate.load(path)
+    template.render({**label_fields(SAMPLE_PAYLOAD), "product": product})
+    return template
+
+
+class LabelService:
+    """Makes labels from stored records with one template and prints them on one printer."""
+
+    def __init__(
+        self, template: LabelTemplate, printer: ZplPrinter, *, product: str = "", copies: int = 1
+    ) -> None:
+        self.template = template
+        self.printer = printer
+        self.product = product
+        self.copies = copies
+        self._turn = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"LabelService({self.template.name!r}, {self.printer!r}, copies={self.copies})"
+
+    @classmethod
+    def from_config(cls, config: StationConfig) -> LabelService | None:
+        """The service ``[label]`` describes, or None when the file has no ``[label]`` (labels off)."""
+        section = config.label
+        if section is None:
+            return None
+        host, port = parse_address(section.printer)
+        printer = ZplPrinter(host, port, timeout=section.timeout, check_status=section.check_status)
+        template = load_template(template_path(section, config.path), product=section.product)
+        return cls(template, printer, product=section.product, copies=section.copies)
+
+    def for_record(self, stored: StoredRecord) -> Label:
+        """The label of ``stored``; LabelRefused when its record gets none (see ``content.labelled``)."""
+        refusal = labelled(stored.payload)
+        if refusal is not None:
+            raise LabelRefused(f"no label for record {stored.record_id}: {refusal}")
+        fields = {**label_fields(stored.payload), "product": self.product}
+        zpl = self.template.render(fields, copies=self.copies)
+        return Label(record_id=stored.record_id, devid=fields.get("devid", ""), fields=fields, zpl=zpl)
+
+    def print(self, label: Label) -> None:
+        """Send ``label`` to the printer, after any label another slot is printing; LabelError on faults."""
+        if not self._turn.acquire(timeout=self.printer.timeout):
+            raise LabelError(
+                f"printer {self.printer.address} is still busy with another label after "
+                f"{self.printer.timeout:g} s",
+                printer=self.printer.address,
+            )
+        try:
+            self.printer.send(label.zpl)
+        finally:
+            self._turn.release()
+
+    def reprint(self, record_id: str, store: RecordStore, *, audit: AuditLog) -> Label:
+        """Print the label of record ``record_id`` again, audited before and after; returns the label."""
+        stored = store.get(record_id)
+        if stored is None:
+            raise LabelRefused(f"no label for record {record_id}: there is no such record")
+        label = self.for_record(stored)
+        detail = {"record_id": record_id, "devid": label.devid, "printer": self.printer.address}
+        audit("label.reprint", detail)
+        try:
+            self.print(label)
+        except LabelError as exc:
+            audit("label.reprint.failed", {**detail, "reason": str(exc)})
+            raise
+        audit("label.reprint.printed", detail)
+        return label
+
+    def after_pass(self, stored: StoredRecord) -> str | None:
+        """Print the label of a just-stored record; the slot log line, or None when it gets no label."""
+        if labelled(stored.payload) is not None:
+            return None
+        try:
+            self.print(self.for_record(stored))
+        except LabelError as exc:
+            log.warning("label for record %s not printed: %s", stored.record_id, exc)
+            return f"label not printed: {exc}"
+        except Exception:  # a bug in labelling must not fail a unit that passed: its record is stored
+            log.exception("label for record %s not printed", stored.record_id)
+            return "label not printed: internal error (see the station log); reprint from the records view"
+        return "label printed"
