@@ -1,0 +1,127 @@
+"""Checking the station audit log: signatures, the chain, and that the table's columns tell the truth.
+
+Example::
+
+    report = verify_audit(read_audit(store), trusted_keys={kid: station_public_key})
+    if not report.ok:
+        print(f"first broken entry: {report.first}")      # "seq 3: signature does not verify with key ..."
+
+For every entry, in seq order: the JWS parses strictly; its ``kid`` names a trusted key and the signature
+verifies; the payload has the audit schema and its fields; ``seq`` is 1 for the first entry and one more
+than the previous after that; ``prev`` is the SHA-256 of the previous entry's JWS text; and the table's
+columns (time, actor, action, outcome) equal the signed payload, so an edited column is caught too. An
+entry is reported once, with its first problem; the chain check carries on from the stored text, so a
+tampered entry shows up as itself and as the broken link after it. What a chain cannot show is the
+newest entries cut off the end: compare ``last_seq`` with what you saw before (a printed ``audit show``,
+the GUI), as for records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from station.access.audit import AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_SCHEMA, AuditEntry
+from station.errors import RecordError
+from station.records import jws
+from station.records.model import GENESIS_PREV, chain_hash
+
+_FIELDS = {"schema", "seq", "prev", "time", "actor", "action", "detail", "outcome"}
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    seq: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"seq {self.seq}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    checked: int
+    last_seq: int
+    problems: tuple[AuditProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first(self) -> AuditProblem | None:
+        return self.problems[0] if self.problems else None
+
+
+def verify_audit(entries: Iterable[AuditEntry], trusted_keys: Mapping[str, Ed25519PublicKey]) -> AuditReport:
+    """Check every entry; the report names each bad entry once, the first one first."""
+    problems: list[AuditProblem] = []
+    expected_seq, prev, checked = 1, GENESIS_PREV, 0
+    for entry in entries:
+        checked += 1
+        reason = _problem(entry, trusted_keys, expected_seq, prev)
+        if reason is not None:
+            problems.append(AuditProblem(entry.seq, reason))
+        expected_seq, prev = entry.seq + 1, chain_hash(entry.jws)
+    return AuditReport(checked, expected_seq - 1, tuple(problems))
+
+
+def _problem(
+    entry: AuditEntry, trusted_keys: Mapping[str, Ed25519PublicKey], expected_seq: int, prev: str
+) -> str | None:
+    try:
+        payload = _verified_payload(entry.jws, trusted_keys)
+    except RecordError as exc:
+        return str(exc)
+    return (
+        _schema_problem(payload)
+        or _chain_problem(entry, payload, expected_seq, prev)
+        or _column_problem(entry, payload)
+    )
+
+
+def _verified_payload(text: str, trusted_keys: Mapping[str, Ed25519PublicKey]) -> dict[str, Any]:
+    parsed = jws.parse(text)
+    key = trusted_keys.get(parsed.kid)
+    if key is None:
+        raise RecordError(f"signed by key {parsed.kid}, which is not trusted (give it with --trust)")
+    return jws.verify(text, key)
+
+
+def _schema_problem(payload: Mapping[str, Any]) -> str | None:
+    if set(payload) != _FIELDS:
+        return f"payload has fields {sorted(payload)}, expected {sorted(_FIELDS)}"
+    if payload["schema"] != AUDIT_SCHEMA:
+        return f"schema is {payload['schema']!r}, expected {AUDIT_SCHEMA!r}"
+    actor = payload["actor"]
+    if not isinstance(actor, dict) or set(actor) != {"id", "role"}:
+        return "actor is not {id, role}"
+    if payload["action"] not in AUDIT_ACTIONS or payload["outcome"] not in AUDIT_OUTCOMES:
+        return f"unknown action {payload['action']!r} or outcome {payload['outcome']!r}"
+    if not isinstance(payload["detail"], dict) or not isinstance(payload["seq"], int):
+        return "detail is not an object or seq is not a number"
+    return None
+
+
+def _chain_problem(entry: AuditEntry, payload: Mapping[str, Any], expected_seq: int, prev: str) -> str | None:
+    if payload["seq"] != entry.seq:
+        return f"signed seq {payload['seq']} differs from the stored seq"
+    if entry.seq != expected_seq:
+        return f"seq {entry.seq} does not follow {expected_seq - 1} (entries missing)"
+    if payload["prev"] != prev:
+        return "prev does not match the previous entry (chain broken)"
+    return None
+
+
+def _column_problem(entry: AuditEntry, payload: Mapping[str, Any]) -> str | None:
+    stored = (entry.time, entry.actor_id, entry.actor_role, entry.action, entry.outcome)
+    signed = (payload["time"], payload["actor"]["id"], payload["actor"]["role"], payload["action"],
+              payload["outcome"])  # fmt: skip
+    if stored != signed:
+        names = ("time", "actor id", "actor role", "action", "outcome")
+        changed = [name for name, a, b in zip(names, stored, signed, strict=True) if a != b]
+        return f"stored {', '.join(changed)} differ from the signed entry"
+    return None

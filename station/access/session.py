@@ -1,0 +1,107 @@
+"""The logged-in operator at one face of the station: the object the CLI and the GUI hold.
+
+Example::
+
+    session = OperatorSession(users, face="gui")
+    session.login("B0042", Pin("905172"))          # LoginRefused (audited) on a bad badge or PIN
+    session.change_mode("production")              # checks mode.production, audits mode-change
+    session.perform("label-reprint", {"devid": "2023b758c209269a"})   # checks label.reprint, audits
+    session.require("unit.wipe")                   # PermissionDenied, and the refusal is audited
+    session.logout()
+
+Every check goes through the role table (``roles``) and the account as the database has it now (a
+login whose account was disabled since is refused); every refusal is written to the audit log before the
+exception reaches the caller, so a face cannot forget to log it. ``allowed`` answers without writing
+anything (for greying out buttons). ``operator`` is what records name (``model.Operator``); it is read
+by worker threads, so the state sits behind a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from station.access.pins import Pin
+from station.access.roles import allowed, check_action
+from station.access.users import UserStore
+from station.records.model import Operator
+
+PERMISSION_FOR_EVENT: Mapping[str, str] = {  # audit event -> the action it needs
+    "label-reprint": "label.reprint",
+    "key-operation": "keys.manage",
+    "config-change": "config.change",
+}
+
+
+class OperatorSession:
+    """Who is logged in at this face, what mode they chose, and the checks and audit that go with it."""
+
+    def __init__(self, users: UserStore, *, face: str = "gui") -> None:
+        self.users = users
+        self.audit = users.audit
+        self.face = face
+        self._lock = threading.Lock()
+        self._operator: Operator | None = None
+        self._mode: str | None = None
+
+    def __repr__(self) -> str:
+        return f"OperatorSession({self.face}, operator={self.operator}, mode={self.mode})"
+
+    @property
+    def operator(self) -> Operator | None:
+        with self._lock:
+            return self._operator
+
+    @property
+    def mode(self) -> str | None:
+        with self._lock:
+            return self._mode
+
+    def login(self, badge: str, pin: Pin) -> Operator:
+        """Authenticate (audited by the user store); whoever was logged in here is logged out first."""
+        operator = self.users.authenticate(badge, pin, face=self.face)
+        self.logout()
+        with self._lock:
+            self._operator = operator
+        return operator
+
+    def logout(self) -> None:
+        """End the session (audited); the mode is forgotten with it. No-op when nobody is logged in."""
+        with self._lock:
+            operator, self._operator, self._mode = self._operator, None, None
+        if operator is not None:
+            self.audit.append(operator, "logout", detail={"face": self.face})
+
+    def allowed(self, action: str) -> bool:
+        """Whether the logged-in operator may ``action``; writes nothing."""
+        operator = self.operator
+        return operator is not None and allowed(operator.role, action)
+
+    def require(self, action: str, detail: Mapping[str, Any] | None = None) -> Operator:
+        """The logged-in operator if they may ``action``; otherwise audit the refusal and raise it."""
+        operator = self.operator
+        check_action(action)
+        refusal = self.users.check_current(operator, action)
+        if refusal is not None:
+            entry = {"action": action, "face": self.face, **(detail or {})}
+            self.audit.append(operator, "permission-refused", detail=entry, outcome="refused")
+            raise refusal
+        assert operator is not None  # check_current refuses nobody
+        return operator
+
+    def change_mode(self, mode: str) -> Operator:
+        """Switch to ``mode`` (production, qa, rma, readers) if allowed; audited either way."""
+        operator = self.require(f"mode.{mode}", {"mode": mode})
+        with self._lock:
+            previous, self._mode = self._mode, mode
+        self.audit.append(operator, "mode-change", detail={"from": previous, "to": mode, "face": self.face})
+        return operator
+
+    def perform(
+        self, event: str, detail: Mapping[str, Any] | None = None, *, outcome: str = "ok"
+    ) -> Operator:
+        """Check the permission ``event`` needs (``PERMISSION_FOR_EVENT``) and audit the event."""
+        operator = self.require(PERMISSION_FOR_EVENT[event], detail)
+        self.audit.append(operator, event, detail={"face": self.face, **(detail or {})}, outcome=outcome)
+        return operator
