@@ -38,3 +38,20 @@ bench-sync: $(STAMP)  # issue 4: sync records/s into PostgreSQL, 100 000-record 
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Issue 9: the release tarball. PyInstaller freezes the station (packaging/pyinstaller/); packaging/build.py
+# refuses uncommitted sources unless PACKAGE_FLAGS=--allow-dirty (the tarball names the commit it is built from).
+.PHONY: package package-smoke
+PACKAGE_STAMP := $(VENV)/.installed-package
+VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+TARBALL = dist/ppa-station-$(VERSION)-linux-$(shell uname -m).tar.gz
+
+$(PACKAGE_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e '.[gui,package]'
+	touch $(PACKAGE_STAMP)
+
+package: $(PACKAGE_STAMP)  # dist/ppa-station-<version>-linux-<arch>.tar.gz; ~1 min
+	$(BIN)/python packaging/build.py $(PACKAGE_FLAGS)
+
+package-smoke: package  # unpack the tarball into a temporary folder and run the frozen station there
+	bash packaging/smoke.sh $(TARBALL)

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from station.access.pinentry import PinReader, ask_new_pin, ask_pin, read_pin_file
 from station.errors import AccessError
+from station.records.model import Operator
 
 if TYPE_CHECKING:
     from station.access.audit import AuditEntry, AuditLog
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from station.access.session import OperatorSession
     from station.access.users import User, UserStore
     from station.commands import Locations
-    from station.records.model import Operator
+    from station.config import StationConfig
 
 AccessCommand = Callable[[argparse.Namespace, "Locations"], int]
 
@@ -291,3 +292,43 @@ def _users_parser(
     store_arguments(parser)
     add_login_arguments(parser, pin_flag="--operator-pin-file")
     return parser
+
+
+# --- who runs a mode (station run / qa / rma) -------------------------------------------------------------
+
+DEVELOPMENT_OPERATOR = Operator("development", "operator")  # records of a simulated station with no accounts
+
+
+def operator_for_mode(
+    args: argparse.Namespace,
+    config: StationConfig,
+    data_dir: Path,
+    mode: str,
+    *,
+    read_pin: PinReader = getpass.getpass,
+) -> Operator:
+    """The logged-in operator allowed to run ``mode`` (login and mode change audited; refusals too).
+
+    A station with accounts needs ``--operator`` and the PIN. A development station (``simulated = true``)
+    with no accounts yet runs as ``DEVELOPMENT_OPERATOR``, so demos and tests need no login; a production
+    station without accounts is refused, saying how to create the first one.
+    """
+    from station.access.session import OperatorSession
+    from station.commands import Locations
+
+    locations = Locations(data_dir, None, config.keys, [])
+    access = open_access(locations, base_dir=config.base_dir)
+    if not access.users.list():
+        if config.station.simulated:
+            return DEVELOPMENT_OPERATOR
+        raise AccessError(
+            "a production station needs operator accounts: create the first admin with "
+            "station users add BADGE --name NAME --role admin"
+        )
+    if not getattr(args, "operator", None):
+        raise AccessError(
+            f"{mode} needs a login: --operator BADGE (PIN from the terminal or --pin-file FILE)"
+        )
+    session = OperatorSession(access.users, face="cli")
+    session.login(args.operator, _login_pin(args, read_pin))
+    return session.change_mode(mode)

@@ -28,6 +28,7 @@ from station.ppa.protocol import b64decode, x25519_public_key
 
 if TYPE_CHECKING:
     from station.commands import Locations
+    from station.pipeline.rmawipe import RmaPolicy
     from station.sim.ppa.faults import FaultRule
 
 DEFAULT_CONFIG = "station.toml"
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_records(commands)
     _add_keys(commands)
     _add_gui(commands)
+    _add_access(commands)
     return parser
 
 
@@ -79,6 +81,21 @@ def _add_simulators(commands: Subparsers) -> None:
         "--replug-after", type=float, help="swap a personalised unit for a fresh one after S idle s"
     )
     ppa.set_defaults(handler=_sim_ppa)
+    _add_companion_simulator(sim)
+
+
+def _add_companion_simulator(sim: Subparsers) -> None:
+    """``station sim companion``: the SpringCard Companion Service simulator (docs/companion.md)."""
+    companion = sim.add_parser("companion", help="simulated SpringCard Companion Service on 127.0.0.1")
+    companion.add_argument("--readers", type=int, default=1, help="readers plugged in at start (default 1)")
+    companion.add_argument(
+        "--timing", default="fast", help="timing profile: fast | realistic, optionally scaled: realistic*0.25"
+    )
+    companion.add_argument("--faults", default="", help="fault plan, e.g. 'seed=7; 500 path=/device/*'")
+    companion.add_argument("--port", type=int, default=0, help="fixed port (default: a free one)")
+    companion.add_argument("--seed", type=int, help="seed for reader identities and ConfigIds (reproducible)")
+    companion.add_argument("--config", help=f"station configuration (default ./{DEFAULT_CONFIG} if present)")
+    companion.set_defaults(handler=_sim_companion)
 
 
 def _add_production(commands: Subparsers) -> None:
@@ -89,16 +106,48 @@ def _add_production(commands: Subparsers) -> None:
         "--timing", default="fast", help="simulated unit timing: fast | realistic (or realistic*FACTOR)"
     )
     demo.add_argument("--data", help="data directory (default: a new temporary directory)")
+    demo.add_argument(
+        "--family",
+        default="ppa",
+        help="devices in the slots: ppa (default), readers (SpringCard readers) or mixed (half each)",
+    )
     demo.set_defaults(handler=_demo)
 
-    run = commands.add_parser("run", help="headless production over the configured fixtures")
-    run.add_argument(
+    _mode_parser(commands, "run", "headless production over the configured fixtures", _run)
+    _mode_parser(commands, "qa", "headless QA: re-verify units against their records (writes nothing)", _qa)
+    rma = _mode_parser(commands, "rma", "headless RMA: wipe, re-personalise, supersede the old record", _rma)
+    rma.add_argument(
+        "--passphrase-file",
+        metavar="FILE",
+        help="the customer's passphrase for the returned unit (first line; default: asked on the terminal "
+        "for each personalised unit; an empty answer wipes through the backend instead)",
+    )
+    rma.add_argument(
+        "--accept-unknown",
+        action="store_true",
+        help="handle a unit no record knows (the decision is written into its record)",
+    )
+    rma.add_argument(
+        "--no-backend-wipe", action="store_true", help="never wipe through the backend's check-in action"
+    )
+
+
+def _mode_parser(
+    commands: Subparsers, name: str, text: str, handler: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    """A headless mode: configuration, data, units, profile, and the operator's login."""
+    from station.accesscommands import add_login_arguments
+
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=text)
+    parser.add_argument(
         "--config", default=DEFAULT_CONFIG, help=f"station configuration (default {DEFAULT_CONFIG})"
     )
-    run.add_argument("--units", type=int, help="stop after this many units (default: until Ctrl-C)")
-    run.add_argument("--data", help="data directory (default: data_dir of the configuration)")
-    run.add_argument("--profile", help="personalisation profile (default: 'default' or the only one)")
-    run.set_defaults(handler=_run)
+    parser.add_argument("--units", type=int, help="stop after this many units (default: until Ctrl-C)")
+    parser.add_argument("--data", help="data directory (default: data_dir of the configuration)")
+    parser.add_argument("--profile", help="personalisation profile (default: 'default' or the only one)")
+    add_login_arguments(parser)
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 def _add_records(commands: Subparsers) -> None:
@@ -226,6 +275,45 @@ def _sim_ppa(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sim_companion(args: argparse.Namespace) -> int:
+    """One JSON line ``{"rest": URL, "readers": [DeviceId, ...]}``, then serve until SIGINT/SIGTERM."""
+    from station.sim import refuse_in_production
+    from station.sim.companion.service import SimulatedCompanion
+    from station.sim.companion.timing import profile
+    from station.sim.ppa.faults import parse_spec
+
+    config = _optional_config(args.config)
+    if config is not None:
+        refuse_in_production(config.station.simulated, where=config.path)
+    if args.readers < 0:
+        raise StationError("--readers must be 0 or more")
+    if not 0 <= args.port <= 65535:
+        raise StationError("--port must be 0 (a free port) to 65535")
+
+    def report(rule: FaultRule, method: str, path: str) -> None:
+        line = {"fault": rule.kind, "method": method, "path": path}
+        print(json.dumps(line), file=sys.stderr, flush=True)
+
+    service = SimulatedCompanion(
+        readers=args.readers,
+        timing=profile(args.timing),
+        faults=parse_spec(args.faults),
+        seed=args.seed,
+        port=args.port,
+        on_fault=report,
+    )
+    try:
+        service.start()
+    except OSError as exc:
+        raise StationError(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc})") from None
+    try:
+        print(json.dumps(service.describe()), flush=True)
+        _wait_for_termination()
+    finally:
+        service.stop()
+    return 0
+
+
 def _report_fault(slot: int, rule: FaultRule, method: str, path: str) -> None:
     """Each fault that fires, as one JSON line on stderr: tests and people can see what was injected."""
     line = {"fault": rule.kind, "slot": slot, "method": method, "path": path}
@@ -265,15 +353,35 @@ def _optional_config(path: str | None) -> StationConfig | None:
 def _demo(args: argparse.Namespace) -> int:
     from station import commands
 
-    return commands.demo(args.fixtures, args.units, args.timing, Path(args.data) if args.data else None)
+    data = Path(args.data) if args.data else None
+    return commands.demo(args.fixtures, args.units, args.timing, data, args.family)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from station import commands
+    return _run_mode(args, "production")
 
-    return commands.run(
-        load(Path(args.config)), args.units, Path(args.data) if args.data else None, args.profile
+
+def _qa(args: argparse.Namespace) -> int:
+    return _run_mode(args, "qa")
+
+
+def _rma(args: argparse.Namespace) -> int:
+    from station.commands import rma_policy
+
+    return _run_mode(
+        args, "rma", rma=rma_policy(args.passphrase_file, args.accept_unknown, args.no_backend_wipe)
     )
+
+
+def _run_mode(args: argparse.Namespace, mode: str, rma: RmaPolicy | None = None) -> int:
+    """``station run`` / ``qa`` / ``rma``: log in (when the station has accounts), then run ``mode``."""
+    from station import commands
+    from station.accesscommands import operator_for_mode
+
+    config = load(Path(args.config))
+    data = Path(args.data) if args.data else config.resolve(config.station.data_dir)
+    operator = operator_for_mode(args, config, data, mode)
+    return commands.run(config, args.units, data, args.profile, mode=mode, operator=operator, rma=rma)
 
 
 def _records_verify(args: argparse.Namespace) -> int:
@@ -373,6 +481,18 @@ def _locate(args: argparse.Namespace) -> Locations:
     data = _data_dir(args, config)
     keys = config.keys if config is not None else KeysSection()
     return Locations(data, Path(args.store) if args.store else None, keys, [Path(p) for p in args.trust])
+
+
+def _add_access(commands: Subparsers) -> None:
+    """``station users ...`` and ``station audit ...`` (station/accesscommands.py)."""
+    from station.accesscommands import add_access_commands
+
+    add_access_commands(commands, _store_arguments, _access)
+
+
+def _access(args: argparse.Namespace) -> int:
+    command: Callable[[argparse.Namespace, Locations], int] = args.access_command
+    return command(args, _locate(args))
 
 
 def _wait_for_termination() -> None:

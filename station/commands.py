@@ -8,11 +8,14 @@ Example::
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import signal
+import stat
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,9 +44,11 @@ from station.factory.keystore import (
     token_access,
 )
 from station.factory.tokenkeys import KeyKind
+from station.pipeline.rmawipe import AskPassphrase, ReturnedUnit, RmaPolicy
 from station.pipeline.slot import Verdict
 from station.records import commands as record_commands
 from station.records import jws
+from station.records.model import Operator
 from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
 from station.station import Station
 
@@ -116,9 +121,18 @@ def demo(fixtures: int, units: int, timing: str, data_dir: Path | None, family: 
     return 0 if all_passed and verified == 0 else 1
 
 
-def run(config: StationConfig, units: int | None, data_dir: Path | None, profile: str | None) -> int:
-    """Headless production until ``units`` verdicts or SIGINT/SIGTERM; resumes interrupted runs."""
-    station = Station.open(config, data_dir=data_dir, profile=profile)
+def run(
+    config: StationConfig,
+    units: int | None,
+    data_dir: Path | None,
+    profile: str | None,
+    *,
+    mode: str = "production",
+    operator: Operator | None = None,
+    rma: RmaPolicy | None = None,
+) -> int:
+    """Headless ``mode`` until ``units`` verdicts or SIGINT/SIGTERM; resumes interrupted production runs."""
+    station = Station.open(config, data_dir=data_dir, profile=profile, mode=mode, operator=operator, rma=rma)
     verdicts, elapsed = _run_station(station, units)
     print(summarize(verdicts, elapsed))
     return 0 if all(v.outcome is Outcome.PASS for v in verdicts) else 1
@@ -213,3 +227,61 @@ def secrets_open(where: Locations, record_id: str, escrow_key: Path) -> int:
     json.dump(open_sealed(sealed, private), sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
+
+
+def rma_policy(passphrase_file: str | None, accept_unknown: bool, no_backend_wipe: bool) -> RmaPolicy:
+    """The RMA choices of ``station rma``: where the customer's passphrase comes from, unknown units, wipe."""
+    if passphrase_file is not None:
+        ask: AskPassphrase = FilePassphrase(_first_line(Path(passphrase_file)))
+    else:
+        ask = TerminalPassphrase()
+    return RmaPolicy(
+        unknown_unit="accept" if accept_unknown else "refuse",
+        customer_passphrase=ask,
+        backend_wipe=not no_backend_wipe,
+    )
+
+
+class FilePassphrase:
+    """The one customer passphrase ``--passphrase-file`` gave, for the returned unit(s) of this run."""
+
+    def __init__(self, passphrase: str) -> None:
+        self._passphrase = passphrase
+
+    def __repr__(self) -> str:
+        return "FilePassphrase(***)"
+
+    def __call__(self, unit: ReturnedUnit) -> str | None:
+        return self._passphrase
+
+
+class TerminalPassphrase:
+    """Asks the bench operator for each returned unit's passphrase (one question at a time, never echoed)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __call__(self, unit: ReturnedUnit) -> str | None:
+        with self._lock:
+            prompt = (
+                f"slot {unit.slot}: customer passphrase for unit {unit.eid} ({unit.label!r}); "
+                "empty = wipe through the backend: "
+            )
+            return getpass.getpass(prompt) or None
+
+
+def _first_line(path: Path) -> str:
+    """The passphrase in ``path``: a secret, so the file must be readable by its owner only."""
+    try:
+        text, mode = path.read_text(encoding="utf-8"), stat.S_IMODE(path.stat().st_mode)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"cannot read the passphrase file: {reason}", path=str(path)) from None
+    if mode & 0o077:
+        raise ConfigError(
+            f"the passphrase file is readable by others (mode {mode:o}); run chmod 600", path=str(path)
+        )
+    line = text.splitlines()[0] if text.strip() else ""
+    if not line:
+        raise ConfigError("the passphrase file is empty", path=str(path))
+    return line

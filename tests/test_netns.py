@@ -23,13 +23,18 @@ from typing import Any
 
 import pytest
 
+from station.access.pins import Pin
+from station.accesscommands import open_access
+from station.commands import Locations
 from station.config import KeysSection
 from station.factory.backend import LocalBackend
+from station.records.model import Operator
 from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
 from tests.netns import BIN, Lab
 from tests.pipeline.conftest import BATCH_ENV, PROFILE, toml_text
 
 UNITS = 8
+OPERATOR, ADMIN_PIN, OPERATOR_PIN = "N0042", "731952", "584217"
 STATION_ID = "netns-st01"
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,15 +52,26 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "fixture": [{"slot": f"F{i}", "kind": "usbnet", "interface": f"fx{i}"} for i in range(UNITS)],
     }
     (folder / "station.toml").write_text(toml_text(document), encoding="utf-8")
+    _operator_account(data, folder / "operator.pin")  # a production station runs only after a login
     with Lab.build(units=UNITS, spares=2, data_dir=data) as built:
         yield built
 
 
+def _operator_account(data: Path, pin_file: Path) -> None:
+    users = open_access(Locations(data, None, KeysSection(), [])).users
+    admin = Operator("N0001", "admin")
+    users.add(admin.id, "Netns Admin", "admin", Pin(ADMIN_PIN), by=None)
+    users.add(OPERATOR, "Netns Operator", "operator", Pin(OPERATOR_PIN), by=admin)
+    pin_file.write_text(OPERATOR_PIN + "\n", encoding="utf-8")
+    pin_file.chmod(0o600)
+
+
 def station_command(lab: Lab, *args: str) -> tuple[int, str, str]:
     env = {**os.environ, **BATCH_ENV}
-    config = lab.data_dir.parent / "station.toml"
+    folder = lab.data_dir.parent
+    login = ["--operator", OPERATOR, "--pin-file", str(folder / "operator.pin")] if args[0] == "run" else []
     done = lab.run_in_station(
-        [str(BIN / "station"), *args, "--config", str(config)], env=env, cwd=lab.data_dir.parent
+        [str(BIN / "station"), *args, "--config", str(folder / "station.toml"), *login], env=env, cwd=folder
     )
     return done.returncode, done.stdout, done.stderr
 

@@ -1,0 +1,210 @@
+"""One simulated SpringCard reader behind the Companion Service: identity, register memory, lock, restart.
+
+Example::
+
+    reader = SimulatedReader.fresh(random.Random(1))
+    reader.device_object(now)["ConfigId"]          # "00000000-0000-0000-0000-000000000000" (decision §11.3)
+    reader.write_config(parse_config({"0201.s": "A-1"}), preserve=True, guid=new_guid)
+    reader.registers[0x0201]                        # b"A-1"
+
+The service (``service.py``) owns the readers and calls these methods under its lock; the reader's own
+lock (``try_lock``/``hold``/``unlock``) is the per-reader busy flag of decision §11.11, held across a whole
+write or wink without holding the service lock, so other readers keep answering.
+
+Register memory holds only non-blank values: a blank (``""``) write, or a register a ``PUT config`` leaves
+out, is back at its default, which the simulator does not model (it is simply absent). Secure-element
+entries are kept write-only in ``secure`` when the reader has that element (``characteristics``), and
+ignored otherwise (decision §11.6). A configuration write never touches them, nor does a factory reset
+(reference §3.2: keys and certificates survive).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import random
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from station.springcore.configdata import ConfigData
+from station.springcore.registers import CONFIG_GUID, DEVICE_SPECIFIC, READABLE_SPECIFIC, label
+
+ZERO_GUID = "00000000-0000-0000-0000-000000000000"
+
+# Which characteristic a secure-element section needs (reference §4.3, §5).
+SECURE_ELEMENTS = {
+    "samav": ("samav",),
+    "samav-rsa": ("samav",),
+    "samav-ecc": ("samav",),
+    "ataes": ("ataes",),
+    "atecc": ("atecc",),
+    "certificates": ("samav", "atecc", "se050"),
+}
+
+
+@dataclass(frozen=True)
+class ReaderModel:
+    """What a DEVICE object says about the product (reference §4.2 examples: a USB Puck One in PC/SC)."""
+
+    vendor_name: str = "SpringCard"
+    product_name: str = "Puck"
+    product_variant: str = "One"
+    version: str = "1.31"
+    firmware: str = "springcore/h518/puck"
+    hardware: str = "FPF18177"
+    vendor_id: int = 0x1C34
+    product_id: int = 0x6122
+    mode: str = "pcsc"
+    friendly_mode: str = "PC/SC"
+    profile: str = "ccid"
+    characteristics: tuple[str, ...] = ("nfc", "nfc-reader", "led-rgb", "buzzer")
+
+
+PUCK_ONE = ReaderModel()
+
+
+@dataclass
+class SimulatedReader:
+    """A reader's state. ``back_at`` is the monotonic time its current restart ends."""
+
+    device_id: str
+    unique_id: str
+    serial_number: str
+    model: ReaderModel = PUCK_ONE
+    registers: dict[int, bytes] = field(default_factory=dict, repr=False)  # holds passwords: no repr
+    secure: dict[str, dict[int, bytes]] = field(default_factory=dict, repr=False)
+    back_at: float = -math.inf
+    restarts: int = 0
+    winks: int = 0
+    _busy: bool = field(default=False, init=False, repr=False)
+    _changed: threading.Condition = field(default_factory=threading.Condition, init=False, repr=False)
+    _release: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+
+    @classmethod
+    def fresh(cls, rng: random.Random, model: ReaderModel = PUCK_ONE) -> SimulatedReader:
+        """A new reader: random stable identity (DeviceId per decision §11.3), empty register memory."""
+        device_id = base64.urlsafe_b64encode(rng.randbytes(16)).rstrip(b"=").decode("ascii")
+        unique_id = str(uuid.UUID(bytes=rng.randbytes(16))).upper()
+        return cls(device_id, unique_id, rng.randbytes(4).hex().upper(), model)
+
+    # --- identity and the DEVICE object ---------------------------------------------------------------
+
+    @property
+    def config_id(self) -> str:
+        """Register 0200 as a GUID (its 16 bytes in text order), or the all-zero GUID when blank."""
+        raw = self.registers.get(CONFIG_GUID)
+        return str(uuid.UUID(bytes=raw)).upper() if raw and len(raw) == 16 else ZERO_GUID
+
+    def restarting(self, now: float) -> bool:
+        return now < self.back_at
+
+    def begin_restart(self, now: float, duration: float) -> None:
+        self.back_at = now + duration
+        self.restarts += 1
+
+    def device_object(self) -> dict[str, Any]:
+        """The DEVICE object (reference §4.2) of a present, running reader."""
+        model = self.model
+        name = f"{model.vendor_name} {model.product_name} {model.product_variant}"
+        release = model.version.replace(".", "").rjust(4, "0")
+        return {
+            "DeviceId": self.device_id,
+            "Binding": "pnp",
+            "Status": "ok",
+            "Channel": "usb",
+            "Mode": model.mode,
+            "FriendlyMode": model.friendly_mode,
+            "Profile": model.profile,
+            "Name": name,
+            "VendorId": model.vendor_id,
+            "ProductId": model.product_id,
+            "PnpId": f"02{model.vendor_id:04X}{model.product_id:04X}{release}",
+            "SerialNumber": self.serial_number,
+            "VendorName": model.vendor_name,
+            "ProductName": model.product_name,
+            "ProductVariant": model.product_variant,
+            "Version": model.version,
+            "Firmware": model.firmware,
+            "Hardware": model.hardware,
+            "Characteristics": ",".join(model.characteristics),
+            "UniqueId": self.unique_id,
+            "ConfigId": self.config_id,
+            "SealSubject": f"CN={self.unique_id}",
+            "SealSignature": base64.b64encode(bytes.fromhex(self.unique_id.replace("-", "")) * 4).decode(),
+            "Genuine": True,
+            "Pcsc": {"Names": [f"{name} 0"], "ReaderIds": [self.device_id[::-1]]},
+        }
+
+    # --- configuration ----------------------------------------------------------------------------------
+
+    def write_config(self, config: ConfigData, *, preserve: bool, guid: str) -> None:
+        """``PUT config``: the body replaces the memory; ``preserve`` keeps set device-specific registers."""
+        memory = {address: value for address, value in config.registers.items() if value}
+        if preserve:
+            memory.update(self._set_device_specific())
+        memory[CONFIG_GUID] = uuid.UUID(guid).bytes
+        self.registers = memory
+        self._store_secure(config)
+
+    def erase_config(self, *, preserve: bool, guid: str) -> None:
+        """``DELETE config``: factory defaults (secure elements untouched), a fresh GUID in 0200."""
+        self.registers = self._set_device_specific() if preserve else {}
+        self.registers[CONFIG_GUID] = uuid.UUID(guid).bytes
+
+    def write_specific(self, config: ConfigData) -> None:
+        """``PUT config/specific``: only the listed registers; a blank one is erased. No GUID change."""
+        for address, value in config.registers.items():
+            if value:
+                self.registers[address] = value
+            else:
+                self.registers.pop(address, None)
+
+    def read_specific(self) -> dict[str, str]:
+        """``GET config/specific``: the readable device-specific registers that are set (§3.3)."""
+        readable = sorted(a for a in self.registers if a in READABLE_SPECIFIC)
+        return {label(address): self.registers[address].hex().upper() for address in readable}
+
+    def _set_device_specific(self) -> dict[int, bytes]:
+        return {a: v for a, v in self.registers.items() if a in DEVICE_SPECIFIC and v}
+
+    def _store_secure(self, config: ConfigData) -> None:
+        for section, entries in config.secure.items():
+            if any(element in self.model.characteristics for element in SECURE_ELEMENTS[section]):
+                self.secure.setdefault(section, {}).update(entries)
+
+    # --- the busy lock (decision §11.11) ----------------------------------------------------------------
+
+    def try_lock(self) -> bool:
+        """Take the reader for a write or a wink; False when another request holds it (→ 409)."""
+        with self._changed:
+            if self._busy:
+                return False
+            self._busy = True
+            self._release.clear()
+            self._changed.notify_all()
+            return True
+
+    def hold(self, seconds: float) -> None:
+        """Keep the lock for ``seconds`` (``math.inf``: until ``release``), as the real write takes time."""
+        if seconds > 0:
+            self._release.wait(None if math.isinf(seconds) else seconds)
+
+    def unlock(self) -> None:
+        with self._changed:
+            self._busy = False
+            self._changed.notify_all()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def wait_busy(self, busy: bool = True, timeout: float | None = None) -> bool:
+        """Block until the reader is (or, with ``busy=False``, is no longer) locked; for tests."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._busy == busy, timeout)
+
+    def release(self) -> None:
+        """End the current lock window now (tests that hold writes with ``write=math.inf``)."""
+        self._release.set()

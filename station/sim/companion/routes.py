@@ -1,0 +1,167 @@
+"""Routes of the simulated Companion Service, in the check order of decision §11.11.
+
+Example::
+
+    response = dispatch(service, request)     # a Response with a JSON body (SUCCESS, DEVICE, ERROR...)
+
+Checks run in the order 404 (no such route), 405 (method; with ``Allow``), 410 (unknown DeviceId),
+503 (reader restarting; ``Retry-After: 1``), 400 (a ``specific`` that is neither preserve nor discard,
+a body that is not UTF-8 JSON), 422 (``configdata`` refuses the body; its message is the ERROR
+object's ``Message``), 409 (the reader's lock is held by another write or a wink). Reads never get 409.
+Every error answer carries an ERROR object ``{"Result": "error", "Message": ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from station.errors import ConfigDataError
+from station.sim.ppa.http import Request, Response
+from station.springcore.configdata import ConfigData, load_body, parse_config, parse_specific
+
+if TYPE_CHECKING:
+    from station.sim.companion.reader import SimulatedReader
+    from station.sim.companion.service import SimulatedCompanion
+
+Handler = Callable[["SimulatedCompanion", "SimulatedReader", Request], Response]
+SUCCESS = {"Result": "success"}
+
+
+def json_reply(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    return Response(status, body, headers=dict(headers or {}))
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """An ERROR object (reference §7)."""
+    return json_reply({"Result": "error", "Message": message}, status, headers)
+
+
+def restarting() -> Response:
+    return error(503, "device is restarting", {"Retry-After": "1"})
+
+
+# --- handlers -----------------------------------------------------------------------------------------
+
+
+def get_device(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+    return json_reply(reader.device_object())
+
+
+def get_specific(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+    return json_reply(reader.read_specific())
+
+
+def wink(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+    def blink() -> dict[str, Any]:
+        reader.winks += 1
+        return SUCCESS
+
+    return service.locked(reader, service.timing.wink, blink, restart=False)
+
+
+def reset(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+    return service.locked(reader, 0.0, lambda: SUCCESS, restart=True)
+
+
+def put_config(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+    preserve = _preserve(request)
+    if isinstance(preserve, Response):
+        return preserve
+    config = _body(request, parse_config)
+    if isinstance(config, Response):
+        return config
+
+    def write() -> dict[str, Any]:
+        guid = service.new_guid()
+        reader.write_config(config, preserve=preserve, guid=guid)
+        return {**SUCCESS, "ConfigId": guid}
+
+    return service.locked(reader, service.timing.write, write, restart=True)
+
+
+def delete_config(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+    preserve = _preserve(request)
+    if isinstance(preserve, Response):
+        return preserve
+
+    def erase() -> dict[str, Any]:
+        guid = service.new_guid()
+        reader.erase_config(preserve=preserve, guid=guid)
+        return {**SUCCESS, "ConfigId": guid}
+
+    return service.locked(reader, service.timing.write, erase, restart=True)
+
+
+def put_specific(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+    config = _body(request, parse_specific)
+    if isinstance(config, Response):
+        return config
+
+    def write() -> dict[str, Any]:
+        reader.write_specific(config)
+        return SUCCESS
+
+    return service.locked(reader, service.timing.write, write, restart=False)
+
+
+# --- request checks -------------------------------------------------------------------------------------
+
+
+def _preserve(request: Request) -> bool | Response:
+    """``specific``: case-insensitive; missing or empty = discard; anything else is 400 (§11.9)."""
+    given = parse_qs(request.query, keep_blank_values=True).get("specific", [""])
+    if len(given) > 1:
+        return error(400, "query parameter 'specific' given more than once")
+    value = given[0].lower()
+    if value not in ("", "discard", "preserve"):
+        return error(400, "query parameter 'specific' must be 'preserve' or 'discard'")
+    return value == "preserve"
+
+
+def _body(request: Request, parse: Callable[[Any], ConfigData]) -> ConfigData | Response:
+    """400 for a body that is not UTF-8 JSON; 422 for one ``configdata`` refuses (§11.7)."""
+    try:
+        return parse(load_body(request.body))
+    except ConfigDataError as exc:
+        return error(400 if exc.rule == "json" else 422, str(exc))
+
+
+# --- dispatch --------------------------------------------------------------------------------------------
+
+_ID = r"/device/(?P<id>[^/]+)"
+ROUTES: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
+    (re.compile(_ID), {"GET": get_device}),
+    (re.compile(_ID + "/wink"), {"POST": wink}),
+    (re.compile(_ID + "/reset"), {"POST": reset}),
+    (re.compile(_ID + "/config"), {"PUT": put_config, "DELETE": delete_config}),
+    (re.compile(_ID + "/config/specific"), {"GET": get_specific, "PUT": put_specific}),
+]
+DEVICES = "/devices"
+
+
+def dispatch(service: SimulatedCompanion, request: Request) -> Response:
+    """Route ``request``; the checks before the handler are 404, 405, 410 and 503, in that order."""
+    if request.path == DEVICES:
+        if request.method != "GET":
+            return error(405, "method not supported on /devices", {"Allow": "GET"})
+        return json_reply(service.device_list())
+    for pattern, methods in ROUTES:
+        match = pattern.fullmatch(request.path)
+        if match is None:
+            continue
+        handler = methods.get(request.method)
+        if handler is None:
+            allow = ", ".join(methods)
+            return error(405, f"method {request.method} not supported here", {"Allow": allow})
+        reader, is_restarting = service.lookup(match["id"])
+        if reader is None:
+            return error(410, "no such device")
+        if is_restarting:
+            return restarting()
+        return handler(service, reader, request)
+    return error(404, "no such route (or not simulated)")
