@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.config import Profile, StationConfig
+from station.datalock import DataDirLock
 from station.errors import ConfigDataError, ConfigError
 from station.events import EventBus
 from station.factory.backend import Backend, LocalBackend
@@ -80,7 +82,9 @@ class Station:
     readers: ReadersDeps | None = None  # reader slots (companion fixtures) run the readers flow
     scans: ScanBox = field(default_factory=ScanBox)  # codes scanned for a slot (readers' inventory)
     labels: LabelService | None = None  # [label]: a unit label after every pass (None: labels off)
+    lock: DataDirLock | None = None  # held from open to close: one station process per data directory
     rma: RmaPolicy = field(default_factory=RmaPolicy)  # rma mode: unknown units, passphrase, backend wipe
+    finishing: threading.Event = field(default_factory=threading.Event)  # ``finish``: no new units
 
     @classmethod
     def open(
@@ -101,45 +105,57 @@ class Station:
         if mode not in MODES:
             raise ConfigError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}", path=config.path)
         data = data_dir or config.resolve(config.station.data_dir)
-        env = dict(os.environ if environ is None else environ)  # also where a token PIN may come from
-        signing = open_configured(
-            config.keys, "signing", data, base_dir=config.base_dir, environ=env
-        ).ed25519()
-        store = SqliteStore(data / DEFAULT_FILENAME)
-        writer = RecordWriter(
-            store, signing, jws.key_id(signing.public_key()), config.station.id, config_sha256=config.sha256
-        )
-        backend = _backend(config, data, env)
-        name, chosen = _profile(config, profile)
-        simulated = any(fixture.kind == "simulated" for fixture in config.fixtures)
-        context = registry.FixtureContext(
-            backend_key=backend.checkin_public_key() if simulated else b"",
-            timing=timing,
-            config_path=config.path,
-            usb_ids=_usb_ids(config),
-        )
-        fixtures = [registry.create(fixture, context, index) for index, fixture in enumerate(config.fixtures)]
-        if not fixtures:
-            raise ConfigError("no [[fixture]] configured", path=config.path, key="fixture")
-        return cls(
-            config=config,
-            data_dir=data,
-            backend=backend,
-            store=store,
-            writer=writer,
-            fixtures=fixtures,
-            profile_name=name,
-            profile=chosen,
-            firmware=_firmware(config),
-            operator=operator or model.Operator("station", "operator"),
-            environ=env,
-            client_timeout=client_timeout,
-            line=LineLink(store, config.store.line, signing.public_key()) if config.store.line else None,
-            mode=mode,
-            readers=_readers_deps(config, reader_profile),
-            labels=LabelService.from_config(config),
-            rma=rma or RmaPolicy(),
-        )
+        with ExitStack() as undo:
+            lock = DataDirLock.acquire(data)  # one station process per data directory
+            undo.callback(lock.release)
+            env = dict(os.environ if environ is None else environ)  # also where a token PIN may come from
+            signing = open_configured(
+                config.keys, "signing", data, base_dir=config.base_dir, environ=env
+            ).ed25519()
+            store = SqliteStore(data / DEFAULT_FILENAME)
+            writer = RecordWriter(
+                store,
+                signing,
+                jws.key_id(signing.public_key()),
+                config.station.id,
+                config_sha256=config.sha256,
+            )
+            backend = _backend(config, data, env)
+            name, chosen = _profile(config, profile)
+            simulated = any(fixture.kind == "simulated" for fixture in config.fixtures)
+            context = registry.FixtureContext(
+                backend_key=backend.checkin_public_key() if simulated else b"",
+                timing=timing,
+                config_path=config.path,
+                usb_ids=_usb_ids(config),
+            )
+            fixtures: list[Fixture] = []
+            undo.callback(_close_all, fixtures)  # a failure further on releases the ones made so far
+            fixtures.extend(registry.create(f, context, index) for index, f in enumerate(config.fixtures))
+            if not fixtures:
+                raise ConfigError("no [[fixture]] configured", path=config.path, key="fixture")
+            station = cls(
+                config=config,
+                data_dir=data,
+                backend=backend,
+                store=store,
+                writer=writer,
+                fixtures=fixtures,
+                profile_name=name,
+                profile=chosen,
+                firmware=_firmware(config),
+                operator=operator or model.Operator("station", "operator"),
+                environ=env,
+                client_timeout=client_timeout,
+                line=LineLink(store, config.store.line, signing.public_key()) if config.store.line else None,
+                mode=mode,
+                readers=_readers_deps(config, reader_profile),
+                labels=LabelService.from_config(config),
+                rma=rma or RmaPolicy(),
+                lock=lock,
+            )
+            undo.pop_all()  # opened: the station owns the lock and the fixtures until close()
+            return station
 
     @property
     def signing_public_key(self) -> Ed25519PublicKey:
@@ -159,7 +175,7 @@ class Station:
             flow_for=self._flow,
             operator=self.operator,
             bus=self.bus,
-            quota=UnitQuota(units),
+            quota=UnitQuota(units, closed=self.finishing),
             cancel=self.cancel,
             verdicts=verdicts,
             client_timeout=self.client_timeout,
@@ -188,6 +204,11 @@ class Station:
             self.line.stop()  # a last sync pushes the records of the final units
         return verdicts
 
+    def finish(self) -> None:
+        """Start no new unit; ``run`` returns once the units in progress have their verdicts (cooperative:
+        a mode switch or a logout lets every started unit finish instead of aborting it)."""
+        self.finishing.set()
+
     def stop(self) -> None:
         """Ask every slot to stop after its current step (cooperative; never kills a thread)."""
         self.cancel.set()
@@ -197,6 +218,8 @@ class Station:
             fixture.close()
         if self.line is not None:
             self.line.stop()
+        if self.lock is not None:
+            self.lock.release()
 
     def _flow(self, unit: SlotUnit) -> Flow:
         """The flow of the station's mode for one unit (each mode's builder is a method below)."""
@@ -297,6 +320,11 @@ def _chosen(config: StationConfig, tables: Mapping[str, object], name: str | Non
         configured = ", ".join(tables)
         raise ConfigError(f"no {key} {chosen!r}; configured: {configured}", path=config.path, key=key)
     return chosen
+
+
+def _close_all(fixtures: list[Fixture]) -> None:
+    for fixture in fixtures:
+        fixture.close()
 
 
 def _is_reader(fixture: Fixture) -> bool:
