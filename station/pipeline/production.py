@@ -16,7 +16,6 @@ anybody else's certificate is refused with what the records know about it.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from station.factory.backend import Backend
 from station.factory.firmware import FirmwareCatalog, needs_upgrade
 from station.factory.secrets import UnitKeys, UnitSecrets, derive_keys
 from station.pipeline.engine import SAFE_RETRY, Group, RunContext, RunResult, Step, StepFailed
+from station.pipeline.kdf import KDF_SLOTS
 from station.ppa import protocol
 from station.ppa.client import PpaClient
 from station.ppa.replies import CheckState, FreshAttestation, ProvisionedAttestation, Status
@@ -96,7 +96,7 @@ class ProductionDeps:
     required_fwv: str | None = None
     # At most this many 600 000-round key derivations at once: more threads than cores only make every
     # slot's personalisation slower (measured: 32 slots, 0.76 → 0.85 parallel efficiency).
-    kdf_slots: threading.Semaphore = field(default_factory=lambda: threading.BoundedSemaphore(_cores()))
+    kdf_slots: threading.Semaphore = KDF_SLOTS  # process-wide (kdf.py), shared by every slot's deps
 
 
 @dataclass
@@ -171,7 +171,14 @@ class ProductionFlow:
 
     def identify(self, ctx: RunContext) -> str:
         status = self.client.status()
-        _refuse_fail_state(status)
+        refuse_fail_state(status)
+        described = self.read_version()
+        if status.inited:
+            self._refuse_personalised()
+        return described
+
+    def read_version(self) -> str:
+        """The unit's hardware and firmware into ``facts`` (an EPA is refused); "<hwv>, <fwv>"."""
         version = self.client.version()
         if "EPA" in version.hwv:
             raise StepFailed("wrong-product", f"this is an EPA ({version.hwv}), not a PPA; set it aside")
@@ -181,8 +188,6 @@ class ProductionFlow:
             version.blv,
             version.fwk,
         )
-        if status.inited:
-            self._refuse_personalised()
         return f"{version.hwv}, {version.fwv}"
 
     def _refuse_personalised(self) -> None:
@@ -269,7 +274,7 @@ class ProductionFlow:
             return self._already_provisioned(attestation)
         self.facts.genuine_id = _genuine_id_of_csr(attestation.csr)
         ctx.identified(self.facts.genuine_id)
-        now = self._device_time()
+        now = self.device_time()
         try:
             protocol.verify_genuine(attestation.genuine, attestation.public_key, now=now)
         except VerificationError as exc:
@@ -336,7 +341,7 @@ class ProductionFlow:
             raise StepFailed("not-locked", "attestation does not return the certificate the station wrote")
         key = attestation.certificate.public_key()
         try:
-            protocol.verify_genuine(attestation.genuine, key, now=self._device_time())  # type: ignore[arg-type]
+            protocol.verify_genuine(attestation.genuine, key, now=self.device_time())  # type: ignore[arg-type]
         except VerificationError as exc:
             raise StepFailed(
                 "bad-genuine", f"attestation after provisioning does not verify: {exc}"
@@ -410,18 +415,16 @@ class ProductionFlow:
         except VerificationError as exc:
             raise StepFailed("log-key-invalid", str(exc)) from None
 
-    def _device_time(self) -> int:
+    def device_time(self) -> int:
+        """The unit's RTC (Unix time); StepFailed ``clock-not-set`` before a check-in set it."""
         status = self.client.status()
         if status.time is None:
             raise StepFailed("clock-not-set", "the unit's clock is not set (check-in lost?)")
         return status.time
 
 
-def _cores() -> int:
-    return max(1, os.cpu_count() or 1)
-
-
-def _refuse_fail_state(status: Status) -> None:
+def refuse_fail_state(status: Status) -> None:
+    """A latched fail state (``fls_state`` bits, reference §2.1) ends the run: the unit is set aside."""
     if status.fls_state:
         reasons = ", ".join(text for bit, text in FLS_BITS.items() if status.fls_state & bit) or "unknown"
         raise StepFailed(

@@ -21,6 +21,7 @@ import ssl
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ SHUTDOWN_POLL = 0.1  # seconds; how quickly a listener notices stop()
 STATUS_PATH = "/api/system/status"
 POWER_UP_DISK0 = {0x0: "-", 0x1: "ro", 0x3: "rw"}  # storage_mode low nibble (reference §5.4)
 REPLUG_GAP = 1.0  # seconds a swapped unit's slot stays empty, long enough for a fixture to notice
+REQUEST_LOG_SIZE = 1000  # the newest (method, path) pairs kept in ``requests_seen``
 UPLOAD_NAMES = {
     "/api/system/upgrade/upload_fw": ("firmware.bin", "firmware.hex"),
     "/api/system/upgrade/upload_ui": ("webroot.tar",),
@@ -99,6 +101,9 @@ class SimulatedPpa:
         self._down_until = 0.0
         self._in_transition = False
         self.units_seen = 0
+        # Every request that reached the device, newest last: lets a test prove what a client called
+        # (QA never writes); bounded so a long soak run does not grow it.
+        self.requests_seen: deque[tuple[str, str]] = deque(maxlen=REQUEST_LOG_SIZE)
         self._last_talk = self.clock.monotonic()
         self.state = self._new_unit()
         self.boot = BootState()
@@ -271,6 +276,7 @@ class SimulatedPpa:
 
     def handle(self, request: Request) -> Response:
         """Faults, then the transport checks that need the body, then routing; delayed per timing profile."""
+        self.requests_seen.append((request.method, request.path))
         fault = self.faults.pick(request.method, request.path)
         if fault is not None and self.on_fault is not None:
             self.on_fault(self.slot, fault, request.method, request.path)
