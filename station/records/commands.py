@@ -118,11 +118,18 @@ def format_report(report: VerifyReport, *, with_ca: bool) -> str:
     return "\n".join(lines)
 
 
+def _superseded(view: RecordView) -> list[str]:
+    if view.superseded_by is None:
+        return []
+    return [f"  superseded by {view.superseded_by} (this record is kept as history)"]
+
+
 def format_view(view: RecordView) -> str:
     """A record as a person reads it: identity, unit, steps with times, failure, certificate, checks."""
     lines = [
         f"record {view.record_id} (station {view.station}, seq {view.seq})",
         f"  mode {view.mode}, outcome {view.outcome.upper()}{', simulated unit' if view.simulated else ''}",
+        *_superseded(view),
         f"  started {view.started}, finished {view.finished}",
         f"  fixture {view.fixture.get('slot')} (port {view.fixture.get('port') or '-'}), "
         f"operator {view.operator.get('id')} ({view.operator.get('role')})",

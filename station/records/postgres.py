@@ -128,6 +128,16 @@ class PostgresStore:
                 return
             after = (page[-1].station_id, page[-1].seq)
 
+    def records_of_unit(self, devid: str | None = None, genuine_id: str | None = None) -> list[StoredRecord]:
+        """Every record whose ``devid`` or ``genuine_id`` matches (either), in chain order (indexed)."""
+        if devid is None and genuine_id is None:
+            raise RecordError("records_of_unit needs a devid or a genuine_id")
+        with self.connect() as connection:
+            rows = connection.execute(
+                _SELECT + "WHERE devid = %s OR genuine_id = %s ORDER BY station_id, seq", (devid, genuine_id)
+            ).fetchall()
+        return [stored_record(row) for row in rows]
+
     def stations(self) -> list[str]:
         with self.connect() as connection:
             rows = connection.execute("SELECT DISTINCT station_id FROM records ORDER BY 1").fetchall()

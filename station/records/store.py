@@ -45,6 +45,10 @@ class RecordStore(Protocol):
         """Ids of every station with records in this store, sorted."""
         ...
 
+    def records_of_unit(self, devid: str | None = None, genuine_id: str | None = None) -> list[StoredRecord]:
+        """Every record whose ``devid`` or ``genuine_id`` matches (either), in chain order (indexed)."""
+        ...
+
     def find_production(
         self, devid: str | None = None, genuine_id: str | None = None
     ) -> RegistryEntry | None:

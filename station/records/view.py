@@ -8,7 +8,8 @@ Example::
 Nothing here prints (``commands.format_view`` does). Each check says what it found in words, and
 ``Checks.ok`` says whether any of them failed; a check that could not run (no trusted keys, no CA) is
 "not checked", which is not a failure. Sealed secrets are listed by name only. ``line`` says whether
-the record has reached the line database (from the station's ``sync_state``).
+the record has reached the line database (from the station's ``sync_state``). ``superseded_by`` names the
+passing record (an RMA) that replaced this one in the same store (``history.superseded_by``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from station.errors import RecordError
 from station.records import jws, syncstate
 from station.records.certificates import CertificateInfo, check_certificate, describe_certificate
 from station.records.entries import StoredRecord
+from station.records.history import superseded_by
 from station.records.model import GENESIS_PREV, chain_hash
 from station.records.sqlite import SqliteStore
 from station.records.store import RecordStore
@@ -74,6 +76,7 @@ class RecordView:
     links: Mapping[str, Any]
     checks: Checks
     line: str = "not sent yet"
+    superseded_by: str | None = None  # record id of the passing record whose links.supersedes names it
 
 
 def record_view(
@@ -108,7 +111,13 @@ def record_view(
         links=payload.get("links") or {},
         checks=_checks(store, stored, trusted_keys, ca_certificate),
         line=line_status(store, stored),
+        superseded_by=_superseder(store, stored),
     )
+
+
+def _superseder(store: RecordStore, stored: StoredRecord) -> str | None:
+    newer = superseded_by(store, stored.record_id)
+    return None if newer is None else newer.record_id
 
 
 def line_status(store: RecordStore, stored: StoredRecord) -> str:

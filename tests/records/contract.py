@@ -102,6 +102,17 @@ class StoreContract:
         assert [r.seq for r in store.records(station_id="st-a", devid=source.unit.devid)] == [2, 3, 4]
         assert list(store.records(station_id="nobody")) == []
 
+    def test_records_of_unit_by_devid_or_genuine_id(self, store: RecordStore, source: Source) -> None:
+        unit = source.unit
+        expected = [("st-a", 2), ("st-a", 3), ("st-a", 4)]
+        assert [(r.station_id, r.seq) for r in store.records_of_unit(devid=unit.devid)] == expected
+        assert [(r.station_id, r.seq) for r in store.records_of_unit(genuine_id=unit.genuine_id)] == expected
+        both = store.records_of_unit(devid=unit.devid, genuine_id=source.written[0].genuine_id)
+        assert [(r.station_id, r.seq) for r in both] == [("st-a", 1), *expected]
+        assert store.records_of_unit(devid="0" * 16) == []
+        with pytest.raises(RecordError, match="needs a devid or a genuine_id"):
+            store.records_of_unit()
+
     def test_records_pages_through_long_chains(
         self, store: RecordStore, source: Source, monkeypatch: pytest.MonkeyPatch
     ) -> None:

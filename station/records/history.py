@@ -1,0 +1,80 @@
+"""A unit's history across record stores, and which record supersedes which (RMA, DESIGN §1 and §5).
+
+Example::
+
+    records = unit_history([station.store, line_store], devid=None, genuine_id="0123eb561f5ea073ee")
+    current = current_record(records)       # the passing production/RMA record describing the unit now
+    newer = superseded_by(store, current.record_id)   # the passing record whose links.supersedes names it
+
+An RMA record names the record it replaces in its signed ``links.supersedes``. Whether a record is
+superseded is computed here from the signed payloads of the unit's own records (found through the
+``devid``/``genuine_id`` indexes: a unit has a handful), not kept in a column. So there is no migration,
+the station's SQLite store and the line database give the same answer by construction, and nothing
+beside the signatures can disagree with them. A station's own store only knows the records it holds: a
+production record superseded by another station's RMA record shows as superseded in the line database
+(and on the RMA station once it holds both, e.g. after a look-up there).
+
+Only a passing record supersedes: a failed RMA run names the record it meant to replace, and that record
+stays current (the unit is still the unit it describes, or in no described state at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from station.records.entries import StoredRecord
+from station.records.store import RecordStore
+
+STATE_MODES = ("production", "rma")  # records that describe what a unit is (QA records only check it)
+
+
+def unit_history(
+    stores: Iterable[RecordStore], *, devid: str | None, genuine_id: str | None
+) -> list[StoredRecord]:
+    """Every record of the unit in ``stores`` (each once), oldest first by ``finished``.
+
+    A secure element seen on a board widens the search to that board's ``devid``: a repaired board
+    carries a new secure element under its old devid, and both belong to one history.
+    """
+    found: dict[str, StoredRecord] = {}
+    for store in stores:
+        for record in _of_unit(store, devid, genuine_id):
+            found.setdefault(record.record_id, record)
+    return sorted(found.values(), key=lambda record: (_finished(record), record.station_id, record.seq))
+
+
+def current_record(records: Iterable[StoredRecord]) -> StoredRecord | None:
+    """The newest passing production or RMA record: what the unit was last made into."""
+    state = [record for record in records if record.outcome == "pass" and record.mode in STATE_MODES]
+    return max(state, key=_finished, default=None)
+
+
+def superseded_by(store: RecordStore, record_id: str) -> StoredRecord | None:
+    """The passing record in ``store`` whose ``links.supersedes`` names ``record_id``, or None."""
+    record = store.get(record_id)
+    if record is None or (record.devid is None and record.genuine_id is None):
+        return None
+    for other in store.records_of_unit(devid=record.devid, genuine_id=record.genuine_id):
+        if other.outcome == "pass" and links_of(other).get("supersedes") == record_id:
+            return other
+    return None
+
+
+def links_of(record: StoredRecord) -> Mapping[str, Any]:
+    links = record.payload.get("links")
+    return links if isinstance(links, Mapping) else {}
+
+
+def _of_unit(store: RecordStore, devid: str | None, genuine_id: str | None) -> list[StoredRecord]:
+    if devid is None and genuine_id is None:
+        return []
+    records = store.records_of_unit(devid=devid, genuine_id=genuine_id)
+    boards = {record.devid for record in records if record.devid and record.devid != devid}
+    for board in sorted(boards):
+        records += store.records_of_unit(devid=board)
+    return records
+
+
+def _finished(record: StoredRecord) -> str:
+    return str(record.payload.get("finished") or record.created)  # RFC 3339 UTC text sorts as time
