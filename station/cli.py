@@ -221,6 +221,14 @@ def _add_gui(commands: Subparsers) -> None:
     gui.add_argument("--demo", action="store_true", help="simulated fixtures, realistic timing, fresh units")
     gui.add_argument("--fixtures", type=int, default=8, help="demo fixtures, 1-32 (default 8)")
     gui.add_argument("--screenshot", metavar="PNG", help="render offscreen after the first units, save, exit")
+    gui.add_argument(
+        "--screenshot-view",
+        default="window",
+        help="what --screenshot shows: window (default), login, records, audit, qa or rma",
+    )
+    gui.add_argument(
+        "--family", default="ppa", help="demo devices: ppa (default), readers (SpringCard) or mixed (half)"
+    )
     gui.set_defaults(handler=_gui)
 
 
@@ -236,6 +244,8 @@ def _gui(args: argparse.Namespace) -> int:
         demo=args.demo,
         fixtures=args.fixtures,
         screenshot=Path(args.screenshot) if args.screenshot else None,
+        family=args.family,
+        view=args.screenshot_view,
     )
     return main(options)
 
@@ -267,9 +277,10 @@ def _sim_ppa(args: argparse.Namespace) -> int:
         on_fault=_report_fault,
     )
     try:
+        stop = _termination()
         for unit in units:
             print(json.dumps(unit.describe()), flush=True)
-        _wait_for_termination()
+        stop.wait()
     finally:
         stop_fleet(units)
     return 0
@@ -307,8 +318,9 @@ def _sim_companion(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise StationError(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc})") from None
     try:
+        stop = _termination()
         print(json.dumps(service.describe()), flush=True)
-        _wait_for_termination()
+        stop.wait()
     finally:
         service.stop()
     return 0
@@ -495,8 +507,9 @@ def _access(args: argparse.Namespace) -> int:
     return command(args, _locate(args))
 
 
-def _wait_for_termination() -> None:
-    """Block until SIGINT or SIGTERM."""
+def _termination() -> threading.Event:
+    """An event SIGINT or SIGTERM sets; installed before a simulator announces itself, so a signal sent
+    as soon as its line is read stops it cleanly instead of killing it."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -504,7 +517,7 @@ def _wait_for_termination() -> None:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    stop.wait()
+    return stop
 
 
 if __name__ == "__main__":

@@ -1,18 +1,23 @@
-"""``station gui``: open the station and its operator window; ``--demo`` on simulated fixtures.
+"""``station gui``: the login, then the station and its operator window; ``--demo`` on simulated fixtures.
 
 Example::
 
-    main(GuiOptions(config=Path("station.toml")))                     # the configured station
-    main(GuiOptions(demo=True, fixtures=8))                           # ``make gui``
+    main(GuiOptions(config=Path("station.toml")))                     # log in, then the configured station
+    main(GuiOptions(demo=True, fixtures=8, family="mixed"))           # ``make gui``: PPA and reader slots
     main(GuiOptions(demo=True, screenshot=Path("docs/operator-window.png")))   # render, save, exit 0
+    main(GuiOptions(demo=True, screenshot=Path("docs/audit.png"), view="audit"))
 
-The demo station lives in a temporary data directory (removed at exit), uses the ``realistic`` timing
-profile and keeps feeding fresh units until the window closes. Errors the operator can act on reach the
-window as sentences; tracebacks go to ``<data_dir>/gui.log`` (and stderr), never to the screen.
+Nobody provisions without a login: the window opens on the login page, and a station without accounts
+says how the admin creates the first one. The demo station lives in a temporary data directory (removed
+at exit), uses the ``realistic`` timing profile, prints its labels on a simulated printer and keeps
+feeding fresh units until the window closes; it has one account per role with a PIN nobody sees, and logs
+the demo operator in by itself (the login page offers the other roles after a logout). Errors the
+operator can act on reach the window as sentences; tracebacks go to ``<data_dir>/gui.log`` (and stderr).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -25,13 +30,17 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from station.config import load
-from station.demo import demo_config
+from station.access.roles import ROLES
+from station.config import LabelSection, StationConfig, load
+from station.demo import FAMILIES, demo_config
 from station.errors import StationError
-from station.gui.screenshot import Screenshot
+from station.gui.accessworker import AccessWorker
+from station.gui.accounts import DemoAccounts, first_account_text, open_operator_session
+from station.gui.opener import StationOpener
+from station.gui.screenshot import VIEWS, Screenshot, login_role
 from station.gui.session import Session
 from station.gui.window import MainWindow
-from station.station import Station
+from station.records import jws
 
 log = logging.getLogger("station.gui")
 SCREENSHOT_SIZE = (1600, 1000)
@@ -45,27 +54,27 @@ class GuiOptions:
     screenshot: Path | None = None
     timing: str = "realistic"
     units: int | None = None  # None: until the window closes
+    family: str = "ppa"  # the demo's devices: ppa | readers | mixed
+    view: str = "window"  # what --screenshot shows (screenshot.VIEWS)
 
 
 def main(options: GuiOptions) -> int:
     if options.screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a screenshot needs no display
+    _check_options(options)
     _check_display()
     app = QApplication.instance() or QApplication([sys.argv[0], "-name", "ppa-station"])
     assert isinstance(app, QApplication)
     with ExitStack() as cleanup:
         try:
-            station = _open(options, cleanup)
+            session = _session(options, cleanup)
         except StationError as exc:
             if options.screenshot is None:
                 QMessageBox.critical(None, "The station cannot start", f"{exc}\n\nFix this and start again.")
             raise
-        _log_to(station.data_dir / "gui.log", cleanup)
-        session = Session(station, options.units)
-        _ErrorHook(session.window, station.data_dir / "gui.log").install(cleanup)
         if options.screenshot is not None:
-            first_units = max(1, len(station.fixtures) // 4)  # a few PASS among units still running
-            shooter = Screenshot(session, options.screenshot, after=first_units)
+            first_units = max(1, len(session.window.setup.slots) // 4)  # a few PASS among units still running
+            shooter = Screenshot(session, options.screenshot, after=first_units, view=options.view)
             shooter.saved.connect(app.exit)
             session.window.resize(*SCREENSHOT_SIZE)
             session.start()
@@ -76,6 +85,15 @@ def main(options: GuiOptions) -> int:
         finally:
             session.shutdown()
         return int(code)
+
+
+def _check_options(options: GuiOptions) -> None:
+    if options.view not in VIEWS:
+        raise StationError(f"--screenshot-view must be one of {', '.join(VIEWS)}, not {options.view!r}")
+    if options.family not in FAMILIES:
+        raise StationError(f"--family must be one of {', '.join(FAMILIES)}, not {options.family!r}")
+    if options.demo and not 1 <= options.fixtures <= 32:
+        raise StationError("--fixtures must be between 1 and 32")
 
 
 def _check_display() -> None:
@@ -89,14 +107,53 @@ def _check_display() -> None:
         )
 
 
-def _open(options: GuiOptions, cleanup: ExitStack) -> Station:
-    if options.demo:
-        if not 1 <= options.fixtures <= 32:
-            raise StationError("--fixtures must be between 1 and 32")
-        data = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="station-gui-demo-")))
-        config = demo_config(data, fixtures=options.fixtures)
-        return Station.open(config, data_dir=data, timing=options.timing)
-    return Station.open(load(options.config or Path("station.toml")))
+def _session(options: GuiOptions, cleanup: ExitStack) -> Session:
+    """Open the station once (the configuration and keys are checked before the window shows)."""
+    opener = _opener(options, cleanup)
+    station = opener.open()
+    cleanup.callback(station.close)  # idempotent: the session closes it at its first login
+    data_dir = station.data_dir
+    _log_to(data_dir / "gui.log", cleanup)
+    operators = open_operator_session(opener.config, data_dir, environ=opener.environ)
+    demo = DemoAccounts.create(operators.users) if options.demo else None
+    worker = AccessWorker(operators, jws.trusted_keys_from([station.signing_public_key]), demo=demo)
+    no_accounts = None if demo or worker.has_accounts() else first_account_text(opener.config, data_dir)
+    session = Session(
+        station,
+        options.units,
+        access=worker,
+        opener=opener,
+        demo_role=_demo_role(options) if demo else None,
+        no_accounts=no_accounts,
+    )
+    _ErrorHook(session.window, data_dir / "gui.log").install(cleanup)
+    return session
+
+
+def _opener(options: GuiOptions, cleanup: ExitStack) -> StationOpener:
+    if not options.demo:
+        return StationOpener(load(options.config or Path("station.toml")), timing=options.timing)
+    data = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="station-gui-demo-")))
+    config = demo_config(data, fixtures=options.fixtures, family=options.family)
+    if config.fixtures and any(f.family == "ppa" for f in config.fixtures):
+        config = _with_demo_printer(config, cleanup)
+    return StationOpener(config, data_dir=data, timing=options.timing)
+
+
+def _with_demo_printer(config: StationConfig, cleanup: ExitStack) -> StationConfig:
+    """The demo prints its labels on a simulated printer (the preview shows them; reprints work)."""
+    from station.sim.printer import SimulatedPrinter  # only the demo has one
+
+    printer = SimulatedPrinter()
+    cleanup.callback(printer.close)
+    return dataclasses.replace(config, label=LabelSection(printer=printer.url, product="Encedo PPA"))
+
+
+def _demo_role(options: GuiOptions) -> str | None:
+    """The demo account the demo logs in by itself (None: the login page stays, for its screenshot)."""
+    role = login_role(options.view) if options.screenshot is not None else "operator"
+    assert role is None or role in ROLES
+    return role
 
 
 def _log_to(path: Path, cleanup: ExitStack) -> None:

@@ -6,6 +6,7 @@ Example::
     checker.checked.connect(panel.show_check)      # (record_id, RecordView) in the GUI thread
     checker.failed.connect(panel.show_check_error) # (record_id, text)
     checker.check("5f0c...")                        # returns at once
+    checker.label("5f0c...")                        # labelled(record_id, Label | None): the preview
 
 Verifying reads the store and checks an Ed25519 signature and a certificate: milliseconds usually, but
 the store may be busy with a slot's fsync, and the window must never wait on it. One worker thread runs
@@ -21,8 +22,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from station.errors import StationError
-from station.gui.search import Trust, check_record, find_records
+from station.errors import LabelRefused, StationError
+from station.gui.search import Trust, check_record, find_records, record_notes
+from station.labels.service import LabelService
 from station.records.entries import StoredRecord
 from station.records.sqlite import SqliteStore
 
@@ -34,12 +36,21 @@ class RecordChecker(QObject):
 
     checked = Signal(str, object)  # record_id, RecordView
     failed = Signal(str, str)  # record_id or query, text for the operator
-    found = Signal(str, object)  # query, list[StoredRecord]
+    found = Signal(str, object, object)  # query, list[StoredRecord], {record_id: links note}
+    labelled = Signal(str, object)  # record_id, Label (None: this record gets no label)
 
-    def __init__(self, store: SqliteStore, trust: Trust, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        store: SqliteStore,
+        trust: Trust,
+        parent: QObject | None = None,
+        *,
+        labels: LabelService | None = None,
+    ) -> None:
         super().__init__(parent)
         self.store = store
         self.trust = trust
+        self.labels = labels  # None: labels are off at this station
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="records")
 
     def check(self, record_id: str) -> Future[None]:
@@ -50,6 +61,9 @@ class RecordChecker(QObject):
 
     def search(self, text: str) -> Future[None]:
         return self._submit(self._search, text)
+
+    def label(self, record_id: str) -> Future[None]:
+        return self._submit(self._label, record_id)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -79,4 +93,15 @@ class RecordChecker(QObject):
         self.checked.emit(record.record_id, check_record(self.store, record, self.trust))
 
     def _search(self, text: str) -> None:
-        self.found.emit(text, find_records(self.store, text))
+        records = find_records(self.store, text)
+        self.found.emit(text, records, record_notes(self.store, records))
+
+    def _label(self, record_id: str) -> None:
+        stored = self.store.get(record_id)
+        if self.labels is None or stored is None:
+            self.labelled.emit(record_id, None)
+            return
+        try:
+            self.labelled.emit(record_id, self.labels.for_record(stored))
+        except LabelRefused:  # a failed unit's record, a QA record: no label
+            self.labelled.emit(record_id, None)

@@ -7,9 +7,13 @@ Example::
     checker.checked.connect(panel.show_check)
     panel.show_slot(model, model.shown_run(now))         # pin the run the operator clicked
     panel.refresh()                                      # after each event of that slot
+    panel.labels_enabled = True                          # [label] configured: passing units' label shown
+    panel.label_requested.connect(checker.label)         # checker.labelled -> panel.show_label
 
 The panel shows what the slot's tile shows and follows it to the next unit, except a failure: a FAIL or
 ATTENTION the operator opened stays in the panel (while the tile moves on) until another tile is opened.
+A passing unit's label is previewed as it prints (``LabelPreview``) when the station prints labels; a QA
+or RMA record says which record it checks or supersedes.
 """
 
 from __future__ import annotations
@@ -30,10 +34,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station.events import Outcome
 from station.gui import palette, words
+from station.gui.labelpreview import LabelPreview
 from station.gui.palette import STYLES
+from station.gui.records_view import links_line
 from station.gui.slots import LOG_LINES, RunView, SlotModel
 from station.gui.tables import read_only_table
+from station.gui.verdicts import MODE_PREFIX, verdict_advice
+from station.labels.service import Label
 from station.records.view import RecordView
 
 COLUMNS = ("Step", "Outcome", "Seconds", "Attempts", "Message")
@@ -43,6 +52,7 @@ class DetailPanel(QWidget):
     """Timeline, log and record of the slot the operator clicked."""
 
     check_requested = Signal(str)
+    label_requested = Signal(str)
     acknowledge_requested = Signal(str)
     close_requested = Signal()
 
@@ -53,6 +63,11 @@ class DetailPanel(QWidget):
         self.run: RunView | None = None
         self._seen = 0
         self._requested: set[str] = set()
+        self.labels: dict[str, Label | None] = {}  # record id -> its label (None: it gets none)
+        self.labels_enabled = False
+        self.preview = LabelPreview()
+        self.preview.setMinimumHeight(160)
+        self.preview.hide()
         self.checks: dict[str, tuple[str, bool]] = {}  # record id → (verification line, verified)
         self.title = QLabel()
         self.title.setFont(_font(22, bold=True))
@@ -81,6 +96,7 @@ class DetailPanel(QWidget):
         layout.addWidget(self.verdict)
         layout.addWidget(self.timeline, 3)
         layout.addWidget(self.record)
+        layout.addWidget(self.preview, 2)
         layout.addWidget(QLabel("Log of this slot"))
         layout.addWidget(self.log, 2)
         layout.addLayout(buttons)
@@ -118,7 +134,7 @@ class DetailPanel(QWidget):
         checks = view.checks
         mark = "verified ✔" if checks.ok else "verification FAILED ✖"
         parts = f"signature: {checks.signature}; chain: {checks.chain}; certificate: {checks.certificate}"
-        line = f"{mark} — {parts}"
+        line = f"{mark} — {parts}{links_line(view)}"
         self.checks[record_id] = (line, checks.ok)
         if self.run is not None and self.run.record_id == record_id:
             self._show_record(self.run)
@@ -128,11 +144,28 @@ class DetailPanel(QWidget):
         if self.run is not None and self.run.record_id == record_id:
             self._show_record(self.run)
 
+    def show_label(self, record_id: str, label: Label | None) -> None:
+        """The label of a record (None: it gets none); shown if the panel still shows that record."""
+        self.labels[record_id] = label
+        if self.run is not None and self.run.record_id == record_id:
+            self._show_label(record_id)
+
+    def _show_label(self, record_id: str) -> None:
+        label = self.labels.get(record_id)
+        if label is not self.preview.label:
+            self.preview.show_label(label)
+        self.preview.setVisible(label is not None)
+
     def _show_record(self, run: RunView | None) -> None:
         if run is None or run.record_id is None:
             self._record_text("Record: written when the unit finishes", None)
+            self.preview.hide()
             return
         record_id = run.record_id
+        self._show_label(record_id)
+        if self.labels_enabled and run.outcome is Outcome.PASS and record_id not in self.labels:
+            self.labels[record_id] = None  # asked once; the answer replaces it
+            self.label_requested.emit(record_id)
         if record_id not in self._requested:
             self._requested.add(record_id)
             self.check_requested.emit(record_id)
@@ -165,15 +198,19 @@ class DetailPanel(QWidget):
 def _verdict(run: RunView | None) -> str:
     if run is None:
         return "No unit yet."
+    prefix = MODE_PREFIX.get(run.mode, "")
     if run.outcome is None:
         current = words.step_title(run.step) or "starting"
-        return f"{STYLES[run.state].icon} Running: {current} ({run.done}/{len(run.steps)} steps done)"
+        waiting = f" — {run.prompt}" if run.prompt else ""
+        done = f"({run.done}/{len(run.steps)} steps done)"
+        return f"{STYLES[run.state].icon} {prefix}Running: {current} {done}{waiting}"
     style = STYLES[run.state]
+    steps = {line.name: line.message for line in run.timeline}
+    advice = verdict_advice(run.mode, run.outcome, run.failed_step, run.message, steps)
+    head = f"{style.icon} {prefix}{style.word} — "
     if not run.needs_operator:
-        return f"{style.icon} {style.word} — {words.REMOVE}"
-    reason = words.failure_text(run.failed_step, run.message)
-    todo = words.instruction(run.outcome, run.message)
-    return f"{style.icon} {style.word} — {reason}. {todo}\n{run.message}"
+        return head + ". ".join(part for part in (advice.reason, advice.instruction) if part)
+    return f"{head}{advice.reason}. {advice.instruction}\n{run.message}"
 
 
 def _timeline_table() -> QTableWidget:

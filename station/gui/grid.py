@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from station.gui.tile import Tile
@@ -47,9 +48,11 @@ def _tile_scale(count: int, columns: int, width: int, height: int, aspect: float
 class TileGrid(QWidget):
     """Owns one ``Tile`` per slot, in configuration order."""
 
-    def __init__(self, slots: list[str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, slots: list[str], parent: QWidget | None = None, *, readers: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(parent)
-        self.tiles = [Tile(slot, self) for slot in slots]
+        self.tiles = [Tile(slot, self, reader=slot in readers) for slot in slots]
         self._by_slot = {tile.slot: tile for tile in self.tiles}
         self._layout = QGridLayout(self)
         self._layout.setContentsMargins(SPACING, SPACING, SPACING, SPACING)
@@ -85,3 +88,18 @@ class TileGrid(QWidget):
             self._layout.setColumnStretch(column, 1)
         for row in range(rows):
             self._layout.setRowStretch(row, 1)
+
+
+class SlotKey(QObject):
+    """F<n> → focus slot n; a small object so the shortcut connects to a bound method, not a lambda."""
+
+    pressed = Signal(int)
+
+    def __init__(self, index: int, window: QWidget) -> None:
+        super().__init__(window)
+        self.index = index
+        shortcut = QShortcut(QKeySequence(f"F{index + 1}"), window)
+        shortcut.activated.connect(self._fire)
+
+    def _fire(self) -> None:
+        self.pressed.emit(self.index)

@@ -1,29 +1,37 @@
-"""The header: station id, mode, operator badge, profile, shift counters, line-database state.
+"""The header: station id, the mode switch, who is logged in, profile, shift counters, line-database state.
 
 Example::
 
     header = Header(station_id="line1-st01", profile="acme-2026-q4", line_db=None)
-    header.operator_changed.connect(window.operator_scanned)   # a badge scanned or typed, ended by Enter
-    header.set_counters("Passed 412   Failed 7   Yield 98.3 %   58 units/h")
+    header.set_operator(Operator("B0042", "operator"), allowed=("production",), can_audit=False)
+    header.show_mode("production")
+    header.mode_requested.connect(session.request_mode)      # the operator picked another mode
+    header.scanned.connect(window.code_scanned)              # a code scanned anywhere in the window
 
-Only Production is selectable: QA and RMA are listed (operators learn where they will be) but disabled
-until operator roles arrive; even a programmatic switch to them is turned back.
+The mode switch lists Production, QA and RMA; only the modes the logged-in role may run are enabled (the
+others say who may), and picking one asks for the switch: the header shows the new mode only once the
+session has allowed it. Nobody logged in: the switch, Logout and Audit log are disabled.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-MODES = ("Production", "QA", "RMA")
-ROLES_TOOLTIP = "arrives with operator roles"
+from station.gui import modes
+from station.records.model import Operator
+
+NOBODY = "nobody logged in"
 
 
 class Header(QWidget):
-    """Two rows of station facts; the operator field takes a scanned badge."""
+    """Two rows of station facts and the controls that go with who is logged in."""
 
-    operator_changed = Signal(str)
+    mode_requested = Signal(str)  # production | qa | rma
+    logout_requested = Signal()
+    audit_requested = Signal()
+    scanned = Signal(str)  # a code from the scanner (or typed into the scan field), ended by Enter
 
     def __init__(
         self, station_id: str, profile: str, line_db: str | None, parent: QWidget | None = None
@@ -33,26 +41,38 @@ class Header(QWidget):
         self.setAutoFillBackground(True)
         self.station = _label(station_id.upper(), 22, bold=True)
         self.mode = self._mode_selector()
-        self.operator = QLineEdit()
+        self.current_mode: str | None = None
+        self.operator = _label(f"Operator: {NOBODY}", 18)
         self.operator.setObjectName("operator")
-        self.operator.setPlaceholderText("scan badge")
-        self.operator.setMinimumWidth(180)
-        self.operator.setFont(_font(18))
-        self.operator.returnPressed.connect(self._operator_entered)
-        self.operator_label = _label("Operator:", 18)
+        self.logout = _button("Logout", "logout", self.logout_requested)
+        self.audit = _button("Audit log (Ctrl+L)", "audit", self.audit_requested)
+        self.scan = QLineEdit()
+        self.scan.setObjectName("scan")
+        self.scan.setPlaceholderText("scan")
+        self.scan.setMaximumWidth(220)
+        self.scan.setFont(_font(16))
+        self.scan.returnPressed.connect(self._scan_entered)
         self.profile = _label(f"Profile: {profile}", 18)
         self.counters = _label("", 20, bold=True)
         self.line_db = _label(f"Line DB: {line_db}" if line_db else "", 16)
         self.line_db.setVisible(bool(line_db))
+        self._arrange()
+        self.set_operator(None, (), can_audit=False)
+
+    def _arrange(self) -> None:
         first = QHBoxLayout()
-        for widget in (self.station, self.mode, self.operator_label, self.operator, self.profile):
+        for widget in (self.station, self.mode, self.operator, self.logout, self.profile):
             first.addWidget(widget)
             first.addSpacing(18)
         first.addStretch(1)
+        first.addWidget(self.audit)
         second = QHBoxLayout()
         second.addWidget(self.counters)
         second.addStretch(1)
         second.addWidget(self.line_db)
+        second.addSpacing(18)
+        second.addWidget(_label("Scan:", 16))
+        second.addWidget(self.scan)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 10)
         layout.addLayout(first)
@@ -63,35 +83,44 @@ class Header(QWidget):
         combo.setObjectName("mode")
         combo.setFont(_font(18, bold=True))
         model = QStandardItemModel(combo)
-        for name in MODES:
-            item = QStandardItem(name.upper())
-            if name != "Production":
-                item.setEnabled(False)
-                item.setToolTip(f"{name}: {ROLES_TOOLTIP}")
+        for mode in modes.MODES:
+            item = QStandardItem(modes.TITLES[mode].upper())
+            item.setData(mode, Qt.ItemDataRole.UserRole)
             model.appendRow(item)
         combo.setModel(model)
-        combo.setToolTip(f"Production. QA and RMA {ROLES_TOOLTIP}.")
-        combo.currentIndexChanged.connect(self._mode_changed)
+        combo.activated.connect(self._mode_picked)  # the operator's pick only, not ``show_mode``
         return combo
 
-    def mode_enabled(self, name: str) -> bool:
+    # --- what the header shows ---------------------------------------------------------------------------
+
+    def set_operator(self, operator: Operator | None, allowed: tuple[str, ...], *, can_audit: bool) -> None:
+        """Who is logged in, the modes their role may run, and whether they may read the audit log."""
+        who = NOBODY if operator is None else f"{operator.id} ({operator.role})"
+        self.operator.setText(f"Operator: {who}")
         model = self.mode.model()
         assert isinstance(model, QStandardItemModel)
-        return model.item(MODES.index(name)).isEnabled()
+        for row, mode in enumerate(modes.MODES):
+            item = model.item(row)
+            item.setEnabled(mode in allowed)
+            tip = modes.GUIDES[mode] if mode in allowed else modes.refusal(operator, mode)
+            item.setToolTip(tip)
+        self.mode.setEnabled(operator is not None)
+        self.logout.setEnabled(operator is not None)
+        self.audit.setEnabled(can_audit)
 
-    @property
-    def mode_name(self) -> str:
-        return MODES[self.mode.currentIndex()]
+    def show_mode(self, mode: str | None) -> None:
+        """The mode the station runs in now (None: none yet)."""
+        self.current_mode = mode
+        self.mode.setCurrentIndex(-1 if mode is None else modes.MODES.index(mode))
+        self.mode.setToolTip(modes.GUIDES.get(mode or "", "Log in to choose a mode."))
 
-    def _mode_changed(self, index: int) -> None:
-        if index >= 0 and not self.mode_enabled(MODES[index]):
-            self.mode.setCurrentIndex(0)  # only production until operator roles arrive
+    def mode_enabled(self, mode: str) -> bool:
+        model = self.mode.model()
+        assert isinstance(model, QStandardItemModel)
+        return bool(model.item(modes.MODES.index(mode)).isEnabled())
 
-    def _operator_entered(self) -> None:
-        badge = self.operator.text().strip()
-        self.operator.selectAll()  # the next scan replaces it
-        if badge:
-            self.operator_changed.emit(badge)
+    def set_switching(self, switching: bool) -> None:
+        self.mode.setEnabled(not switching and self.logout.isEnabled())
 
     def set_line_state(self, level: str, message: str) -> None:
         """The line database's last word (the sync reports problems once each)."""
@@ -103,6 +132,24 @@ class Header(QWidget):
     def set_counters(self, text: str) -> None:
         if self.counters.text() != text:
             self.counters.setText(text)
+
+    # --- input -------------------------------------------------------------------------------------------
+
+    def request_mode(self, mode: str) -> None:
+        """Ask for ``mode`` as a pick in the switch does (the switch keeps showing the current mode)."""
+        self.show_mode(self.current_mode)
+        if mode != self.current_mode:
+            self.mode_requested.emit(mode)
+
+    def _mode_picked(self, index: int) -> None:
+        if 0 <= index < len(modes.MODES):
+            self.request_mode(modes.MODES[index])
+
+    def _scan_entered(self) -> None:
+        code = self.scan.text().strip()
+        self.scan.clear()  # the next scan starts empty
+        if code:
+            self.scanned.emit(code)
 
 
 def _font(pixels: int, *, bold: bool = False) -> QFont:
@@ -117,3 +164,11 @@ def _label(text: str, pixels: int, *, bold: bool = False) -> QLabel:
     label.setFont(_font(pixels, bold=bold))
     label.setTextFormat(Qt.TextFormat.PlainText)
     return label
+
+
+def _button(text: str, name: str, signal: SignalInstance) -> QPushButton:
+    button = QPushButton(text)
+    button.setObjectName(name)
+    button.setFont(_font(16))
+    button.clicked.connect(signal)
+    return button

@@ -6,10 +6,15 @@ Example::
     dialog.search("2023b758c209269a")      # results arrive through checker.found
     dialog.select_row(0)                   # decoded record + its verification, through checker.checked
     dialog.export_selected(Path("out.jsonl"))
+    dialog.allow_reprint(True)             # labels configured and the role may reprint (label.reprint)
+    dialog.reprint_requested.connect(session.reprint)   # record id of the selected record
 
 Look-ups and checks run on the checker's worker thread; the dialog only shows what comes back. Export
 writes JSON Lines (payload + the signed JWS, ``station.records.export``), so the file can be verified
-again anywhere.
+again anywhere. The Links column says how records relate: a record an RMA replaced is "SUPERSEDED by"
+the RMA record (it stays, as history), an RMA record "supersedes" the one it replaced, a QA record
+"checks" the production record it verified. "Reprint label" sends the selected passing record's label to
+the printer again; the session checks the role and audits it.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -35,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station.gui import palette
 from station.gui.checker import RecordChecker
 from station.gui.tables import read_only_table
 from station.records.commands import format_view
@@ -43,13 +49,14 @@ from station.records.export import export_jsonl
 from station.records.view import RecordView
 
 log = logging.getLogger("station.gui")
-COLUMNS = ("Seq", "Device id", "Mode", "Outcome", "Created", "Record id")
+COLUMNS = ("Seq", "Device id", "Mode", "Outcome", "Created", "Record id", "Links")
 
 
 class RecordsView(QDialog):
     """Search, read and export manufacturing records; never blocks on the store."""
 
     shown = Signal(str, bool)  # record id, verified: a record has been displayed with its checks
+    reprint_requested = Signal(str)  # record id
 
     def __init__(self, checker: RecordChecker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +81,10 @@ class RecordsView(QDialog):
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.export = QPushButton("Export selected…")
         self.export.clicked.connect(self._export_clicked)
+        self.reprint = QPushButton("Reprint label")
+        self.reprint.setObjectName("reprint")
+        self.reprint.clicked.connect(self._reprint_clicked)
+        self.allow_reprint(False)
         self.status = QLabel()
         self._build(find)
         checker.found.connect(self.show_found)
@@ -94,6 +105,7 @@ class RecordsView(QDialog):
         splitter.addWidget(reading)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.reprint)
         bottom.addWidget(self.export)
         layout = QVBoxLayout(self)
         layout.addLayout(search)
@@ -110,15 +122,19 @@ class RecordsView(QDialog):
     def _search_entered(self) -> None:
         self.search(self.query_field.text())
 
-    def show_found(self, query: str, records: list[StoredRecord]) -> None:
+    def show_found(self, query: str, records: list[StoredRecord], notes: dict[str, str]) -> None:
         if query != self.query:
             return  # an older search answered late
         self.records = records
         self.table.setRowCount(len(records))
         for row, record in enumerate(records):
             cells = (str(record.seq), record.devid or "", record.mode, record.outcome, record.created)
-            for column, text in enumerate((*cells, record.record_id)):
-                self.table.setItem(row, column, QTableWidgetItem(text))
+            note = notes.get(record.record_id, "")
+            for column, text in enumerate((*cells, record.record_id, note)):
+                item = QTableWidgetItem(text)
+                if note.startswith("SUPERSEDED"):
+                    item.setForeground(QColor(palette.MUTED_TEXT))  # kept as history, no longer current
+                self.table.setItem(row, column, item)
         self.status.setText(_found_text(query, len(records)))
 
     # --- reading ---------------------------------------------------------------------------------------
@@ -141,13 +157,31 @@ class RecordsView(QDialog):
         checks = view.checks
         mark = "Verified ✔" if checks.ok else "Verification FAILED ✖"
         parts = f"signature: {checks.signature}; chain: {checks.chain}; certificate: {checks.certificate}"
-        self.verdict.setText(f"{mark} — {parts}")
+        self.verdict.setText(f"{mark} — {parts}{links_line(view)}")
         self.text.setPlainText(format_view(view))
         self.shown.emit(record_id, checks.ok)
 
     def show_failure(self, key: str, text: str) -> None:
         if key in (self.current, self.query):
             self.status.setText(text)
+
+    # --- reprint ---------------------------------------------------------------------------------------
+
+    def allow_reprint(self, allowed: bool, why_not: str = "") -> None:
+        self.reprint.setEnabled(allowed)
+        self.reprint.setToolTip("" if allowed else why_not)
+
+    def _reprint_clicked(self) -> None:
+        rows = self._selected_rows()
+        if len(rows) != 1:
+            self.status.setText("Select the one record whose label to reprint.")
+            return
+        record = self.records[rows[0]]
+        self.status.setText(f"Reprinting the label of {record.devid or record.record_id}…")
+        self.reprint_requested.emit(record.record_id)
+
+    def show_reprint(self, record_id: str, text: str) -> None:
+        self.status.setText(text)
 
     # --- export ----------------------------------------------------------------------------------------
 
@@ -189,3 +223,15 @@ def _found_text(query: str, count: int) -> str:
     if count == 0:
         return f"No record matches {query!r}: check the id, or search with an empty field for the newest."
     return f"{count} record(s) for {query!r}"
+
+
+def links_line(view: RecordView) -> str:
+    """The record's place in its unit's history, as a line under the verdict ("" when it has none)."""
+    lines = []
+    if view.superseded_by:
+        lines.append(f"SUPERSEDED by record {view.superseded_by}: kept as history, no longer current.")
+    if view.links.get("supersedes"):
+        lines.append(f"RMA record: supersedes record {view.links['supersedes']}.")
+    if view.links.get("verifies"):
+        lines.append(f"QA record: checks record {view.links['verifies']}.")
+    return "".join(f"\n{line}" for line in lines)

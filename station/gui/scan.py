@@ -1,14 +1,16 @@
-"""Scanner input lands in the operator field, wherever the focus is in the window.
+"""Scanner input lands in the field that wants it now, wherever the focus is in the window.
 
 Example::
 
-    router = ScanRouter(window, header.operator)
+    router = ScanRouter(window, login.badge)          # before a login: the badge field
     QApplication.instance().installEventFilter(router)
+    router.set_field(header.scan)                     # logged in: the header's scan field
 
 A barcode scanner is a keyboard that types fast and ends with Enter. Operators do not click a field
 before scanning (gloves, a unit in the other hand): a letter or digit typed while the focus is on a tile
-or button goes to the operator field, which is emptied first so a scan replaces the previous badge.
-After Enter the focus goes back where it was. Space, function keys and shortcuts keep their meaning.
+or button goes to the current field, which is emptied first so a scan replaces the previous code. After
+Enter the focus goes back where it was (so the tile that was focused still is: the window gives a code
+scanned with a reader slot focused to that reader). Space, function keys and shortcuts keep their meaning.
 """
 
 from __future__ import annotations
@@ -29,7 +31,18 @@ class ScanRouter(QObject):
         super().__init__(window)
         self.window = window
         self.field = field
+        self.restore_focus = True
         self._previous: QWidget | None = None
+        field.returnPressed.connect(self._restore_focus)
+
+    def set_field(self, field: QLineEdit, *, restore_focus: bool = True) -> None:
+        """Send scans to ``field`` from now on; ``restore_focus`` False: its Enter moves on by itself (the
+        badge field hands over to the PIN field)."""
+        self.restore_focus, self._previous = restore_focus, None
+        if field is self.field:
+            return
+        self.field.returnPressed.disconnect(self._restore_focus)
+        self.field = field
         field.returnPressed.connect(self._restore_focus)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -59,5 +72,5 @@ class ScanRouter(QObject):
 
     def _restore_focus(self) -> None:
         previous, self._previous = self._previous, None
-        if previous is not None and previous.isVisible():
+        if self.restore_focus and previous is not None and previous.isVisible():
             previous.setFocus(Qt.FocusReason.OtherFocusReason)

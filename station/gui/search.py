@@ -5,10 +5,13 @@ Example::
     found = find_records(store, "2023b758c209269a")     # every record of that unit, oldest first
     found = find_records(store, "")                     # the newest RECENT records
     view = check_record(store, found[0], trust)          # decoded, with its verification
+    notes = record_notes(store, found)                   # {record_id: "superseded by 5f0c1d2e…"}
 
 A record id names one record; a device id names every record of that unit (production, QA, RMA ...); a
 genuine id is looked up in the unit registry, which knows the unit's passing production record, and then
-widened to every record of the same device.
+widened to every record of the same device. ``record_notes`` says how listed records link: a record an
+RMA replaced is "superseded by" the RMA record (``records.history``), an RMA record "supersedes" the one it
+replaced, a QA record "checks" the record it verified.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from station.gui.verdicts import shorten_ids
 from station.records.entries import StoredRecord
+from station.records.history import links_of, superseded_by
 from station.records.sqlite import SqliteStore
 from station.records.view import RecordView, record_view
 
@@ -55,3 +60,21 @@ def find_records(store: SqliteStore, text: str) -> list[StoredRecord]:
 def check_record(store: SqliteStore, record: StoredRecord, trust: Trust) -> RecordView:
     """The decoded record with its signature, chain and certificate checks."""
     return record_view(store, record, trusted_keys=trust.keys, ca_certificate=trust.ca)
+
+
+def record_notes(store: SqliteStore, records: list[StoredRecord]) -> dict[str, str]:
+    """How each listed record links to others, in a few words (records without links are left out)."""
+    notes = {}
+    for record in records:
+        parts = []
+        newer = superseded_by(store, record.record_id) if record.outcome == "pass" else None
+        if newer is not None:
+            parts.append(f"SUPERSEDED by {newer.record_id}")
+        links = links_of(record)
+        if links.get("supersedes"):
+            parts.append(f"supersedes {links['supersedes']}")
+        if links.get("verifies"):
+            parts.append(f"checks {links['verifies']}")
+        if parts:
+            notes[record.record_id] = shorten_ids("; ".join(parts))
+    return notes

@@ -34,9 +34,12 @@ from station.events import (
 )
 from station.gui import words
 from station.gui.palette import TileState
+from station.gui.verdicts import MODE_PREFIX, verdict_advice
 
 PASS_HOLD = 3.0  # seconds a PASS stays visible although the next unit already runs
 LOG_LINES = 500  # per slot, for the detail panel
+SCAN_ASKED = "scan the inventory label"  # the readers flow's log line while it waits for a scan
+SCAN_PROMPT = "Scan the reader's inventory label"
 
 _VERDICT_STATES = {Outcome.PASS: TileState.PASS, Outcome.FAIL: TileState.FAIL}
 
@@ -60,6 +63,8 @@ class RunView:
     steps: tuple[str, ...]
     started: float
     resumed: bool = False
+    mode: str = "production"  # production | qa | rma | readers (RunStarted.mode)
+    prompt: str = ""  # what the unit waits for from the operator now (a passphrase, a scan)
     unit_id: str | None = None
     step: str | None = None
     timeline: list[StepLine] = field(default_factory=list)
@@ -84,7 +89,7 @@ class RunView:
     @property
     def state(self) -> TileState:
         if self.outcome is None:
-            return TileState.RUNNING
+            return TileState.ATTENTION if self.prompt else TileState.RUNNING
         return _VERDICT_STATES.get(self.outcome, TileState.ATTENTION)
 
 
@@ -100,6 +105,7 @@ class TileView:
     reason: str = ""
     instruction: str = ""
     note: str = ""
+    mode: str = ""  # the state word's prefix: "QA ", "RMA " (production and readers: none)
 
 
 class SlotModel:
@@ -135,6 +141,11 @@ class SlotModel:
         had, self.alert = self.alert is not None, None
         return had
 
+    def ask(self, prompt: str) -> None:
+        """The unit in the slot waits for the operator (``prompt`` says for what); "" when answered."""
+        if self.live is not None:
+            self.live.prompt = prompt
+
     def shown_run(self, now: float) -> RunView | None:
         """The run the tile shows: an alert, else a fresh PASS, else the live run, else the last PASS."""
         if self.alert is not None:
@@ -160,13 +171,16 @@ class SlotModel:
             step = words.step_title(self.live.step) or "starting"
             notes.append(f"Next unit: {step} {_position(self.live)}")
         note = "  ·  ".join(notes)
+        steps = {line.name: line.message for line in run.timeline}
+        advice = verdict_advice(run.mode, run.outcome, run.failed_step, run.message, steps)
         return TileView(
             run.state,
             unit_id=run.unit_id or "",
             elapsed=f"{run.seconds(now):.0f} s",
-            reason="" if run.outcome is Outcome.PASS else words.failure_text(run.failed_step, run.message),
-            instruction=words.instruction(run.outcome, run.message),
+            reason=advice.reason,
+            instruction=advice.instruction,
             note=note,
+            mode=MODE_PREFIX.get(run.mode, ""),
         )
 
     # --- events --------------------------------------------------------------------------------------
@@ -179,7 +193,7 @@ class SlotModel:
             self.present = True
 
     def _run_started(self, event: RunStarted) -> None:
-        self.live = RunView(event.run_id, event.steps, event.at, resumed=event.resumed)
+        self.live = RunView(event.run_id, event.steps, event.at, resumed=event.resumed, mode=event.mode)
         self.finished_unit_in_slot = False
         self._log(_stamp(event.at, f"unit started{' (resumed)' if event.resumed else ''}"))
 
@@ -207,6 +221,7 @@ class SlotModel:
             run.timeline.append(line)
         line.outcome, line.attempts = event.outcome, event.attempts
         line.seconds, line.message = event.seconds, event.message
+        run.prompt = ""  # whatever the step waited for, it has it (or gave up)
 
     def _run_finished(self, event: RunFinished) -> None:
         run = self.live if self.live is not None and self.live.run_id == event.run_id else None
@@ -237,17 +252,21 @@ class SlotModel:
     def _log_line(self, event: LogLine) -> None:
         level = "" if event.level == "info" else f"{event.level.upper()} "
         self._log(_stamp(event.at, level + event.message))
+        if event.message.startswith(SCAN_ASKED):
+            self.ask(SCAN_PROMPT)
 
 
 def _running_view(run: RunView, now: float) -> TileView:
     minutes, seconds = divmod(int(run.seconds(now)), 60)
     return TileView(
-        TileState.RUNNING,
+        run.state,  # RUNNING, or ATTENTION while the unit waits for the operator (``prompt``)
         unit_id=run.unit_id or "",  # known once the core publishes UnitIdentified
         step=words.step_title(run.step) or "Starting",
         progress=(run.done, len(run.steps)) if run.steps else None,
         elapsed=f"{minutes:02d}:{seconds:02d}",
+        instruction=run.prompt,
         note="Resumed after a station stop" if run.resumed else "",
+        mode=MODE_PREFIX.get(run.mode, ""),
     )
 
 

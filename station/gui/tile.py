@@ -49,9 +49,10 @@ class Tile(QWidget):
     acknowledge_requested = Signal(str)
     state_shown = Signal(str, str)  # slot, TileState value: each time the shown state changes
 
-    def __init__(self, slot: str, parent: QWidget | None = None) -> None:
+    def __init__(self, slot: str, parent: QWidget | None = None, *, reader: bool = False) -> None:
         super().__init__(parent)
         self.slot = slot
+        self.reader = reader  # a SpringCard reader slot: its caption says so
         self.view: TileView | None = None
         self.scale, self.margin = 1.0, MARGIN
         self.fonts = _fonts(self.scale)
@@ -66,6 +67,9 @@ class Tile(QWidget):
         if view == self.view:
             return
         previous, self.view = self.view, view
+        if previous is not None and previous.mode != view.mode:  # "RMA ATTENTION" needs more room
+            self.fonts = _fonts(self.scale)
+            _fit(self.fonts["word"], self.width() - 2 * self.margin, view.mode)
         self.update()
         if previous is None or previous.state is not view.state:
             word = STYLES[view.state].word
@@ -79,9 +83,9 @@ class Tile(QWidget):
         style = STYLES[view.state]
         count = f"{view.progress[0]}/{view.progress[1]}" if view.progress is not None else ""
         return {
-            "slot": self.slot,
+            "slot": f"{self.slot} · reader" if self.reader else self.slot,
             "elapsed": view.elapsed,
-            "word": f"{style.icon}  {style.word}",
+            "word": f"{style.icon}  {view.mode}{style.word}",
             "unit": view.unit_id,
             "step": view.step,
             "count": count,
@@ -166,7 +170,7 @@ class Tile(QWidget):
         scale = max(MIN_SCALE, min(1.0, event.size().height() / NOMINAL_HEIGHT))
         self.scale, self.margin = scale, round(MARGIN * scale)
         self.fonts = _fonts(scale)
-        _fit(self.fonts["word"], event.size().width() - 2 * self.margin)
+        _fit(self.fonts["word"], event.size().width() - 2 * self.margin, self.view.mode if self.view else "")
 
     def sizeHint(self) -> QSize:
         return QSize(260, NOMINAL_HEIGHT)
@@ -222,9 +226,10 @@ def _fonts(scale: float) -> dict[str, QFont]:
     return fonts
 
 
-def _fit(font: QFont, width: int) -> None:
-    """Shrink the state-word face until the longest state word fits ``width`` (down to ``MIN_WORD_PX``)."""
-    longest = max((f"{style.icon}  {style.word}" for style in STYLES.values()), key=len)
+def _fit(font: QFont, width: int, prefix: str = "") -> None:
+    """Shrink the state-word face until the longest state word (after the mode's ``prefix``) fits ``width``,
+    down to ``MIN_WORD_PX``."""
+    longest = max((f"{style.icon}  {prefix}{style.word}" for style in STYLES.values()), key=len)
     while font.pixelSize() > MIN_WORD_PX and QFontMetrics(font).horizontalAdvance(longest) > width:
         font.setPixelSize(font.pixelSize() - 1)
 

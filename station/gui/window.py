@@ -1,84 +1,64 @@
-"""The operator window: header, tile grid, the detail panel of a slot, and the log strip.
+"""The operator window: header, mode bar, the login page or the tile grid with a slot's panel, the log strip.
 
 Example::
 
     window = MainWindow(WindowSetup.of(station), checker)
     bridge.engine_event.connect(window.apply)           # every engine event, in the GUI thread
+    window.show_login()                                 # until someone logs in (``session.py`` decides)
     window.show()
 
 Keys: F1..F12 focus a slot, Space acknowledges the focused slot, Enter or a click opens its panel,
-Ctrl+R the records view, Esc closes the panel. A scanned badge lands in the operator field wherever the
-focus is. The window never waits on the station: it applies events and redraws.
+Ctrl+R the records view, Ctrl+L the audit log, Esc closes the panel. A scan lands in the right field
+wherever the focus is: the badge field on the login page; otherwise the header's scan field, and then
+(the rule) a code scanned while a reader slot's tile has the focus is that reader's inventory label
+(``reader_scanned``), any other code is a badge: someone taking over the station (``badge_scanned``).
+The window never waits on the station: it applies events and redraws.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QPalette, QShortcut
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from station.config import StationConfig
 from station.events import Event, LogLine, RunFinished
 from station.gui import palette
 from station.gui.checker import RecordChecker
 from station.gui.counters import Counters
 from station.gui.detail import DetailPanel
-from station.gui.grid import TileGrid
+from station.gui.dialogs import Dialogs
+from station.gui.grid import SlotKey, TileGrid
 from station.gui.header import Header
+from station.gui.login import LoginPanel
 from station.gui.logstrip import LogStrip
-from station.gui.records_view import RecordsView
+from station.gui.modebar import ModeBar
 from station.gui.scan import ScanRouter
 from station.gui.slots import SlotModel
 from station.gui.theme import apply_theme, light_field
-from station.station import Station
+from station.gui.tile import Tile
+from station.gui.windowsetup import WindowSetup
+
+__all__ = ["MainWindow", "WindowSetup"]
 
 FUNCTION_KEYS = 12
 DETAIL_SHARE = 0.4  # of the window's width, when a slot's panel opens beside the tiles
 LINE_SLOT = "line"  # the slot name the line-database sync reports under (records/line.py)
 
 
-@dataclass(frozen=True)
-class WindowSetup:
-    """What the window shows before any event: the station's id, profile, slots and line database."""
-
-    station_id: str
-    profile: str
-    slots: tuple[str, ...]
-    line_db: str | None = None
-
-    @classmethod
-    def of(cls, station: Station) -> WindowSetup:
-        return cls.of_config(station.config, station.profile_name)
-
-    @classmethod
-    def of_config(cls, config: StationConfig, profile: str) -> WindowSetup:
-        line = config.store.line
-        # host/database only: the user part or the query of a URL may carry a password
-        where = line.rsplit("@", 1)[-1].split("?", 1)[0] if line else None
-        slots = tuple(fixture.slot for fixture in config.fixtures)
-        return cls(config.station.id, profile, slots, where)
-
-
-class SlotKey(QObject):
-    """F<n> → focus slot n; a small object so the shortcut connects to a bound method, not a lambda."""
-
-    pressed = Signal(int)
-
-    def __init__(self, index: int, window: QWidget) -> None:
-        super().__init__(window)
-        self.index = index
-        shortcut = QShortcut(QKeySequence(f"F{index + 1}"), window)
-        shortcut.activated.connect(self._fire)
-
-    def _fire(self) -> None:
-        self.pressed.emit(self.index)
-
-
 class MainWindow(QMainWindow):
     closing = Signal()
+    badge_scanned = Signal(str)  # a code scanned with no reader slot focused: a badge
+    reader_scanned = Signal(str, str)  # slot, code: scanned while that reader slot's tile had the focus
 
     def __init__(self, setup: WindowSetup, checker: RecordChecker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,22 +68,27 @@ class MainWindow(QMainWindow):
         apply_theme(_application())
         self.models = {slot: SlotModel(slot) for slot in setup.slots}
         self.counters = Counters(started=time.time())
-        self.operator_badge: str | None = None
-        self.records: RecordsView | None = None
+        self.focused_slot: str | None = None  # the tile that had the focus last (for scans)
+        self._closed = False
         self.header = Header(setup.station_id, setup.profile, setup.line_db)
+        self.mode_bar = ModeBar()
         self.banner = QLabel()
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.banner.hide()
-        self.grid = TileGrid(list(setup.slots))
+        self.login = LoginPanel()
+        self.grid = TileGrid(list(setup.slots), readers=setup.readers)
         self.detail = DetailPanel()
+        self.detail.labels_enabled = checker.labels is not None
         self.detail.hide()
         self.log_strip = LogStrip()
+        self.dialogs = Dialogs(self, checker)
         self._layout()
         self._colours()
         self._connect()
-        self.scan = ScanRouter(self, self.header.operator)
+        self.scan = ScanRouter(self, self.header.scan)
         _application().installEventFilter(self.scan)
+        _application().focusChanged.connect(self._focus_moved)
         self.clock = QTimer(self)
         self.clock.setInterval(1000)
         self.clock.timeout.connect(self.tick)
@@ -116,13 +101,16 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.splitter)
+        self.pages.addWidget(self.login)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        for widget in (self.header, self.banner):
+        for widget in (self.header, self.mode_bar, self.banner):
             layout.addWidget(widget)
-        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.pages, 1)
         layout.addWidget(self.log_strip)
         self.setCentralWidget(central)
         self.resize(1600, 1000)
@@ -130,9 +118,9 @@ class MainWindow(QMainWindow):
     def _colours(self) -> None:
         _paint(self, palette.WINDOW_BACKGROUND, palette.WINDOW_TEXT)
         _paint(self.header, palette.HEADER_BACKGROUND, palette.WINDOW_TEXT)
-        light_field(self.header.operator)
+        _paint(self.mode_bar, palette.HEADER_BACKGROUND, palette.WINDOW_TEXT)
+        light_field(self.mode_bar.passphrase)  # after the bar's palette, so the field stays light
         _paint(self.banner, palette.BANNER.background, palette.BANNER.text)
-        self.banner.setAutoFillBackground(True)
         self.banner.setMargin(10)
         font = self.banner.font()
         font.setPixelSize(18)
@@ -144,16 +132,37 @@ class MainWindow(QMainWindow):
             tile.activated.connect(self.open_slot)
             tile.acknowledge_requested.connect(self.acknowledge)
         self.detail.check_requested.connect(self.checker.check)
+        self.detail.label_requested.connect(self.checker.label)
         self.detail.acknowledge_requested.connect(self.acknowledge)
         self.detail.close_requested.connect(self.close_detail)
         self.checker.checked.connect(self.detail.show_check)
         self.checker.failed.connect(self.detail.show_check_error)
-        self.header.operator_changed.connect(self.operator_scanned)
+        self.checker.labelled.connect(self.detail.show_label)
+        self.header.scanned.connect(self.code_scanned)
+        self.header.audit_requested.connect(self.open_audit)
         self.slot_keys = [SlotKey(i, self) for i in range(min(FUNCTION_KEYS, len(self.grid.tiles)))]
         for key in self.slot_keys:
             key.pressed.connect(self.focus_slot)
         QShortcut(QKeySequence("Ctrl+R"), self).activated.connect(self.open_records)
+        QShortcut(QKeySequence("Ctrl+L"), self).activated.connect(self.open_audit)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self).activated.connect(self.close_detail)
+
+    # --- pages -------------------------------------------------------------------------------------------
+
+    def show_login(self, *, badge: str = "", taking_over: bool = False, info: str = "") -> None:
+        """The login page (the tiles stay behind it and keep following the station)."""
+        self.pages.setCurrentWidget(self.login)
+        self.scan.set_field(self.login.badge, restore_focus=False)
+        self.login.reset(badge=badge, taking_over=taking_over, info=info)
+
+    def show_station(self) -> None:
+        self.pages.setCurrentWidget(self.splitter)
+        self.scan.set_field(self.header.scan)
+        self.focus_slot(0)
+
+    @property
+    def login_shown(self) -> bool:
+        return self.pages.currentWidget() is self.login
 
     # --- events from the station -----------------------------------------------------------------------
 
@@ -166,11 +175,14 @@ class MainWindow(QMainWindow):
         if model is None:
             return
         model.apply(event)
-        self.grid.tile(event.slot).show_view(model.view())
+        self.redraw(event.slot)
         if isinstance(event, RunFinished):
             self.counters.add(event.outcome)
             self.header.set_counters(self.counters.text(time.time()))
-        if self.detail.slot == event.slot and self.detail.isVisible():
+
+    def redraw(self, slot: str) -> None:
+        self.grid.tile(slot).show_view(self.models[slot].view())
+        if self.detail.slot == slot and self.detail.isVisible():
             self.detail.refresh()
 
     def tick(self) -> None:
@@ -181,6 +193,11 @@ class MainWindow(QMainWindow):
         self.header.set_counters(self.counters.text(now))
         if self.detail.isVisible():
             self.detail.refresh()
+
+    def reset_counters(self) -> None:
+        """A new operator's shift starts at their login."""
+        self.counters = Counters(started=time.time())
+        self.header.set_counters(self.counters.text(time.time()))
 
     def station_stopped(self, problem: str) -> None:
         """The station's run ended: after a stop, or with a problem the operator must hear about."""
@@ -195,14 +212,15 @@ class MainWindow(QMainWindow):
         self.banner.show()
         self.log_strip.note(text)
 
+    def clear_banner(self) -> None:
+        self.banner.hide()
+        self.banner.clear()
+
     # --- operator actions ------------------------------------------------------------------------------
 
     def acknowledge(self, slot: str) -> None:
-        model = self.models[slot]
-        if model.acknowledge():
-            self.grid.tile(slot).show_view(model.view())
-            if self.detail.slot == slot:
-                self.detail.refresh()
+        if self.models[slot].acknowledge():
+            self.redraw(slot)
 
     def open_slot(self, slot: str) -> None:
         """Click on a tile: acknowledge what it asked for and show its detail panel on that run."""
@@ -219,26 +237,38 @@ class MainWindow(QMainWindow):
         self.detail.hide()
 
     def focus_slot(self, index: int) -> None:
-        if 0 <= index < len(self.grid.tiles):
+        if 0 <= index < len(self.grid.tiles) and not self.login_shown:
             self.grid.tiles[index].setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def open_records(self) -> None:
-        if self.records is None:
-            self.records = RecordsView(self.checker, self)
-        self.records.show()
-        self.records.raise_()
-        self.records.query_field.setFocus()
-        self.records.search(self.records.query_field.text())
+        self.dialogs.open_records()
 
-    def operator_scanned(self, badge: str) -> None:
-        self.operator_badge = badge
-        self.log_strip.note(f"operator badge {badge}")
+    def open_audit(self) -> None:
+        if self.header.audit.isEnabled():  # the role may read it (the worker checks again, audited)
+            self.dialogs.open_audit()
+
+    def code_scanned(self, code: str) -> None:
+        """A code from the header's scan field: a reader's label if a reader slot is focused, else a badge."""
+        slot = self.focused_slot
+        if slot is not None and slot in self.setup.readers:
+            self.log_strip.note(f"{slot}: inventory label {code} scanned")
+            self.reader_scanned.emit(slot, code)
+        else:
+            self.badge_scanned.emit(code)
+
+    def _focus_moved(self, old: QWidget | None, new: QWidget | None) -> None:
+        if isinstance(new, Tile) and new.window() is self:
+            self.focused_slot = new.slot
+        elif new is not None and new is not self.header.scan:
+            self.focused_slot = None
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.records is not None:
-            self.records.close()  # else the dialog would keep the application open
+        self.dialogs.close_all()
         self.closing.emit()
-        _application().removeEventFilter(self.scan)
+        if not self._closed:
+            self._closed = True
+            _application().removeEventFilter(self.scan)
+            _application().focusChanged.disconnect(self._focus_moved)
         super().closeEvent(event)
 
 

@@ -29,6 +29,15 @@ STEP_TITLES = {
     "verify": "Final check",
     "resume": "Resume",
     "start": "Start",
+    "challenge": "Token challenge",  # QA
+    "record": "Record check",
+    "compare": "Comparison",
+    "history": "History",  # RMA
+    "wipe": "Wipe",
+    "reboot": "Reboot",
+    "wink": "Wink",  # readers
+    "inventory": "Inventory number",
+    "configure": "Configuration",
 }
 
 SET_ASIDE = "Set aside for QA."

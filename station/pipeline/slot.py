@@ -47,16 +47,23 @@ PRESENCE_POLL = 0.2
 class UnitQuota:
     """How many more runs to start (None: unlimited); shared by all slots, thread-safe."""
 
-    def __init__(self, limit: int | None) -> None:
+    def __init__(self, limit: int | None, closed: threading.Event | None = None) -> None:
         self._left = limit
         self._lock = threading.Lock()
+        self._closed = closed or threading.Event()  # set: start no new run (``Station.finish``)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
 
     def exhausted(self) -> bool:
         with self._lock:
-            return self._left is not None and self._left <= 0
+            return self._closed.is_set() or (self._left is not None and self._left <= 0)
 
     def claim(self) -> bool:
         with self._lock:
+            if self._closed.is_set():
+                return False
             if self._left is None:
                 return True
             if self._left <= 0:
@@ -121,9 +128,9 @@ class SlotWorker:
                 return
 
     def _wait(self, *, present: bool) -> bool:
-        """Poll presence until it is ``present``; False if the station was cancelled meanwhile."""
+        """Poll presence until it is ``present``; False if the station was cancelled or is finishing."""
         state = SlotState.PRESENT if present else SlotState.EMPTY
-        while not self.services.cancel.is_set():
+        while not self.services.cancel.is_set() and not self.services.quota.closed:
             if self.fixture.presence.present() == present:
                 self._publish(SlotChanged(self.fixture.slot, time.time(), state))
                 return True

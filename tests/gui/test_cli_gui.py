@@ -41,3 +41,26 @@ def test_without_a_display_the_window_says_so_in_one_line() -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("station: no display to open the window on")
     assert "Traceback" not in result.stderr
+
+
+def test_the_audit_view_screenshot_is_the_audit_window(tmp_path: Path) -> None:
+    picture = tmp_path / "audit.png"
+    args = ("gui", "--demo", "--fixtures", "1", "--screenshot", str(picture), "--screenshot-view", "audit")
+    result = station(*args, env=dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(picture))
+    assert (image.width(), image.height()) == (1200, 700)  # the audit dialog, not the main window
+
+
+def test_an_unknown_screenshot_view_or_family_is_one_line_naming_the_choices(tmp_path: Path) -> None:
+    picture = str(tmp_path / "x.png")
+    result = station(
+        "gui", "--demo", "--screenshot", picture, "--screenshot-view", "tiles", env=dict(os.environ)
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "station: --screenshot-view must be one of window, login, records, audit, qa, rma, not 'tiles'"
+    )
+    result = station("gui", "--demo", "--family", "printers", env=dict(os.environ))
+    assert result.returncode == 2
+    assert "--family must be one of ppa, readers, mixed" in result.stderr

@@ -14,12 +14,13 @@ from pytestqt.qtbot import QtBot
 from station.demo import demo_config
 from station.gui.checker import RecordChecker
 from station.gui.grid import columns_for
-from station.gui.header import MODES, ROLES_TOOLTIP
+from station.gui.modes import MODES
 from station.gui.palette import TileState
 from station.gui.search import Trust
 from station.gui.slots import TileView
 from station.gui.tile import MIN_WORD_PX
 from station.gui.window import MainWindow, WindowSetup
+from station.records.model import Operator
 from station.records.sqlite import SqliteStore
 
 MakeWindow = Callable[[int], MainWindow]
@@ -76,15 +77,23 @@ def test_at_32_tiles_the_state_word_stays_readable(make_window: MakeWindow, qtbo
     assert QFontMetrics(word).horizontalAdvance(tile.texts()["word"]) <= tile.width() - 2 * tile.margin
 
 
-def test_only_production_mode_is_selectable_until_operator_roles_arrive(make_window: MakeWindow) -> None:
+@pytest.mark.parametrize(
+    ("role", "enabled"),
+    [("operator", {"production"}), ("qa", {"qa"}), ("rma", {"qa", "rma"}), ("admin", set(MODES))],
+)
+def test_the_mode_switch_enables_only_the_modes_the_role_may_run(
+    make_window: MakeWindow, role: str, enabled: set[str]
+) -> None:
     header = make_window(4).header
-    assert [header.mode.itemText(i) for i in range(header.mode.count())] == [m.upper() for m in MODES]
-    assert header.mode_enabled("Production")
-    for mode in ("QA", "RMA"):
-        assert not header.mode_enabled(mode)
-        assert ROLES_TOOLTIP in str(header.mode.itemData(MODES.index(mode), Qt.ItemDataRole.ToolTipRole))
-        header.mode.setCurrentIndex(MODES.index(mode))
-        assert header.mode_name == "Production"
+    assert [header.mode.itemText(i) for i in range(header.mode.count())] == ["PRODUCTION", "QA", "RMA"]
+    assert not header.mode.isEnabled()  # nobody logged in
+    header.set_operator(Operator("B0042", role), tuple(m for m in MODES if m in enabled), can_audit=False)
+    assert header.mode.isEnabled()
+    assert {mode for mode in MODES if header.mode_enabled(mode)} == enabled
+    for mode in set(MODES) - enabled:  # a disabled mode says who may run it
+        tip = str(header.mode.itemData(MODES.index(mode), Qt.ItemDataRole.ToolTipRole))
+        assert "may not switch" in tip and "only" in tip
+    assert "B0042 (" + role + ")" in header.operator.text()
 
 
 def test_function_keys_focus_slots(make_window: MakeWindow, qtbot: QtBot) -> None:
@@ -97,18 +106,35 @@ def test_function_keys_focus_slots(make_window: MakeWindow, qtbot: QtBot) -> Non
     assert window.grid.tiles[0].hasFocus()
 
 
-def test_a_scanned_badge_lands_in_the_operator_field(make_window: MakeWindow, qtbot: QtBot) -> None:
+def test_a_scanned_badge_goes_to_the_login_when_no_reader_slot_is_focused(
+    make_window: MakeWindow, qtbot: QtBot
+) -> None:
     window = make_window(4)
     window.activateWindow()
     tile = window.grid.tiles[1]
     tile.setFocus()
     qtbot.waitUntil(tile.hasFocus)
-    with qtbot.waitSignal(window.header.operator_changed) as scanned:
+    with qtbot.waitSignal(window.badge_scanned) as scanned:
         qtbot.keyClicks(tile, "B-0412")  # the scanner types while a tile has the focus
-        qtbot.keyClick(window.header.operator, Qt.Key.Key_Return)
+        qtbot.keyClick(window.header.scan, Qt.Key.Key_Return)
     assert scanned.args == ["B-0412"]
-    assert window.operator_badge == "B-0412"
+    assert window.header.scan.text() == ""  # ready for the next scan
     assert tile.hasFocus()  # back where the operator was
+
+
+def test_on_the_login_page_a_scan_lands_in_the_badge_field_and_enter_moves_to_the_pin(
+    make_window: MakeWindow, qtbot: QtBot
+) -> None:
+    window = make_window(4)
+    window.activateWindow()
+    window.show_login()
+    window.login.submit.setFocus()  # the focus is anywhere but in the field
+    qtbot.waitUntil(window.login.submit.hasFocus)
+    qtbot.keyClicks(window.login.submit, "B0042")
+    qtbot.keyClick(window.login.badge, Qt.Key.Key_Return)
+    assert window.login.badge.text() == "B0042"
+    assert window.login.pin.hasFocus()
+    assert window.login.pin.echoMode() is window.login.pin.EchoMode.Password
 
 
 def test_ctrl_r_opens_the_records_view(make_window: MakeWindow, qtbot: QtBot) -> None:
@@ -116,8 +142,9 @@ def test_ctrl_r_opens_the_records_view(make_window: MakeWindow, qtbot: QtBot) ->
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
-    assert window.records is not None
-    qtbot.waitUntil(window.records.isVisible)
+    records = window.dialogs.records
+    assert records is not None
+    qtbot.waitUntil(records.isVisible)
 
 
 def test_the_header_names_the_line_database_without_credentials(tmp_path: Path) -> None:
