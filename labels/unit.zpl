@@ -9,7 +9,7 @@
 ^FO16,16^BQN,2,4^FH^FDMA,{qr_data}^FS
 ^FO148,20^A0N,30,30^FH^FD{product}^FS
 ^FO148,58^A0N,22,22^FH^FD{date}^FS
-^FO148,84^A0N,22,22^FH^FD{station}^FS
+^FO148,84^A0N,20,16^FH^FD{station}^FS
 ^FO148,112^A0N,26,26^FH^FD{simulated}^FS
 ^FX Device id large and fixed-pitch (font D at 2x), record id below it.
 ^FO16,150^ADN,36,20^FH^FD{devid}^FS
