@@ -193,6 +193,7 @@ class Station:
                 daemon=True,
             )
             for fixture in self.fixtures
+            if self.mode == "production" or not _is_reader(fixture)  # QA/RMA are for PPAs: readers rest
         ]
         if self.line is not None:
             self.line.start(self.bus)  # background sync, woken by every finished unit

@@ -230,3 +230,13 @@ def test_demo_mixed_family_runs_readers_beside_ppas(
     modes = sorted(record.mode for record in SqliteStore(tmp_path / "records.sqlite3").records())
     assert "readers" in modes and "production" in modes and len(modes) == 4
     assert "OK: every record verifies" in capsys.readouterr().out
+
+
+def test_reader_slots_rest_while_the_station_runs_qa(tmp_path: Path, opened: list[Station]) -> None:
+    slots = [{"slot": "R1", "kind": "simulated", "family": "reader"}, {"slot": "A1", "kind": "simulated"}]
+    station = reader_station(tmp_path, slots)
+    station.close()
+    qa = Station.open(station.config, environ={"P": "x", "M": "y"}, mode="qa")
+    opened.append(qa)
+    (verdict,) = qa.run(units=1)
+    assert verdict.slot == "A1" and verdict.record.payload["mode"] == "qa"
