@@ -45,7 +45,7 @@ from station.factory.keystore import (
 )
 from station.factory.tokenkeys import KeyKind
 from station.pipeline.rmawipe import AskPassphrase, ReturnedUnit, RmaPolicy
-from station.pipeline.slot import Verdict
+from station.pipeline.tally import VerdictTally
 from station.records import commands as record_commands
 from station.records import jws
 from station.records.model import Operator
@@ -109,15 +109,15 @@ def demo(fixtures: int, units: int, timing: str, data_dir: Path | None, family: 
     )
     print(f"data directory: {data}")
     station = Station.open(config, data_dir=data, timing=timing)
-    verdicts, elapsed = _run_station(station, units)
-    print(summarize(verdicts, elapsed))
+    tally, elapsed = _run_station(station, units)
+    print(summarize(tally, elapsed))
     where = Locations(data, None, config.keys, [])
     verified = record_commands.cmd_verify(where.store_path, where.trusted_keys(), where.ca_certificate())
     print(
         f"records: station records show --data {data} <device id>; escrow key (DEMO ONLY): "
         f"{escrow_key_path(data)}"
     )
-    all_passed = len(verdicts) == units and all(v.outcome is Outcome.PASS for v in verdicts)
+    all_passed = tally.total == units == tally.counts[Outcome.PASS]
     return 0 if all_passed and verified == 0 else 1
 
 
@@ -133,20 +133,21 @@ def run(
 ) -> int:
     """Headless ``mode`` until ``units`` verdicts or SIGINT/SIGTERM; resumes interrupted production runs."""
     station = Station.open(config, data_dir=data_dir, profile=profile, mode=mode, operator=operator, rma=rma)
-    verdicts, elapsed = _run_station(station, units)
-    print(summarize(verdicts, elapsed))
-    return 0 if all(v.outcome is Outcome.PASS for v in verdicts) else 1
+    tally, elapsed = _run_station(station, units)
+    print(summarize(tally, elapsed))
+    return 0 if tally.counts[Outcome.PASS] == tally.total else 1
 
 
-def _run_station(station: Station, units: int | None) -> tuple[list[Verdict], float]:
+def _run_station(station: Station, units: int | None) -> tuple[VerdictTally, float]:
     station.bus.subscribe(ProgressPrinter(sys.stdout))
     started = time.monotonic()
     try:
         with _stop_on_signals(station):
-            verdicts = station.run(units=units)
+            station.run(units=units)
     finally:
         station.close()
-    return verdicts, time.monotonic() - started
+    assert station.tally is not None  # run() made it
+    return station.tally, time.monotonic() - started
 
 
 @contextmanager

@@ -4,19 +4,18 @@ Example::
 
     printer = ProgressPrinter(sys.stdout)
     station.bus.subscribe(printer)
-    verdicts = station.run(units=16)
-    print(summarize(verdicts, elapsed), file=sys.stdout)
+    station.run(units=16)
+    print(summarize(station.tally, elapsed), file=sys.stdout)
 """
 
 from __future__ import annotations
 
 import statistics
 import threading
-from collections.abc import Sequence
 from typing import TextIO
 
 from station.events import Event, LogLine, Outcome, RunFinished, RunStarted
-from station.pipeline.slot import Verdict
+from station.pipeline.tally import VerdictTally
 
 
 class ProgressPrinter:
@@ -47,17 +46,17 @@ class ProgressPrinter:
         return None
 
 
-def summarize(verdicts: Sequence[Verdict], elapsed: float) -> str:
-    """Units, outcomes, throughput and median step times, as a short table."""
-    counts = {outcome: sum(1 for v in verdicts if v.outcome is outcome) for outcome in Outcome}
-    per_hour = len(verdicts) / elapsed * 3600 if elapsed > 0 else 0.0
+def summarize(tally: VerdictTally, elapsed: float) -> str:
+    """Units, outcomes, throughput and median step times (over the verdicts the tally kept)."""
+    counts, total = tally.counts, tally.total
+    per_hour = total / elapsed * 3600 if elapsed > 0 else 0.0
     lines = [
-        f"units: {len(verdicts)}   pass: {counts[Outcome.PASS]}   fail: {counts[Outcome.FAIL]}   "
+        f"units: {total}   pass: {counts[Outcome.PASS]}   fail: {counts[Outcome.FAIL]}   "
         f"error: {counts[Outcome.ERROR]}   aborted: {counts[Outcome.ABORTED]}",
         f"elapsed: {elapsed:.1f} s   throughput: {per_hour:.0f} units/hour",
     ]
     steps: dict[str, list[float]] = {}
-    for verdict in verdicts:
+    for verdict in tally.recent:
         for name, seconds in verdict.step_seconds.items():
             steps.setdefault(name, []).append(seconds)
     if steps:

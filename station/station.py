@@ -44,6 +44,7 @@ from station.pipeline.readers import ReadersDeps, ReadersFlow
 from station.pipeline.rma import RmaDeps, RmaFlow, RmaPolicy
 from station.pipeline.scans import ScanBox
 from station.pipeline.slot import SlotServices, SlotWorker, UnitQuota, Verdict
+from station.pipeline.tally import RECENT, VerdictTally
 from station.ppa.client import PpaClient
 from station.ppa.protocol import b64decode, derive_user_private_key
 from station.records import jws, model
@@ -82,6 +83,7 @@ class Station:
     readers: ReadersDeps | None = None  # reader slots (companion fixtures) run the readers flow
     scans: ScanBox = field(default_factory=ScanBox)  # codes scanned for a slot (readers' inventory)
     labels: LabelService | None = None  # [label]: a unit label after every pass (None: labels off)
+    tally: VerdictTally | None = None  # the verdicts of the current (or last) run
     lock: DataDirLock | None = None  # held from open to close: one station process per data directory
     rma: RmaPolicy = field(default_factory=RmaPolicy)  # rma mode: unknown units, passphrase, backend wipe
     finishing: threading.Event = field(default_factory=threading.Event)  # ``finish``: no new units
@@ -167,8 +169,14 @@ class Station:
         return self.backend.ca_certificate()
 
     def run(self, units: int | None = None) -> list[Verdict]:
-        """Provision until ``units`` verdicts (None: until ``cancel`` is set); returns the verdicts."""
-        verdicts: list[Verdict] = []
+        """Provision until ``units`` verdicts (None: until ``cancel`` is set); returns the verdicts.
+
+        A run of more than ``tally.RECENT`` units (or an open-ended one) returns only the latest
+        ``RECENT`` verdicts; ``self.tally`` has the counts of all of them.
+        """
+        # A shift-long run keeps its counts but only the latest verdicts: memory stays flat (tally.py).
+        verdicts = VerdictTally(keep=units if units is not None and units <= RECENT else RECENT)
+        self.tally = verdicts
         services = SlotServices(
             store=self.store,
             writer=self.writer,
@@ -203,7 +211,7 @@ class Station:
             worker.join()
         if self.line is not None:
             self.line.stop()  # a last sync pushes the records of the final units
-        return verdicts
+        return verdicts.recent
 
     def finish(self) -> None:
         """Start no new unit; ``run`` returns once the units in progress have their verdicts (cooperative:

@@ -122,7 +122,8 @@ def run_with_faults(
     station.bus.subscribe(ProgressPrinter(sys.stdout, verbose=True))
     try:
         verdicts = station.run(units=UNITS)
-        print(summarize(verdicts, 1.0))
+        assert station.tally is not None
+        print(summarize(station.tally, 1.0))
         evidence.add(repr(station), *(repr(v) for v in verdicts))
         store_path = station.data_dir / DEFAULT_FILENAME
         keys = jws.trusted_keys_from([station.signing_public_key])

@@ -34,6 +34,7 @@ from station.pipeline.fixturehooks import POWER_CYCLE_WAIT, lamp_colour, left_th
 from station.pipeline.flow import FlowFactory, SlotUnit
 from station.pipeline.production import Prior, genuine_id_of
 from station.pipeline.recording import prior_from_journal
+from station.pipeline.tally import VerdictTally
 from station.pipeline.unitguard import GuardedClient
 from station.ppa.client import PpaClient
 from station.records import model
@@ -96,7 +97,7 @@ class SlotServices:
     bus: EventBus
     quota: UnitQuota
     cancel: threading.Event
-    verdicts: list[Verdict]
+    verdicts: VerdictTally
     client_timeout: float = 10.0
     mode: str = "production"  # the mode every run of this station is journalled and recorded under
     # After a PASS record is durable (labels): returns a line for the slot log, never raises for the unit.
