@@ -39,6 +39,7 @@ from station.gui.accounts import DemoAccounts, first_account_text, open_operator
 from station.gui.opener import StationOpener
 from station.gui.screenshot import VIEWS, Screenshot, login_role
 from station.gui.session import Session
+from station.gui.signals import QuitOnSignals
 from station.gui.window import MainWindow
 from station.records import jws
 
@@ -80,10 +81,12 @@ def main(options: GuiOptions) -> int:
             session.start()
         else:
             session.start(maximized=True)
+        quitter = QuitOnSignals(app)  # systemd's SIGTERM: finish the steps in progress, then exit
         try:
             code = app.exec()
         finally:
             session.shutdown()
+            quitter.deleteLater()
         return int(code)
 
 
