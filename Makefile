@@ -36,6 +36,15 @@ bench: $(STAMP)  # speed figures of issue 3 as ratios (station overhead, paralle
 bench-sync: $(STAMP)  # issue 4: sync records/s into PostgreSQL, 100 000-record chain verify; needs PostgreSQL
 	$(BIN)/python -m bench.sync
 
+# Issue 9 evidence: long runs that print figures (bench/README.md); SOAK_FLAGS/CHAOS_FLAGS shorten them,
+# e.g. make chaos CHAOS_FLAGS="--units 200 --kills 20".
+.PHONY: soak chaos
+soak: $(STAMP)  # 10 000 units in one station process: memory and descriptor growth after warm-up; ~40 min
+	$(BIN)/python -m bench.soak $(SOAK_FLAGS)
+
+chaos: $(STAMP)  # 1 000 units, random faults, 100 SIGKILLs of `station run`; exit 1 if a must-be-0 figure is not 0
+	$(BIN)/python -m bench.chaos $(CHAOS_FLAGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
