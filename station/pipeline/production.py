@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from station.config import Profile
 from station.errors import DeviceRefused, DeviceTimeout, DeviceUnreachable, VerificationError
 from station.factory.backend import Backend
+from station.factory.ca import verify_device_certificate
 from station.factory.firmware import FirmwareCatalog, needs_upgrade
 from station.factory.secrets import UnitKeys, UnitSecrets, derive_keys
 from station.pipeline.engine import SAFE_RETRY, Group, RunContext, RunResult, Step, StepFailed
@@ -298,11 +299,25 @@ class ProductionFlow:
                 f"unit was provisioned earlier by station {entry.station_id}, record {entry.record_id} "
                 f"({entry.provisioned_at}); send it to QA verification",
             )
+        if self._issued_here(der):
+            raise StepFailed(
+                "provisioned-unfinished",
+                "the secure element carries a certificate from this factory's CA, but no passing record: "
+                "an earlier run provisioned it and did not finish; send it to RMA",
+            )
         raise StepFailed(
             "foreign-certificate",
             "the secure element already carries a certificate that no record of this line explains; "
             "set the unit aside for QA",
         )
+
+    def _issued_here(self, der: bytes) -> bool:
+        """Whether the factory CA signed this certificate (an interrupted run of this line provisioned it)."""
+        try:
+            verify_device_certificate(der, self.deps.backend.ca_certificate())
+        except VerificationError:
+            return False
+        return True
 
     def certificate(self, ctx: RunContext) -> str:
         if self.facts.crt_der is not None:

@@ -43,6 +43,8 @@ from station.records.sqlite import SqliteStore
 from station.records.writer import RecordWriter
 
 PRESENCE_POLL = 0.2
+IDENTIFY_ATTEMPTS = 4  # tries to re-identify a resumed run's unit before closing the run as aborted
+IDENTIFY_BACKOFF = 0.5  # seconds, growing with each try (0.5 + 1 + 1.5 s at most)
 
 
 class UnitQuota:
@@ -247,28 +249,45 @@ class SlotWorker:
         if run is None:
             return self.services.store.begin_run(self.fixture.slot, mode), None
         prior = prior_from_journal(self.services.store.run_journal(run.run_id))
-        if run.mode == "production" == mode and self._same_unit(client, prior):
+        same = self._same_unit(client, prior) if run.mode == "production" == mode else False
+        if same:
             self._log(run.run_id, f"resuming run {run.run_id} interrupted by a station stop")
             return run.run_id, prior
-        self._abandon(run, prior)
+        self._abandon(run, prior, unidentified=same is None)
         return self.services.store.begin_run(self.fixture.slot, mode), None
 
-    def _same_unit(self, client: PpaClient, prior: Prior) -> bool:
-        """Whether the unit in the slot is the one the interrupted run wrote to (if it wrote anything)."""
-        try:
-            if client.status().inited:
-                eid = prior.personalised_eid
-                return eid is not None and client.token_challenge().eid == eid
-            if prior.genuine_id is None:
-                return True  # nothing identifying was written: resuming cannot harm another unit
-            return genuine_id_of(client.attestation()) == prior.genuine_id
-        except DeviceError:
-            return True  # cannot tell: resume, and let the flow's own checks decide
+    def _same_unit(self, client: PpaClient, prior: Prior) -> bool | None:
+        """Whether the unit in the slot is the one the interrupted run wrote to (if it wrote anything).
 
-    def _abandon(self, run: Run, prior: Prior) -> None:
+        A unit that does not answer is asked again a few times (it may be booting). If it still cannot be
+        identified, the run is resumed only when it wrote nothing identifying yet; otherwise it is closed
+        with an ``aborted`` record: resuming on a unit swapped meanwhile would provision the new unit
+        under the old unit's run and leave the old one without a verdict (found by ``bench/chaos.py``).
+        """
+        if prior.genuine_id is None and prior.personalised_eid is None:
+            return True  # nothing identifying was written: resuming cannot harm another unit
+        for attempt in range(IDENTIFY_ATTEMPTS):
+            try:
+                return self._identity_matches(client, prior)
+            except DeviceError:
+                if self.services.cancel.wait(IDENTIFY_BACKOFF * (attempt + 1)):
+                    break
+        return None  # could not tell
+
+    def _identity_matches(self, client: PpaClient, prior: Prior) -> bool:
+        if client.status().inited:
+            eid = prior.personalised_eid
+            return eid is not None and client.token_challenge().eid == eid
+        if prior.genuine_id is None:
+            return True  # no secure-element identity was journalled: nothing to compare
+        return genuine_id_of(client.attestation()) == prior.genuine_id
+
+    def _abandon(self, run: Run, prior: Prior, *, unidentified: bool = False) -> None:
         """Close an interrupted run whose unit has gone, with an ``aborted`` record saying so."""
         now = datetime.now(UTC)
         removed, reason = _abandon_reason(run.mode, self.services.mode)
+        if unidentified:
+            reason = "the unit in the slot did not answer to be identified; set it aside for QA"
         draft = model.RecordDraft(
             mode=run.mode,
             operator=self.services.operator,
@@ -278,7 +297,7 @@ class SlotWorker:
             outcome="aborted",
             failure=model.Failure(
                 "resume",
-                "unit-removed" if removed else "interrupted",
+                "unit-unidentified" if unidentified else "unit-removed" if removed else "interrupted",
                 f"the station stopped during this {run.mode} run: {reason}",
             ),
             started=now,
