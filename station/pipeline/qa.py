@@ -48,6 +48,7 @@ from station.pipeline.qarecord import (
     registry_entry,
     unit_records,
 )
+from station.pipeline.recording import failure_record
 from station.ppa import protocol
 from station.ppa.client import PpaClient
 from station.ppa.replies import FreshAttestation, ProvisionedAttestation
@@ -112,7 +113,6 @@ class QaFlow:
         started: datetime,
         simulated: bool,
     ) -> model.RecordDraft:
-        failure = result.failure
         seen = self.facts.seen
         return model.RecordDraft(
             mode=self.mode,
@@ -131,7 +131,7 @@ class QaFlow:
             provisioning=self._evidence(),
             steps=tuple(self._step(step) for step in result.steps),
             outcome=str(result.outcome),
-            failure=None if failure is None else model.Failure(failure.step, failure.code, failure.message),
+            failure=failure_record(result),
             links=model.Links(verifies=self.facts.verifies),
             started=started,
             finished=datetime.now(UTC),

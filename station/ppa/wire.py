@@ -26,8 +26,9 @@ from station.ppa.protocol import b64decode, parse_genuine
 _HEX = re.compile(r"^[0-9a-fA-F]*$")
 
 
-def _json_kind(value: object) -> str:
-    """The JSON type of ``value`` in words, for messages (never the value itself: it may be huge)."""
+def json_kind(value: object) -> str:
+    """The JSON type of ``value`` in words, for messages (never the value itself: it may be huge, or a
+    secret)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -54,7 +55,7 @@ class ReplyBody:
         except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
             raise shell.error(None, "is not JSON") from None
         if not isinstance(data, dict):
-            raise shell.error(None, f"is {_json_kind(data)}, not a JSON object")
+            raise shell.error(None, f"is {json_kind(data)}, not a JSON object")
         return cls(method, path, data, status)
 
     def error(self, field: str | None, problem: str) -> DeviceProtocolError:
@@ -73,7 +74,7 @@ class ReplyBody:
             return None
         value = self.data[name]
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            raise self.error(name, f"is {_json_kind(value)}, expected {wanted}")
+            raise self.error(name, f"is {json_kind(value)}, expected {wanted}")
         return value
 
     def text(self, name: str) -> str:
@@ -145,5 +146,5 @@ class ReplyBody:
             return absent or ()
         for index, item in enumerate(values):
             if not isinstance(item, str):
-                raise self.error(name, f"item {index} is {_json_kind(item)}, expected a string")
+                raise self.error(name, f"item {index} is {json_kind(item)}, expected a string")
         return tuple(values)

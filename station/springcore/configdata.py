@@ -41,8 +41,9 @@ from typing import Any, Literal
 import rfc8785
 
 from station.errors import ConfigDataError
+from station.ppa.wire import json_kind
 from station.springcore.registers import DEVICE_SPECIFIC, SECRET, label, register
-from station.springcore.values import ValueRejected, json_kind, split_key, to_bytes
+from station.springcore.values import ValueRejected, split_key, to_bytes
 
 BANKS = {"config": 0x02, "templates": 0x03}
 IGNORED_SECTIONS = ("commands", "constants", "security")

@@ -25,6 +25,8 @@ import binascii
 import re
 from typing import Any
 
+from station.ppa.wire import json_kind
+
 MODIFIERS = {
     "s": "string",
     "string": "string",
@@ -119,16 +121,3 @@ def _integer(value: Any, sizes: tuple[int, ...]) -> bytes:
 
 def _sizes(sizes: tuple[int, ...]) -> str:
     return " or ".join(map(str, sizes)) + " bytes"
-
-
-def json_kind(value: object) -> str:
-    """The JSON type of ``value`` in words (never the value: it may be a secret)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
