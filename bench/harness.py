@@ -184,14 +184,17 @@ class BenchStation:
         busy = _machine_busy()
         machine = busy - machine if busy is not None and machine is not None else None
         sim_cpu = self.host.cpu_seconds() - sim_before if self.host and sim_before is not None else None
+        tally = self.station.tally  # counts every unit; a long run returns only its latest verdicts
+        assert tally is not None  # the run made it
         failed = [v for v in verdicts if v.outcome is not Outcome.PASS]
-        if failed:
+        if failed or tally.counts[Outcome.PASS] < tally.total:
             raise RuntimeError(
-                f"{len(failed)} of {len(verdicts)} units did not pass with {self.fixtures} fixtures (first: "
-                f"{failed[0].failure}); the figures would mislead, so the run was stopped"
+                f"{tally.total - tally.counts[Outcome.PASS]} of {tally.total} units did not pass with "
+                f"{self.fixtures} fixtures (first kept: {failed[0].failure if failed else 'not kept'}); "
+                "the figures would mislead, so the run was stopped"
             )
-        if len(verdicts) < units:
-            raise RuntimeError(f"only {len(verdicts)} of {units} units finished within {deadline:g} s")
+        if tally.total < units:
+            raise RuntimeError(f"only {tally.total} of {units} units finished within {deadline:g} s")
         spans = tuple(
             SlotSpan(slot, sum(v.slot == slot for v in verdicts), self._last[slot] - first)
             for slot, first in self._first.items()
