@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from station.fixtures.base import Fixture
+from station.pipeline.drafts import RunFrame
 from station.pipeline.engine import Group, RunResult, Step
 from station.pipeline.production import Prior
 from station.ppa.client import PpaClient
@@ -39,16 +39,8 @@ class Flow(Protocol):
     def unit_id(self) -> str | None:
         """The unit's id once the flow learnt it (devid, or the genuine id before check-in)."""
 
-    def draft(
-        self,
-        result: RunResult,
-        *,
-        fixture: model.FixtureRef,
-        operator: model.Operator,
-        started: datetime,
-        simulated: bool,
-    ) -> model.RecordDraft:
-        """The record of this run: public facts, the step timeline, the verdict, links."""
+    def draft(self, result: RunResult, frame: RunFrame) -> model.RecordDraft:
+        """The record of this run: public facts, the step timeline, the verdict, links (``drafts.py``)."""
 
 
 @dataclass(frozen=True)

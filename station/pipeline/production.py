@@ -19,7 +19,6 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
 from cryptography import x509
@@ -31,6 +30,7 @@ from station.factory.backend import Backend
 from station.factory.ca import verify_device_certificate
 from station.factory.firmware import FirmwareCatalog, needs_upgrade
 from station.factory.secrets import UnitKeys, UnitSecrets, derive_keys
+from station.pipeline.drafts import RunFrame, StepDetails, record_draft
 from station.pipeline.engine import SAFE_RETRY, Group, RunContext, RunResult, Step, StepFailed
 from station.pipeline.kdf import KDF_SLOTS
 from station.ppa import protocol
@@ -140,20 +140,8 @@ class ProductionFlow:
     def unit_id(self) -> str | None:
         return self.facts.unit_id
 
-    def draft(
-        self,
-        result: RunResult,
-        *,
-        fixture: model.FixtureRef,
-        operator: model.Operator,
-        started: datetime,
-        simulated: bool,
-    ) -> model.RecordDraft:
-        from station.pipeline.recording import production_draft  # recording reads this module's types
-
-        return production_draft(
-            self.facts, result, fixture=fixture, operator=operator, started=started, simulated=simulated
-        )
+    def draft(self, result: RunResult, frame: RunFrame) -> model.RecordDraft:
+        return facts_draft(self.facts, result, frame)
 
     def plan(self) -> list[Step | Group]:
         return [
@@ -436,6 +424,45 @@ class ProductionFlow:
         if status.time is None:
             raise StepFailed("clock-not-set", "the unit's clock is not set (check-in lost?)")
         return status.time
+
+
+def facts_draft(
+    facts: UnitFacts,
+    result: RunResult,
+    frame: RunFrame,
+    *,
+    mode: str = "production",
+    links: model.Links | None = None,
+    details: StepDetails | None = None,
+) -> model.RecordDraft:
+    """The record of a run that drove a PPA through production's steps (production, and RMA on top)."""
+    return record_draft(
+        mode,
+        result,
+        frame,
+        model.UnitIdentity(
+            devid=facts.devid,
+            genuine_id=facts.genuine_id,
+            eid=facts.eid,
+            eid_sign=facts.eid_sign,
+            instanceid=facts.instanceid,
+            hwv=facts.hwv,
+            fwv=facts.fwv,
+            blv=facts.blv,
+        ),
+        provisioning=_evidence(facts),
+        personalization=facts.personalization,
+        links=links,
+        details=details,
+    )
+
+
+def _evidence(facts: UnitFacts) -> model.ProvisioningEvidence | None:
+    if facts.crt_der is None or facts.attestation_key_sha1 is None:
+        return None
+    return model.ProvisioningEvidence.from_der(
+        facts.crt_der, attestation_key_sha1=facts.attestation_key_sha1, refusal_status=facts.refusal_status
+    )
 
 
 def refuse_fail_state(status: Status) -> None:

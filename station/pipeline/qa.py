@@ -6,7 +6,7 @@ Example::
                   user_key=lambda eid: derive_user_private_key(batch_passphrase, eid))
     flow = QaFlow(client, deps)
     result = Engine(bus).run(ctx, flow.plan())
-    writer.append(flow.draft(result, fixture=ref, operator=op, started=t0, simulated=True))
+    writer.append(flow.draft(result, RunFrame(ref, op, started=t0, simulated=True)))
 
 Steps: identify (status, version) → challenge (``GET /api/auth/token``: ``eid``, ``lbl``) → attest (login,
 attestation ``{crt, genuine}`` checked on its own, configuration: ``devid`` and the instance keys) →
@@ -26,7 +26,6 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
@@ -34,7 +33,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from station.errors import DeviceRefused
 from station.factory.backend import Backend
-from station.pipeline.engine import SAFE_RETRY, Group, RunContext, RunResult, Step, StepFailed, StepRecord
+from station.pipeline.drafts import RunFrame, record_draft
+from station.pipeline.engine import SAFE_RETRY, Group, RunContext, RunResult, Step, StepFailed
 from station.pipeline.kdf import KDF_SLOTS
 from station.pipeline.production import FLS_BITS, genuine_id_of
 from station.pipeline.qaaccess import login, set_clock
@@ -48,7 +48,6 @@ from station.pipeline.qarecord import (
     registry_entry,
     unit_records,
 )
-from station.pipeline.recording import failure_record
 from station.ppa import protocol
 from station.ppa.client import PpaClient
 from station.ppa.replies import FreshAttestation, ProvisionedAttestation
@@ -104,38 +103,27 @@ class QaFlow:
             Step("compare", self.compare, timeout=10),
         ]
 
-    def draft(
-        self,
-        result: RunResult,
-        *,
-        fixture: model.FixtureRef,
-        operator: model.Operator,
-        started: datetime,
-        simulated: bool,
-    ) -> model.RecordDraft:
+    def draft(self, result: RunResult, frame: RunFrame) -> model.RecordDraft:
         seen = self.facts.seen
-        return model.RecordDraft(
-            mode=self.mode,
-            operator=operator,
-            fixture=fixture,
-            unit=model.UnitIdentity(
-                devid=seen.devid,
-                genuine_id=seen.genuine_id,
-                eid=seen.eid or seen.config_eid,
-                eid_sign=seen.eid_sign,
-                instanceid=seen.instanceid,
-                hwv=seen.hwv,
-                fwv=seen.fwv,
-                blv=seen.blv,
-            ),
+        unit = model.UnitIdentity(
+            devid=seen.devid,
+            genuine_id=seen.genuine_id,
+            eid=seen.eid or seen.config_eid,
+            eid_sign=seen.eid_sign,
+            instanceid=seen.instanceid,
+            hwv=seen.hwv,
+            fwv=seen.fwv,
+            blv=seen.blv,
+        )
+        links = model.Links(verifies=self.facts.verifies)
+        return record_draft(
+            self.mode,
+            result,
+            frame,
+            unit,
             provisioning=self._evidence(),
-            steps=tuple(self._step(step) for step in result.steps),
-            outcome=str(result.outcome),
-            failure=failure_record(result),
-            links=model.Links(verifies=self.facts.verifies),
-            started=started,
-            finished=datetime.now(UTC),
-            simulated=simulated,
+            links=links,
+            details=self.facts.details,
         )
 
     # --- the unit ---------------------------------------------------------------------------------------
@@ -296,13 +284,6 @@ class QaFlow:
             return None
         return model.ProvisioningEvidence.from_der(
             der, attestation_key_sha1=seen.attestation_key_sha1, refusal_status=None
-        )
-
-    def _step(self, step: StepRecord) -> model.StepRecord:
-        detail: dict[str, Any] = {"message": step.detail} if step.detail else {}
-        detail.update(self.facts.details.get(step.name, {}))
-        return model.StepRecord(
-            step.name, str(step.outcome), step.started, step.finished, step.attempts, detail
         )
 
 

@@ -4,7 +4,7 @@ Example::
 
     flow = ReadersFlow(CompanionClient(link.session(), link.base_url), link.device_id(), deps)
     result = Engine(bus).run(ctx, flow.plan())
-    draft = flow.draft(result, fixture=..., operator=..., started=..., simulated=False)
+    draft = flow.draft(result, RunFrame(fixture, operator, started, simulated=False))
 
 Steps (DESIGN §1, reference §9): identify (``GET /device/{id}``) → wink (the operator sees which reader
 the slot means) → inventory (the number written to register 0201: the profile's prefix + the reader's
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from station.config import ReaderProfile
 from station.errors import (
@@ -36,8 +35,8 @@ from station.errors import (
     ReaderGone,
     ReaderRestarting,
 )
+from station.pipeline.drafts import RunFrame, record_draft
 from station.pipeline.engine import Cancelled, Group, RetryPolicy, RunContext, RunResult, Step, StepFailed
-from station.pipeline.recording import failure_record, step_records
 from station.records import model
 from station.springcore.client import CompanionClient
 from station.springcore.configdata import ConfigData
@@ -220,38 +219,21 @@ class ReadersFlow:
         except WaitCancelled:
             raise Cancelled from None
 
-    def draft(
-        self,
-        result: RunResult,
-        *,
-        fixture: model.FixtureRef,
-        operator: model.Operator,
-        started: datetime,
-        simulated: bool,
-    ) -> model.RecordDraft:
+    def draft(self, result: RunResult, frame: RunFrame) -> model.RecordDraft:
         facts = self.facts
-        return model.RecordDraft(
-            mode=self.mode,
-            operator=operator,
-            fixture=fixture,
-            unit=model.ReaderIdentity(
-                device_id=facts.device_id,
-                serial=facts.serial,
-                product=facts.product,
-                firmware=facts.firmware,
-                inventory=facts.inventory,
-                config_id=facts.config_id,
-                config_sha256=self.deps.config.public_sha256() if facts.config_id else None,
-            ),
-            personalization={
-                "profile": self.deps.profile_name,
-                "location": self.deps.profile.location,
-                "specific": self.deps.profile.specific,
-            },
-            steps=step_records(result),
-            outcome=str(result.outcome),
-            failure=failure_record(result),
-            started=started,
-            finished=datetime.now(UTC),
-            simulated=simulated,
+        unit = model.ReaderIdentity(
+            device_id=facts.device_id,
+            serial=facts.serial,
+            product=facts.product,
+            firmware=facts.firmware,
+            inventory=facts.inventory,
+            config_id=facts.config_id,
+            config_sha256=self.deps.config.public_sha256() if facts.config_id else None,
         )
+        profile = self.deps.profile
+        personalization = {
+            "profile": self.deps.profile_name,
+            "location": profile.location,
+            "specific": profile.specific,
+        }
+        return record_draft(self.mode, result, frame, unit, personalization=personalization)

@@ -5,7 +5,7 @@ Example::
     policy = RmaPolicy(unknown_unit="refuse", customer_passphrase=ask_the_operator)
     flow = RmaFlow(client, RmaDeps(production_deps, history=station_history, policy=policy), slot="R1")
     result = Engine(bus).run(ctx, flow.plan())
-    draft = flow.draft(result, fixture=..., operator=..., started=..., simulated=...)  # links.supersedes
+    draft = flow.draft(result, frame)  # links.supersedes
 
 Steps: identify → history → wipe → reboot → check-in → attest → certificate → provision → verify-lock →
 personalize → verify. Check-in, verify-lock and personalize are production's own steps, and certificate,
@@ -31,14 +31,19 @@ shows as superseded (``records/history.py``). The operator who ran it is in the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 from station.pipeline import rmacheck
+from station.pipeline.drafts import RunFrame
 from station.pipeline.engine import SAFE_RETRY, Group, RunContext, RunResult, Step, StepFailed
-from station.pipeline.production import ProductionDeps, ProductionFlow, genuine_id_of, refuse_fail_state
-from station.pipeline.recording import production_draft
+from station.pipeline.production import (
+    ProductionDeps,
+    ProductionFlow,
+    facts_draft,
+    genuine_id_of,
+    refuse_fail_state,
+)
 from station.pipeline.rmawipe import NO_WIPE, AskPassphrase, ReturnedUnit, RmaPolicy, Wiper
 from station.pipeline.unitguard import GuardedClient
 from station.ppa import protocol
@@ -109,22 +114,10 @@ class RmaFlow:
             Step("verify", self.verify, timeout=60, retry=SAFE_RETRY),
         ]
 
-    def draft(
-        self,
-        result: RunResult,
-        *,
-        fixture: model.FixtureRef,
-        operator: model.Operator,
-        started: datetime,
-        simulated: bool,
-    ) -> model.RecordDraft:
-        base = production_draft(
-            self.facts, result, fixture=fixture, operator=operator, started=started, simulated=simulated,
-            mode=self.mode,
-        )  # fmt: skip
-        extra = self.state.details
-        steps = tuple(replace(s, detail={**s.detail, **extra.get(s.name, {})}) for s in base.steps)
-        return replace(base, steps=steps, links=model.Links(supersedes=self.state.supersedes))
+    def draft(self, result: RunResult, frame: RunFrame) -> model.RecordDraft:
+        links = model.Links(supersedes=self.state.supersedes)
+        details = self.state.details
+        return facts_draft(self.facts, result, frame, mode=self.mode, links=links, details=details)
 
     # --- identify ----------------------------------------------------------------------------------------
 

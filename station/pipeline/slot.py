@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from station.errors import DeviceError, FixtureError, RecordError, StationError
 from station.events import Event, EventBus, LogLine, Outcome, RunFinished, RunStarted, SlotChanged, SlotState
 from station.fixtures.base import Fixture, LinkEpoch
+from station.pipeline.drafts import RunFrame
 from station.pipeline.engine import Engine, Failure, Group, RunContext, RunResult, Step
 from station.pipeline.fixturehooks import POWER_CYCLE_WAIT, lamp_colour, left_the_slot, power_cycle_helps
 from station.pipeline.flow import FlowFactory, SlotUnit
@@ -186,13 +187,13 @@ class SlotWorker:
         if self._power_cycle_resumes(run_id, result):
             return  # the resumed run wrote the record
         self._after_run(run_id, client, result)
-        draft = flow.draft(
-            result,
-            fixture=model.FixtureRef(self.fixture.slot, self.fixture.port),
-            operator=self.services.operator,
-            started=started,
-            simulated=self.fixture.simulated,
+        frame = RunFrame(
+            model.FixtureRef(self.fixture.slot, self.fixture.port),
+            self.services.operator,
+            started,
+            self.fixture.simulated,
         )
+        draft = flow.draft(result, frame)
         stored = self.services.writer.append(draft, run_id=run_id)
         self._report(run_id, result, stored, flow.unit_id, time.monotonic() - clock)
         if result.outcome is Outcome.PASS:
