@@ -465,13 +465,12 @@ def _evidence(facts: UnitFacts) -> model.ProvisioningEvidence | None:
     )
 
 
-def refuse_fail_state(status: Status) -> None:
+def refuse_fail_state(status: Status, *, advice: str = "; set it aside for QA") -> None:
     """A latched fail state (``fls_state`` bits, reference §2.1) ends the run: the unit is set aside."""
     if status.fls_state:
         reasons = ", ".join(text for bit, text in FLS_BITS.items() if status.fls_state & bit) or "unknown"
         raise StepFailed(
-            "fail-state",
-            f"the unit reports fail state {status.fls_state:#04x} ({reasons}); set it aside for QA",
+            "fail-state", f"the unit reports fail state {status.fls_state:#04x} ({reasons}){advice}"
         )
 
 

@@ -36,7 +36,7 @@ from station.factory.backend import Backend
 from station.pipeline.drafts import RunFrame, record_draft
 from station.pipeline.engine import SAFE_RETRY, Group, RunContext, RunResult, Step, StepFailed
 from station.pipeline.kdf import KDF_SLOTS
-from station.pipeline.production import FLS_BITS, genuine_id_of
+from station.pipeline.production import genuine_id_of, refuse_fail_state
 from station.pipeline.qaaccess import login, set_clock
 from station.pipeline.qacompare import Finding, Observed, attestation_findings, compare
 from station.pipeline.qarecord import (
@@ -130,9 +130,7 @@ class QaFlow:
 
     def identify(self, ctx: RunContext) -> str:
         status = self.client.status()
-        if status.fls_state:
-            reasons = ", ".join(text for bit, text in FLS_BITS.items() if status.fls_state & bit) or "unknown"
-            raise StepFailed("fail-state", f"the unit reports fail state {status.fls_state:#04x} ({reasons})")
+        refuse_fail_state(status, advice="")  # QA is where such a unit is already going
         version = self.client.version()
         if "EPA" in version.hwv:
             raise StepFailed("wrong-product", f"this is an EPA ({version.hwv}), not a PPA")
