@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.chaosledger import Ledger, SimUnit
-from station.commands import Locations
-from station.config import KeysSection
-from station.records.audit import verify_store
+from station.cli.commands import Locations
+from station.core.config import KeysSection
+from station.records.check.chain import Problem
+from station.records.check.store import verify_store
 from station.records.jws import peek
 from station.records.model import GENESIS_PREV, chain_hash
-from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
-from station.records.verify import Problem
+from station.records.store.sqlite import DEFAULT_FILENAME, SqliteStore
 
 CHAIN_REASONS = ("seq ", "prev ", "first record's prev")
 REFUSALS = {"already-personalised", "already-provisioned", "foreign-certificate"}  # not factory-fresh

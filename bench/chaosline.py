@@ -7,7 +7,7 @@ Example::
         log = drive(plan, line)                  # returns once >= 200 records exist and no run is open
     log.kills, log.crashes
 
-Processes, not threads: the station is ``python -m station.cli run`` exactly as on a line, so a kill is a
+Processes, not threads: the station is ``python -m station.cli.main run`` exactly as on a line, so a kill is a
 real SIGKILL of a real process (no ``finally``, no atexit, half-written SQLite transactions), and the
 simulator (``bench.chaossim``) outlives it as real units would.
 """
@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from station.config import KeysSection
-from station.ppa.protocol import generate_mnemonic
+from station.core.config import KeysSection
+from station.devices.ppa.protocol import generate_mnemonic
 
 REPO = Path(__file__).resolve().parents[1]
 POLL = 0.1  # seconds between looks at the records database
@@ -181,7 +181,16 @@ mnemonic_env = "STATION_BATCH_MNEMONIC"
         )
 
     def start_station(self, units: int, number: int) -> subprocess.Popen[bytes]:
-        args = [sys.executable, "-m", "station.cli", "run", "--config", "station.toml", "--units", str(units)]
+        args = [
+            sys.executable,
+            "-m",
+            "station.cli.main",
+            "run",
+            "--config",
+            "station.toml",
+            "--units",
+            str(units),
+        ]
         with (
             (self.logs / f"station-{number:03d}.out").open("wb") as out,
             (self.logs / f"station-{number:03d}.err").open("wb") as err,

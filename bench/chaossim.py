@@ -32,9 +32,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from station.config import KeysSection
-from station.factory.keystore import open_key
-from station.ppa.protocol import b64encode, x25519_public_key
+from station.core.config import KeysSection
+from station.devices.ppa.protocol import b64encode, x25519_public_key
+from station.factory.keys.keystore import open_key
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.faults import FaultRule, parse_spec
 from station.sim.ppa.http import Request, Response

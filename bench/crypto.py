@@ -26,11 +26,11 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from station.factory.keystore import open_key
-from station.ppa.protocol import b64encode, derive_user_private_key, make_genuine
+from station.app.station import Station
+from station.devices.ppa.protocol import b64encode, derive_user_private_key, make_genuine
+from station.factory.keys.keystore import open_key
 from station.records import jws
 from station.sim.ppa.identity import SE_CURVE, attestation_csr
-from station.station import Station
 
 
 @dataclass(frozen=True)

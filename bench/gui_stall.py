@@ -33,8 +33,8 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from bench.harness import RESULT_PREFIX, BenchStation
-from station.events import Event
-from station.gui.session import Session
+from station.core.events import Event
+from station.gui.workers.session import Session
 
 TICK_MS = 5
 BASELINE_S = 5.0

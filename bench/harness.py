@@ -30,15 +30,15 @@ from types import TracebackType
 from typing import Literal
 
 from bench.simhost import SimHost
-from station.config import FixtureConfig, StationConfig
-from station.demo import demo_config
-from station.events import Event, Outcome, RunFinished, RunStarted
-from station.factory.keystore import open_key
+from station.app.demo import demo_config
+from station.app.station import Station
+from station.core.config import FixtureConfig, StationConfig
+from station.core.events import Event, Outcome, RunFinished, RunStarted
+from station.devices.ppa.protocol import x25519_public_key
+from station.factory.keys.keystore import open_key
 from station.fixtures import network, registry
 from station.fixtures.base import Fixture
 from station.pipeline.slot import Verdict
-from station.ppa.protocol import x25519_public_key
-from station.station import Station
 
 SimPlacement = Literal["process", "inprocess"]
 HOSTED_KIND = "bench-hosted-sim"  # registered only while a BenchStation opens

@@ -24,10 +24,10 @@ from types import TracebackType
 from typing import Any
 
 from bench.crypto import CryptoCost
-from station.factory import secrets
 from station.factory.backend import LocalBackend
+from station.factory.keys import secrets
 from station.records import jws
-from station.records.sqlite import SqliteStore
+from station.records.store.sqlite import SqliteStore
 
 # (owner, attribute, CryptoCost field): where the station looks each operation up when it calls it
 PROBED: tuple[tuple[Any, str, str], ...] = (

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bench.harness import BenchStation
 from bench.soakreport import HEADER, Sample, growth_report, row
-from station.events import Event, RunFinished
+from station.core.events import Event, RunFinished
 
 DEFAULT_UNITS = 10_000
 DEFAULT_FIXTURES = 4

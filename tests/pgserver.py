@@ -37,8 +37,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from station.records.migrate import grant_station_role, migrate_target
-from station.records.postgres import PostgresStore
+from station.records.store.migrate import grant_station_role, migrate_target
+from station.records.store.postgres import PostgresStore
 from tests.requirements import missing
 
 ENV = "STATION_TEST_PG"

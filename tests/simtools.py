@@ -1,7 +1,7 @@
 """Client-side protocol flows for simulator tests: check-in, personalisation, login.
 
 These drive a simulated unit over real HTTP with plain ``requests`` calls and the pure functions of
-``station.ppa.protocol``; they are the test suite's reference client for the simulator, independent of
+``station.devices.ppa.protocol``; they are the test suite's reference client for the simulator, independent of
 the station's own ``PpaClient``. Low PBKDF2 round counts are not possible here: the unit only sees public
 keys, so tests use fixed private keys instead of passphrases wherever the derivation is not the subject.
 """
@@ -14,8 +14,8 @@ from typing import Any
 
 import requests
 
-from station.ppa import protocol as p
-from station.ppa.checkin import sign_checked, verify_check
+from station.devices.ppa import protocol as p
+from station.devices.ppa.checkin import sign_checked, verify_check
 
 TIMEOUT = 10
 

@@ -10,12 +10,12 @@ import pytest
 
 from station.access.audit import read_audit
 from station.access.pins import Pin
-from station.accesscommands import open_access
-from station.cli import main
-from station.commands import Locations
-from station.config import KeysSection
+from station.cli.access import open_access
+from station.cli.commands import Locations
+from station.cli.main import main
+from station.core.config import KeysSection
 from station.records.model import Operator
-from station.records.sqlite import SqliteStore
+from station.records.store.sqlite import SqliteStore
 from tests.pipeline.conftest import BATCH_ENV, BATCH_PASSPHRASE, PROFILE, STATION_ID, _network_unit, toml_text
 
 PINS = {"A0001": "731952", "B0042": "584217", "Q0007": "402716", "R0009": "918273"}

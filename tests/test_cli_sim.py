@@ -11,15 +11,15 @@ from pathlib import Path
 
 import requests
 
-from station.factory.keystore import FileKeyStore
-from station.ppa import protocol as p
+from station.devices.ppa import protocol as p
+from station.factory.keys.keystore import FileKeyStore
 
 TIMEOUT = 10
 
 
 def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "station.cli", "sim", "ppa", *args],
+        [sys.executable, "-m", "station.cli.main", "sim", "ppa", *args],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

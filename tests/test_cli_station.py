@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def station(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "station.cli", *args],
+        [sys.executable, "-m", "station.cli.main", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -12,13 +12,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from station.errors import DeviceRefused, DeviceUnreachable
-from station.ppa import protocol as p
-from station.ppa.auditlog import verify_audit_log
-from station.ppa.checkin import sign_checked, verify_check
-from station.ppa.client import PpaClient
-from station.ppa.image import TEST_VENDOR_PUBLIC_KEY
-from station.ppa.replies import (
+from station.core.errors import DeviceRefused, DeviceUnreachable
+from station.devices.ppa import protocol as p
+from station.devices.ppa.auditlog import verify_audit_log
+from station.devices.ppa.checkin import sign_checked, verify_check
+from station.devices.ppa.client import PpaClient
+from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
+from station.devices.ppa.replies import (
     CheckinResult,
     CheckState,
     FreshAttestation,

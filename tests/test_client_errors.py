@@ -23,16 +23,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
-from station.errors import (
+from station.core.errors import (
     DeviceFailure,
     DeviceProtocolError,
     DeviceRefused,
     DeviceTimeout,
     DeviceUnreachable,
 )
-from station.ppa import protocol as p
-from station.ppa.client import PpaClient
-from station.ppa.replies import FreshAttestation
+from station.devices.ppa import protocol as p
+from station.devices.ppa.client import PpaClient
+from station.devices.ppa.replies import FreshAttestation
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.faults import FaultRule
 from tests.simtools import MASTER_PRIVATE, USER_PRIVATE, default_cfg

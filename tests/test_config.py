@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from station.config import load
-from station.errors import ConfigError
+from station.core.config import load
+from station.core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from station.ppa.protocol import generate_mnemonic
+from station.devices.ppa.protocol import generate_mnemonic
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 10
@@ -156,7 +156,7 @@ def spawn(*args: str, cwd: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "STATION_BATCH_PASSPHRASE": "batch passphrase 1"}
     env["STATION_BATCH_MNEMONIC"] = MNEMONIC
     return subprocess.Popen(
-        [sys.executable, "-m", "station.cli", *args],
+        [sys.executable, "-m", "station.cli.main", *args],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

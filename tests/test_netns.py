@@ -24,12 +24,12 @@ from typing import Any
 import pytest
 
 from station.access.pins import Pin
-from station.accesscommands import open_access
-from station.commands import Locations
-from station.config import KeysSection
+from station.cli.access import open_access
+from station.cli.commands import Locations
+from station.core.config import KeysSection
 from station.factory.backend import LocalBackend
 from station.records.model import Operator
-from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
+from station.records.store.sqlite import DEFAULT_FILENAME, SqliteStore
 from tests.netns import BIN, Lab
 from tests.pipeline.conftest import BATCH_ENV, PROFILE, toml_text
 

@@ -28,21 +28,21 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import x25519
 
-from station.config import load
-from station.console import ProgressPrinter, summarize
-from station.events import Event, Outcome, RunFinished
+from station.app.station import Station
+from station.cli.console import ProgressPrinter, summarize
+from station.cli.records import cmd_export, cmd_show
+from station.core.config import load
+from station.core.events import Event, Outcome, RunFinished
+from station.devices.ppa import protocol
 from station.factory.escrow import open_sealed
-from station.factory.secrets import UnitKeys, UnitSecrets, derive_keys
+from station.factory.keys.secrets import UnitKeys, UnitSecrets, derive_keys
 from station.pipeline.engine import Engine, RunContext, StepRecord
 from station.pipeline.slot import Verdict
-from station.ppa import protocol
 from station.records import jws
-from station.records.commands import cmd_export, cmd_show
-from station.records.sqlite import DEFAULT_FILENAME
+from station.records.store.sqlite import DEFAULT_FILENAME
 from station.sim.fixture import FreshUnitSwap
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.faults import FaultRule
-from station.station import Station
 from tests.pipeline.conftest import AUTH_INIT, LOGGER_KEY, toml_text
 
 UNITS = 4

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from station.errors import ProtocolError, VerificationError
-from station.ppa import protocol as p
-from station.ppa.auditlog import log_line_mac, verify_audit_log
-from station.ppa.checkin import sign_checked, verify_check
+from station.core.errors import ProtocolError, VerificationError
+from station.devices.ppa import protocol as p
+from station.devices.ppa.auditlog import log_line_mac, verify_audit_log
+from station.devices.ppa.checkin import sign_checked, verify_check
 
 # Reference §5.2 test vector (from the C SDK via the JS client, reproduced independently).
 VECTOR_PASSPHRASE = "correct horse battery staple"

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import requests
 
-from station.factory.keystore import open_file_key
-from station.ppa.protocol import generate_mnemonic
+from station.devices.ppa.protocol import generate_mnemonic
+from station.factory.keys.keystore import open_file_key
 from station.records import SqliteStore
-from station.records.postgres import PostgresStore
+from station.records.store.postgres import PostgresStore
 from tests import simtools
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,7 +38,7 @@ ENV = {
 
 def station_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "station.cli", *args],
+        [sys.executable, "-m", "station.cli.main", *args],
         cwd=cwd,
         env=ENV,
         capture_output=True,
@@ -92,7 +92,7 @@ def test_two_stations_share_one_line_database(tmp_path: Path, station_role: str)
     shared = tmp_path / "factory"
     a_config = write_station(tmp_path / "a", "line1-st01", shared, station_role, [])  # for the sim's key
     sim = subprocess.Popen(
-        [sys.executable, "-m", "station.cli", "sim", "ppa", "--count", "3", "--config", str(a_config)],
+        [sys.executable, "-m", "station.cli.main", "sim", "ppa", "--count", "3", "--config", str(a_config)],
         cwd=tmp_path,
         env=ENV,
         stdout=subprocess.PIPE,

@@ -10,7 +10,7 @@ PyInstaller starts a script, not a console-script entry point, so this file is t
 
 import sys
 
-from station.cli import main
+from station.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

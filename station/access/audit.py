@@ -26,10 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from station.errors import RecordError
+from station.core.errors import RecordError
 from station.records import jws
 from station.records.model import GENESIS_PREV, Operator, chain_hash, plain
-from station.records.sqlite import SqliteStore
+from station.records.store.sqlite import SqliteStore
 from station.records.validate import SECRET_WORDS
 
 AUDIT_SCHEMA = "ppa-station/audit/1"

@@ -25,7 +25,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.access.audit import AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_SCHEMA, AuditEntry
-from station.errors import RecordError
+from station.core.errors import RecordError
 from station.records import jws
 from station.records.model import GENESIS_PREV, chain_hash
 

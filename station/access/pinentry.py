@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from station.access.pins import Pin
-from station.errors import AccessError
+from station.core.errors import AccessError
 
 PinReader = Callable[[str], str]
 

@@ -28,7 +28,7 @@ import itertools
 import os
 import re
 
-from station.errors import AccessError
+from station.core.errors import AccessError
 
 MIN_DIGITS, MAX_DIGITS = 6, 12
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1

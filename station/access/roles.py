@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from station.errors import AccessError, PermissionDenied
+from station.core.errors import AccessError, PermissionDenied
 from station.records.model import Operator
 
 ROLES = ("operator", "qa", "rma", "admin")

@@ -35,7 +35,7 @@ from typing import Any
 from station.access.audit import AuditLog
 from station.access.pins import Pin, check_new_pin, hash_pin, verify_pin
 from station.access.roles import allowed, check_role
-from station.errors import AccessError, LoginRefused, PermissionDenied
+from station.core.errors import AccessError, LoginRefused, PermissionDenied
 from station.records.model import Operator, rfc3339
 
 MAX_FAILED_LOGINS = 5

@@ -24,12 +24,12 @@ from typing import Protocol
 
 from cryptography import x509
 
-from station.config import KeysSection
-from station.errors import BackendRefused, ProtocolError
+from station.core.config import KeysSection
+from station.core.errors import BackendRefused, ProtocolError
+from station.devices.ppa.checkin import sign_checked, verify_check
+from station.devices.ppa.protocol import b64decode, parse_jwt, x25519_public_key
 from station.factory.ca import issue_device_certificate, load_or_create_ca_certificate
-from station.factory.keystore import FileKeyStore, KeyRef, TokenKeyRef, open_configured, open_file_key
-from station.ppa.checkin import sign_checked, verify_check
-from station.ppa.protocol import b64decode, parse_jwt, x25519_public_key
+from station.factory.keys.keystore import FileKeyStore, KeyRef, TokenKeyRef, open_configured, open_file_key
 
 Clock = Callable[[], float]
 CHECKIN_ACTIONS = ("OK", "W", "L", "R", "B", "U")  # DESIGN §7: plain-text actions of ``checked.status``

@@ -31,10 +31,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from station.errors import BackendRefused, ConfigError, ProtocolError, VerificationError
+from station.core.errors import BackendRefused, ConfigError, ProtocolError, VerificationError
+from station.devices.ppa.protocol import attestation_ski, b64decode, p256_uncompressed, verify_genuine
 from station.factory.certsign import CaKey, sign_certificate
-from station.factory.keystore import create_exclusive
-from station.ppa.protocol import attestation_ski, b64decode, p256_uncompressed, verify_genuine
+from station.factory.keys.keystore import create_exclusive
 
 ENCEDO_SAN_OID = x509.ObjectIdentifier("1.3.6.1.4.1.56231.1")
 CA_YEARS = 10

@@ -29,7 +29,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from station.errors import BackendError
+from station.core.errors import BackendError
 
 
 class EcdsaSigner(Protocol):

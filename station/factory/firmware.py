@@ -8,7 +8,7 @@ Example::
         client.upload_firmware(image.data)
 
 Loading checks everything that does not depend on the unit: the manifest's shape, each file's presence
-and SHA-256, and that its footer (``station.ppa.image``) agrees with the manifest's ``kind``, ``version``
+and SHA-256, and that its footer (``devices.ppa.image``) agrees with the manifest's ``kind``, ``version``
 and ``signature``. The footer signature itself is checked against a vendor key (the unit's ``fwk``): at
 load time when the caller passes one, and in ``image_for`` with the key of the unit at hand, so an image
 the unit would reject is refused before it is uploaded. Problems are ConfigError naming the file and
@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from station.errors import ConfigError, ProtocolError, VerificationError
-from station.ppa.image import MAGIC, parse_footer, verify_image
-from station.ppa.protocol import b64decode
+from station.core.errors import ConfigError, ProtocolError, VerificationError
+from station.devices.ppa.image import MAGIC, parse_footer, verify_image
+from station.devices.ppa.protocol import b64decode
 
 MANIFEST = "manifest.json"
 _VERSION = re.compile(r"v(\d+(?:\.\d+)*)")

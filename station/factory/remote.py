@@ -25,9 +25,9 @@ from typing import Any
 import requests
 from cryptography import x509
 
-from station.errors import BackendError, BackendRefused, ProtocolError
+from station.core.errors import BackendError, BackendRefused, ProtocolError
+from station.devices.ppa.protocol import b64decode
 from station.factory.ca import certificate_matches_key
-from station.ppa.protocol import b64decode
 
 _ERROR_TEXT_LIMIT = 200
 

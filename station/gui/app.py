@@ -31,16 +31,16 @@ from types import TracebackType
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from station.access.roles import ROLES
-from station.config import LabelSection, StationConfig, load
-from station.demo import FAMILIES, demo_config
-from station.errors import StationError
-from station.gui.accessworker import AccessWorker
-from station.gui.accounts import DemoAccounts, first_account_text, open_operator_session
-from station.gui.opener import StationOpener
+from station.app.demo import FAMILIES, demo_config
+from station.core.config import LabelSection, StationConfig, load
+from station.core.errors import StationError
+from station.gui.model.accounts import DemoAccounts, first_account_text, open_operator_session
+from station.gui.model.opener import StationOpener
 from station.gui.screenshot import VIEWS, Screenshot, login_role
-from station.gui.session import Session
-from station.gui.signals import QuitOnSignals
-from station.gui.window import MainWindow
+from station.gui.widgets.window import MainWindow
+from station.gui.workers.accessworker import AccessWorker
+from station.gui.workers.session import Session
+from station.gui.workers.signals import QuitOnSignals
 from station.records import jws
 
 log = logging.getLogger("station.gui")

@@ -22,13 +22,13 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from station.events import Outcome, RunFinished
-from station.gui.bridge import EventBridge
-from station.gui.session import Session
+from station.app.station import Station
+from station.core.events import Outcome, RunFinished
+from station.gui.workers.bridge import EventBridge
+from station.gui.workers.session import Session
 from station.labels.service import Label
 from station.records.entries import StoredRecord
 from station.records.view import RecordView
-from station.station import Station
 
 log = logging.getLogger("station.gui")
 VIEWS = ("window", "login", "records", "audit", "qa", "rma")

@@ -8,7 +8,7 @@ Example::
 Modules: ``template`` (ZPL with ``{placeholders}``, values escaped), ``content`` (a record's label fields
 and the QR payload ``PPA1:<DEVID>:<RECORD-ID>``), ``printer`` (the raw TCP port, ``~HS`` status),
 ``service`` (after a pass, reprint), ``layout`` (where the ZPL puts things, for the GUI preview). Nothing
-here imports Qt; the preview widget is ``station.gui.labelpreview``.
+here imports Qt; the preview widget is ``station.gui.widgets.labelpreview``.
 """
 
 from station.labels.content import parse_qr, qr_payload

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from station.errors import LabelError
+from station.core.errors import LabelError
 
 QR_TAG = "PPA1"
 LABELLED_MODES = ("production", "rma")

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from station.errors import LabelError
+from station.core.errors import LabelError
 
 DEFAULT_PORT = 9100  # the raw ("JetDirect") printing port
 STX, ETX = b"\x02", b"\x03"

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from station.errors import LabelError, LabelRefused
+from station.core.errors import LabelError, LabelRefused
 from station.labels.content import SAMPLE_PAYLOAD, label_fields, labelled
 from station.labels.printer import ZplPrinter, parse_address
 from station.labels.template import SHIPPED_TEMPLATE, LabelTemplate
@@ -35,7 +35,7 @@ from station.records.entries import StoredRecord
 from station.records.store import RecordStore
 
 if TYPE_CHECKING:
-    from station.config import LabelSection, StationConfig
+    from station.core.config import LabelSection, StationConfig
 
 log = logging.getLogger(__name__)
 

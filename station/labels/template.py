@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from station.errors import LabelError
+from station.core.errors import LabelError
 
 SHIPPED_TEMPLATE = Path(__file__).resolve().parents[2] / "labels" / "unit.zpl"
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from station.errors import (
+from station.core.errors import (
     BackendRefused,
     DeviceFailure,
     DeviceProtocolError,
@@ -40,7 +40,7 @@ from station.errors import (
     DeviceUnreachable,
     StationError,
 )
-from station.events import EventBus, LogLine, Outcome, StepFinished, StepStarted, UnitIdentified
+from station.core.events import EventBus, LogLine, Outcome, StepFinished, StepStarted, UnitIdentified
 
 
 class StepFailed(Exception):

@@ -12,7 +12,7 @@ switch (``Fixture.indicator`` / ``Fixture.power`` None) simply skips them.
 
 from __future__ import annotations
 
-from station.events import Event, RunStarted, SlotChanged, SlotState
+from station.core.events import Event, RunStarted, SlotChanged, SlotState
 from station.pipeline.engine import Failure
 
 POWER_CYCLE_WAIT = 60.0  # seconds a power-cycled unit has to answer again before its run ends as it was

@@ -20,11 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from station.devices.ppa.client import PpaClient
 from station.fixtures.base import Fixture
 from station.pipeline.drafts import RunFrame
 from station.pipeline.engine import Group, RunResult, Step
-from station.pipeline.production import Prior
-from station.ppa.client import PpaClient
+from station.pipeline.modes.production import Prior
 from station.records import model
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from station.pipeline.production import Prior
-from station.ppa import protocol
+from station.devices.ppa import protocol
+from station.pipeline.modes.production import Prior
 from station.records.entries import JournalEntry
 
 

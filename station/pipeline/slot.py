@@ -26,21 +26,30 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from station.errors import DeviceError, FixtureError, RecordError, StationError
-from station.events import Event, EventBus, LogLine, Outcome, RunFinished, RunStarted, SlotChanged, SlotState
+from station.core.errors import DeviceError, FixtureError, RecordError, StationError
+from station.core.events import (
+    Event,
+    EventBus,
+    LogLine,
+    Outcome,
+    RunFinished,
+    RunStarted,
+    SlotChanged,
+    SlotState,
+)
+from station.devices.ppa.client import PpaClient
 from station.fixtures.base import Fixture, LinkEpoch
 from station.pipeline.drafts import RunFrame
 from station.pipeline.engine import Engine, Failure, Group, RunContext, RunResult, Step
 from station.pipeline.fixturehooks import POWER_CYCLE_WAIT, lamp_colour, left_the_slot, power_cycle_helps
 from station.pipeline.flow import FlowFactory, SlotUnit
-from station.pipeline.production import Prior, genuine_id_of
+from station.pipeline.modes.production import Prior, genuine_id_of
 from station.pipeline.recording import prior_from_journal
 from station.pipeline.tally import VerdictTally
 from station.pipeline.unitguard import GuardedClient
-from station.ppa.client import PpaClient
 from station.records import model
 from station.records.entries import Run, StoredRecord
-from station.records.sqlite import SqliteStore
+from station.records.store.sqlite import SqliteStore
 from station.records.writer import RecordWriter
 
 PRESENCE_POLL = 0.2

@@ -20,7 +20,7 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from station.events import Outcome
+from station.core.events import Outcome
 
 if TYPE_CHECKING:
     from station.pipeline.slot import Verdict

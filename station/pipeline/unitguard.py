@@ -24,11 +24,11 @@ from typing import Any
 
 import requests
 
-from station.errors import DeviceError
+from station.core.errors import DeviceError
+from station.devices.ppa.client import PpaClient
+from station.devices.ppa.replies import Attestation, CheckinResult, ConfigUpdate, InitChallenge, InitResult
 from station.pipeline.engine import StepFailed
-from station.pipeline.production import genuine_id_of
-from station.ppa.client import PpaClient
-from station.ppa.replies import Attestation, CheckinResult, ConfigUpdate, InitChallenge, InitResult
+from station.pipeline.modes.production import genuine_id_of
 
 
 class GuardedClient(PpaClient):

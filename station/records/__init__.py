@@ -18,7 +18,8 @@ The line database (docs/line-database.md): ``store`` (the reader interface both 
 sync and cross-station lookups), ``linecommands`` (``records migrate|sync``, ``--store URL``).
 """
 
-from station.records.audit import verify_store
+from station.records.check.chain import Problem, VerifyReport, verify_chain
+from station.records.check.store import verify_store
 from station.records.entries import JournalEntry, RegistryEntry, Run, StoredRecord
 from station.records.jws import key_id, trusted_keys_from
 from station.records.model import (
@@ -34,8 +35,7 @@ from station.records.model import (
     rfc3339,
     utc_now,
 )
-from station.records.sqlite import DEFAULT_FILENAME, SqliteStore
-from station.records.verify import Problem, VerifyReport, verify_chain
+from station.records.store.sqlite import DEFAULT_FILENAME, SqliteStore
 from station.records.writer import RecordWriter
 
 __all__ = [

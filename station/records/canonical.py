@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 import rfc8785
 
-from station.errors import RecordError
+from station.core.errors import RecordError
 
 
 def canonical_json(value: Any) -> bytes:

@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from station.ppa.protocol import attestation_ski
+from station.devices.ppa.protocol import attestation_ski
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from station import __version__
-from station.errors import RecordError
+from station.core.errors import RecordError
 from station.records.validate import SCHEMA, validate_payload
 
 SOFTWARE = f"ppa-station {__version__}"

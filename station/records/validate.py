@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from station.errors import RecordError
+from station.core.errors import RecordError
 
 SCHEMA = "ppa-station/record/1"
 MODES = ("production", "qa", "rma", "readers")

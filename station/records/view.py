@@ -22,14 +22,15 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from station.errors import RecordError
-from station.records import jws, syncstate
+from station.core.errors import RecordError
+from station.records import jws
 from station.records.certificates import CertificateInfo, check_certificate, describe_certificate
 from station.records.entries import StoredRecord
 from station.records.history import superseded_by
+from station.records.line import state as syncstate
 from station.records.model import GENESIS_PREV, chain_hash
-from station.records.sqlite import SqliteStore
 from station.records.store import RecordStore
+from station.records.store.sqlite import SqliteStore
 from station.records.validate import SEALED, validate_payload
 
 NOT_CHECKED = "not checked"

@@ -20,10 +20,9 @@ import sqlite3
 import uuid
 from typing import Any
 
-from station.errors import RecordError
+from station.core.errors import RecordError
 from station.records import jws
 from station.records.entries import StoredRecord
-from station.records.journal import close_run_in
 from station.records.model import (
     GENESIS_PREV,
     SOFTWARE,
@@ -33,7 +32,8 @@ from station.records.model import (
     chain_hash,
     index_ids,
 )
-from station.records.sqlite import SqliteStore, find_production_in
+from station.records.store.journal import close_run_in
+from station.records.store.sqlite import SqliteStore, find_production_in
 
 _INSERT_RECORD = (
     "INSERT INTO records (station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws) "
@@ -154,4 +154,4 @@ class RecordWriter:
 
 
 def _is_production_pass(payload: dict[str, Any]) -> bool:
-    return payload["mode"] == "production" and payload["outcome"] == "pass"
+    return bool(payload["mode"] == "production" and payload["outcome"] == "pass")

@@ -7,7 +7,7 @@ to start inside a production configuration (``refuse_in_production``).
 
 from __future__ import annotations
 
-from station.errors import ConfigError
+from station.core.errors import ConfigError
 
 
 def refuse_in_production(simulated_allowed: bool, *, where: str = "station.toml") -> None:

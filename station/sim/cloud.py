@@ -20,9 +20,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from station.errors import BackendError, BackendRefused
+from station.core.errors import BackendError, BackendRefused
+from station.devices.ppa.protocol import b64encode
 from station.factory.backend import LocalBackend
-from station.ppa.protocol import b64encode
 
 BODY_LIMIT = 64 * 1024
 SHUTDOWN_POLL = 0.1  # seconds; how quickly serve_forever notices stop()

@@ -9,7 +9,7 @@ in a fresh unit (a new identity), so a demo keeps producing units. Refused by pr
 
 from __future__ import annotations
 
-from station.config import FixtureConfig
+from station.core.config import FixtureConfig
 from station.fixtures.base import Fixture, StatusProbe
 from station.fixtures.companion import ReaderHub, ReaderHubs, ReaderLink, ReaderPresence
 from station.fixtures.network import UrlLink

@@ -19,7 +19,7 @@ from station.access.session import OperatorSession
 from station.access.users import UserStore
 from station.records.jws import key_id
 from station.records.model import Operator
-from station.records.sqlite import SqliteStore
+from station.records.store.sqlite import SqliteStore
 
 ADMIN_PIN, OPERATOR_PIN = "482913", "905172"
 

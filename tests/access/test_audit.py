@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from station.access.audit import AUDIT_SCHEMA, AuditLog, read_audit
 from station.access.auditverify import verify_audit
-from station.errors import RecordError
+from station.core.errors import RecordError
 from station.records import jws
 from station.records.model import GENESIS_PREV, Operator, chain_hash
-from station.records.sqlite import SqliteStore
+from station.records.store.sqlite import SqliteStore
 from station.records.validate import validate_payload
 
 OPERATOR = Operator("B0042", "operator")

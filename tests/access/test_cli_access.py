@@ -25,7 +25,7 @@ ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
 def station(command: str, *, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run ``station <command>`` (shell words) in ``cwd``."""
-    argv = [sys.executable, "-m", "station.cli", *shlex.split(command)]
+    argv = [sys.executable, "-m", "station.cli.main", *shlex.split(command)]
     return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=120, env=ENV, check=False)
 
 
@@ -145,7 +145,7 @@ def test_pins_typed_on_a_terminal_are_asked_twice_and_never_echoed(tmp_path: Pat
     argv = [
         sys.executable,
         "-m",
-        "station.cli",
+        "station.cli.main",
         *shlex.split("users add A0001 --name Ada --role admin --data data"),
     ]
     process = subprocess.Popen(

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from station import accesscommands
 from station.access.audit import read_audit
-from station.commands import Locations
-from station.config import KeysSection
-from station.errors import AccessError, StationError
+from station.cli import access as accesscommands
+from station.cli.commands import Locations
+from station.core.config import KeysSection
+from station.core.errors import AccessError, StationError
 from station.records import jws
 from station.records.model import Operator
-from station.records.sqlite import SqliteStore
+from station.records.store.sqlite import SqliteStore
 from tests.access.conftest import ADMIN_PIN, OPERATOR_PIN
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from station.records.migrate import latest, migrations, sqlite_statements
-from station.records.sqlite import SqliteStore
+from station.records.store.migrate import latest, migrations, sqlite_statements
+from station.records.store.sqlite import SqliteStore
 
 
 def test_a_version_2_store_is_upgraded_with_users_and_audit_log(tmp_path: Path) -> None:

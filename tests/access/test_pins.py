@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from station.access.pins import SCRYPT_N, Pin, check_new_pin, hash_pin, parse_hash, verify_pin
-from station.errors import AccessError
+from station.core.errors import AccessError
 
 PIN = "482913"
 

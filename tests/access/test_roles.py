@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from station.access.roles import ACTIONS, PERMISSIONS, ROLES, allowed, check_role, require
-from station.errors import AccessError, PermissionDenied, StationError
+from station.core.errors import AccessError, PermissionDenied, StationError
 from station.records.model import Operator
 
 # The table of roles.py, written out again: a change to either must be deliberate.

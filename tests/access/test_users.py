@@ -10,7 +10,7 @@ import pytest
 from station.access.audit import AuditLog, read_audit
 from station.access.pins import Pin
 from station.access.users import LOCKOUT, MAX_FAILED_LOGINS, UserStore
-from station.errors import AccessError, LoginRefused, PermissionDenied
+from station.core.errors import AccessError, LoginRefused, PermissionDenied
 from station.records.model import Operator
 from tests.access.conftest import ADMIN_PIN, OPERATOR_PIN, ManualClock
 

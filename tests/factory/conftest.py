@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from station.devices.ppa import protocol as p
 from station.factory.backend import LocalBackend
-from station.factory.keystore import FileKeyStore
-from station.ppa import protocol as p
+from station.factory.keys.keystore import FileKeyStore
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
 

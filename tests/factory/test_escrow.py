@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import x25519
 
-from station.errors import ProtocolError, VerificationError
+from station.core.errors import ProtocolError, VerificationError
+from station.devices.ppa import protocol as p
 from station.factory.escrow import ECIES_SCHEME, HPKE_SCHEME, hpke_available, open_sealed, seal
-from station.ppa import protocol as p
 
 ESCROW_PRIVATE = bytes(range(200, 232))
 ESCROW_PUBLIC = p.x25519_public_key(ESCROW_PRIVATE)

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from station.errors import ConfigError, ProtocolError, VerificationError
+from station.core.errors import ConfigError, ProtocolError, VerificationError
+from station.devices.ppa import protocol as p
+from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY, build_image
 from station.factory.firmware import FirmwareCatalog, needs_upgrade, parse_version
-from station.ppa import protocol as p
-from station.ppa.image import TEST_VENDOR_PUBLIC_KEY, build_image
 
 SHIPPED = Path(__file__).resolve().parents[2] / "firmware_images"
 VENDOR = p.b64decode(TEST_VENDOR_PUBLIC_KEY)

@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from station.errors import ConfigError
-from station.factory.keystore import FileKeyStore, key_id, open_key, open_keystore, raw_public_bytes
-from station.ppa import protocol as p
+from station.core.errors import ConfigError
+from station.devices.ppa import protocol as p
+from station.factory.keys.keystore import FileKeyStore, key_id, open_key, open_keystore, raw_public_bytes
 
 
 def mode(path: Path) -> int:

@@ -13,12 +13,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from station.config import KeysSection
-from station.errors import BackendRefused, VerificationError
+from station.core.config import KeysSection
+from station.core.errors import BackendRefused, VerificationError
+from station.devices.ppa import protocol as p
 from station.factory.backend import LocalBackend
 from station.factory.ca import ENCEDO_SAN_OID, certificate_matches_key, verify_device_certificate
-from station.factory.keystore import FileKeyStore
-from station.ppa import protocol as p
+from station.factory.keys.keystore import FileKeyStore
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
 from tests.factory.conftest import (

@@ -7,17 +7,17 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from station.config import Profile
-from station.errors import StationError
+from station.core.config import Profile
+from station.core.errors import StationError
+from station.devices.ppa import protocol as p
 from station.factory.backend import LocalBackend
 from station.factory.escrow import open_sealed
-from station.factory.keystore import FileKeyStore, KeyRef, open_key
-from station.factory.secrets import (
+from station.factory.keys.keystore import FileKeyStore, KeyRef, open_key
+from station.factory.keys.secrets import (
     derive_keys,
     seal_secrets,
     secrets_for_unit,
 )
-from station.ppa import protocol as p
 
 ESCROW_PRIVATE = bytes(range(200, 232))
 ESCROW_B64 = p.x25519_public_b64(ESCROW_PRIVATE)

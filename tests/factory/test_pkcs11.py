@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from pkcs11 import Attribute, ObjectClass
 from pkcs11 import exceptions as p11error
 
-from station.config import KeysSection, parse
-from station.errors import ConfigError
+from station.core.config import KeysSection, parse
+from station.core.errors import ConfigError
 from station.factory.ca import create_ca_certificate
-from station.factory.keystore import (
+from station.factory.keys.keystore import (
     TokenKeyRef,
     configured_public_key,
     init_token_key,
@@ -27,9 +27,9 @@ from station.factory.keystore import (
     open_key,
     token_access,
 )
-from station.factory.pkcs11 import TokenAccess, TokenError, token_session
-from station.factory.pkcs11uri import parse_pkcs11_uri
-from station.factory.tokenkeys import KeyKind, create_token_key, open_token_key
+from station.factory.keys.pkcs11 import TokenAccess, TokenError, token_session
+from station.factory.keys.pkcs11uri import parse_pkcs11_uri
+from station.factory.keys.tokenkeys import KeyKind, create_token_key, open_token_key
 from station.records import jws
 from tests.factory.softhsm import PIN_ENV, SoftHsm, shared_softhsm, unique_label
 
@@ -48,7 +48,7 @@ def env_access(hsm: SoftHsm, token: str) -> TokenAccess:
 
 def station_cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "station.cli", *args],
+        [sys.executable, "-m", "station.cli.main", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -12,11 +12,11 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from station.errors import BackendError, BackendRefused
+from station.core.errors import BackendError, BackendRefused
+from station.devices.ppa import protocol as p
 from station.factory.backend import LocalBackend
 from station.factory.ca import verify_device_certificate
 from station.factory.remote import RemoteBackend
-from station.ppa import protocol as p
 from station.sim.cloud import CloudBackendServer
 from station.sim.ppa.device import SimulatedPpa
 from tests.factory.conftest import (

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from station.config import Profile
-from station.errors import ConfigError
+from station.core.config import Profile
+from station.core.errors import ConfigError
+from station.devices.ppa import protocol as p
 from station.factory.escrow import open_sealed
-from station.factory.secrets import (
+from station.factory.keys.secrets import (
     UnitSecrets,
     derive_keys,
     generate_passphrase,
@@ -19,7 +20,6 @@ from station.factory.secrets import (
     seal_secrets,
     secrets_for_unit,
 )
-from station.ppa import protocol as p
 
 ESCROW_PRIVATE = bytes(range(200, 232))
 ESCROW_B64 = p.x25519_public_b64(ESCROW_PRIVATE)

@@ -60,9 +60,9 @@ if QT_PROBLEM is not None and not in_ci():
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
 
-    from station.gui.opener import StationOpener
-    from station.gui.session import Session
-    from station.station import Station
+    from station.app.station import Station
+    from station.gui.model.opener import StationOpener
+    from station.gui.workers.session import Session
 
 DEADLINE_MS = 120_000  # a deadline for polled conditions, not a speed requirement
 ADMIN_PIN, OPERATOR_PIN, QA_PIN, RMA_PIN = "482913", "905172", "730418", "615290"
@@ -83,8 +83,8 @@ class Gui:
     sessions: list[Session] = field(default_factory=list)
 
     def station(self, fixtures: int = 1) -> Station:
-        from station.demo import demo_config
-        from station.station import Station
+        from station.app.demo import demo_config
+        from station.app.station import Station
 
         data = self.tmp_path / f"station{len(self.stations)}"
         station = Station.open(demo_config(data, fixtures=fixtures), data_dir=data, timing="fast")
@@ -93,7 +93,7 @@ class Gui:
 
     def session(self, station: Station, units: int | None) -> Session:
         """A session over ``station``, not started yet (connect what the test watches, then start)."""
-        from station.gui.session import Session
+        from station.gui.workers.session import Session
 
         session = Session(station, units)
         self.sessions.append(session)
@@ -103,8 +103,8 @@ class Gui:
         """A fast demo station's opener; ``changes`` replace fields of its configuration (``label=...``)."""
         import dataclasses
 
-        from station.demo import demo_config
-        from station.gui.opener import StationOpener
+        from station.app.demo import demo_config
+        from station.gui.model.opener import StationOpener
 
         data = self.tmp_path / f"station{len(self.stations)}-{len(self.sessions)}"
         config = dataclasses.replace(demo_config(data, fixtures=fixtures, family=family), **changes)  # type: ignore[arg-type]
@@ -121,9 +121,9 @@ class Gui:
         from functools import partial
 
         from station.access.pins import Pin, hash_pin
-        from station.gui.accessworker import AccessWorker
-        from station.gui.accounts import first_account_text, open_operator_session
-        from station.gui.session import Session
+        from station.gui.model.accounts import first_account_text, open_operator_session
+        from station.gui.workers.accessworker import AccessWorker
+        from station.gui.workers.session import Session
         from station.records import jws
 
         station = opener.open()

@@ -6,8 +6,8 @@ from pytestqt.qtbot import QtBot
 
 from station.access.audit import read_audit
 from station.access.auditverify import AuditProblem, AuditReport
-from station.gui.auditview import AuditView
-from station.gui.session import Session
+from station.gui.widgets.auditview import AuditView
+from station.gui.workers.session import Session
 from tests.gui.conftest import ADMIN_PIN, DEADLINE_MS, OPERATOR_PIN, Gui, log_in
 
 

@@ -9,8 +9,8 @@ import time
 from PySide6.QtCore import QObject, Signal
 from pytestqt.qtbot import QtBot
 
-from station.events import Event, EventBus, LogLine, Outcome, RunFinished
-from station.gui.bridge import EventBridge
+from station.core.events import Event, EventBus, LogLine, Outcome, RunFinished
+from station.gui.workers.bridge import EventBridge
 
 DEADLINE_MS = 10_000
 

@@ -17,7 +17,7 @@ DEADLINE = 300  # seconds: a hung window fails the test instead of hanging the s
 
 def station(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "station.cli", *args],
+        [sys.executable, "-m", "station.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=DEADLINE,

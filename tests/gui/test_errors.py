@@ -10,12 +10,12 @@ import pytest
 from PySide6.QtCore import QObject, Signal
 from pytestqt.qtbot import QtBot
 
-from station.demo import demo_config
+from station.app.demo import demo_config
 from station.gui.app import _ErrorHook, _log_to
-from station.gui.checker import RecordChecker
-from station.gui.search import Trust
-from station.gui.window import MainWindow, WindowSetup
-from station.records.sqlite import SqliteStore
+from station.gui.model.search import Trust
+from station.gui.widgets.window import MainWindow, WindowSetup
+from station.gui.workers.checker import RecordChecker
+from station.records.store.sqlite import SqliteStore
 
 
 class Broken(QObject):

@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from station.access.audit import read_audit
-from station.config import LabelSection
-from station.gui.session import Session
+from station.core.config import LabelSection
+from station.gui.workers.session import Session
 from tests.fakeprinter import FakePrinter
 from tests.gui.conftest import DEADLINE_MS, OPERATOR_PIN, Gui, log_in
 

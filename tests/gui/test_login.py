@@ -10,7 +10,7 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from station.access.audit import read_audit
-from station.gui.session import Session
+from station.gui.workers.session import Session
 from tests.gui.conftest import DEADLINE_MS, OPERATOR_PIN, Gui, log_in
 
 

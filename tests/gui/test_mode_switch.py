@@ -10,11 +10,11 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from station.access.audit import read_audit
-from station.events import RunFinished, RunStarted
-from station.gui.bridge import EventBridge
-from station.gui.palette import TileState
-from station.gui.session import Session
-from station.station import Station
+from station.app.station import Station
+from station.core.events import RunFinished, RunStarted
+from station.gui.model.palette import TileState
+from station.gui.workers.bridge import EventBridge
+from station.gui.workers.session import Session
 from tests.gui.conftest import ADMIN_PIN, DEADLINE_MS, OPERATOR_PIN, Gui, log_in
 
 QA_STEPS = ("identify", "challenge", "attest", "record", "compare")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station.gui.modes import allowed_modes, refusal, start_mode
+from station.gui.model.modes import allowed_modes, refusal, start_mode
 from station.records.model import Operator
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from station.gui.palette import MIN_CONTRAST, STYLES, TEXT_PAIRS, TileState, contrast_ratio
+from station.gui.model.palette import MIN_CONTRAST, STYLES, TEXT_PAIRS, TileState, contrast_ratio
 
 
 @pytest.mark.parametrize("state", list(TileState))

@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
-from station.gui.passphrases import PassphraseBox
+from station.gui.model.passphrases import PassphraseBox
 from station.pipeline.engine import StepFailed
-from station.pipeline.rmawipe import ReturnedUnit
+from station.pipeline.modes.rma.wipe import ReturnedUnit
 
 UNIT = ReturnedUnit("A1", "eid-public-text", "Alice's PPA")
 SECRET = "correct horse battery staple"

@@ -8,7 +8,7 @@ import dataclasses
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from station.gui.palette import TileState
+from station.gui.model.palette import TileState
 from tests.gui.conftest import DEADLINE_MS, OPERATOR_PIN, Gui, log_in
 
 

@@ -10,12 +10,12 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from station.gui.checker import RecordChecker
-from station.gui.records_view import RecordsView
-from station.gui.search import Trust
+from station.app.station import Station
+from station.gui.model.search import Trust
+from station.gui.widgets.records_view import RecordsView
+from station.gui.workers.checker import RecordChecker
 from station.records import jws
 from station.records.entries import StoredRecord
-from station.station import Station
 from tests.gui.conftest import DEADLINE_MS, Gui
 
 

@@ -16,11 +16,11 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from station.events import Outcome
-from station.gui.opener import StationOpener
-from station.gui.palette import TileState
-from station.gui.session import Session
-from station.records.sqlite import DEFAULT_FILENAME
+from station.core.events import Outcome
+from station.gui.model.opener import StationOpener
+from station.gui.model.palette import TileState
+from station.gui.workers.session import Session
+from station.records.store.sqlite import DEFAULT_FILENAME
 from tests.gui.conftest import DEADLINE_MS, RMA_PIN, Gui, log_in
 from tests.pipeline import conftest as pipeline
 from tests.pipeline.conftest import BATCH_PASSPHRASE, Line, LineFactory

@@ -7,14 +7,14 @@ from typing import cast
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from station.events import Outcome
-from station.gui import words
-from station.gui.palette import TileState
-from station.gui.session import Session
+from station.app.station import Station
+from station.core.events import Outcome
+from station.gui.model import words
+from station.gui.model.palette import TileState
+from station.gui.workers.session import Session
 from station.sim.fixture import FreshUnitSwap
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.faults import FaultRule
-from station.station import Station
 from tests.gui.conftest import DEADLINE_MS, Gui
 
 LOGGER_KEY = "/api/logger/key"

@@ -20,7 +20,7 @@ def _first_record(tmp: Path) -> bool:
 
 
 def _has_record(path: Path) -> bool:
-    from station.records.sqlite import SqliteStore
+    from station.records.store.sqlite import SqliteStore
 
     return next(iter(SqliteStore(path, create=False).records()), None) is not None
 
@@ -28,7 +28,7 @@ def _has_record(path: Path) -> bool:
 def test_sigterm_closes_the_window_after_the_current_steps(tmp_path: Path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(tmp_path)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "station.cli", "gui", "--demo", "--fixtures", "2"],
+        [sys.executable, "-m", "station.cli.main", "gui", "--demo", "--fixtures", "2"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station.events import (
+from station.core.events import (
     Outcome,
     RunFinished,
     RunStarted,
@@ -11,9 +11,9 @@ from station.events import (
     StepFinished,
     StepStarted,
 )
-from station.gui import words
-from station.gui.palette import TileState
-from station.gui.slots import PASS_HOLD, SlotModel
+from station.gui.model import words
+from station.gui.model.palette import TileState
+from station.gui.model.slots import PASS_HOLD, SlotModel
 
 STEPS = ("identify", "attest", "provision", "verify")
 T0 = 1_000_000.0

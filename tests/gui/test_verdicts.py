@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from station.events import Outcome
-from station.gui import words
-from station.gui.verdicts import ACCEPT_UNKNOWN, SET_ASIDE_ENGINEER, shorten_ids, verdict_advice
+from station.core.events import Outcome
+from station.gui.model import words
+from station.gui.model.verdicts import ACCEPT_UNKNOWN, SET_ASIDE_ENGINEER, shorten_ids, verdict_advice
 
 RECORD = "5f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f"
 

@@ -11,17 +11,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 from pytestqt.qtbot import QtBot
 
-from station.demo import demo_config
-from station.gui.checker import RecordChecker
-from station.gui.grid import columns_for
-from station.gui.modes import MODES
-from station.gui.palette import TileState
-from station.gui.search import Trust
-from station.gui.slots import TileView
-from station.gui.tile import MIN_WORD_PX
-from station.gui.window import MainWindow, WindowSetup
+from station.app.demo import demo_config
+from station.gui.model.modes import MODES
+from station.gui.model.palette import TileState
+from station.gui.model.search import Trust
+from station.gui.model.slots import TileView
+from station.gui.widgets.grid import columns_for
+from station.gui.widgets.tile import MIN_WORD_PX
+from station.gui.widgets.window import MainWindow, WindowSetup
+from station.gui.workers.checker import RecordChecker
 from station.records.model import Operator
-from station.records.sqlite import SqliteStore
+from station.records.store.sqlite import SqliteStore
 
 MakeWindow = Callable[[int], MainWindow]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from station.events import Outcome
-from station.gui import words
+from station.core.events import Outcome
+from station.gui.model import words
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from station.config import LabelSection, load
-from station.errors import ConfigError
+from station.core.config import LabelSection, load
+from station.core.errors import ConfigError
 from station.labels import LabelService
 from station.labels.template import SHIPPED_TEMPLATE
 

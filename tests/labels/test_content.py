@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from station.errors import LabelError
+from station.core.errors import LabelError
 from station.labels.content import SAMPLE_PAYLOAD, label_fields, labelled, parse_qr, qr_payload
 from tests.labels.conftest import KNOWN_PAYLOAD
 

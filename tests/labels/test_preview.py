@@ -11,7 +11,7 @@ import pytest
 import segno
 from PySide6.QtGui import QColor, QImage
 
-from station.gui.labelpreview import LabelPreview, QrPlacement
+from station.gui.widgets.labelpreview import LabelPreview, QrPlacement
 from station.labels import Label, LabelService, LabelTemplate, ZplPrinter
 from station.labels.layout import label_layout
 from station.labels.template import SHIPPED_TEMPLATE

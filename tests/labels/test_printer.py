@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from station.errors import LabelError
+from station.core.errors import LabelError
 from station.labels import HostStatus, ZplPrinter, parse_address
 from tests.fakeprinter import Behaviour, FakePrinter, PrinterFlags
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from station.errors import LabelError, LabelRefused
+from station.core.errors import LabelError, LabelRefused
 from station.labels import LabelService, LabelTemplate, ZplPrinter
 from station.labels.content import qr_payload
 from station.records import RecordWriter, SqliteStore

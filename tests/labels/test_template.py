@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from station.errors import LabelError
+from station.core.errors import LabelError
 from station.labels import LabelService, LabelTemplate, ZplPrinter
 from station.labels.template import SHIPPED_TEMPLATE, zpl_escape
 from tests.labels.conftest import KNOWN_PAYLOAD, stored

@@ -26,18 +26,18 @@ from typing import Any, Protocol, cast
 import pytest
 import requests
 
-from station.config import KeysSection, StationConfig, load
+from station.app.station import Station
+from station.core.config import KeysSection, StationConfig, load
+from station.devices.ppa.protocol import generate_mnemonic
 from station.factory.backend import LocalBackend
-from station.factory.secrets import UnitSecrets, derive_keys
+from station.factory.keys.secrets import UnitSecrets, derive_keys
 from station.pipeline.slot import Verdict
-from station.ppa.protocol import generate_mnemonic
 from station.records import jws
-from station.records.audit import verify_store
+from station.records.check.chain import VerifyReport
+from station.records.check.store import verify_store
 from station.records.entries import StoredRecord
-from station.records.verify import VerifyReport
 from station.sim.fixture import FreshUnitSwap
 from station.sim.ppa.device import SimulatedPpa
-from station.station import Station
 from tests import simtools
 
 REPO = Path(__file__).resolve().parents[2]

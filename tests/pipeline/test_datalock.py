@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from station.datalock import LOCK_NAME, DataDirLock
-from station.errors import ConfigError
+from station.app.datalock import LOCK_NAME, DataDirLock
+from station.core.errors import ConfigError
 from tests.pipeline.conftest import LineFactory
 
 
@@ -28,7 +28,7 @@ def test_another_process_is_refused_and_a_dead_holder_leaves_no_stale_lock(tmp_p
         [
             sys.executable,
             "-c",
-            f"from pathlib import Path; from station.datalock import DataDirLock; "
+            f"from pathlib import Path; from station.app.datalock import DataDirLock; "
             f"lock = DataDirLock.acquire(Path({str(tmp_path)!r})); print('held', flush=True); input()",
         ],
         stdin=subprocess.PIPE,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from station.errors import DeviceFailure, DeviceRefused, DeviceTimeout, DeviceUnreachable, RecordError
-from station.events import Event, EventBus, Outcome, StepFinished, StepStarted
+from station.core.errors import DeviceFailure, DeviceRefused, DeviceTimeout, DeviceUnreachable, RecordError
+from station.core.events import Event, EventBus, Outcome, StepFinished, StepStarted
 from station.pipeline.engine import (
     Engine,
     Group,

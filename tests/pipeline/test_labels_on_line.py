@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from station.events import Event, LogLine
+from station.core.events import Event, LogLine
 from tests.fakeprinter import Behaviour, FakePrinter
 from tests.pipeline.conftest import LineFactory
 

@@ -19,12 +19,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
-from station.commands import Locations, records_verify
-from station.events import Outcome
+from station.cli.commands import Locations, records_verify
+from station.core.events import Outcome
+from station.devices.ppa import protocol
+from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
 from station.factory.backend import Backend
-from station.factory.secrets import UnitSecrets, derive_keys
-from station.ppa import protocol
-from station.ppa.image import TEST_VENDOR_PUBLIC_KEY
+from station.factory.keys.secrets import UnitSecrets, derive_keys
 from station.sim.ppa.routes import attestation as attestation_route
 from station.sim.ppa.routes import auth as auth_route
 from station.sim.ppa.state import DeviceConfig

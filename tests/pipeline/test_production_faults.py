@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from station.events import Event, LogLine, Outcome, RunFinished, RunStarted
+from station.core.events import Event, LogLine, Outcome, RunFinished, RunStarted
 from station.sim.ppa.faults import FaultRule
 from tests.pipeline.conftest import (
     ATTESTATION,

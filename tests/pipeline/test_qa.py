@@ -19,16 +19,16 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from station.config import KeysSection, load
-from station.events import Outcome
+from station.app.station import Station
+from station.core.config import KeysSection, load
+from station.core.events import Outcome
 from station.factory.backend import LocalBackend
 from station.pipeline.slot import Verdict
 from station.records import jws, model
 from station.records.entries import StoredRecord
-from station.records.sqlite import DEFAULT_FILENAME
+from station.records.store.sqlite import DEFAULT_FILENAME
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.faults import FaultRule
-from station.station import Station
 from tests.pipeline.conftest import (
     BATCH_ENV,
     PASSPHRASE_ENV,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from station.pipeline.qacompare import Observed, compare
+from station.pipeline.modes.qa.compare import Observed, compare
 
 RECORD: dict[str, Any] = {
     "unit": {

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from station.config import load
-from station.errors import ConfigError
-from station.events import Event, LogLine
+from station.app.station import Station
+from station.core.config import load
+from station.core.errors import ConfigError
+from station.core.events import Event, LogLine
+from station.devices.springcore.profile import load_reader_config
 from station.records import jws
-from station.records.audit import verify_store
-from station.records.sqlite import SqliteStore
+from station.records.check.store import verify_store
+from station.records.store.sqlite import SqliteStore
 from station.sim.companion.service import SimulatedCompanion
 from station.sim.ppa.faults import FaultPlan, FaultRule
-from station.springcore.profile import load_reader_config
-from station.station import Station
 from tests.pipeline.conftest import toml_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -222,7 +222,7 @@ def test_reader_fixtures_without_a_reader_profile_are_refused(tmp_path: Path) ->
 def test_demo_mixed_family_runs_readers_beside_ppas(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from station.cli import main
+    from station.cli.main import main
 
     assert (
         main(["demo", "--fixtures", "2", "--units", "4", "--family", "mixed", "--data", str(tmp_path)]) == 0

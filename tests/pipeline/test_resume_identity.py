@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station.events import Outcome
+from station.core.events import Outcome
 from station.sim.ppa.faults import FaultRule
 from tests.pipeline.conftest import ATTESTATION, AUTH_INIT, LineFactory, failure_of
 

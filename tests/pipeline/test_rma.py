@@ -17,18 +17,18 @@ from typing import Any
 import pytest
 import requests
 
-from station.commands import Locations, records_show, records_verify
-from station.errors import DeviceTimeout, DeviceUnreachable
-from station.events import Event, Outcome
+from station.cli.commands import Locations, records_show, records_verify
+from station.cli.records import cmd_show
+from station.core.errors import DeviceTimeout, DeviceUnreachable
+from station.core.events import Event, Outcome
+from station.devices.ppa import protocol
+from station.devices.ppa.client import PpaClient
 from station.factory.backend import LocalBackend
-from station.factory.keystore import FileKeyStore
-from station.factory.secrets import UnitSecrets, derive_keys
-from station.pipeline.rma import ReturnedUnit, RmaPolicy
+from station.factory.keys.keystore import FileKeyStore
+from station.factory.keys.secrets import UnitSecrets, derive_keys
+from station.pipeline.modes.rma.flow import ReturnedUnit, RmaPolicy
 from station.pipeline.slot import Verdict
-from station.ppa import protocol
-from station.ppa.client import PpaClient
-from station.records.commands import cmd_show
-from station.records.sqlite import DEFAULT_FILENAME
+from station.records.store.sqlite import DEFAULT_FILENAME
 from station.records.view import record_view
 from station.sim.ppa.repair import fit_blank_secure_element
 from tests import simtools

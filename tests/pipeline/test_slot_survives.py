@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from station.events import Event, RunStarted, SlotChanged, SlotState
+from station.core.events import Event, RunStarted, SlotChanged, SlotState
 from tests.pipeline.conftest import LineFactory
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station.events import Outcome
+from station.core.events import Outcome
 from station.pipeline.tally import VerdictTally
 from tests.pipeline.conftest import LineFactory
 

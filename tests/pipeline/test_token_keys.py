@@ -16,11 +16,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from station.config import KeysSection
-from station.events import Outcome
+from station.core.config import KeysSection
+from station.core.events import Outcome
+from station.devices.ppa.protocol import b64decode
 from station.factory.ca import verify_device_certificate
-from station.factory.keystore import init_token_key
-from station.ppa.protocol import b64decode
+from station.factory.keys.keystore import init_token_key
 from station.records import jws
 from tests.factory.softhsm import PIN_ENV, SoftHsm, shared_softhsm, unique_label
 from tests.pipeline.conftest import BATCH_ENV, LineFactory
@@ -66,7 +66,15 @@ def test_token_keys_issue_the_certificate_and_sign_a_record_that_verifies(
 
     folder = line.config.base_dir
     result = subprocess.run(
-        [sys.executable, "-m", "station.cli", "records", "verify", "--config", str(folder / "station.toml")],
+        [
+            sys.executable,
+            "-m",
+            "station.cli.main",
+            "records",
+            "verify",
+            "--config",
+            str(folder / "station.toml"),
+        ],
         cwd=folder,
         capture_output=True,
         text=True,

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from station.records import jws
 from station.records.model import GENESIS_PREV, SOFTWARE, StationInfo, build_payload, chain_hash
-from station.records.sqlite import SqliteStore
+from station.records.store.sqlite import SqliteStore
 from tests.records.factories import CONFIG_SHA256, Ca, draft
 
 _INSERT = (

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from station.errors import RecordError
+from station.core.errors import RecordError
 from station.records import RecordWriter, SqliteStore, StoredRecord, key_id, trusted_keys_from, verify_store
 from station.records.model import UnitIdentity
 from station.records.store import RecordStore

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from station.ppa.protocol import attestation_ski
+from station.devices.ppa.protocol import attestation_ski
 from station.records import (
     Failure,
     FixtureRef,

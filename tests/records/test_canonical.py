@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from station.errors import RecordError
+from station.core.errors import RecordError
 from station.records.canonical import canonical_json, parse_canonical
 
 

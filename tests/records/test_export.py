@@ -8,8 +8,8 @@ import json
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from station.cli.records import cmd_export
 from station.records import RecordWriter, SqliteStore, verify_chain
-from station.records.commands import cmd_export
 from station.records.export import CSV_COLUMNS
 from tests.records.conftest import STATION
 from tests.records.factories import Ca, draft

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from station.errors import RecordError
+from station.core.errors import RecordError
 from station.records import RecordWriter, SqliteStore
 from tests.records.factories import Ca, draft
 

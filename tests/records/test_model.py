@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from station.errors import RecordError
+from station.core.errors import RecordError
 from station.records.model import StationInfo, build_payload, rfc3339
 from station.records.validate import validate_payload
 from tests.records.factories import CONFIG_SHA256, Ca, draft

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from station.errors import RecordError
+from station.core.errors import RecordError
 from station.records import RecordWriter, SqliteStore
 from tests.records.factories import Ca, draft
 

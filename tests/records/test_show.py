@@ -8,8 +8,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from station.cli.records import cmd_show
 from station.records import RecordWriter, SqliteStore
-from station.records.commands import cmd_show
 from tests.records.conftest import STATION
 from tests.records.factories import Ca, draft, random_unit
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from station.errors import RecordError
+from station.core.errors import RecordError
 from station.records import RecordWriter, SqliteStore, jws, key_id, verify_chain, verify_store
-from station.records import sqlite as sqlite_module
+from station.records.store import sqlite as sqlite_module
 from tests.records.conftest import STATION
 from tests.records.factories import CONFIG_SHA256, Ca, draft, random_unit
 

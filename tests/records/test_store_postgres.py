@@ -16,11 +16,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from station.errors import RecordError
-from station.records.migrate import latest, migrate_target, migrations
-from station.records.postgres import PostgresStore, redact
+from station.core.errors import RecordError
+from station.records.line.sync import sync
 from station.records.store import RecordStore
-from station.records.sync import sync
+from station.records.store.migrate import latest, migrate_target, migrations
+from station.records.store.postgres import PostgresStore, redact
 from tests.pgserver import create_database, drop_database, with_database
 from tests.records.contract import Source, StoreContract, make_source
 from tests.records.factories import Ca
@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def station_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "station.cli", *args],
+        [sys.executable, "-m", "station.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=120,

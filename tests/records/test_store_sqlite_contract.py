@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from station.errors import RecordError
+from station.core.errors import RecordError
 from station.records import SqliteStore
-from station.records.migrate import latest, migrations, sqlite_statements
 from station.records.store import RecordStore
+from station.records.store.migrate import latest, migrations, sqlite_statements
 from tests.records.contract import Source, StoreContract
 
 

@@ -21,23 +21,23 @@ import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from station.events import EventBus, LogLine, Outcome, RunFinished
-from station.factory.keystore import open_file_key
+from station.cli.records import cmd_show
+from station.core.events import EventBus, LogLine, Outcome, RunFinished
+from station.factory.keys.keystore import open_file_key
 from station.records import (
     RecordDraft,
     RecordWriter,
     SqliteStore,
     StoredRecord,
     key_id,
-    syncstate,
     trusted_keys_from,
     verify_store,
 )
-from station.records.commands import cmd_show
-from station.records.line import LineLink
-from station.records.linepush import push_batch, register_station
-from station.records.postgres import PostgresStore, public_key_text
-from station.records.sync import sync
+from station.records.line import state as syncstate
+from station.records.line.link import LineLink
+from station.records.line.push import push_batch, register_station
+from station.records.line.sync import sync
+from station.records.store.postgres import PostgresStore, public_key_text
 from tests.records.chains import write_chain
 from tests.records.factories import CONFIG_SHA256, Ca, draft, random_unit
 
@@ -255,7 +255,7 @@ def test_a_sync_killed_mid_batch_loses_and_duplicates_nothing(
     command = [
         sys.executable,
         "-m",
-        "station.cli",
+        "station.cli.main",
         "records",
         "sync",
         "--data",

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from station.cli.records import cmd_verify
 from station.records import (
     Problem,
     RecordWriter,
@@ -21,7 +22,6 @@ from station.records import (
     verify_store,
 )
 from station.records import jws as jws_module
-from station.records.commands import cmd_verify
 from station.records.model import build_payload, chain_hash
 from tests.records.conftest import STATION
 from tests.records.factories import CONFIG_SHA256, Ca, draft, make_ca

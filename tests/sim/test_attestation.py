@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
-from station.ppa import protocol as p
+from station.devices.ppa import protocol as p
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
 from tests.simtools import checkin, get, personalise, post

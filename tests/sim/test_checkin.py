@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from station.ppa import protocol as p
-from station.ppa.auditlog import LogRecord, verify_audit_log
-from station.ppa.checkin import CheckRequest, sign_checked, verify_check
+from station.devices.ppa import protocol as p
+from station.devices.ppa.auditlog import LogRecord, verify_audit_log
+from station.devices.ppa.checkin import CheckRequest, sign_checked, verify_check
 from station.sim.ppa.auditlog import Event
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from station.ppa import protocol as p
+from station.devices.ppa import protocol as p
 from station.sim.ppa.fleet import start_fleet, stop_fleet
 from tests.conftest import BACKEND_PRIVATE
 from tests.simtools import get

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from station.ppa import protocol as p
+from station.devices.ppa import protocol as p
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa

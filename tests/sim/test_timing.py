@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from station.errors import ConfigError
+from station.core.errors import ConfigError
 from station.sim.ppa.timing import FAST, REALISTIC, profile
 
 

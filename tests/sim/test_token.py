@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from station.ppa import protocol as p
+from station.devices.ppa import protocol as p
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from station.errors import ConfigDataError
-from station.springcore.configdata import (
+from station.core.errors import ConfigDataError
+from station.devices.springcore.configdata import (
     RULES,
     SECRET_MARK,
     ConfigData,

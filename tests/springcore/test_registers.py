@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from station.springcore import registers as r
+from station.devices.springcore import registers as r
 
 
 def known(address: int) -> r.Register:

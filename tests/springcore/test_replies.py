@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from station.errors import DeviceProtocolError
-from station.springcore.replies import (
+from station.core.errors import DeviceProtocolError
+from station.devices.springcore.replies import (
     Device,
     check_success,
     parse_config_guid,

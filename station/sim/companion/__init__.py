@@ -12,6 +12,6 @@ Example::
 
 Modules: ``service.py`` (the server, the readers, faults, the Python API), ``routes.py`` (routes and the
 check order), ``reader.py`` (one reader: identity, registers, lock, restart), ``timing.py`` (profiles).
-Validation is ``station.springcore.configdata``, the same code the station uses. Behaviour and every
+Validation is ``station.devices.springcore.configdata``, the same code the station uses. Behaviour and every
 decision beyond the reference's §11: docs/companion.md.
 """

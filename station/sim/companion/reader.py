@@ -28,8 +28,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from station.springcore.configdata import ConfigData
-from station.springcore.registers import CONFIG_GUID, DEVICE_SPECIFIC, READABLE_SPECIFIC, label
+from station.devices.springcore.configdata import ConfigData
+from station.devices.springcore.registers import CONFIG_GUID, DEVICE_SPECIFIC, READABLE_SPECIFIC, label
 
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 

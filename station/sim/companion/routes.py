@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from station.errors import ConfigDataError
+from station.core.errors import ConfigDataError
+from station.devices.springcore.configdata import ConfigData, load_body, parse_config, parse_specific
 from station.sim.ppa.http import Request, Response
-from station.springcore.configdata import ConfigData, load_body, parse_config, parse_specific
 
 if TYPE_CHECKING:
     from station.sim.companion.reader import SimulatedReader

@@ -30,7 +30,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from station.errors import ConfigError
+from station.core.errors import ConfigError
 
 _N = TypeVar("_N", int, float)
 

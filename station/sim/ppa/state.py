@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
-from station.ppa.protocol import b64encode, make_nonce
+from station.devices.ppa.protocol import b64encode, make_nonce
 from station.sim.ppa.auditlog import AuditLog
 from station.sim.ppa.identity import HardwareIdentity, InstanceKeys
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from station.errors import ConfigError
+from station.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

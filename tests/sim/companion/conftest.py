@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import requests
 
+from station.devices.springcore.client import CompanionClient
 from station.sim.companion.service import SimulatedCompanion
 from station.sim.ppa.clock import ManualTime
-from station.springcore.client import CompanionClient
 
 StartService = Callable[..., SimulatedCompanion]
 

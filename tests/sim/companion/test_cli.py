@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from station.springcore.client import CompanionClient
+from station.devices.springcore.client import CompanionClient
 
 TIMEOUT = 10
 ROOT = Path(__file__).resolve().parents[3]
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "station.cli", "sim", "companion", *args],
+        [sys.executable, "-m", "station.cli.main", "sim", "companion", *args],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

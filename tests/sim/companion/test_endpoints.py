@@ -10,13 +10,13 @@ from dataclasses import replace
 import pytest
 import requests
 
-from station.errors import ReaderGone, ReaderRejected
+from station.core.errors import ReaderGone, ReaderRejected
+from station.devices.springcore.client import CompanionClient
+from station.devices.springcore.configdata import parse_config
+from station.devices.springcore.replies import ZERO_GUID
 from station.sim.companion.reader import ReaderModel
 from station.sim.companion.service import SimulatedCompanion
 from station.sim.companion.timing import FAST
-from station.springcore.client import CompanionClient
-from station.springcore.configdata import parse_config
-from station.springcore.replies import ZERO_GUID
 from tests.sim.companion.conftest import StartService, client_for
 
 GUID = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}")

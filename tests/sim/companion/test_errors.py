@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 import requests
 
-from station.errors import (
+from station.core.errors import (
     ReaderBadRequest,
     ReaderBusy,
     ReaderGone,
@@ -17,9 +17,9 @@ from station.errors import (
     ReaderRestarting,
     ReaderUnsupported,
 )
+from station.devices.springcore.client import CompanionClient
 from station.sim.companion.service import SimulatedCompanion
 from station.sim.companion.timing import FAST
-from station.springcore.client import CompanionClient
 from tests.sim.companion.conftest import StartService, client_for
 
 TIMEOUT = 10

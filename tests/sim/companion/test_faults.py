@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 import requests
 
-from station.errors import (
+from station.core.errors import (
     DeviceProtocolError,
     DeviceTimeout,
     DeviceUnreachable,
     ReaderGone,
     ReaderServiceFailure,
 )
+from station.devices.springcore.client import CompanionClient
 from station.sim.companion.service import SimulatedCompanion
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.faults import FaultRule, parse_spec
-from station.springcore.client import CompanionClient
 from tests.sim.companion.conftest import StartService, client_for
 
 

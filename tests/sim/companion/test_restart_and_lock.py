@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import requests
 
-from station.errors import DeviceTimeout, DeviceUnreachable, ReaderBusy, ReaderRestarting
+from station.core.errors import DeviceTimeout, DeviceUnreachable, ReaderBusy, ReaderRestarting
+from station.devices.springcore.client import CompanionClient
+from station.devices.springcore.waiting import WaitCancelled, wait_until_back
 from station.sim.companion.service import SimulatedCompanion
 from station.sim.companion.timing import FAST
 from station.sim.ppa.clock import ManualTime
-from station.springcore.client import CompanionClient
-from station.springcore.waiting import WaitCancelled, wait_until_back
 from tests.sim.companion.conftest import StartService, client_for
 
 TIMEOUT = 10

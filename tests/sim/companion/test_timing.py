@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from station.errors import ConfigError
+from station.core.errors import ConfigError
 from station.sim.companion.timing import FAST, REALISTIC, profile
 
 

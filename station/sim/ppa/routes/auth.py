@@ -19,8 +19,8 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Any
 
-from station.errors import ProtocolError
-from station.ppa.protocol import (
+from station.core.errors import ProtocolError
+from station.devices.ppa.protocol import (
     ParsedJwt,
     b64encode,
     derive_instanceid,

@@ -4,7 +4,7 @@
 X25519(session private, backend public)); the backend answers with a ``checked`` token keyed with the
 same secret. ``POST`` verifies it, sets the RTC from ``iat`` and runs the action in ``status``.
 
-Example (the backend's side is ``verify_check`` / ``sign_checked`` of ``station.ppa.checkin``)::
+Example (the backend's side is ``verify_check`` / ``sign_checked`` of ``station.devices.ppa.checkin``)::
 
     check = requests.get(url + "/api/system/checkin").json()["check"]
     request = verify_check(check, backend_private)
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 
-from station.errors import ProtocolError
-from station.ppa.protocol import (
+from station.core.errors import ProtocolError
+from station.devices.ppa.protocol import (
     b64decode,
     b64encode,
     checkin_qid,

@@ -1,6 +1,6 @@
 """Audit-log access (reference §7.1-§7.3, §18.10): signing key, file list, file download.
 
-A reader verifies a file with ``station.ppa.auditlog.verify_audit_log(text, key)`` where ``key`` comes from
+A reader verifies a file with ``devices.ppa.auditlog.verify_audit_log(text, key)`` where ``key`` comes from
 ``/api/logger/key``: the file's first record carries its log key signed by that ``eid_sign`` key, and
 every line carries a truncated HMAC under the log key. The file of the current boot is still open and
 answers 406.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from station.ppa.protocol import b64decode, b64encode
+from station.devices.ppa.protocol import b64decode, b64encode
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import EXT, M, U, request_subject, require
 from station.sim.ppa.http import Request, Response, empty, reply

@@ -2,7 +2,7 @@
 
 The unit keeps one staged image per kind (``fw`` from ``upload_fw``, ``ui`` from ``upload_ui``) with a
 verification task: none → running → ok | failed. The footer format and its Ed25519 signature are ours
-(``station.ppa.image``); the unit verifies with its ``fwk`` (``dev.vendor_key``).
+(``station.devices.ppa.image``); the unit verifies with its ``fwk`` (``dev.vendor_key``).
 
 Decisions where the reference is silent (§17.13, §17.19):
 
@@ -27,8 +27,8 @@ import re
 import tarfile
 from typing import TYPE_CHECKING
 
-from station.errors import ProtocolError
-from station.ppa.image import FOOTER_SIZE, verify_image
+from station.core.errors import ProtocolError
+from station.devices.ppa.image import FOOTER_SIZE, verify_image
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import request_subject, require
 from station.sim.ppa.http import Request, Response, empty

@@ -1,0 +1,62 @@
+"""One station process per data directory: an exclusive lock taken when a station opens.
+
+Example::
+
+    lock = DataDirLock.acquire(Path("station-data"))   # ConfigError naming the holder if already taken
+    ...
+    lock.release()
+
+Two processes running on one data directory would each append to the record chain from their own view
+of its end and fork it, and would drive the same fixtures twice. ``flock`` is held by the open file, so
+the kernel drops it when the process dies (a power cut or SIGKILL never leaves a stale lock behind) and a
+second open in the same process is refused as well. The holder's pid is written into the file only to
+name it in the message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import IO
+
+from station.core.errors import ConfigError
+
+LOCK_NAME = "station.lock"
+
+
+class DataDirLock:
+    """The held lock on ``<data_dir>/station.lock``."""
+
+    def __init__(self, path: Path, handle: IO[str]) -> None:
+        self.path = path
+        self._handle: IO[str] | None = handle
+
+    @classmethod
+    def acquire(cls, data_dir: Path) -> DataDirLock:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path = data_dir / LOCK_NAME
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise ConfigError(
+                f"another station (pid {holder}) is running on data directory {data_dir}; "
+                "stop it first (one station process per data directory)",
+                path=str(path),
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        return cls(path, handle)
+
+    def release(self) -> None:
+        """Let go (idempotent); the file stays, empty of meaning until the next station takes it."""
+        if self._handle is not None:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None

@@ -1,0 +1,1 @@
+"""``station``: the command line, one module per verb family."""

@@ -1,0 +1,67 @@
+"""Headless faces of a run: one progress line per finished unit, and the end-of-run summary.
+
+Example::
+
+    printer = ProgressPrinter(sys.stdout)
+    station.bus.subscribe(printer)
+    station.run(units=16)
+    print(summarize(station.tally, elapsed), file=sys.stdout)
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+from typing import TextIO
+
+from station.core.events import Event, LogLine, Outcome, RunFinished, RunStarted
+from station.pipeline.tally import VerdictTally
+
+
+class ProgressPrinter:
+    """Prints a line when a unit starts and when it finishes (with the reason when it did not pass)."""
+
+    def __init__(self, out: TextIO, *, verbose: bool = False) -> None:
+        self.out = out
+        self.verbose = verbose
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        line = self._line(event)
+        if line is not None:
+            with self._lock:
+                print(line, file=self.out, flush=True)
+
+    def _line(self, event: Event) -> str | None:
+        if isinstance(event, RunStarted):
+            return f"{event.slot:>4}  start    run {event.run_id[:8]}{' (resumed)' if event.resumed else ''}"
+        if isinstance(event, RunFinished):
+            unit = event.unit_id or "unknown unit"
+            line = f"{event.slot:>4}  {event.outcome.upper():<7}  {unit}  record {event.record_id}"
+            if event.outcome is not Outcome.PASS:
+                line += f"\n      {event.failed_step}: {event.message}"
+            return line
+        if isinstance(event, LogLine) and (self.verbose or event.level in ("warning", "error")):
+            return f"{event.slot:>4}  {event.level:<7}  {event.message}"
+        return None
+
+
+def summarize(tally: VerdictTally, elapsed: float) -> str:
+    """Units, outcomes, throughput and median step times (over the verdicts the tally kept)."""
+    counts, total = tally.counts, tally.total
+    per_hour = total / elapsed * 3600 if elapsed > 0 else 0.0
+    lines = [
+        f"units: {total}   pass: {counts[Outcome.PASS]}   fail: {counts[Outcome.FAIL]}   "
+        f"error: {counts[Outcome.ERROR]}   aborted: {counts[Outcome.ABORTED]}",
+        f"elapsed: {elapsed:.1f} s   throughput: {per_hour:.0f} units/hour",
+    ]
+    steps: dict[str, list[float]] = {}
+    for verdict in tally.recent:
+        for name, seconds in verdict.step_seconds.items():
+            steps.setdefault(name, []).append(seconds)
+    if steps:
+        lines.append("median step times:")
+        lines.extend(
+            f"  {name:<12} {statistics.median(times) * 1000:8.1f} ms" for name, times in steps.items()
+        )
+    return "\n".join(lines)

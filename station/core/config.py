@@ -1,0 +1,501 @@
+"""Typed station configuration: ``station.toml`` → frozen dataclasses, validated once at start-up.
+
+Example::
+
+    cfg = load(Path("station.toml"))
+    cfg.station.id            # "demo-st01"
+    cfg.fixtures[0].kind      # "simulated"
+    cfg.profiles["default"].hostname
+
+Every problem is a ConfigError naming the file, the dotted key and what is allowed: unknown keys are
+refused (never silently ignored), types are checked, required keys must be present. Secrets never live
+in this file: profiles name the files or environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import tomllib
+import types
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from station.core.errors import ConfigDataError, ConfigError, LabelError
+
+FIXTURE_KINDS = ("simulated", "network", "usbnet", "companion")
+INVENTORY_SOURCES = ("generated", "scanned")
+FAMILIES = (
+    "ppa",
+    "reader",
+)  # the device families a simulated slot can hold  # where a reader's inventory number comes from
+BACKEND_KINDS = ("local", "remote")
+SECRET_POLICIES = ("sealed", "batch")
+STORAGE_MODES = (0x51, 0xA1, 0x53, 0xA3, 0x50, 0xA0)
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+
+
+@dataclass(frozen=True)
+class StationSection:
+    id: str
+    data_dir: str = "station-data"
+    simulated: bool = False
+
+
+@dataclass(frozen=True)
+class BackendSection:
+    kind: str = "local"
+    url: str | None = None
+    checkin_key: str | None = None  # remote only: base64 X25519 key units trust (for simulated fixtures)
+
+
+@dataclass(frozen=True)
+class KeysSection:
+    ca: str = "file:keys/factory-ca.pem"
+    signing: str = "file:keys/station-signing.pem"
+    checkin: str = "file:keys/checkin.key"
+    pin_file: str | None = None
+    pin_env: str | None = None  # environment variable holding the token PIN (pkcs11: keys)
+    pkcs11_module: str | None = None  # PKCS#11 module path; required when ca or signing is pkcs11:
+
+
+@dataclass(frozen=True)
+class StoreSection:
+    line: str | None = None
+
+
+@dataclass(frozen=True)
+class FirmwareSection:
+    dir: str = "firmware_images"
+    require: str | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A personalisation profile: every ``cfg`` field of the init JWT (reference §4.2) plus key policy."""
+
+    user: str = ""
+    email: str = ""
+    hostname: str = "my.ence.do"
+    ip: str = "192.168.7.1/24"
+    storage_mode: int = 0x51
+    storage_disk0size: int = 8_388_608
+    dnsd: bool = False
+    trusted_ts: bool = True
+    trusted_backend: bool = True
+    allow_keysearch: bool = False
+    origin: str = "*"
+    ctx: int = 0
+    gen_csr: bool = False
+    secrets: str = "sealed"
+    escrow_public_key: str | None = None
+    passphrase_file: str | None = None
+    passphrase_env: str | None = None
+    mnemonic_file: str | None = None
+    mnemonic_env: str | None = None
+
+
+@dataclass(frozen=True)
+class FixtureConfig:
+    slot: str
+    kind: str
+    port: str | None = None
+    interface: str | None = None
+    url: str | None = None
+    controller: str | None = None
+    controller_channel: int | None = None  # the slot's number on its fixture controller (PWR/LED <n>)
+    family: str = (
+        "ppa"  # simulated slots: "ppa" (a simulated PPA) or "reader" (a simulated SpringCard reader)
+    )
+
+
+@dataclass(frozen=True)
+class FixturesSection:
+    """Station-wide fixture hardware. The PPA's USB ids are not published: configuration, not code."""
+
+    usb_vendor: int | None = None  # e.g. usb_vendor = 0x1234 (lsusb shows it)
+    usb_product: int | None = None
+
+
+@dataclass(frozen=True)
+class LabelSection:
+    """Unit labels on a ZPL printer (``station/labels/``). No ``[label]`` table: labels are off."""
+
+    printer: str  # "tcp://host:port" (port 9100 when left out)
+    template: str | None = None  # relative to this file; None = the shipped labels/unit.zpl
+    timeout: float = 5.0  # seconds for one label's whole exchange with the printer
+    copies: int = 1
+    product: str = "Encedo PPA"  # the product line on the label ({product})
+    check_status: bool = True  # ask the printer's ~HS status first; print nothing if it is faulted
+
+
+@dataclass(frozen=True)
+class ReaderProfile:
+    """How mode ``readers`` configures SpringCard readers (``[reader_profile.<name>]``).
+
+    ``config`` is a CONFIG-DATA JSON file (relative to this file) written to every reader with
+    ``specific`` = preserve | discard; then each reader gets its own inventory number (register 0201) and
+    ``location`` (0202). ``inventory = "generated"`` makes the number ``inventory_prefix`` + the reader's
+    serial number; ``"scanned"`` waits for the operator to scan the label on the reader's housing.
+    """
+
+    config: str
+    location: str = ""
+    inventory: str = "generated"
+    inventory_prefix: str = ""
+    specific: str = "preserve"
+
+
+@dataclass(frozen=True)
+class StationConfig:
+    """The whole file. ``path`` and ``sha256`` identify it in every record (``config_sha256``)."""
+
+    station: StationSection
+    backend: BackendSection = field(default_factory=BackendSection)
+    keys: KeysSection = field(default_factory=KeysSection)
+    store: StoreSection = field(default_factory=StoreSection)
+    firmware: FirmwareSection = field(default_factory=FirmwareSection)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    fixtures: tuple[FixtureConfig, ...] = ()
+    fixture_hardware: FixturesSection = field(default_factory=FixturesSection)  # the [fixtures] table
+    label: LabelSection | None = None  # the [label] table; None = labels off
+    reader_profiles: dict[str, ReaderProfile] = field(default_factory=dict)  # [reader_profile.<name>]
+    path: str = ""
+    sha256: str = ""
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the file are relative to the file's folder."""
+        return Path(self.path).parent if self.path else Path.cwd()
+
+    def resolve(self, relative: str) -> Path:
+        candidate = Path(relative)
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+
+_T = TypeVar("_T")
+
+
+def load(path: Path | str) -> StationConfig:
+    """Read and validate ``path``; raises ConfigError naming the file and key at fault."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("configuration file not found", path=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file: {exc.strerror}", path=str(path)) from None
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=str(path)) from None
+    config = parse(document, source=str(path))
+    return StationConfig(**{**config.__dict__, "path": str(path), "sha256": hashlib.sha256(raw).hexdigest()})
+
+
+def parse(document: dict[str, Any], *, source: str = "<memory>") -> StationConfig:
+    """Validate an already-parsed TOML document (used by ``load`` and by tests)."""
+    known = {
+        "station",
+        "backend",
+        "keys",
+        "store",
+        "firmware",
+        "profile",
+        "fixture",
+        "fixtures",
+        "label",
+        "reader_profile",
+    }
+    _refuse_unknown(document, known, source, prefix="")
+    if "station" not in document:
+        raise ConfigError("missing required table [station]", path=source, key="station")
+    profiles = {
+        name: _validate_profile(_build(Profile, table, source, f"profile.{name}"), source, f"profile.{name}")
+        for name, table in _table(document, "profile", source).items()
+    }
+    fixtures = tuple(
+        _validate_fixture(_build(FixtureConfig, table, source, f"fixture[{i}]"), source, f"fixture[{i}]")
+        for i, table in enumerate(_array(document, "fixture", source))
+    )
+    config = StationConfig(
+        station=_build(StationSection, document["station"], source, "station"),
+        backend=_build(BackendSection, _table(document, "backend", source), source, "backend"),
+        keys=_build(KeysSection, _table(document, "keys", source), source, "keys"),
+        store=_build(StoreSection, _table(document, "store", source), source, "store"),
+        firmware=_build(FirmwareSection, _table(document, "firmware", source), source, "firmware"),
+        profiles=profiles,
+        fixtures=fixtures,
+        fixture_hardware=_build(FixturesSection, _table(document, "fixtures", source), source, "fixtures"),
+        label=_label_section(document, source),
+        reader_profiles={
+            name: _reader_profile(table, source, f"reader_profile.{name}")
+            for name, table in _table(document, "reader_profile", source).items()
+        },
+    )
+    _validate_station(config, source)
+    return config
+
+
+# --- cross-field rules ------------------------------------------------------------------------------------
+
+
+def _validate_station(config: StationConfig, source: str) -> None:
+    if config.backend.kind not in BACKEND_KINDS:
+        raise ConfigError(
+            f"unknown backend kind {config.backend.kind!r}; choose one of {', '.join(BACKEND_KINDS)}",
+            path=source,
+            key="backend.kind",
+        )
+    if config.backend.kind == "remote" and not config.backend.url:
+        raise ConfigError('a remote backend needs url = "https://..."', path=source, key="backend.url")
+    slots = [f.slot for f in config.fixtures]
+    duplicates = sorted({s for s in slots if slots.count(s) > 1})
+    if duplicates:
+        raise ConfigError(
+            f"fixture slots must be unique; repeated: {', '.join(duplicates)}",
+            path=source,
+            key="fixture.slot",
+        )
+    _validate_usb_ids(config, source)
+    _validate_keys(config.keys, source)
+    if (
+        any(f.kind == "companion" or f.family == "reader" for f in config.fixtures)
+        and not config.reader_profiles
+    ):
+        raise ConfigError(
+            "companion (reader) fixtures need a [reader_profile.<name>] with the readers' configuration",
+            path=source,
+            key="reader_profile",
+        )
+    if not config.station.simulated:
+        for i, fixture in enumerate(config.fixtures):
+            if fixture.kind == "simulated":
+                raise ConfigError(
+                    "a production station (station.simulated = false) refuses simulated fixtures",
+                    path=source,
+                    key=f"fixture[{i}].kind",
+                )
+
+
+def _validate_keys(keys: KeysSection, source: str) -> None:
+    """Token keys need a module and a PIN source; the PIN itself never lives in this file."""
+    if keys.checkin.startswith("pkcs11:"):
+        raise ConfigError("the check-in key (X25519) is a file: key", path=source, key="keys.checkin")
+    if not any(uri.startswith("pkcs11:") for uri in (keys.ca, keys.signing)):
+        return
+    if not keys.pkcs11_module:
+        raise ConfigError(
+            'a pkcs11: key needs pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so" (or your HSM\'s module)',
+            path=source,
+            key="keys.pkcs11_module",
+        )
+    if not (keys.pin_file or keys.pin_env):
+        raise ConfigError(
+            "a pkcs11: key needs pin_file or pin_env (the token PIN; never the PIN itself)",
+            path=source,
+            key="keys.pin_file",
+        )
+
+
+def _validate_fixture(fixture: FixtureConfig, source: str, key: str) -> FixtureConfig:
+    if fixture.kind not in FIXTURE_KINDS:
+        raise ConfigError(
+            f"unknown fixture kind {fixture.kind!r}; choose one of {', '.join(FIXTURE_KINDS)}",
+            path=source,
+            key=f"{key}.kind",
+        )
+    if fixture.kind == "network" and not fixture.url:
+        raise ConfigError('a network fixture needs url = "http://host:port"', path=source, key=f"{key}.url")
+    if fixture.family not in FAMILIES:
+        raise ConfigError(
+            f"unknown device family {fixture.family!r}; choose one of {', '.join(FAMILIES)}",
+            path=source,
+            key=f"{key}.family",
+        )
+    if fixture.kind == "companion" and not fixture.url:
+        raise ConfigError(
+            'a companion fixture needs the Companion Service url = "http://127.0.0.1:3998"',
+            path=source,
+            key=f"{key}.url",
+        )
+    if fixture.kind == "usbnet" and not (fixture.port or fixture.interface):
+        raise ConfigError(
+            'a usbnet fixture needs port = "1-1.2" or interface = "fx1"', path=source, key=f"{key}.port"
+        )
+    if fixture.controller_channel is not None and not fixture.controller:
+        raise ConfigError(
+            'controller_channel needs controller = "serial:///dev/..."',
+            path=source,
+            key=f"{key}.controller_channel",
+        )
+    return fixture
+
+
+def _validate_usb_ids(config: StationConfig, source: str) -> None:
+    """A slot given by USB port path is recognised by the PPA's USB ids, which only the file can supply."""
+    ids = config.fixture_hardware
+    for name in ("usb_vendor", "usb_product"):
+        value = getattr(ids, name)
+        if value is not None and not 0 <= value <= 0xFFFF:
+            raise ConfigError(f"{value} is not a 16-bit USB id", path=source, key=f"fixtures.{name}")
+    by_port = any(f.kind == "usbnet" and f.port for f in config.fixtures)
+    if by_port and (ids.usb_vendor is None or ids.usb_product is None):
+        raise ConfigError(
+            "usbnet fixtures given by port need the PPA's USB ids: [fixtures] usb_vendor = 0x.... and "
+            "usb_product = 0x.... (lsusb shows them; they are not published, so there is no default)",
+            path=source,
+            key="fixtures.usb_vendor",
+        )
+
+
+def _validate_profile(profile: Profile, source: str, key: str) -> Profile:
+    def fail(name: str, message: str) -> ConfigError:
+        return ConfigError(message, path=source, key=f"{key}.{name}")
+
+    if len(profile.user) > 32:
+        raise fail("user", "user label is at most 32 characters")
+    if not _HOSTNAME.match(profile.hostname):
+        raise fail("hostname", f"{profile.hostname!r} is not an RFC 1123 host name")
+    try:
+        network = ipaddress.IPv4Interface(profile.ip)
+    except ValueError:
+        raise fail(
+            "ip", f"{profile.ip!r} is not an IPv4 address with /prefix (e.g. 192.168.7.1/24)"
+        ) from None
+    if "/" not in profile.ip or not 8 <= network.network.prefixlen <= 30:
+        raise fail("ip", "the prefix must be between /8 and /30")
+    if profile.storage_mode not in STORAGE_MODES:
+        allowed = ", ".join(hex(m) for m in STORAGE_MODES)
+        raise fail(
+            "storage_mode", f"{profile.storage_mode:#x} is not a storage mode; choose one of {allowed}"
+        )
+    if profile.storage_disk0size < 1:
+        raise fail("storage_disk0size", "disk 0 needs at least one sector")
+    if profile.secrets not in SECRET_POLICIES:
+        raise fail(
+            "secrets", f"unknown key policy {profile.secrets!r}; choose one of {', '.join(SECRET_POLICIES)}"
+        )
+    if profile.secrets == "sealed" and not profile.escrow_public_key:
+        raise fail("escrow_public_key", "the sealed key policy needs the escrow X25519 public key (base64)")
+    if profile.secrets == "batch":
+        if not (profile.passphrase_file or profile.passphrase_env):
+            raise fail("passphrase_file", "the batch key policy needs passphrase_file or passphrase_env")
+        if not (profile.mnemonic_file or profile.mnemonic_env):
+            raise fail("mnemonic_file", "the batch key policy needs mnemonic_file or mnemonic_env")
+    return profile
+
+
+def _reader_profile(table: Any, source: str, key: str) -> ReaderProfile:
+    """A reader profile, its CONFIG-DATA file read and validated now rather than at the first reader."""
+    profile = _build(ReaderProfile, table, source, key)
+    for name, value, allowed in (
+        ("inventory", profile.inventory, INVENTORY_SOURCES),
+        ("specific", profile.specific, ("preserve", "discard")),
+    ):
+        if value not in allowed:
+            choices = ", ".join(allowed)
+            raise ConfigError(
+                f"{value!r} is not allowed; choose one of {choices}", path=source, key=f"{key}.{name}"
+            )
+    from station.devices.springcore.profile import load_reader_config  # springcore sits above config
+
+    try:
+        load_reader_config(_resolve_from(source, profile.config), location=profile.location)
+    except ConfigDataError as exc:
+        raise ConfigError(str(exc), path=source, key=f"{key}.config") from None
+    return profile
+
+
+def _resolve_from(source: str, relative: str) -> Path:
+    candidate = Path(relative)
+    return candidate if candidate.is_absolute() or source == "<memory>" else Path(source).parent / candidate
+
+
+def _label_section(document: dict[str, Any], source: str) -> LabelSection | None:
+    """The [label] table, its printer address checked and its template loaded and test-rendered."""
+    if "label" not in document:
+        return None
+    label = _build(LabelSection, document["label"], source, "label")
+    if not 0 < label.timeout <= 120:
+        raise ConfigError(
+            "timeout is in seconds, more than 0 and at most 120", path=source, key="label.timeout"
+        )
+    if not 1 <= label.copies <= 100:
+        raise ConfigError("copies must be between 1 and 100", path=source, key="label.copies")
+    from station.labels.printer import parse_address  # station.labels sits above config: import when used
+    from station.labels.service import load_template, template_path
+
+    for key, check in (
+        ("printer", lambda: parse_address(label.printer)),
+        ("template", lambda: load_template(template_path(label, source), product=label.product)),
+    ):
+        try:
+            check()
+        except LabelError as exc:
+            raise ConfigError(str(exc), path=source, key=f"label.{key}") from None
+    return label
+
+
+# --- generic table → dataclass ----------------------------------------------------------------------------
+
+
+def _table(document: dict[str, Any], name: str, source: str) -> dict[str, Any]:
+    value = document.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}] must be a table", path=source, key=name)
+    return value
+
+
+def _array(document: dict[str, Any], name: str, source: str) -> list[dict[str, Any]]:
+    value = document.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ConfigError(f"[[{name}]] must be an array of tables", path=source, key=name)
+    return value
+
+
+def _refuse_unknown(table: dict[str, Any], known: set[str], source: str, prefix: str) -> None:
+    for name in table:
+        if name not in known:
+            raise ConfigError(
+                f"unknown key; allowed: {', '.join(sorted(known))}", path=source, key=f"{prefix}{name}"
+            )
+
+
+def _build(cls: type[_T], table: Any, source: str, prefix: str) -> _T:
+    """Build dataclass ``cls`` from a TOML table, checking keys, required fields and types."""
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table", path=source, key=prefix)
+    hints = get_type_hints(cls)
+    specs = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    _refuse_unknown(table, set(specs), source, prefix=f"{prefix}.")
+    values: dict[str, Any] = {}
+    for name, spec in specs.items():
+        key = f"{prefix}.{name}"
+        if name not in table:
+            if spec.default is MISSING and spec.default_factory is MISSING:
+                raise ConfigError("missing required key", path=source, key=key)
+            continue
+        values[name] = _check_type(table[name], hints[name], source, key)
+    return cls(**values)
+
+
+def _check_type(value: Any, hint: Any, source: str, key: str) -> Any:
+    allowed = get_args(hint) if get_origin(hint) in (Union, types.UnionType) else (hint,)
+    for kind in allowed:
+        if kind is type(None):
+            continue
+        if kind is bool and isinstance(value, bool):
+            return value
+        if kind is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if kind is str and isinstance(value, str):
+            return value
+        if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    names = " or ".join(k.__name__ for k in allowed if k is not type(None))
+    raise ConfigError(f"expected {names}, got {type(value).__name__} {value!r}", path=source, key=key)

@@ -1,0 +1,174 @@
+"""``CompanionClient``: the station's typed client of the SpringCard Companion Service REST API.
+
+Example::
+
+    client = CompanionClient(requests.Session(), "http://127.0.0.1:3998", timeout=10)
+    for device in client.devices():                          # GET /devices
+        client.wink(device.device_id)                        # the operator spots the reader
+        config_id = client.put_config(device.device_id, profile, specific="preserve")   # then it restarts
+        device = wait_until_back(client, device.device_id, within=10)                  # (waiting.py)
+        client.put_specific(device.device_id, {"0201.s": "A-1042"})
+        client.reset(device.device_id)
+        client.get_specific(device.device_id)                # {0x0200: b"...", 0x0201: b"A-1042"}
+
+One client per service (the service fronts every reader on the PC); ``session`` is injected (tests pass
+one bound to loopback), every call carries ``timeout`` and ignores any proxy (the service is local; a
+factory PC's ``http_proxy`` must not capture it). Bodies are a ``ConfigData`` (``configdata.py``; its
+canonical JSON is sent) or a plain mapping sent as given, so tests can send what the station never would.
+
+Failures map onto ``station.core.errors``:
+
+- an error status: a ``ReaderError`` subclass (400 ReaderBadRequest, 404/405 ReaderUnsupported,
+  409 ReaderBusy, 410 ReaderGone, 422 ReaderRejected with the service's message, 499 ReaderFault,
+  500 ReaderServiceFailure, 503 ReaderRestarting with ``retry_after``), see ``failures.py``;
+- no answer within the timeout: DeviceTimeout; refused, reset or dropped connection: DeviceUnreachable;
+- a 200 whose body does not parse: DeviceProtocolError naming the call and the field (``replies.py``).
+
+Nothing is logged but method, path, status and time: bodies carry passwords and keys.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, Literal, cast
+
+import requests
+
+from station.devices.ppa.failures import transport_error
+from station.devices.springcore.configdata import ConfigData
+from station.devices.springcore.failures import reader_error
+from station.devices.springcore.replies import (
+    DEVICE_ID,
+    Device,
+    check_success,
+    parse_config_guid,
+    parse_devices,
+    parse_object,
+    parse_registers,
+)
+
+log = logging.getLogger(__name__)
+
+Specific = Literal["preserve", "discard"]
+Body = ConfigData | Mapping[str, Any]
+
+# None disables a proxy, including one from the environment; the stubs only admit str values.
+_NO_PROXY = cast("dict[str, str]", {"http": None, "https": None})
+DEVICES = "/devices"
+
+
+class CompanionClient:
+    """Typed calls to one Companion Service at ``base_url`` through an injected ``requests.Session``."""
+
+    def __init__(self, session: requests.Session, base_url: str, *, timeout: float = 10.0) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"Companion Service URL must start with http:// or https://, not {base_url!r}")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        self._session = session
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    # --- devices (reference §2, §4) ------------------------------------------------------------------
+
+    def devices(self) -> tuple[Device, ...]:
+        """Every reader the service sees and that is not restarting, in the service's order."""
+        return parse_devices("GET", DEVICES, self._call("GET", DEVICES).content)
+
+    def device(self, device_id: str) -> Device:
+        path = device_path(device_id)
+        return Device.parse(parse_object("GET", path, self._call("GET", path).content))
+
+    def wink(self, device_id: str) -> None:
+        """A short light/sound sequence, so the operator can tell which reader is which."""
+        self._success("POST", device_path(device_id, "/wink"))
+
+    def reset(self, device_id: str) -> None:
+        """Restart the reader (it is gone for a moment; see ``waiting.wait_until_back``)."""
+        self._success("POST", device_path(device_id, "/reset"))
+
+    # --- configuration (reference §3) ------------------------------------------------------------------
+
+    def put_config(self, device_id: str, body: Body, *, specific: Specific = "preserve") -> str:
+        """Write a whole configuration (registers left out go back to default), then the reader restarts.
+
+        ``specific="preserve"`` (our default, not the service's) keeps the reader's own device-specific
+        values (inventory data, IP settings, passwords); returns the new ConfigId.
+        """
+        path = device_path(device_id, "/config")
+        response = self._call("PUT", path, query=_specific(specific), body=body)
+        return parse_config_guid("PUT", path, response.content)
+
+    def delete_config(self, device_id: str, *, specific: Specific = "preserve") -> str:
+        """Back to factory defaults (certificates and secure-element keys stay), then a restart."""
+        path = device_path(device_id, "/config")
+        response = self._call("DELETE", path, query=_specific(specific))
+        return parse_config_guid("DELETE", path, response.content)
+
+    def get_specific(self, device_id: str) -> Mapping[int, bytes]:
+        """The freely readable device-specific registers that are set (passwords never are readable)."""
+        path = device_path(device_id, "/config/specific")
+        return parse_registers("GET", path, self._call("GET", path).content)
+
+    def put_specific(self, device_id: str, body: Body) -> None:
+        """Write device-specific registers only; no restart (call ``reset`` to apply them now)."""
+        self._success("PUT", device_path(device_id, "/config/specific"), body=body)
+
+    # --- transport ---------------------------------------------------------------------------------------
+
+    def _success(self, method: str, path: str, *, body: Body | None = None) -> None:
+        check_success(method, path, self._call(method, path, body=body).content)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        body: Body | None = None,
+    ) -> requests.Response:
+        """One request; any status but 200, or any I/O failure, raises."""
+        headers, data = {"Accept": "application/json"}, None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = _encode(body)
+        started = time.monotonic()
+        try:
+            response = self._session.request(
+                method,
+                self.base_url + path,
+                params=query,
+                data=data,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+                proxies=_NO_PROXY,
+            )
+        except requests.RequestException as exc:
+            raise transport_error(method, path, exc, self.timeout) from None
+        log.debug("%s %s -> %d in %.3f s", method, path, response.status_code, time.monotonic() - started)
+        if response.status_code != 200:
+            raise reader_error(method, path, response)
+        return response
+
+
+def device_path(device_id: str, tail: str = "") -> str:
+    """``/device/{id}{tail}``; an id that is not URL-safe is refused before anything is sent."""
+    if not DEVICE_ID.fullmatch(device_id):
+        raise ValueError(f"not a Companion DeviceId: {device_id[:70]!r}")
+    return f"/device/{device_id}{tail}"
+
+
+def _specific(specific: str) -> dict[str, str]:
+    if specific not in ("preserve", "discard"):
+        raise ValueError(f"specific must be 'preserve' or 'discard', not {specific!r}")
+    return {"specific": specific}
+
+
+def _encode(body: Body) -> bytes:
+    if isinstance(body, ConfigData):
+        return body.canonical_json()
+    return json.dumps(dict(body), separators=(",", ":")).encode("utf-8")

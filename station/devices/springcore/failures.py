@@ -1,0 +1,99 @@
+"""Error statuses of the Companion Service as ``station.core.errors.ReaderError`` subclasses (reference §7).
+
+Example::
+
+    if response.status_code != 200:
+        raise reader_error("PUT", "/device/vkYk.../config", response)
+        # 422 -> ReaderRejected("PUT /device/vkYk.../config refused with 422 (request data invalid):
+        #        'register 0201 (key \\"0201\\") breaks the size rule: ...'", service_message=...)
+
+The ERROR object (``{"Result": "error", "Message": ..., "Error": ...}``) is read when the body holds one;
+the reference says "when possible", so an empty or non-JSON error body is fine and simply carries no
+message. The service's message is shown quoted, cut to ``MESSAGE_LIMIT`` characters, printable only.
+Transport failures (no answer, refused, dropped) are mapped by ``devices.ppa.failures.transport_error``,
+as for the PPA: DeviceTimeout and DeviceUnreachable.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+from station.core.errors import (
+    ReaderBadRequest,
+    ReaderBusy,
+    ReaderError,
+    ReaderFault,
+    ReaderGone,
+    ReaderRejected,
+    ReaderRestarting,
+    ReaderServiceFailure,
+    ReaderUnsupported,
+)
+
+MESSAGE_LIMIT = 200
+
+_KINDS: dict[int, tuple[type[ReaderError], str]] = {
+    400: (ReaderBadRequest, "malformed request"),
+    401: (ReaderError, "authentication required"),
+    403: (ReaderError, "not allowed"),
+    404: (ReaderUnsupported, "no such route"),
+    405: (ReaderUnsupported, "method not supported on this route"),
+    406: (ReaderError, "Accept header not acceptable"),
+    409: (ReaderBusy, "reader locked by another request"),
+    410: (ReaderGone, "no such reader: unplugged or never there"),
+    422: (ReaderRejected, "request data invalid"),
+    499: (ReaderFault, "the reader reported an error"),
+    500: (ReaderServiceFailure, "internal error of the service"),
+    503: (ReaderRestarting, "restarting: reader or service not ready"),
+}
+
+
+def reader_error(method: str, path: str, response: requests.Response) -> ReaderError:
+    """The ReaderError subclass for ``response``'s status, carrying the ERROR object's fields."""
+    code = response.status_code
+    kind, meaning = _KINDS.get(code, (ReaderError, ""))
+    service_message, error_code = _error_object(response.content)
+    verb = "refused with" if code < 500 else "failed with"
+    message = f"{method} {path} {verb} {code}" + (f" ({meaning})" if meaning else "")
+    if service_message:
+        message += f": {service_message!r}"
+    fields: dict[str, Any] = {
+        "endpoint": path,
+        "status": code,
+        "service_message": service_message,
+        "error_code": error_code,
+    }
+    if kind is ReaderRestarting:
+        hint = retry_after(response.headers.get("Retry-After"))
+        return ReaderRestarting(message, retry_after=hint, **fields)
+    return kind(message, **fields)
+
+
+def retry_after(header: str | None) -> float | None:
+    """``Retry-After`` in seconds when it is a number (an HTTP date is not worth parsing here)."""
+    try:
+        seconds = float(header) if header is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds < 86400 else None
+
+
+def _error_object(content: bytes) -> tuple[str | None, str | None]:
+    """(Message, Error) of an ERROR object body, each cleaned for display; (None, None) otherwise."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    return _clean(data.get("Message")), _clean(data.get("Error"))
+
+
+def _clean(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = "".join(ch for ch in str(value)[:MESSAGE_LIMIT] if ch.isprintable())
+    return text or None

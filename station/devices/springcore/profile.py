@@ -1,0 +1,43 @@
+"""Reader profiles: the global CONFIG-DATA file of ``[reader_profile.<name>]``, each reader's own registers.
+
+Example::
+
+    global_config = load_reader_config(Path("profiles/readers/bench.json"), location="Line 1, bench 3")
+    client.put_config(device_id, global_config, specific="preserve")
+    client.put_specific(device_id, unit_registers("RDR-251C1A74", "Line 1, bench 3"))
+
+The file is validated when the station configuration is loaded (``config.py``), so a profile that a reader
+would refuse with 422 stops the station at start-up, naming the file, the register and the rule, instead
+of failing the first reader on the bench. Per-unit values go to the device-specific registers 0201
+(inventory number) and 0202 (location), the "Inventory" and "Location" of the reference (§4.2).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from station.core.errors import ConfigDataError
+from station.devices.springcore.configdata import ConfigData, load_body, parse_config, parse_specific
+
+INVENTORY_REGISTER = 0x0201
+LOCATION_REGISTER = 0x0202
+
+
+def load_reader_config(path: Path, *, location: str = "") -> ConfigData:
+    """The validated global configuration in ``path``; ``location`` is checked to fit its register."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        message = f"cannot read reader configuration {path}: {exc.strerror}"
+        raise ConfigDataError(message, rule="file") from None
+    try:
+        config = parse_config(load_body(raw))
+    except ConfigDataError as exc:
+        raise ConfigDataError(f"{path}: {exc}", rule=exc.rule, register=exc.register, key=exc.key) from None
+    unit_registers("", location)  # a location too long for 0202 is a profile error, found now
+    return config
+
+
+def unit_registers(inventory: str, location: str) -> ConfigData:
+    """The per-reader body of ``PUT config/specific``: inventory number and location as UTF-8 text."""
+    return parse_specific({f"{INVENTORY_REGISTER:04X}.s": inventory, f"{LOCATION_REGISTER:04X}.s": location})

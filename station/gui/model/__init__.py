@@ -1,0 +1,1 @@
+"""What the window shows, as plain Python (no Qt): testable without a display."""

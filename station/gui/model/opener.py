@@ -1,0 +1,57 @@
+"""How the window (re)opens its station: one configuration, opened again for each login and mode switch.
+
+Example::
+
+    opener = StationOpener(config, data_dir=data, timing="realistic")
+    first = opener.open()                                            # checks the configuration at start
+    qa = opener.open("qa", Operator("Q0007", "qa"), RmaPolicy())      # after a switch to QA
+
+A station is built for one mode and one operator (``Station.open(mode=..., operator=...)``: every record
+names both), so a login or a mode switch closes the station and opens it again with the same settings.
+Opening reads keys and starts fixtures, which may take a moment: the window calls ``open`` from a worker
+thread (``host.py``), never from the GUI thread. Qt-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from station.app.station import Station
+from station.core.config import StationConfig
+from station.pipeline.modes.rma.flow import RmaPolicy
+from station.records.model import Operator
+
+
+@dataclass(frozen=True)
+class StationOpener:
+    """The settings every station of this window is opened with; ``open`` takes what changes."""
+
+    config: StationConfig
+    data_dir: Path | None = None
+    timing: str = "fast"
+    environ: Mapping[str, str] | None = field(default=None, repr=False)  # may hold batch secrets
+    profile: str | None = None
+    reader_profile: str | None = None
+    client_timeout: float = 10.0
+
+    def open(
+        self, mode: str = "production", operator: Operator | None = None, rma: RmaPolicy | None = None
+    ) -> Station:
+        return Station.open(
+            self.config,
+            data_dir=self.data_dir,
+            timing=self.timing,
+            environ=self.environ,
+            operator=operator,
+            profile=self.profile,
+            client_timeout=self.client_timeout,
+            mode=mode,
+            reader_profile=self.reader_profile,
+            rma=rma,
+        )
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir or self.config.resolve(self.config.station.data_dir)

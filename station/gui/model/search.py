@@ -1,0 +1,80 @@
+"""Finding records for the records view: by record id, device id or genuine id (Qt-free).
+
+Example::
+
+    found = find_records(store, "2023b758c209269a")     # every record of that unit, oldest first
+    found = find_records(store, "")                     # the newest RECENT records
+    view = check_record(store, found[0], trust)          # decoded, with its verification
+    notes = record_notes(store, found)                   # {record_id: "superseded by 5f0c1d2e…"}
+
+A record id names one record; a device id names every record of that unit (production, QA, RMA ...); a
+genuine id is looked up in the unit registry, which knows the unit's passing production record, and then
+widened to every record of the same device. ``record_notes`` says how listed records link: a record an
+RMA replaced is "superseded by" the RMA record (``records.history``), an RMA record "supersedes" the one it
+replaced, a QA record "checks" the record it verified.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from station.gui.model.verdicts import shorten_ids
+from station.records.entries import StoredRecord
+from station.records.history import links_of, superseded_by
+from station.records.store.sqlite import SqliteStore
+from station.records.view import RecordView, record_view
+
+RECENT = 200
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What a record is verified against: the station's signing keys and the factory CA."""
+
+    keys: Mapping[str, Ed25519PublicKey]
+    ca: x509.Certificate | None
+
+
+def find_records(store: SqliteStore, text: str) -> list[StoredRecord]:
+    """Records matching ``text`` (record id, devid or genuine id); the newest ``RECENT`` if empty."""
+    query = text.strip()
+    if not query:
+        return list(deque(store.records(), maxlen=RECENT))
+    found = store.get(query)
+    if found is not None:
+        return [found]
+    by_device = list(store.records(devid=query.lower()))
+    if by_device:
+        return by_device
+    entry = store.find_production(genuine_id=query.lower())
+    if entry is None:
+        return []
+    return list(store.records(devid=entry.devid))
+
+
+def check_record(store: SqliteStore, record: StoredRecord, trust: Trust) -> RecordView:
+    """The decoded record with its signature, chain and certificate checks."""
+    return record_view(store, record, trusted_keys=trust.keys, ca_certificate=trust.ca)
+
+
+def record_notes(store: SqliteStore, records: list[StoredRecord]) -> dict[str, str]:
+    """How each listed record links to others, in a few words (records without links are left out)."""
+    notes = {}
+    for record in records:
+        parts = []
+        newer = superseded_by(store, record.record_id) if record.outcome == "pass" else None
+        if newer is not None:
+            parts.append(f"SUPERSEDED by {newer.record_id}")
+        links = links_of(record)
+        if links.get("supersedes"):
+            parts.append(f"supersedes {links['supersedes']}")
+        if links.get("verifies"):
+            parts.append(f"checks {links['verifies']}")
+        if parts:
+            notes[record.record_id] = shorten_ids("; ".join(parts))
+    return notes

@@ -1,0 +1,278 @@
+"""What each slot shows, from the engine's events: the Qt-free model behind a tile and the detail panel.
+
+Example::
+
+    model = SlotModel("A1")
+    model.apply(RunStarted("A1", time.time(), run_id, "production", steps))   # any engine Event
+    view = model.view(time.time())          # TileView: state, word, unit id, step, progress, reason ...
+    model.acknowledge()                     # the operator saw the FAIL: the tile may move on
+
+Rules from UI.md: a FAIL or ATTENTION stays on the tile until acknowledged, even when the fixture has a
+next unit running (the tile says so); a PASS stays until the unit is removed, and at least
+``PASS_HOLD`` seconds when a simulated slot swaps its unit at once, so a glancing operator still sees it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from station.core.events import (
+    Event,
+    LogLine,
+    Outcome,
+    RunFinished,
+    RunStarted,
+    SlotChanged,
+    SlotState,
+    StepFinished,
+    StepStarted,
+    UnitIdentified,
+)
+from station.gui.model import words
+from station.gui.model.palette import TileState
+from station.gui.model.verdicts import MODE_PREFIX, verdict_advice
+
+PASS_HOLD = 3.0  # seconds a PASS stays visible although the next unit already runs
+LOG_LINES = 500  # per slot, for the detail panel
+SCAN_ASKED = "scan the inventory label"  # the readers flow's log line while it waits for a scan
+SCAN_PROMPT = "Scan the reader's inventory label"
+
+_VERDICT_STATES = {Outcome.PASS: TileState.PASS, Outcome.FAIL: TileState.FAIL}
+
+
+@dataclass
+class StepLine:
+    """One entry of a unit's timeline; ``outcome`` is None while the step runs."""
+
+    name: str
+    attempts: int
+    outcome: Outcome | None = None
+    seconds: float | None = None
+    message: str = ""
+
+
+@dataclass
+class RunView:
+    """One unit's pass through the pipeline, as the window has seen it so far."""
+
+    run_id: str
+    steps: tuple[str, ...]
+    started: float
+    resumed: bool = False
+    mode: str = "production"  # production | qa | rma | readers (RunStarted.mode)
+    prompt: str = ""  # what the unit waits for from the operator now (a passphrase, a scan)
+    unit_id: str | None = None
+    step: str | None = None
+    timeline: list[StepLine] = field(default_factory=list)
+    outcome: Outcome | None = None
+    finished: float | None = None
+    record_id: str | None = None
+    failed_step: str | None = None
+    message: str = ""
+
+    @property
+    def done(self) -> int:
+        """How many distinct steps have passed (a retried group repeats steps; count each once)."""
+        return len({line.name for line in self.timeline if line.outcome is Outcome.PASS})
+
+    def seconds(self, now: float) -> float:
+        return (self.finished or now) - self.started
+
+    @property
+    def needs_operator(self) -> bool:
+        return self.outcome is not None and self.outcome is not Outcome.PASS
+
+    @property
+    def state(self) -> TileState:
+        if self.outcome is None:
+            return TileState.ATTENTION if self.prompt else TileState.RUNNING
+        return _VERDICT_STATES.get(self.outcome, TileState.ATTENTION)
+
+
+@dataclass(frozen=True)
+class TileView:
+    """Everything a tile draws; equal views mean nothing to redraw."""
+
+    state: TileState
+    unit_id: str = ""
+    step: str = ""
+    progress: tuple[int, int] | None = None
+    elapsed: str = ""
+    reason: str = ""
+    instruction: str = ""
+    note: str = ""
+    mode: str = ""  # the state word's prefix: "QA ", "RMA " (production and readers: none)
+
+
+class SlotModel:
+    """One slot's runs and log; ``apply`` takes every event of the slot, in order."""
+
+    def __init__(self, slot: str) -> None:
+        self.slot = slot
+        self.present = False
+        self.finished_unit_in_slot = False  # a verdict was given; the unit has not been taken out yet
+        self.live: RunView | None = None  # the unit being provisioned now
+        self.alert: RunView | None = None  # a FAIL/ATTENTION not yet acknowledged
+        self.passed: RunView | None = None  # the last PASS, until its unit is removed
+        self.last: RunView | None = None  # the last finished run, whatever its outcome
+        self.log: deque[str] = deque(maxlen=LOG_LINES)
+        self.logged = 0  # lines ever appended; a reader keeps its count to fetch only new ones
+        self._handlers: dict[type[Event], Callable[[Any], None]] = {
+            SlotChanged: self._slot_changed,
+            RunStarted: self._run_started,
+            UnitIdentified: self._unit_identified,
+            StepStarted: self._step_started,
+            StepFinished: self._step_finished,
+            RunFinished: self._run_finished,
+            LogLine: self._log_line,
+        }
+
+    def apply(self, event: Event) -> None:
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def acknowledge(self) -> bool:
+        """The operator has seen the FAIL/ATTENTION; False if there was nothing to acknowledge."""
+        had, self.alert = self.alert is not None, None
+        return had
+
+    def ask(self, prompt: str) -> None:
+        """The unit in the slot waits for the operator (``prompt`` says for what); "" when answered."""
+        if self.live is not None:
+            self.live.prompt = prompt
+
+    def shown_run(self, now: float) -> RunView | None:
+        """The run the tile shows: an alert, else a fresh PASS, else the live run, else the last PASS."""
+        if self.alert is not None:
+            return self.alert
+        fresh = self.passed is not None and now - (self.passed.finished or now) < PASS_HOLD
+        if self.live is not None and not fresh:
+            return self.live
+        return self.passed or self.live
+
+    def view(self, now: float | None = None) -> TileView:
+        now = time.time() if now is None else now
+        run = self.shown_run(now)
+        if run is None:
+            if self.finished_unit_in_slot:
+                return TileView(TileState.WAITING, instruction=words.TAKE_OUT)
+            if self.present:
+                return TileView(TileState.WAITING, step="Unit detected, starting")
+            return TileView(TileState.EMPTY, instruction=words.INSERT)
+        if run.outcome is None:
+            return _running_view(run, now)
+        notes = [words.ACKNOWLEDGE] if run.needs_operator else []
+        if run.needs_operator and self.live is not None:
+            step = words.step_title(self.live.step) or "starting"
+            notes.append(f"Next unit: {step} {_position(self.live)}")
+        note = "  ·  ".join(notes)
+        steps = {line.name: line.message for line in run.timeline}
+        advice = verdict_advice(run.mode, run.outcome, run.failed_step, run.message, steps)
+        return TileView(
+            run.state,
+            unit_id=run.unit_id or "",
+            elapsed=f"{run.seconds(now):.0f} s",
+            reason=advice.reason,
+            instruction=advice.instruction,
+            note=note,
+            mode=MODE_PREFIX.get(run.mode, ""),
+        )
+
+    # --- events --------------------------------------------------------------------------------------
+
+    def _slot_changed(self, event: SlotChanged) -> None:
+        if event.state is SlotState.EMPTY:
+            self.present = self.finished_unit_in_slot = False
+            self.passed = None  # PASS clears itself when the unit is removed
+        elif event.state is SlotState.PRESENT:
+            self.present = True
+
+    def _run_started(self, event: RunStarted) -> None:
+        self.live = RunView(event.run_id, event.steps, event.at, resumed=event.resumed, mode=event.mode)
+        self.finished_unit_in_slot = False
+        self._log(_stamp(event.at, f"unit started{' (resumed)' if event.resumed else ''}"))
+
+    def _unit_identified(self, event: UnitIdentified) -> None:
+        if self.live is not None and self.live.run_id == event.run_id:
+            self.live.unit_id = event.unit_id
+
+    def _step_started(self, event: StepStarted) -> None:
+        run = self.live
+        if run is None or run.run_id != event.run_id:
+            return
+        run.step = event.step
+        if event.attempt == 1:
+            run.timeline.append(StepLine(event.step, 1))
+        elif run.timeline and run.timeline[-1].name == event.step:
+            run.timeline[-1].attempts = event.attempt
+
+    def _step_finished(self, event: StepFinished) -> None:
+        run = self.live
+        if run is None or run.run_id != event.run_id:
+            return
+        line = run.timeline[-1] if run.timeline and run.timeline[-1].name == event.step else None
+        if line is None:
+            line = StepLine(event.step, event.attempts)
+            run.timeline.append(line)
+        line.outcome, line.attempts = event.outcome, event.attempts
+        line.seconds, line.message = event.seconds, event.message
+        run.prompt = ""  # whatever the step waited for, it has it (or gave up)
+
+    def _run_finished(self, event: RunFinished) -> None:
+        run = self.live if self.live is not None and self.live.run_id == event.run_id else None
+        if run is None:  # a run the window did not see start (opened mid-run)
+            run = RunView(event.run_id, (), event.at)
+        run.outcome, run.finished, run.record_id = event.outcome, event.at, event.record_id
+        run.unit_id = event.unit_id or run.unit_id
+        run.failed_step, run.message = event.failed_step, event.message
+        self.live, self.last = None, run
+        self.finished_unit_in_slot = True
+        if run.needs_operator:
+            self.alert = run
+        else:
+            self.passed = run
+        verdict = f"{event.outcome.upper()} {run.unit_id or ''}".strip()
+        reason = f": {words.failure_text(run.failed_step, run.message)}" if run.needs_operator else ""
+        self._log(_stamp(event.at, verdict + reason))
+
+    def new_log_lines(self, seen: int) -> list[str]:
+        """Lines appended since a reader had seen ``seen`` of them (older ones may have rotated out)."""
+        fresh = min(self.logged - seen, len(self.log))
+        return list(self.log)[len(self.log) - fresh :] if fresh > 0 else []
+
+    def _log(self, line: str) -> None:
+        self.log.append(line)
+        self.logged += 1
+
+    def _log_line(self, event: LogLine) -> None:
+        level = "" if event.level == "info" else f"{event.level.upper()} "
+        self._log(_stamp(event.at, level + event.message))
+        if event.message.startswith(SCAN_ASKED):
+            self.ask(SCAN_PROMPT)
+
+
+def _running_view(run: RunView, now: float) -> TileView:
+    minutes, seconds = divmod(int(run.seconds(now)), 60)
+    return TileView(
+        run.state,  # RUNNING, or ATTENTION while the unit waits for the operator (``prompt``)
+        unit_id=run.unit_id or "",  # known once the core publishes UnitIdentified
+        step=words.step_title(run.step) or "Starting",
+        progress=(run.done, len(run.steps)) if run.steps else None,
+        elapsed=f"{minutes:02d}:{seconds:02d}",
+        instruction=run.prompt,
+        note="Resumed after a station stop" if run.resumed else "",
+        mode=MODE_PREFIX.get(run.mode, ""),
+    )
+
+
+def _position(run: RunView) -> str:
+    return f"{run.done}/{len(run.steps)}" if run.steps else ""
+
+
+def _stamp(at: float, text: str) -> str:
+    return f"{time.strftime('%H:%M:%S', time.localtime(at))}  {text}"

@@ -1,0 +1,44 @@
+"""What the window shows before any event: station id, profile, slots (and which are readers), line database.
+
+Example::
+
+    setup = WindowSetup.of_config(config, "default")
+    setup.slots          # ("A1", "A2", "R1", "R2"): one tile each, in configuration order
+    setup.readers        # ("R1", "R2"): SpringCard reader slots (the readers flow; scans go to them)
+
+Qt-free, and built from the configuration alone, so the window can be laid out before a station runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from station.app.station import Station
+from station.core.config import FixtureConfig, StationConfig
+
+
+@dataclass(frozen=True)
+class WindowSetup:
+    station_id: str
+    profile: str
+    slots: tuple[str, ...]
+    line_db: str | None = None
+    readers: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, station: Station) -> WindowSetup:
+        return cls.of_config(station.config, station.profile_name)
+
+    @classmethod
+    def of_config(cls, config: StationConfig, profile: str) -> WindowSetup:
+        line = config.store.line
+        # host/database only: the user part or the query of a URL may carry a password
+        where = line.rsplit("@", 1)[-1].split("?", 1)[0] if line else None
+        slots = tuple(fixture.slot for fixture in config.fixtures)
+        readers = tuple(fixture.slot for fixture in config.fixtures if is_reader(fixture))
+        return cls(config.station.id, profile, slots, where, readers)
+
+
+def is_reader(fixture: FixtureConfig) -> bool:
+    """A SpringCard reader slot: a Companion Service fixture, or a simulated reader."""
+    return fixture.kind == "companion" or fixture.family == "reader"

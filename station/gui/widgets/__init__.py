@@ -1,0 +1,1 @@
+"""The window's widgets: they only show what ``gui/model`` computes."""

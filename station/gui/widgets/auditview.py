@@ -1,0 +1,115 @@
+"""The audit log view (Ctrl+L): who logged in, was refused, switched modes, reprinted labels; verified.
+
+Example::
+
+    view = AuditView()
+    view.refresh_requested.connect(worker.read_audit)     # the worker checks ``audit.view`` (audited)
+    worker.audit_read.connect(view.show_entries)           # newest entries + the whole log's verification
+    worker.audit_refused.connect(view.show_refusal)
+    view.status.text()    # "Verified ✔ — 42 entries: every signature and the chain hold (last seq 42)"
+
+Read-only. Reading and verifying run in the access worker (the whole log is verified: signatures, chain
+and columns, as ``station audit verify`` does); the table lists the newest entries, newest last. A
+broken entry is marked ✖ in its row and the status names the first one, since everything after a break
+can no longer be trusted to be complete.
+"""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station.access.audit import AuditEntry
+from station.access.auditverify import AuditReport
+from station.gui.model import palette
+from station.gui.widgets.tables import read_only_table
+
+COLUMNS = ("Seq", "Time (UTC)", "Badge", "Role", "Action", "Outcome", "Detail")
+
+
+class AuditView(QDialog):
+    refresh_requested = Signal()
+    shown = Signal(bool)  # the entries are displayed; True when the whole log verified
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Station audit log")
+        self.setObjectName("audit-view")
+        self.resize(1200, 700)
+        self.status = QLabel("Reading the audit log…")
+        self.status.setWordWrap(True)
+        font = QFont()
+        font.setPixelSize(18)
+        font.setBold(True)
+        self.status.setFont(font)
+        self.table = read_only_table(COLUMNS)
+        refresh = QPushButton("Refresh")
+        refresh.clicked.connect(self.refresh)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(refresh)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+    def refresh(self) -> None:
+        self.status.setText("Reading the audit log…")
+        self.refresh_requested.emit()
+
+    def show_entries(self, entries: list[AuditEntry], report: AuditReport) -> None:
+        broken = {problem.seq for problem in report.problems}
+        self.table.setRowCount(len(entries))
+        for row, entry in enumerate(entries):
+            for column, text in enumerate(_cells(entry, entry.seq in broken)):
+                self.table.setItem(row, column, QTableWidgetItem(text))
+        self.table.scrollToBottom()
+        self._status(_status_text(report, len(entries)), report.ok)
+        self.shown.emit(report.ok)
+
+    def show_refusal(self, text: str) -> None:
+        self.table.setRowCount(0)
+        self._status(text, False)
+
+    def _status(self, text: str, ok: bool) -> None:
+        self.status.setText(text)
+        colours = self.status.palette()
+        colour = palette.VERIFIED_TEXT if ok else palette.UNVERIFIED_TEXT
+        colours.setColor(QPalette.ColorRole.WindowText, QColor(colour))
+        self.status.setPalette(colours)
+
+
+def _cells(entry: AuditEntry, broken: bool) -> tuple[str, ...]:
+    detail = "  ".join(f"{key}={json.dumps(value)}" for key, value in entry.detail.items() if key != "face")
+    seq = f"✖ {entry.seq}" if broken else str(entry.seq)
+    role = entry.actor_role or "-"
+    return (seq, entry.time, entry.actor_id or "-", role, entry.action, entry.outcome, detail)
+
+
+def _status_text(report: AuditReport, shown: int) -> str:
+    listed = f"the newest {shown} listed" if shown < report.checked else "all listed"
+    if report.ok:
+        return (
+            f"Verified ✔ — {report.checked} entries, {listed}: every signature and the chain hold "
+            f"(last seq {report.last_seq})."
+        )
+    first = report.first
+    assert first is not None
+    return (
+        f"Broken at entry {first.seq} ✖ — {first.reason}. {len(report.problems)} entr"
+        f"{'y' if len(report.problems) == 1 else 'ies'} fail the check; call the line engineer."
+    )

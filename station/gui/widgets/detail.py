@@ -1,0 +1,249 @@
+"""The side panel of one slot: the unit's step timeline, the slot's live log, the record and its check.
+
+Example::
+
+    panel = DetailPanel()
+    panel.check_requested.connect(checker.check)          # once the run's record id is known
+    checker.checked.connect(panel.show_check)
+    panel.show_slot(model, model.shown_run(now))         # pin the run the operator clicked
+    panel.refresh()                                      # after each event of that slot
+    panel.labels_enabled = True                          # [label] configured: passing units' label shown
+    panel.label_requested.connect(checker.label)         # checker.labelled -> panel.show_label
+
+The panel shows what the slot's tile shows and follows it to the next unit, except a failure: a FAIL or
+ATTENTION the operator opened stays in the panel (while the tile moves on) until another tile is opened.
+A passing unit's label is previewed as it prints (``LabelPreview``) when the station prints labels; a QA
+or RMA record says which record it checks or supersedes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station.core.events import Outcome
+from station.gui.model import palette, words
+from station.gui.model.palette import STYLES
+from station.gui.model.slots import LOG_LINES, RunView, SlotModel
+from station.gui.model.verdicts import MODE_PREFIX, verdict_advice
+from station.gui.widgets.labelpreview import LabelPreview
+from station.gui.widgets.records_view import links_line
+from station.gui.widgets.tables import read_only_table
+from station.labels.service import Label
+from station.records.view import RecordView
+
+COLUMNS = ("Step", "Outcome", "Seconds", "Attempts", "Message")
+
+
+class DetailPanel(QWidget):
+    """Timeline, log and record of the slot the operator clicked."""
+
+    check_requested = Signal(str)
+    label_requested = Signal(str)
+    acknowledge_requested = Signal(str)
+    close_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detail")
+        self.model: SlotModel | None = None
+        self.run: RunView | None = None
+        self._seen = 0
+        self._requested: set[str] = set()
+        self.labels: dict[str, Label | None] = {}  # record id -> its label (None: it gets none)
+        self.labels_enabled = False
+        self.preview = LabelPreview()
+        self.preview.setMinimumHeight(160)
+        self.preview.hide()
+        self.checks: dict[str, tuple[str, bool]] = {}  # record id → (verification line, verified)
+        self.title = QLabel()
+        self.title.setFont(_font(22, bold=True))
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        self.verdict.setFont(_font(16))
+        self.timeline = _timeline_table()
+        self.record = QLabel()
+        self.record.setWordWrap(True)
+        self.record.setFont(_font(15))
+        self.record.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(LOG_LINES)
+        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.acknowledge = QPushButton("Acknowledge (Space)")
+        self.acknowledge.clicked.connect(self._acknowledge)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.acknowledge)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.timeline, 3)
+        layout.addWidget(self.record)
+        layout.addWidget(self.preview, 2)
+        layout.addWidget(QLabel("Log of this slot"))
+        layout.addWidget(self.log, 2)
+        layout.addLayout(buttons)
+
+    @property
+    def slot(self) -> str | None:
+        return None if self.model is None else self.model.slot
+
+    def show_slot(self, model: SlotModel, run: RunView | None) -> None:
+        """Pin ``run`` of ``model``'s slot and fill the log from the slot's history."""
+        self.model, self.run = model, run
+        self.log.setPlainText("\n".join(model.log))
+        self._seen = model.logged
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw from the model after an event of this slot."""
+        model = self.model
+        if model is None:
+            return
+        shown = model.shown_run(time.time())
+        looking_at_failure = self.run is not None and self.run.needs_operator
+        if shown is not None and not looking_at_failure:
+            self.run = shown  # follow the tile, unless the operator opened a failure to read it
+        self._append_log(model)
+        run = self.run
+        self.acknowledge.setVisible(model.alert is not None)
+        unit = f" — unit {run.unit_id}" if run is not None and run.unit_id else ""
+        self.title.setText(f"Slot {model.slot}{unit}")
+        self.verdict.setText(_verdict(run))
+        _fill(self.timeline, run)
+        self._show_record(run)
+
+    def show_check(self, record_id: str, view: RecordView) -> None:
+        checks = view.checks
+        mark = "verified ✔" if checks.ok else "verification FAILED ✖"
+        parts = f"signature: {checks.signature}; chain: {checks.chain}; certificate: {checks.certificate}"
+        line = f"{mark} — {parts}{links_line(view)}"
+        self.checks[record_id] = (line, checks.ok)
+        if self.run is not None and self.run.record_id == record_id:
+            self._show_record(self.run)
+
+    def show_check_error(self, record_id: str, text: str) -> None:
+        self.checks[record_id] = (f"not verified: {text}", False)
+        if self.run is not None and self.run.record_id == record_id:
+            self._show_record(self.run)
+
+    def show_label(self, record_id: str, label: Label | None) -> None:
+        """The label of a record (None: it gets none); shown if the panel still shows that record."""
+        self.labels[record_id] = label
+        if self.run is not None and self.run.record_id == record_id:
+            self._show_label(record_id)
+
+    def _show_label(self, record_id: str) -> None:
+        label = self.labels.get(record_id)
+        if label is not self.preview.label:
+            self.preview.show_label(label)
+        self.preview.setVisible(label is not None)
+
+    def _show_record(self, run: RunView | None) -> None:
+        if run is None or run.record_id is None:
+            self._record_text("Record: written when the unit finishes", None)
+            self.preview.hide()
+            return
+        record_id = run.record_id
+        self._show_label(record_id)
+        if self.labels_enabled and run.outcome is Outcome.PASS and record_id not in self.labels:
+            self.labels[record_id] = None  # asked once; the answer replaces it
+            self.label_requested.emit(record_id)
+        if record_id not in self._requested:
+            self._requested.add(record_id)
+            self.check_requested.emit(record_id)
+        line, verified = self.checks.get(record_id, ("verifying…", None))
+        self._record_text(f"Record {record_id}\n{line}", verified)
+
+    def _record_text(self, text: str, verified: bool | None) -> None:
+        colours_by_result: dict[bool | None, str] = {
+            True: palette.VERIFIED_TEXT,
+            False: palette.UNVERIFIED_TEXT,
+        }
+        colour = colours_by_result.get(verified, palette.WINDOW_TEXT)
+        if self.record.text() != text:
+            self.record.setText(text)
+            colours = self.record.palette()
+            colours.setColor(QPalette.ColorRole.WindowText, QColor(colour))
+            self.record.setPalette(colours)
+
+    def _append_log(self, model: SlotModel) -> None:
+        lines = model.new_log_lines(self._seen)
+        self._seen = model.logged
+        for line in lines:
+            self.log.appendPlainText(line)
+
+    def _acknowledge(self) -> None:
+        if self.model is not None:
+            self.acknowledge_requested.emit(self.model.slot)
+
+
+def _verdict(run: RunView | None) -> str:
+    if run is None:
+        return "No unit yet."
+    prefix = MODE_PREFIX.get(run.mode, "")
+    if run.outcome is None:
+        current = words.step_title(run.step) or "starting"
+        waiting = f" — {run.prompt}" if run.prompt else ""
+        done = f"({run.done}/{len(run.steps)} steps done)"
+        return f"{STYLES[run.state].icon} {prefix}Running: {current} {done}{waiting}"
+    style = STYLES[run.state]
+    steps = {line.name: line.message for line in run.timeline}
+    advice = verdict_advice(run.mode, run.outcome, run.failed_step, run.message, steps)
+    head = f"{style.icon} {prefix}{style.word} — "
+    if not run.needs_operator:
+        return head + ". ".join(part for part in (advice.reason, advice.instruction) if part)
+    return f"{head}{advice.reason}. {advice.instruction}\n{run.message}"
+
+
+def _timeline_table() -> QTableWidget:
+    table = read_only_table(COLUMNS)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return table
+
+
+def _fill(table: QTableWidget, run: RunView | None) -> None:
+    lines = [] if run is None else run.timeline
+    table.setRowCount(len(lines))
+    for row, line in enumerate(lines):
+        cells = (
+            words.step_title(line.name),
+            "running" if line.outcome is None else line.outcome.value,
+            "" if line.seconds is None else f"{line.seconds:.2f}",
+            str(line.attempts),
+            line.message,
+        )
+        for column, text in enumerate(cells):
+            item = table.item(row, column)
+            if item is None:
+                table.setItem(row, column, QTableWidgetItem(text))
+            elif item.text() != text:
+                item.setText(text)
+            cell = table.item(row, column)
+            if column == len(COLUMNS) - 1 and cell is not None:
+                cell.setToolTip(text)
+
+
+def _font(pixels: int, *, bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPixelSize(pixels)
+    font.setBold(bold)
+    return font

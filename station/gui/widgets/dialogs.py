@@ -1,0 +1,89 @@
+"""The window's two side windows: the records view (Ctrl+R) and the audit log view (Ctrl+L).
+
+Example::
+
+    dialogs = Dialogs(window, checker)
+    dialogs.set_reprint(True)                              # the role may reprint and labels are configured
+    dialogs.reprint_requested.connect(session.reprint)     # a record id from the records view
+    dialogs.audit_refresh_requested.connect(worker.read_audit)
+    dialogs.open_audit()                                   # asks for the entries; they arrive via show_audit
+
+Each is made when first opened and kept (reopening shows where the operator was); they close with the
+window. Neither waits on anything: searches, checks and the audit log are read in worker threads.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from station.access.audit import AuditEntry
+from station.access.auditverify import AuditReport
+from station.gui.widgets.auditview import AuditView
+from station.gui.widgets.records_view import RecordsView
+from station.gui.workers.checker import RecordChecker
+
+NO_REPRINT = "Log in with a role that may reprint labels (label.reprint)."
+
+
+class Dialogs(QObject):
+    reprint_requested = Signal(str)  # record id
+    audit_refresh_requested = Signal()
+
+    def __init__(self, window: QWidget, checker: RecordChecker) -> None:
+        super().__init__(window)
+        self.window = window
+        self.checker = checker
+        self.records: RecordsView | None = None
+        self.audit: AuditView | None = None
+        self.reprint: tuple[bool, str] = (False, NO_REPRINT)
+
+    def set_reprint(self, allowed: bool, why_not: str = NO_REPRINT) -> None:
+        """Whether the records view's "Reprint label" is enabled (labels on, and the role may)."""
+        self.reprint = (allowed, why_not)
+        if self.records is not None:
+            self.records.allow_reprint(allowed, why_not)
+
+    def open_records(self) -> RecordsView:
+        if self.records is None:
+            self.records = RecordsView(self.checker, self.window)
+            self.records.reprint_requested.connect(self.reprint_requested)
+            self.records.allow_reprint(*self.reprint)
+        records = self.records
+        records.show()
+        records.raise_()
+        records.query_field.setFocus()
+        records.search(records.query_field.text())
+        return records
+
+    def open_audit(self) -> AuditView:
+        if self.audit is None:
+            self.audit = AuditView(self.window)
+            self.audit.refresh_requested.connect(self.audit_refresh_requested)
+        audit = self.audit
+        audit.show()
+        audit.raise_()
+        audit.refresh()
+        return audit
+
+    def show_audit(self, entries: list[AuditEntry], report: AuditReport) -> None:
+        if self.audit is not None:
+            self.audit.show_entries(entries, report)
+
+    def show_audit_refusal(self, text: str) -> None:
+        if self.audit is not None:
+            self.audit.show_refusal(text)
+
+    def show_reprint(self, record_id: str, text: str) -> None:
+        if self.records is not None:
+            self.records.show_reprint(record_id, text)
+
+    def close_audit(self) -> None:
+        """After a logout: the next operator must not find the last one's view open."""
+        if self.audit is not None:
+            self.audit.close()
+
+    def close_all(self) -> None:
+        for dialog in (self.records, self.audit):
+            if dialog is not None:
+                dialog.close()  # else a dialog would keep the application open

@@ -1,0 +1,174 @@
+"""The header: station id, the mode switch, who is logged in, profile, shift counters, line-database state.
+
+Example::
+
+    header = Header(station_id="line1-st01", profile="acme-2026-q4", line_db=None)
+    header.set_operator(Operator("B0042", "operator"), allowed=("production",), can_audit=False)
+    header.show_mode("production")
+    header.mode_requested.connect(session.request_mode)      # the operator picked another mode
+    header.scanned.connect(window.code_scanned)              # a code scanned anywhere in the window
+
+The mode switch lists Production, QA and RMA; only the modes the logged-in role may run are enabled (the
+others say who may), and picking one asks for the switch: the header shows the new mode only once the
+session has allowed it. Nobody logged in: the switch, Logout and Audit log are disabled.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from station.gui.model import modes
+from station.records.model import Operator
+
+NOBODY = "nobody logged in"
+
+
+class Header(QWidget):
+    """Two rows of station facts and the controls that go with who is logged in."""
+
+    mode_requested = Signal(str)  # production | qa | rma
+    logout_requested = Signal()
+    audit_requested = Signal()
+    scanned = Signal(str)  # a code from the scanner (or typed into the scan field), ended by Enter
+
+    def __init__(
+        self, station_id: str, profile: str, line_db: str | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("header")
+        self.setAutoFillBackground(True)
+        self.station = _label(station_id.upper(), 22, bold=True)
+        self.mode = self._mode_selector()
+        self.current_mode: str | None = None
+        self.operator = _label(f"Operator: {NOBODY}", 18)
+        self.operator.setObjectName("operator")
+        self.logout = _button("Logout", "logout", self.logout_requested)
+        self.audit = _button("Audit log (Ctrl+L)", "audit", self.audit_requested)
+        self.scan = QLineEdit()
+        self.scan.setObjectName("scan")
+        self.scan.setPlaceholderText("scan")
+        self.scan.setMaximumWidth(220)
+        self.scan.setFont(_font(16))
+        self.scan.returnPressed.connect(self._scan_entered)
+        self.profile = _label(f"Profile: {profile}", 18)
+        self.counters = _label("", 20, bold=True)
+        self.line_db = _label(f"Line DB: {line_db}" if line_db else "", 16)
+        self.line_db.setVisible(bool(line_db))
+        self._arrange()
+        self.set_operator(None, (), can_audit=False)
+
+    def _arrange(self) -> None:
+        first = QHBoxLayout()
+        for widget in (self.station, self.mode, self.operator, self.logout, self.profile):
+            first.addWidget(widget)
+            first.addSpacing(18)
+        first.addStretch(1)
+        first.addWidget(self.audit)
+        second = QHBoxLayout()
+        second.addWidget(self.counters)
+        second.addStretch(1)
+        second.addWidget(self.line_db)
+        second.addSpacing(18)
+        second.addWidget(_label("Scan:", 16))
+        second.addWidget(self.scan)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 10, 16, 10)
+        layout.addLayout(first)
+        layout.addLayout(second)
+
+    def _mode_selector(self) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName("mode")
+        combo.setFont(_font(18, bold=True))
+        model = QStandardItemModel(combo)
+        for mode in modes.MODES:
+            item = QStandardItem(modes.TITLES[mode].upper())
+            item.setData(mode, Qt.ItemDataRole.UserRole)
+            model.appendRow(item)
+        combo.setModel(model)
+        combo.activated.connect(self._mode_picked)  # the operator's pick only, not ``show_mode``
+        return combo
+
+    # --- what the header shows ---------------------------------------------------------------------------
+
+    def set_operator(self, operator: Operator | None, allowed: tuple[str, ...], *, can_audit: bool) -> None:
+        """Who is logged in, the modes their role may run, and whether they may read the audit log."""
+        who = NOBODY if operator is None else f"{operator.id} ({operator.role})"
+        self.operator.setText(f"Operator: {who}")
+        model = self.mode.model()
+        assert isinstance(model, QStandardItemModel)
+        for row, mode in enumerate(modes.MODES):
+            item = model.item(row)
+            item.setEnabled(mode in allowed)
+            tip = modes.GUIDES[mode] if mode in allowed else modes.refusal(operator, mode)
+            item.setToolTip(tip)
+        self.mode.setEnabled(operator is not None)
+        self.logout.setEnabled(operator is not None)
+        self.audit.setEnabled(can_audit)
+
+    def show_mode(self, mode: str | None) -> None:
+        """The mode the station runs in now (None: none yet)."""
+        self.current_mode = mode
+        self.mode.setCurrentIndex(-1 if mode is None else modes.MODES.index(mode))
+        self.mode.setToolTip(modes.GUIDES.get(mode or "", "Log in to choose a mode."))
+
+    def mode_enabled(self, mode: str) -> bool:
+        model = self.mode.model()
+        assert isinstance(model, QStandardItemModel)
+        return bool(model.item(modes.MODES.index(mode)).isEnabled())
+
+    def set_switching(self, switching: bool) -> None:
+        self.mode.setEnabled(not switching and self.logout.isEnabled())
+
+    def set_line_state(self, level: str, message: str) -> None:
+        """The line database's last word (the sync reports problems once each)."""
+        where = self.line_db.text().split(" — ", 1)[0] or "Line DB"
+        mark = "" if level in ("info", "debug") else "! "
+        self.line_db.setText(f"{where} — {mark}{message}")
+        self.line_db.setVisible(True)
+
+    def set_counters(self, text: str) -> None:
+        if self.counters.text() != text:
+            self.counters.setText(text)
+
+    # --- input -------------------------------------------------------------------------------------------
+
+    def request_mode(self, mode: str) -> None:
+        """Ask for ``mode`` as a pick in the switch does (the switch keeps showing the current mode)."""
+        self.show_mode(self.current_mode)
+        if mode != self.current_mode:
+            self.mode_requested.emit(mode)
+
+    def _mode_picked(self, index: int) -> None:
+        if 0 <= index < len(modes.MODES):
+            self.request_mode(modes.MODES[index])
+
+    def _scan_entered(self) -> None:
+        code = self.scan.text().strip()
+        self.scan.clear()  # the next scan starts empty
+        if code:
+            self.scanned.emit(code)
+
+
+def _font(pixels: int, *, bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPixelSize(pixels)
+    font.setBold(bold)
+    return font
+
+
+def _label(text: str, pixels: int, *, bold: bool = False) -> QLabel:
+    label = QLabel(text)
+    label.setFont(_font(pixels, bold=bold))
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def _button(text: str, name: str, signal: SignalInstance) -> QPushButton:
+    button = QPushButton(text)
+    button.setObjectName(name)
+    button.setFont(_font(16))
+    button.clicked.connect(signal)
+    return button

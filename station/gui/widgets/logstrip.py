@@ -1,0 +1,57 @@
+"""The strip at the bottom of the window: the station's recent log, newest last, a few lines high.
+
+Example::
+
+    strip = LogStrip()
+    strip.add(log_line_event)          # "11:02:41  A3  attest: ...; retrying (2/3)"
+    strip.add(run_finished_event)      # "11:02:44  A3  FAIL 5a9e...: Provisioning: ..."
+
+It shows warnings, errors and verdicts of every slot, so the operator sees what happened across the
+station without opening a slot; the full log of one slot is in its detail panel.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+from station.core.events import Event, LogLine, Outcome, RunFinished
+from station.gui.model import words
+
+MAX_LINES = 2000
+VISIBLE_LINES = 4
+
+
+class LogStrip(QPlainTextEdit):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("log")
+        self.setReadOnly(True)
+        self.setMaximumBlockCount(MAX_LINES)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPixelSize(14)
+        self.setFont(font)
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * VISIBLE_LINES + 12)
+
+    def add(self, event: Event) -> None:
+        line = _line(event)
+        if line is not None:
+            stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
+            self.appendPlainText(f"{stamp}  {event.slot:>4}  {line}")
+
+    def note(self, text: str) -> None:
+        """A line from the window itself (an error it caught, a stop)."""
+        self.appendPlainText(f"{time.strftime('%H:%M:%S')}        {text}")
+
+
+def _line(event: Event) -> str | None:
+    if isinstance(event, LogLine):
+        return None if event.level in ("info", "debug") else f"{event.level.upper()} {event.message}"
+    if isinstance(event, RunFinished):
+        unit = event.unit_id or "unit"
+        if event.outcome is Outcome.PASS:
+            return f"PASS {unit}"
+        return f"{event.outcome.upper()} {unit}: {words.failure_text(event.failed_step, event.message)}"
+    return None

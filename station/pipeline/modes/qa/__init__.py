@@ -1,0 +1,1 @@
+"""QA mode: read-only re-verification of a unit against its latest record."""

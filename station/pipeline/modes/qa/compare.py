@@ -1,0 +1,196 @@
+"""QA's verdict on one unit: what it says now against what its record says, field by field.
+
+Example::
+
+    seen = Observed(inited=True, hwv="PPA rev 2.2", fwv="Encedo nGINE FW v1.2.3", devid="2023b758c209269a")
+    findings, notes = compare(seen, record_payload)
+    for finding in findings:                    # every mismatch, each naming its field
+        print(finding)                          # fwv: record says '...v1.2.2', unit has '...v1.0.9' (older)
+    notes                                       # ["fwv: upgraded from v1.2.2 to v1.2.3 after production"]
+
+Rules (what is a mismatch, what only a note):
+
+- ``devid``, ``genuine_id``, ``hwv``, ``eid``, ``eid_sign``, ``instanceid``, ``crt_sha256`` and
+  ``attestation_key_sha1`` must equal the record; so must ``lbl`` (the token challenge's user label) the
+  record's ``personalization.user``, and ``inited`` must be true when the record personalised the unit.
+- ``fwv`` and ``blv``: a newer version than recorded is a note (a field upgrade after production is
+  normal); an older one, or one whose version number cannot be read, is a mismatch (a downgrade or a
+  board swap is not).
+- A value the unit did not give (``devid`` needs a login, which a unit that is not personalised offers
+  none for) is a note saying it was not compared, never a silent pass.
+- Two answers of the unit that disagree with each other (the configuration's ``eid`` or ``genuine_id``
+  against the token challenge's or the certificate's) are mismatches too: one unit, one identity.
+
+``attestation_findings`` checks the attestation itself, record or not: the ``genuine`` token is made by
+the certificate's key (``genuine.key``), its signature verifies (``genuine.signature``), it is fresh on
+the unit's own clock (``genuine.freshness``, reference §18.2), and the factory CA issued the certificate
+(``crt.issuer``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from station.core.errors import ProtocolError
+from station.devices.ppa import protocol
+from station.factory.firmware import needs_upgrade
+
+EXACT = ("devid", "genuine_id", "hwv", "eid", "eid_sign", "instanceid")
+VERSIONED = ("fwv", "blv")
+GENUINE_MAX_AGE, GENUINE_MAX_AHEAD = 600, 60  # seconds on the unit's clock (reference §18.2)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One mismatching field: what the record says, what the unit says, and in what way they differ."""
+
+    field: str
+    recorded: str | None
+    found: str | None
+    why: str = ""
+
+    def __str__(self) -> str:
+        if self.recorded is None and self.found is None:
+            return f"{self.field}: {self.why}"
+        text = f"{self.field}: record says {self.recorded!r}, unit has {self.found!r}"
+        return f"{text} ({self.why})" if self.why else text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "recorded": self.recorded, "found": self.found, "why": self.why}
+
+
+@dataclass
+class Observed:
+    """What the unit said in this QA run (None: not read, e.g. no login on a unit not personalised)."""
+
+    inited: bool | None = None
+    hwv: str | None = None
+    fwv: str | None = None
+    blv: str | None = None
+    eid: str | None = None  # token challenge
+    lbl: str | None = None  # token challenge
+    genuine_id: str | None = None  # the certificate's subject
+    crt_sha256: str | None = None
+    attestation_key_sha1: str | None = None
+    devid: str | None = None  # configuration (read with a token)
+    config_eid: str | None = None
+    config_genuine_id: str | None = None
+    eid_sign: str | None = None
+    instanceid: str | None = None
+
+
+def compare(seen: Observed, record: Mapping[str, Any]) -> tuple[list[Finding], list[str]]:
+    """Every mismatch between ``seen`` and the (verified) ``record`` payload, and the notes."""
+    unit = _mapping(record.get("unit"))
+    provisioning = _mapping(record.get("provisioning"))
+    findings: list[Finding] = []
+    notes: list[str] = []
+    for name in EXACT:
+        _exact(name, unit.get(name), getattr(seen, name), findings, notes)
+    for name in VERSIONED:
+        _versioned(name, unit.get(name), getattr(seen, name), findings, notes)
+    for name in ("crt_sha256", "attestation_key_sha1"):
+        _exact(name, provisioning.get(name), getattr(seen, name), findings, notes)
+    personalization = record.get("personalization")
+    if isinstance(personalization, Mapping):
+        _exact("lbl", personalization.get("user"), seen.lbl, findings, notes)
+        if seen.inited is False:
+            findings.append(Finding("inited", "true", "false", "the record personalised it; it is blank now"))
+    findings.extend(self_consistency(seen))
+    return findings, notes
+
+
+def self_consistency(seen: Observed) -> list[Finding]:
+    """Where the unit's own answers disagree: the configuration against the challenge and certificate."""
+    pairs = (("eid", seen.eid, seen.config_eid), ("genuine_id", seen.genuine_id, seen.config_genuine_id))
+    return [
+        Finding(f"{name} (configuration)", first, second, "the unit's answers disagree")
+        for name, first, second in pairs
+        if first is not None and second is not None and first != second
+    ]
+
+
+def attestation_findings(
+    certificate: x509.Certificate, genuine: str, *, now: int, ca: x509.Certificate
+) -> list[Finding]:
+    """What is wrong with the attestation ``{crt, genuine}`` the unit gave, at device time ``now``."""
+    key = certificate.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        return [Finding("crt.key", None, None, "the certificate does not hold a P-256 attestation key")]
+    return [*_genuine_findings(genuine, key, now), *_issuer_findings(certificate, ca)]
+
+
+def _genuine_findings(token: str, key: ec.EllipticCurvePublicKey, now: int) -> list[Finding]:
+    try:
+        genuine = protocol.parse_genuine(token)
+    except ProtocolError as exc:
+        return [Finding("genuine", None, None, f"the token is malformed: {exc}")]
+    findings = []
+    ski = protocol.attestation_ski(key)
+    if genuine.ski != ski:
+        why = f"made by key {genuine.ski.hex()}, not by the certificate's key {ski.hex()}"
+        findings.append(Finding("genuine.key", None, None, why))
+    try:
+        key.verify(genuine.signature, str(genuine.timestamp).encode("ascii"), ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        findings.append(
+            Finding("genuine.signature", None, None, "does not verify with the certificate's key")
+        )
+    if not now - GENUINE_MAX_AGE <= genuine.timestamp <= now + GENUINE_MAX_AHEAD:
+        why = f"issued at {genuine.timestamp}, unit time {now}: not within {GENUINE_MAX_AGE} s"
+        findings.append(Finding("genuine.freshness", None, None, why))
+    return findings
+
+
+def _issuer_findings(certificate: x509.Certificate, ca: x509.Certificate) -> list[Finding]:
+    try:
+        certificate.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        issuer, ours = certificate.issuer.rfc4514_string(), ca.subject.rfc4514_string()
+        why = (
+            f"the certificate (issuer {issuer}) is not issued by the factory CA ({ours}): its signature fails"
+        )
+        return [Finding("crt.issuer", None, None, why)]
+    return []
+
+
+def _exact(name: str, recorded: Any, found: str | None, findings: list[Finding], notes: list[str]) -> None:
+    if found is None:
+        if recorded is not None:
+            notes.append(f"{name}: not compared (the unit did not give it)")
+        return
+    if recorded != found:
+        findings.append(Finding(name, _text(recorded), found))
+
+
+def _versioned(
+    name: str, recorded: Any, found: str | None, findings: list[Finding], notes: list[str]
+) -> None:
+    if found is None or recorded is None or recorded == found:
+        _exact(name, recorded, found, findings, notes)
+        return
+    try:
+        newer, older = needs_upgrade(str(recorded), found), needs_upgrade(found, str(recorded))
+    except ProtocolError:
+        findings.append(Finding(name, _text(recorded), found, "no comparable version number"))
+        return
+    if newer:
+        notes.append(f"{name}: upgraded from {recorded!r} to {found!r} since the record")
+    else:
+        why = "older than recorded" if older else "another build of the same version"
+        findings.append(Finding(name, _text(recorded), found, why))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,1 @@
+"""RMA mode: wipe a returned unit, provision it again, link the new record."""

@@ -1,0 +1,100 @@
+"""Verifying a whole record store: the chains, plus everything the store says beside the signed text.
+
+Example::
+
+    report = verify_store(SqliteStore(path, create=False), trusted_keys, ca_certificate)
+    print("ok" if report.ok else f"first bad record: {report.first}")
+    report = verify_store(PostgresStore(url), line.station_keys())     # the line database, the same way
+
+The signed JWS is the evidence; the store's other columns (devid, outcome ...) and the unit registry are
+indexes derived from it. Someone editing the file could change an index without touching a signature
+(to hide a duplicate unit, say), so this checks that every column equals the signed payload, that every
+passing production record has its registry entry and every registry entry its record, and that the
+database itself finds its file intact. Any ``store.RecordStore`` will do: SQLite or the line database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from station.records.check.chain import ChainVerifier, Hint, Problem, VerifyReport
+from station.records.entries import RegistryEntry, StoredRecord
+from station.records.model import index_ids
+from station.records.store import RecordStore
+
+
+def verify_store(
+    store: RecordStore,
+    trusted_keys: Mapping[str, Ed25519PublicKey],
+    ca_certificate: x509.Certificate | None = None,
+) -> VerifyReport:
+    """Verify every record in ``store`` (chain order), its columns and the unit registry."""
+    verifier = ChainVerifier(trusted_keys, ca_certificate)
+    registry = {entry.record_id: entry for entry in store.registry_entries()}
+    seen: set[str] = set()
+    for record in store.records():
+        hint = Hint(record.station_id, record.seq, record.record_id)
+        payload, problem = verifier.feed(record.jws, hint)
+        seen.add(record.record_id)
+        if payload is None or problem is not None:
+            continue
+        reason = column_mismatch(record, payload) or registry_mismatch(record, payload, registry)
+        if reason is not None:
+            verifier.add_problem(Problem(verifier.checked - 1, *_name(hint), reason))
+    for record_id, entry in registry.items():
+        if record_id not in seen:
+            reason = f"unit registry entry for devid {entry.devid} names a record that is not in the store"
+            verifier.add_problem(Problem(verifier.checked, entry.station_id, entry.seq, record_id, reason))
+    damage = store.integrity()
+    if damage is not None:
+        verifier.add_problem(Problem(-1, None, None, None, f"database file is damaged: {damage}"))
+    return verifier.report()
+
+
+def _name(hint: Hint) -> tuple[str, int, str]:
+    return hint.station, hint.seq, hint.record_id
+
+
+def column_mismatch(record: StoredRecord, payload: Mapping[str, Any]) -> str | None:
+    """Which stored column differs from the signed payload, or None (the columns are only an index)."""
+    devid, genuine_id = index_ids(payload)
+    signed = {
+        "station_id": payload["station"]["id"],
+        "seq": payload["seq"],
+        "record_id": payload["record_id"],
+        "devid": devid,
+        "genuine_id": genuine_id,
+        "mode": payload["mode"],
+        "outcome": payload["outcome"],
+    }
+    for column, value in signed.items():
+        if getattr(record, column) != value:
+            return f"stored column {column} differs from the signed record"
+    return None
+
+
+def registry_mismatch(
+    record: StoredRecord, payload: Mapping[str, Any], registry: Mapping[str, RegistryEntry]
+) -> str | None:
+    """Why the unit registry disagrees with this (verified) record, or None."""
+    entry = registry.get(record.record_id)
+    production_pass = payload["mode"] == "production" and payload["outcome"] == "pass"
+    if production_pass and entry is None:
+        return "passing production record has no unit registry entry"
+    if entry is None:
+        return None
+    if not production_pass:
+        return "unit registry names a record that is not a passing production record"
+    unit = payload["unit"]
+    if (entry.devid, entry.genuine_id, entry.station_id, entry.seq) != (
+        unit["devid"],
+        unit["genuine_id"],
+        payload["station"]["id"],
+        payload["seq"],
+    ):
+        return "unit registry entry differs from the signed record"
+    return None

@@ -1,0 +1,164 @@
+"""The line database's side of the sync: register a station's key, take a verified batch, note conflicts.
+
+Example::
+
+    keys = register_station(line, "line1-st01", signing_public_key)   # {key_id: key}; first use registers
+    pushed = push_batch(line, "line1-st01", verified_records)         # one transaction
+    pushed.inserted, pushed.identical, pushed.different, pushed.duplicate_units
+    report_conflict(line, record, "refused", "signature does not verify with key ...")
+
+Only ``sync.py`` calls these, after it has verified the records; they need INSERT and SELECT and nothing
+more, so they work for the ``station`` role of docs/line-database.md. Every write to one station's chain
+holds a transaction-scoped advisory lock named after the station, so two syncs of the same station (a
+restarted CLI sync beside the background thread) take turns instead of racing for the next ``seq``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from station.records.entries import StoredRecord
+from station.records.jws import key_id
+from station.records.store.postgres import Connection, PostgresStore, public_key_of, public_key_text
+
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext('station-sync:' || %s))"
+_INSERT_RECORDS = (
+    "INSERT INTO records (station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws) "
+    "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], "
+    "%s::text[], %s::text[], %s::text[]) "
+    "AS t(station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws) "
+    "ORDER BY seq ON CONFLICT (station_id, seq) DO NOTHING RETURNING seq"
+)
+_INSERT_REGISTRY = (
+    "INSERT INTO unit_registry (devid, genuine_id, station_id, seq, record_id, provisioned_at) "
+    "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[]) "
+    "ON CONFLICT DO NOTHING RETURNING record_id"
+)
+_INSERT_CONFLICT = (
+    "INSERT INTO sync_conflicts (station_id, seq, kind, detail, jws, jws_sha256) "
+    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
+
+
+@dataclass
+class Pushed:
+    """What the line did with a batch: newly inserted seqs, seqs it already held identically, the first
+    record it holds differently (nothing at or after it was inserted), duplicate-unit notes."""
+
+    inserted: list[int] = field(default_factory=list)
+    identical: list[int] = field(default_factory=list)
+    different: StoredRecord | None = None
+    duplicate_units: list[str] = field(default_factory=list)
+
+
+def register_station(
+    line: PostgresStore, station_id: str, public_key: Ed25519PublicKey
+) -> dict[str, Ed25519PublicKey]:
+    """The station's registered keys; ``public_key`` is registered if the station has none yet."""
+    with line.connect() as connection, connection.transaction():
+        connection.execute(_LOCK, (station_id,))
+        connection.execute(
+            "INSERT INTO stations (station_id, key_id, public_key) SELECT %s, %s, %s "
+            "WHERE NOT EXISTS (SELECT 1 FROM stations WHERE station_id = %s)",
+            (station_id, key_id(public_key), public_key_text(public_key), station_id),
+        )
+        rows = connection.execute(
+            "SELECT key_id, public_key FROM stations WHERE station_id = %s", (station_id,)
+        ).fetchall()
+    return {kid: public_key_of(kid, text) for kid, text in rows}
+
+
+def push_batch(line: PostgresStore, station_id: str, records: list[StoredRecord]) -> Pushed:
+    """Insert the records the line lacks, in one transaction; compare those it already holds."""
+    pushed = Pushed()
+    with line.connect() as connection, connection.transaction():
+        connection.execute(_LOCK, (station_id,))
+        held = dict(
+            connection.execute(
+                "SELECT seq, jws FROM records WHERE station_id = %s AND seq BETWEEN %s AND %s",
+                (station_id, records[0].seq, records[-1].seq),
+            ).fetchall()
+        )
+        fresh: list[StoredRecord] = []
+        for record in records:
+            text = held.get(record.seq)
+            if text is None:
+                fresh.append(record)
+            elif text == record.jws:
+                pushed.identical.append(record.seq)
+            else:
+                pushed.different = record
+                return pushed  # leaving the block commits nothing: no row was written
+        if fresh:
+            pushed.inserted = _insert_records(connection, fresh)
+            inserted = set(pushed.inserted)
+            passing = [r for r in fresh if r.seq in inserted and _production_pass(r)]
+            pushed.duplicate_units = _register_units(connection, passing)
+    return pushed
+
+
+def report_conflict(line: PostgresStore, record: StoredRecord, kind: str, detail: str) -> None:
+    """Note a refused or conflicting record in ``sync_conflicts`` (once per distinct record and kind)."""
+    with line.connect() as connection:
+        _conflict(connection, record, kind, detail)
+
+
+def _insert_records(connection: Connection, records: list[StoredRecord]) -> list[int]:
+    columns: list[list[Any]] = [
+        [r.station_id for r in records],
+        [r.seq for r in records],
+        [r.record_id for r in records],
+        [r.devid for r in records],
+        [r.genuine_id for r in records],
+        [r.mode for r in records],
+        [r.outcome for r in records],
+        [r.created for r in records],
+        [r.jws for r in records],
+    ]
+    return sorted(row[0] for row in connection.execute(_INSERT_RECORDS, columns).fetchall())
+
+
+def _register_units(connection: Connection, records: list[StoredRecord]) -> list[str]:
+    """Registry rows for passing production records; a unit registered before is reported, not hidden."""
+    if not records:
+        return []
+    columns: list[list[Any]] = [
+        [r.devid for r in records],
+        [r.genuine_id for r in records],
+        [r.station_id for r in records],
+        [r.seq for r in records],
+        [r.record_id for r in records],
+        [str(r.payload.get("finished", r.created)) for r in records],
+    ]
+    registered = {row[0] for row in connection.execute(_INSERT_REGISTRY, columns).fetchall()}
+    notes = []
+    for record in records:
+        if record.record_id in registered:
+            continue
+        earlier = connection.execute(
+            "SELECT station_id, seq, record_id FROM unit_registry WHERE devid = %s OR genuine_id = %s "
+            "ORDER BY provisioned_at LIMIT 1",
+            (record.devid, record.genuine_id),
+        ).fetchone()
+        note = (
+            f"unit devid {record.devid} (genuine_id {record.genuine_id}): passing production record "
+            f"{record.record_id} of station {record.station_id} seq {record.seq}, but the line registry "
+            f"already names station {earlier[0] if earlier else '?'} seq {earlier[1] if earlier else '?'} "
+            f"record {earlier[2] if earlier else '?'}"
+        )
+        _conflict(connection, record, "duplicate-unit", note)
+        notes.append(note)
+    return notes
+
+
+def _conflict(connection: Connection, record: StoredRecord, kind: str, detail: str) -> None:
+    digest = hashlib.sha256(record.jws.encode("utf-8")).hexdigest()
+    connection.execute(_INSERT_CONFLICT, (record.station_id, record.seq, kind, detail, record.jws, digest))
+
+
+def _production_pass(record: StoredRecord) -> bool:
+    return record.mode == "production" and record.outcome == "pass"

@@ -1,0 +1,188 @@
+"""Store-and-forward: push a station's records from its SQLite store to the line database, verified.
+
+Example::
+
+    report = sync(SqliteStore(data / DEFAULT_FILENAME), PostgresStore(url), signing_public_key, batch=200)
+    print(report.sent, "sent;", [str(refusal) for refusal in report.refused])
+
+For each station in the local store: register its signing key on first contact (``stations``, trust on
+first use; another key for a known station is refused until an administrator adds it), read the line's
+newest record of that station, then offer the following local records in batches. Before a record is
+accepted it must verify exactly as an auditor checks it (``verify.ChainVerifier``): its signature with a
+key registered for that station, its schema, and its link to the record before it, the first one
+linking to the line's newest. Its stored columns must equal the signed payload.
+
+The first record that fails is refused: kept locally, marked ``refused`` with the reason
+(``syncstate``), written to the line's ``sync_conflicts``, reported; the records after it wait behind
+it, so the line only ever holds a gapless verified prefix of each chain. Nothing is dropped.
+
+Each batch is one PostgreSQL transaction under a per-station advisory lock: rows the line already holds
+are compared (identical: fine; different: refused as ``different-record``), the rest are inserted with
+``ON CONFLICT (station_id, seq) DO NOTHING``, and passing production records enter the line's unit
+registry (a unit already registered by another record is accepted as evidence and reported as
+``duplicate-unit``). Only after the commit are the records marked ``sent`` locally; a sync killed in
+between finds them in the line next time (same text: marked sent), so nothing is lost or duplicated.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from station.records.check.chain import ChainVerifier, Hint
+from station.records.check.store import column_mismatch
+from station.records.entries import StoredRecord
+from station.records.jws import key_id
+from station.records.line import state as syncstate
+from station.records.line.push import Pushed, push_batch, register_station, report_conflict
+from station.records.line.state import REFUSED, SENT, Mark
+from station.records.store.postgres import PostgresStore
+from station.records.store.sqlite import SqliteStore
+
+DEFAULT_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Refusal:
+    station_id: str
+    seq: int
+    record_id: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"station {self.station_id} seq {self.seq} record {self.record_id}: {self.reason}"
+
+
+@dataclass
+class SyncReport:
+    """What one sync did: newly sent, found already in the line, refused, held back, duplicate units."""
+
+    sent: int = 0
+    already: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+    waiting: int = 0
+    duplicate_units: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+    def add(self, pushed: Pushed) -> None:
+        self.sent += len(pushed.inserted)
+        self.already += len(pushed.identical)
+        self.duplicate_units += pushed.duplicate_units
+
+
+def sync(
+    local: SqliteStore,
+    line: PostgresStore,
+    public_key: Ed25519PublicKey,
+    *,
+    batch: int = DEFAULT_BATCH,
+    stop: threading.Event | None = None,
+) -> SyncReport:
+    """Push every unsent record of ``local`` to ``line``; ``stop`` ends it between batches."""
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    report = SyncReport()
+    for station_id in local.stations():
+        if stop is not None and stop.is_set():
+            break
+        _StationSync(local, line, station_id, public_key, batch, stop, report).run()
+    return report
+
+
+@dataclass
+class _StationSync:
+    local: SqliteStore
+    line: PostgresStore
+    station_id: str
+    public_key: Ed25519PublicKey
+    batch: int
+    stop: threading.Event | None
+    report: SyncReport
+    verifier: ChainVerifier = field(init=False)
+    registered: list[str] = field(init=False)
+
+    def run(self) -> None:
+        keys = register_station(self.line, self.station_id, self.public_key)
+        self.verifier = ChainVerifier(keys)
+        self.registered = sorted(keys)
+        head = self.line.last(self.station_id)
+        cursor = 0 if head is None else head.seq
+        if head is not None:
+            self.verifier.continue_from(self.station_id, head.seq, head.jws)
+            if not self._reconcile(head.seq):
+                return  # our history differs from the line's: nothing after it can link
+        while self.stop is None or not self.stop.is_set():
+            records = syncstate.records_after(self.local, self.station_id, cursor, self.batch)
+            if not records:
+                return
+            accepted, refusal = self._verify(records)
+            if accepted and not self._push(accepted):
+                return
+            if refusal is not None:
+                self._refuse(refusal[0], refusal[1], kind="refused")
+                return
+            cursor = accepted[-1].seq
+
+    def _reconcile(self, head_seq: int) -> bool:
+        """Records the line already holds but we never marked sent (a sync killed after its commit);
+        False if the line holds a different record for one of them."""
+        after = 0
+        while True:
+            records = syncstate.unsent_up_to(self.local, self.station_id, after, head_seq, self.batch)
+            if not records:
+                return True
+            pushed = push_batch(self.line, self.station_id, records)
+            self._note(pushed)
+            if pushed.different is not None:
+                return False
+            after = records[-1].seq
+
+    def _verify(
+        self, records: list[StoredRecord]
+    ) -> tuple[list[StoredRecord], tuple[StoredRecord, str] | None]:
+        """The verified prefix of ``records`` and the first record that fails (with why), if any."""
+        for index, record in enumerate(records):
+            hint = Hint(record.station_id, record.seq, record.record_id)
+            payload, problem = self.verifier.feed(record.jws, hint)
+            reason = problem.reason if problem is not None else None
+            if reason is None and payload is not None:
+                reason = column_mismatch(record, payload)
+            if reason is not None:
+                return records[:index], (record, self._explain(reason))
+        return records, None
+
+    def _explain(self, reason: str) -> str:
+        if reason.startswith("signed by unknown key"):
+            return (
+                f"{reason}: station {self.station_id} is registered with key(s) {', '.join(self.registered)} "
+                f"(this station signs with {key_id(self.public_key)}); a line administrator must register "
+                "the new key (docs/line-database.md)"
+            )
+        return reason
+
+    def _push(self, records: list[StoredRecord]) -> bool:
+        """Push one verified batch; False if the line held a different record somewhere in it."""
+        pushed = push_batch(self.line, self.station_id, records)
+        self._note(pushed)
+        return pushed.different is None
+
+    def _note(self, pushed: Pushed) -> None:
+        self.report.add(pushed)
+        marks = [Mark(self.station_id, seq, SENT) for seq in (*pushed.inserted, *pushed.identical)]
+        syncstate.mark(self.local, marks)
+        if pushed.different is not None:
+            record = pushed.different
+            reason = f"the line database holds a different record for seq {record.seq} of this station"
+            self._refuse(record, reason, kind="different-record")
+
+    def _refuse(self, record: StoredRecord, reason: str, *, kind: str) -> None:
+        syncstate.mark(self.local, [Mark(self.station_id, record.seq, REFUSED, reason)])
+        report_conflict(self.line, record, kind, reason)
+        self.report.refused.append(Refusal(self.station_id, record.seq, record.record_id, reason))
+        last = self.local.last(self.station_id)
+        self.report.waiting += 0 if last is None else last.seq - record.seq

@@ -1,0 +1,77 @@
+"""What every record store offers readers: the station's SQLite file and the line's PostgreSQL database.
+
+Example::
+
+    def units_of(store: RecordStore, devid: str) -> list[str]:
+        return [record.record_id for record in store.records(devid=devid)]
+
+    units_of(SqliteStore(path), devid)
+    units_of(PostgresStore("postgresql://station@db.example/line"), devid)
+    store = open_store("postgresql://...")      # or a path: the same reader either way
+
+The contract tests (``tests/records/contract.py``) run one suite against both implementations. Writing
+differs on purpose: a station appends and signs through ``RecordWriter`` on its own SQLite store; the line
+database is filled only by the sync (``sync.py``), which re-verifies what it copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from station.records.entries import RegistryEntry, StoredRecord
+
+
+class RecordStore(Protocol):
+    """Lookups over stored records and the unit registry."""
+
+    def get(self, record_id: str) -> StoredRecord | None:
+        """The record with this id, or None."""
+        ...
+
+    def last(self, station_id: str) -> StoredRecord | None:
+        """The station's newest record (highest ``seq``), or None before its first."""
+        ...
+
+    def at(self, station_id: str, seq: int) -> StoredRecord | None:
+        """The station's record number ``seq``, or None."""
+        ...
+
+    def records(self, station_id: str | None = None, devid: str | None = None) -> Iterator[StoredRecord]:
+        """Records in chain order (station, then seq), optionally of one station and/or one unit."""
+        ...
+
+    def stations(self) -> list[str]:
+        """Ids of every station with records in this store, sorted."""
+        ...
+
+    def records_of_unit(self, devid: str | None = None, genuine_id: str | None = None) -> list[StoredRecord]:
+        """Every record whose ``devid`` or ``genuine_id`` matches (either), in chain order (indexed)."""
+        ...
+
+    def find_production(
+        self, devid: str | None = None, genuine_id: str | None = None
+    ) -> RegistryEntry | None:
+        """The registry entry of the unit with this ``devid`` or this ``genuine_id`` (either matches)."""
+        ...
+
+    def registry_entries(self) -> list[RegistryEntry]:
+        """Every unit registry entry."""
+        ...
+
+    def integrity(self) -> str | None:
+        """What the database itself finds damaged, or None."""
+        ...
+
+
+def open_store(target: str, *, create: bool = False) -> RecordStore:
+    """A reader for ``target``: a PostgreSQL URL (the line database) or a SQLite store file."""
+    from station.records.store.migrate import is_url
+
+    if is_url(target):
+        from station.records.store.postgres import PostgresStore
+
+        return PostgresStore(target)
+    from station.records.store.sqlite import SqliteStore
+
+    return SqliteStore(target, create=create)

@@ -1,0 +1,297 @@
+"""The station's own record store: one SQLite file in WAL mode, durable at every commit.
+
+Example::
+
+    store = SqliteStore(data_dir / DEFAULT_FILENAME)
+    for record in store.records(devid="2023b758c209269a"):
+        print(record.seq, record.outcome)
+    entry = store.find_production(genuine_id="0123eb561f5ea073ee")
+
+Every operation opens its own connection and closes it again, so worker threads share nothing but the
+file; writes go through ``write()``, which holds a process-wide lock for this file and one
+``BEGIN IMMEDIATE`` transaction (the lock keeps our threads in order, the transaction keeps other
+processes out). ``synchronous=FULL`` makes each commit an fsync of the WAL: when a write returns, it
+survives a power cut. Records are appended by ``RecordWriter`` (``writer.py``); the run journal lives in
+``RunJournal`` (``journal.py``), which shares this store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from station.core.errors import RecordError
+from station.records.entries import RegistryEntry, StoredRecord
+from station.records.jws import peek
+from station.records.model import rfc3339, utc_now
+from station.records.store.journal import RunJournal
+from station.records.store.migrate import latest, migrate_sqlite, sqlite_version
+
+DEFAULT_FILENAME = "records.sqlite3"
+BUSY_TIMEOUT_MS = 30_000
+_PAGE = 500
+_SELECT_BY_ID = (
+    "SELECT station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws FROM records "
+    "WHERE record_id = ?"
+)
+_SELECT_AT = (
+    "SELECT station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws FROM records "
+    "WHERE station_id = ? AND seq = ?"
+)
+_SELECT_LAST = (
+    "SELECT station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws FROM records "
+    "WHERE station_id = ? ORDER BY seq DESC LIMIT 1"
+)
+_SELECT_PAGE = (  # keyset pagination in chain order; a None filter matches everything
+    "SELECT station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws FROM records "
+    "WHERE (station_id > :after_station OR (station_id = :after_station AND seq > :after_seq)) "
+    "AND (:station IS NULL OR station_id = :station) AND (:devid IS NULL OR devid = :devid) "
+    "ORDER BY station_id, seq LIMIT :limit"
+)
+
+_SELECT_UNIT = (  # OR of two indexed columns: SQLite answers it from both indexes, no table scan
+    "SELECT station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws FROM records "
+    "WHERE devid = ? OR genuine_id = ? ORDER BY station_id, seq"
+)
+
+_locks_guard = threading.Lock()
+_locks: dict[str, threading.Lock] = {}
+
+
+def _lock_for(path: Path) -> threading.Lock:
+    """One lock per database file for the whole process, however many stores open it."""
+    key = str(path.resolve())
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def _decode_text(data: bytes) -> str:
+    # A damaged file must be reported as a bad record, not crash the reader with a decode error.
+    return data.decode("utf-8", errors="replace")
+
+
+class SqliteStore(RunJournal):
+    """Records, unit registry, runs and journal in one SQLite file (created unless ``create=False``).
+
+    Opening applies pending schema migrations (``migrate.py``) unless ``migrate=False``.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        create: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+        migrate: bool = True,
+    ) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        if not create and not self.path.is_file():
+            raise RecordError(f"no record store at {self.path}")
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock_for(self.path)
+        self._prepare(migrate)
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+    # --- connections and transactions --------------------------------------------------------------------
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A fresh autocommit connection with the store's pragmas, closed on exit."""
+        try:
+            connection = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise RecordError(f"cannot open record store {self.path}: {exc}") from None
+        with closing(connection):
+            connection.text_factory = _decode_text
+            try:
+                connection.execute("PRAGMA synchronous = FULL")
+                connection.execute("PRAGMA foreign_keys = ON")
+                connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            except sqlite3.DatabaseError as exc:
+                raise RecordError(f"{self.path} is not a usable record store: {exc}") from None
+            try:
+                yield connection
+            except sqlite3.Error as exc:  # disk full, locked past the busy timeout, a trigger's refusal
+                raise RecordError(f"record store {self.path}: {exc}") from exc
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One durable write transaction under the file's process-wide lock; rolled back on any error."""
+        with self._lock, self.connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                if connection.in_transaction:  # SQLite may already have rolled back (disk full, I/O error)
+                    connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    def now(self) -> str:
+        """The store's clock as RFC 3339 UTC text (``created``, ``at`` and ``updated`` columns)."""
+        return rfc3339(self.clock())
+
+    def _prepare(self, migrate: bool) -> None:
+        with self._lock, self.connect() as connection:
+            try:
+                mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if migrate:
+                    migrate_sqlite(connection, self.now())
+                version = sqlite_version(connection)
+            except sqlite3.DatabaseError as exc:
+                raise RecordError(f"{self.path} is not a usable record store: {exc}") from None
+            except RecordError as exc:
+                raise RecordError(f"{self.path} has {exc}") from None
+        if str(mode).lower() != "wal":
+            raise RecordError(f"{self.path}: cannot switch to WAL journal mode (got {mode})")
+        if migrate and version != latest("sqlite"):
+            known = latest("sqlite")
+            raise RecordError(f"{self.path} has schema version {version}; this software knows {known}")
+
+    # --- lookups -----------------------------------------------------------------------------------------
+
+    def get(self, record_id: str) -> StoredRecord | None:
+        """The record with this id, or None."""
+        return self._one(_SELECT_BY_ID, (record_id,))
+
+    def last(self, station_id: str) -> StoredRecord | None:
+        """The station's newest record (highest ``seq``), or None before its first."""
+        return self._one(_SELECT_LAST, (station_id,))
+
+    def at(self, station_id: str, seq: int) -> StoredRecord | None:
+        """The station's record number ``seq``, or None."""
+        return self._one(_SELECT_AT, (station_id, seq))
+
+    def records(self, station_id: str | None = None, devid: str | None = None) -> Iterator[StoredRecord]:
+        """Records in chain order (station, then seq), optionally of one station and/or one unit.
+
+        Read in pages on short-lived connections, so a slow consumer never holds the database open.
+        """
+        after: tuple[str, int] = ("", 0)
+        while True:
+            page = self._page(after, station_id, devid)
+            yield from page
+            if len(page) < _PAGE:
+                return
+            after = (page[-1].station_id, page[-1].seq)
+
+    def records_of_unit(self, devid: str | None = None, genuine_id: str | None = None) -> list[StoredRecord]:
+        """Every record whose ``devid`` or ``genuine_id`` matches (either), in chain order.
+
+        Unlike ``records(devid=...)`` this uses the two indexes: a unit's history, not a pass over the file.
+        """
+        if devid is None and genuine_id is None:
+            raise RecordError("records_of_unit needs a devid or a genuine_id")
+        with self.connect() as connection:
+            return [stored_record(row) for row in connection.execute(_SELECT_UNIT, (devid, genuine_id))]
+
+    def stations(self) -> list[str]:
+        """Ids of every station with records in this store."""
+        with self.connect() as connection:
+            return [
+                row[0] for row in connection.execute("SELECT DISTINCT station_id FROM records ORDER BY 1")
+            ]
+
+    def find_production(
+        self, devid: str | None = None, genuine_id: str | None = None
+    ) -> RegistryEntry | None:
+        """The registry entry of the unit with this ``devid`` or this ``genuine_id`` (either matches)."""
+        with self.connect() as connection:
+            return find_production_in(connection, devid, genuine_id)
+
+    def registry_entries(self) -> list[RegistryEntry]:
+        """Every unit registry entry (for ``verify_store``'s cross-check against the records)."""
+        with self.connect() as connection:
+            rows = connection.execute(
+                "SELECT devid, genuine_id, station_id, seq, record_id, provisioned_at FROM unit_registry"
+            ).fetchall()
+        return [RegistryEntry(*row) for row in rows]
+
+    def integrity(self) -> str | None:
+        """What SQLite's ``quick_check`` finds wrong with the file, or None when it is intact."""
+        try:
+            with self.connect() as connection:
+                rows = [row[0] for row in connection.execute("PRAGMA quick_check")]
+        except (sqlite3.DatabaseError, RecordError) as exc:
+            return str(exc)
+        return None if rows == ["ok"] else "; ".join(rows[:3])
+
+    def _one(self, sql: str, parameters: tuple[Any, ...]) -> StoredRecord | None:
+        with self.connect() as connection:
+            row = connection.execute(sql, parameters).fetchone()
+        return None if row is None else stored_record(row)
+
+    def _page(self, after: tuple[str, int], station_id: str | None, devid: str | None) -> list[StoredRecord]:
+        parameters = {
+            "after_station": after[0],
+            "after_seq": after[1],
+            "station": station_id,
+            "devid": devid,
+            "limit": _PAGE,
+        }
+        with self.connect() as connection:
+            return [stored_record(row) for row in connection.execute(_SELECT_PAGE, parameters)]
+
+
+def find_production_in(
+    connection: sqlite3.Connection, devid: str | None, genuine_id: str | None
+) -> RegistryEntry | None:
+    """Registry lookup on an open connection (inside a write transaction for the uniqueness check)."""
+    if devid is None and genuine_id is None:
+        raise RecordError("find_production needs a devid or a genuine_id")
+    row = connection.execute(
+        "SELECT devid, genuine_id, station_id, seq, record_id, provisioned_at FROM unit_registry "
+        "WHERE devid = ? OR genuine_id = ? ORDER BY provisioned_at LIMIT 1",
+        (devid, genuine_id),
+    ).fetchone()
+    return None if row is None else RegistryEntry(*row)
+
+
+def stored_record(row: tuple[Any, ...]) -> StoredRecord:
+    """A ``records`` row as a StoredRecord; the payload is decoded from the JWS when first used."""
+    station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws = row
+    payload = LazyPayload(jws)
+    return StoredRecord(station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws, payload)
+
+
+class LazyPayload(Mapping[str, Any]):
+    """A stored JWS's (unverified) payload, decoded on first use.
+
+    Listing and verifying a long chain then decodes each record once (in the verifier), not twice.
+    An undecodable JWS reads as an empty payload (verify reports the record).
+    """
+
+    __slots__ = ("_jws", "_value")
+
+    def __init__(self, jws: str) -> None:
+        self._jws = jws
+        self._value: dict[str, Any] | None = None
+
+    def _decoded(self) -> dict[str, Any]:
+        if self._value is None:
+            try:
+                _, self._value = peek(self._jws)
+            except RecordError:
+                self._value = {}
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __repr__(self) -> str:
+        return repr(self._decoded())
