@@ -21,8 +21,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from station.ppa.image import build_image, parse_footer
-from station.ppa.protocol import b64encode
+from station.devices.ppa.image import build_image, parse_footer
+from station.devices.ppa.protocol import b64encode
 
 HERE = Path(__file__).resolve().parent
 KEY_FILE = HERE / "TEST-ONLY-vendor-signing-key.pem"
