@@ -1,4 +1,4 @@
-"""The pure protocol functions, checked against the published vectors of reference/encedo-hem-api.md."""
+"""The pure protocol functions, checked against the published vectors of docs/reference/encedo-ppa-api.md."""
 
 from __future__ import annotations
 

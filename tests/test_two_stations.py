@@ -2,7 +2,8 @@
 
 Real processes throughout: ``station sim ppa`` serves three units; station A (``station run``) provisions
 units 0 and 1 and its background sync forwards the records; unit 0 is then wiped with a check-in ``W``
-(its secure element keeps the certificate, DESIGN §7) and plugged into station B beside the fresh unit 2.
+(its secure element keeps the certificate, docs/reference/encedo-ppa-api.md §19) and plugged into
+station B beside the fresh unit 2.
 B finds no record of unit 0 in its own store, asks the line database, and fails the unit with
 ``already-provisioned`` naming station A, instead of the obscure "foreign certificate". Both stations
 share the line's factory CA and check-in key (one factory authority) and sign with keys of their own;

@@ -7,8 +7,8 @@ Example::
     station.close()
 
 Start-up resolves the journal: every run left open by a crash is handed to its slot's worker, which
-resumes it if the same unit is still there (DESIGN §1). Nothing here imports Qt; the GUI subscribes to
-``station.bus``.
+resumes it if the same unit is still there (docs/architecture.md). Nothing here imports Qt; the GUI
+subscribes to ``station.bus``.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class Station:
     bus: EventBus = field(default_factory=EventBus)
     cancel: threading.Event = field(default_factory=threading.Event)
     line: LineLink | None = None  # [store] line: cross-station lookups and the background sync
-    mode: str = "production"  # production | qa | rma (DESIGN §1): the flow every PPA slot runs
+    mode: str = "production"  # production | qa | rma (docs/architecture.md): the flow every PPA slot runs
     readers: ReadersDeps | None = None  # reader slots (companion fixtures) run the readers flow
     scans: ScanBox = field(default_factory=ScanBox)  # codes scanned for a slot (readers' inventory)
     labels: LabelService | None = None  # [label]: a unit label after every pass (None: labels off)

@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.app.demo import FAMILIES, demo_config, escrow_key_path
 from station.app.station import Station
-from station.cli.console import ProgressPrinter, summarize
 from station.cli import records as record_commands
+from station.cli.console import ProgressPrinter, summarize
 from station.core.config import KeysSection, StationConfig
 from station.core.errors import ConfigError, RecordError
 from station.core.events import Outcome

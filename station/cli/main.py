@@ -1,4 +1,4 @@
-"""The ``station`` command line (contract: ../shared/DESIGN.md §6).
+"""The ``station`` command line (contract: docs/cli.md).
 
 Example::
 
@@ -387,8 +387,8 @@ def _rma(args: argparse.Namespace) -> int:
 
 def _run_mode(args: argparse.Namespace, mode: str, rma: RmaPolicy | None = None) -> int:
     """``station run`` / ``qa`` / ``rma``: log in (when the station has accounts), then run ``mode``."""
-    from station.cli.access import operator_for_mode
     from station.cli import commands
+    from station.cli.access import operator_for_mode
 
     config = load(Path(args.config))
     data = Path(args.data) if args.data else config.resolve(config.station.data_dir)

@@ -21,7 +21,7 @@ from enum import StrEnum
 
 
 class Outcome(StrEnum):
-    """The verdict of a step or a run (DESIGN §5)."""
+    """The verdict of a step or a run (docs/records.md)."""
 
     PASS = "pass"  # noqa: S105 - an outcome, not a password
     FAIL = "fail"

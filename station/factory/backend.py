@@ -32,7 +32,8 @@ from station.factory.ca import issue_device_certificate, load_or_create_ca_certi
 from station.factory.keys.keystore import FileKeyStore, KeyRef, TokenKeyRef, open_configured, open_file_key
 
 Clock = Callable[[], float]
-CHECKIN_ACTIONS = ("OK", "W", "L", "R", "B", "U")  # DESIGN §7: plain-text actions of ``checked.status``
+# The plain-text actions of ``checked.status`` (docs/reference/encedo-ppa-api.md §19).
+CHECKIN_ACTIONS = ("OK", "W", "L", "R", "B", "U")
 CHECKIN_KEY = "checkin"
 CA_KEY = "factory-ca"
 CA_CERT_SUFFIX = ".crt.pem"

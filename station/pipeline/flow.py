@@ -7,11 +7,11 @@ Example::
 
     services = SlotServices(..., flow_for=production, mode="production")
 
-Modes (DESIGN §1) share the engine, the slot worker, the journal and the record writer; they differ only
-in their flow: production, qa, rma, readers. The worker builds one flow per unit through the mode's
-factory, runs ``plan()`` on the engine and turns the result into a record with ``draft``. Only production
-runs are resumed after a crash (its steps read the unit's real state first); an interrupted run of any
-other mode is closed with an ``aborted`` record and the operator starts it again.
+Modes (docs/architecture.md) share the engine, the slot worker, the journal and the record writer; they
+differ only in their flow: production, qa, rma, readers. The worker builds one flow per unit through the
+mode's factory, runs ``plan()`` on the engine and turns the result into a record with ``draft``. Only
+production runs are resumed after a crash (its steps read the unit's real state first); an interrupted run
+of any other mode is closed with an ``aborted`` record and the operator starts it again.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Example::
     stored = writer.append(draft, run_id=run_id)          # durable when it returns
     report = verify_store(store, trusted_keys_from([signing_key.public_key()]), ca_certificate)
 
-Module map: ``model`` (RecordDraft and the payload of DESIGN.md §5), ``validate`` (schema checks),
+Module map: ``model`` (RecordDraft and the payload of docs/records.md), ``validate`` (schema checks),
 ``canonical`` (RFC 8785), ``jws`` (compact JWS, EdDSA), ``sqlite``/``migrate``/``journal``/``writer``
 (the store), ``verify``/``audit``/``certificates`` (checks), ``export``, ``view`` and ``commands`` (the CLI).
 The line database (docs/line-database.md): ``store`` (the reader interface both stores offer),

@@ -1,4 +1,4 @@
-"""A unit's history across record stores, and which record supersedes which (RMA, DESIGN §1 and §5).
+"""A unit's history across record stores, and which record supersedes which (RMA; docs/records.md).
 
 Example::
 

@@ -1,4 +1,4 @@
-"""The manufacturing record of DESIGN.md §5: what the pipeline fills in, and the payload that gets signed.
+"""The manufacturing record of docs/records.md: what the pipeline fills in, and the payload that gets signed.
 
 Example::
 
@@ -22,7 +22,7 @@ fields); ``build_payload`` turns it into the plain dict that is canonicalised an
 it on the way (see ``validate``). Times are timezone-aware datetimes here and RFC 3339 UTC text with
 millisecond precision (``2025-01-02T03:04:05.678Z``) in the payload.
 
-Conventions where DESIGN.md is silent: ``crt_sha256`` is the lowercase hex SHA-256 of the DER
+Conventions where docs/records.md is silent: ``crt_sha256`` is the lowercase hex SHA-256 of the DER
 certificate; ``attestation_key_sha1`` is the lowercase hex SHA-1 of the uncompressed P-256 attestation
 point (the certificate's SubjectKeyIdentifier, ``protocol.attestation_ski``); a step's outcome may also
 be ``skipped`` (firmware already current); a record whose outcome is not ``pass`` must say why in

@@ -1,7 +1,7 @@
 """Pure protocol functions of the Encedo PPA REST API: no I/O, no clocks, no global state.
 
 Both sides use this module: the station (``ppa/client.py``, the pipeline, the factory backend) and the
-device simulator (``sim/ppa``). Everything here follows ``reference/encedo-hem-api.md``; the section
+device simulator (``sim/ppa``). Everything here follows ``docs/reference/encedo-ppa-api.md``; the section
 numbers in docstrings point into it. Built on it: audit-log verification (``ppa/auditlog.py``) and the
 check-in backend's side (``ppa/checkin.py``).
 

@@ -21,6 +21,6 @@ Modules, each with its public API in its docstring:
 - ``replies.py`` — the DEVICE object and the other replies, strictly parsed;
 - ``failures.py`` — error statuses to exceptions; ``waiting.py`` — wait for a restarted reader.
 
-The behaviour follows ``../shared/reference/springcard-companion-api.md`` and its binding decisions §11;
+The behaviour follows ``docs/reference/springcard-companion-api.md`` and its binding decisions §11;
 our further decisions are in ``docs/companion.md``.
 """

@@ -19,7 +19,7 @@ MIN_CONTRAST = 4.5  # WCAG 2 AA, normal-size text
 
 
 class TileState(StrEnum):
-    """What a tile shows; one per slot (UI.md)."""
+    """What a tile shows; one per slot (docs/ui.md)."""
 
     EMPTY = "empty"
     WAITING = "waiting"

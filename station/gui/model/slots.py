@@ -7,7 +7,7 @@ Example::
     view = model.view(time.time())          # TileView: state, word, unit id, step, progress, reason ...
     model.acknowledge()                     # the operator saw the FAIL: the tile may move on
 
-Rules from UI.md: a FAIL or ATTENTION stays on the tile until acknowledged, even when the fixture has a
+Rules from docs/ui.md: a FAIL or ATTENTION stays on the tile until acknowledged, even when the fixture has a
 next unit running (the tile says so); a PASS stays until the unit is removed, and at least
 ``PASS_HOLD`` seconds when a simulated slot swaps its unit at once, so a glancing operator still sees it.
 """

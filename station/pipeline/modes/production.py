@@ -6,11 +6,11 @@ Example::
     result = Engine(bus).run(ctx, flow.plan())
     draft_facts = flow.facts            # what the record is built from (public values only)
 
-Steps (DESIGN §1): identify → firmware → check-in → attest → certificate → provision → verify-lock →
-personalize → verify. Each step reads the unit's real state first, so the same flow resumes a run that a
-crash interrupted (``prior`` carries what the journal says the run already wrote): a unit whose secure
-element already holds the certificate this run issued is not provisioned again, and a unit that carries
-anybody else's certificate is refused with what the records know about it.
+Steps (docs/architecture.md): identify → firmware → check-in → attest → certificate → provision →
+verify-lock → personalize → verify. Each step reads the unit's real state first, so the same flow resumes
+a run that a crash interrupted (``prior`` carries what the journal says the run already wrote): a unit
+whose secure element already holds the certificate this run issued is not provisioned again, and a unit
+that carries anybody else's certificate is refused with what the records know about it.
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ Example::
     result = Engine(bus).run(ctx, flow.plan())
     draft = flow.draft(result, RunFrame(fixture, operator, started, simulated=False))
 
-Steps (DESIGN §1, reference §9): identify (``GET /device/{id}``) → wink (the operator sees which reader
-the slot means) → inventory (the number written to register 0201: the profile's prefix + the reader's
-serial, or the code the operator scans) → configure (``PUT config?specific=preserve`` with the profile's
-global configuration; the reader restarts and comes back with a new ConfigId) → personalize
+Steps (docs/architecture.md, reference §9): identify (``GET /device/{id}``) → wink (the operator sees
+which reader the slot means) → inventory (the number written to register 0201: the profile's prefix + the
+reader's serial, or the code the operator scans) → configure (``PUT config?specific=preserve`` with the
+profile's global configuration; the reader restarts and comes back with a new ConfigId) → personalize
 (``PUT config/specific``: inventory and location) → reset → verify (ConfigId unchanged since the write,
 ``config/specific`` holds what was written). Every write is journalled first.
 

@@ -1,4 +1,4 @@
-"""The RMA flow: a returned unit back to a known, recorded state (DESIGN §1, mode "rma").
+"""The RMA flow: a returned unit back to a known, recorded state (docs/architecture.md, mode "rma").
 
 Example::
 

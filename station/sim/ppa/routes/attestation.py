@@ -1,4 +1,4 @@
-"""Secure-element attestation and one-shot provisioning (reference §3.4-§3.6, §18.5, DESIGN §7).
+"""Secure-element attestation and one-shot provisioning (reference §3.4-§3.6, §18.5, §19).
 
 The ATECC608 holds a P-256 key from the factory. Until it is provisioned, attestation offers a CSR
 and the public key; the factory backend issues a certificate and the station posts it back with the
