@@ -46,14 +46,13 @@ def optional_config(path: str | None) -> StationConfig | None:
 
 
 def station_data(args: argparse.Namespace, *, create: bool = False) -> StationData:
-    """The station data ``--config/--data`` (and ``--store/--trust`` where the verb has them) name."""
+    """The station data the ``store_arguments`` of a verb name; ``create``: its store may be new."""
     from station.app.data import StationData
 
-    store: str | None = getattr(args, "store", None)
     return StationData.open(
         optional_config(args.config),
         data_dir=Path(args.data) if args.data else None,
-        store=Path(store) if store else None,
-        trust=[Path(path) for path in getattr(args, "trust", [])],
+        store=Path(args.store) if args.store else None,
+        trust=[Path(path) for path in args.trust],
         create=create,
     )
