@@ -53,11 +53,11 @@ def is_line_url(store: str | None) -> bool:
 def line_database(target: str) -> PostgresStore:
     """The line database at ``target``, opened with ``open_store``; RecordError for anything but a URL."""
     from station.records.store import open_store
-    from station.records.store.postgres import PostgresStore
+    from station.records.store.postgres import PostgresStore, redact
 
     store = open_store(target) if is_line_url(target) else None
-    if not isinstance(store, PostgresStore):
-        raise RecordError(f"the line database must be a postgresql:// URL, not {target!r}")
+    if not isinstance(store, PostgresStore):  # no password in the message, even of a mistyped URL
+        raise RecordError(f"the line database must be a postgresql:// URL, not {redact(target)!r}")
     return store
 
 
