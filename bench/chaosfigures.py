@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.chaosledger import Ledger, SimUnit
-from station.cli.commands import Locations
+from station.app.data import StationData
 from station.core.config import KeysSection
 from station.records.check.chain import Problem
 from station.records.check.store import verify_store
 from station.records.jws import peek
 from station.records.model import GENESIS_PREV, chain_hash
-from station.records.store.sqlite import DEFAULT_FILENAME, SqliteStore
+from station.records.store.sqlite import DEFAULT_FILENAME
 
 CHAIN_REASONS = ("seq ", "prev ", "first record's prev")
 REFUSALS = {"already-personalised", "already-provisioned", "foreign-certificate"}  # not factory-fresh
@@ -217,10 +217,8 @@ def _sim_confirms(unit: SimUnit | None, payload: Mapping[str, Any]) -> bool:
 def _integrity_rows(
     figures: ChaosFigures, data_dir: Path, keys: KeysSection, rows: list[tuple[int, str]]
 ) -> None:
-    where = Locations(data_dir, None, keys, [])
-    report = verify_store(
-        SqliteStore(data_dir / DEFAULT_FILENAME), where.trusted_keys(), where.ca_certificate()
-    )
+    data = StationData(data_dir, keys, create=True)
+    report = verify_store(data.store(), data.trusted_keys(), data.ca_certificate())
     chain = [p for p in report.problems if _is_chain(p)]
     other = [p for p in report.problems if not _is_chain(p)]
     breaks = _chain_breaks(rows)

@@ -10,10 +10,9 @@ import pytest
 
 from station.access.audit import read_audit
 from station.access.pins import Pin
-from station.cli.access import open_access
-from station.cli.commands import Locations
+from station.app.data import StationData
+from station.cli.login import open_access
 from station.cli.main import main
-from station.core.config import KeysSection
 from station.records.model import Operator
 from station.records.store.sqlite import SqliteStore
 from tests.pipeline.conftest import BATCH_ENV, BATCH_PASSPHRASE, PROFILE, STATION_ID, _network_unit, toml_text
@@ -37,7 +36,7 @@ class Bench:
         self.config.write_text(toml_text(document), encoding="utf-8")
 
     def accounts(self) -> None:
-        users = open_access(Locations(self.data, None, KeysSection(), [])).users
+        users = open_access(StationData.open(None, data_dir=self.data, create=True)).users
         admin = Operator("A0001", "admin")
         users.add(admin.id, "Ada Admin", "admin", Pin(PINS["A0001"]), by=None)
         for badge in ("B0042", "Q0007", "R0009"):

@@ -145,3 +145,19 @@ def test_run_names_a_bad_configuration(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "fixture[0].kind" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_python_dash_m_station_cli_is_the_same_command_line(tmp_path: Path) -> None:
+    """``python -m station.cli`` (as well as ``-m station.cli.main`` and the console script)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "station.cli", "records", "verify", "--data", str(tmp_path / "none")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("records verify: no record store at ")
+    assert not (tmp_path / "none").exists()  # a reader creates nothing

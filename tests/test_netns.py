@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from station.access.pins import Pin
-from station.cli.access import open_access
-from station.cli.commands import Locations
+from station.app.data import StationData
+from station.cli.login import open_access
 from station.core.config import KeysSection
 from station.factory.backend import LocalBackend
 from station.records.model import Operator
@@ -58,7 +58,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 
 def _operator_account(data: Path, pin_file: Path) -> None:
-    users = open_access(Locations(data, None, KeysSection(), [])).users
+    users = open_access(StationData.open(None, data_dir=data, create=True)).users
     admin = Operator("N0001", "admin")
     users.add(admin.id, "Netns Admin", "admin", Pin(ADMIN_PIN), by=None)
     users.add(OPERATOR, "Netns Operator", "operator", Pin(OPERATOR_PIN), by=admin)

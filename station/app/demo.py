@@ -31,7 +31,7 @@ from station.factory.keys.keystore import FileKeyStore, open_key
 from station.records import jws
 
 ESCROW_KEY_NAME = "escrow-DEMO-ONLY"
-FAMILIES = ("ppa", "readers", "mixed")  # --family: PPA slots, reader slots, or half and half
+DEMO_FAMILIES = ("ppa", "readers", "mixed")  # --family: PPA slots, reader slots, or half and half
 # The demo readers' global configuration: a name, the "PC/SC" profile, and a template (reference §5, §6).
 DEMO_READER_CONFIG = {"config": {"08.s": "PPA line demo readers", "C0": "01"}, "templates": {"00.s": "{uid}"}}
 DEMO_LOCATION = "Demo bench"

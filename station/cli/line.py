@@ -1,48 +1,99 @@
-"""``station records migrate|sync``, and ``verify|export|show --store URL`` on the line database.
+"""``station records migrate|sync``: the line database's schema, and pushing a station's records to it.
 
 Example::
 
-    sys.exit(cmd_migrate("postgresql://line_owner@db/line", grant="station"))
-    sys.exit(cmd_sync(data_dir / DEFAULT_FILENAME, "postgresql://station@db/line", signing_public_key))
-    sys.exit(cmd_line_verify("postgresql://auditor@db/line", extra_keys=[]))
+    station records migrate --store postgresql://line_owner@db/line --grant station
+    station records sync --config station.toml               # [store] line, or --store URL
+    sys.exit(cmd_sync(StationData.open(config), "postgresql://station@db/line", batch=200))
 
-Exit codes as in ``commands``: 0 all good; 1 a record is bad or was refused; 2 the command could not
-run (database unreachable, schema not current). The line database is verified against the signing keys
-registered in its ``stations`` table (plus any ``--trust`` keys): the keys the sync accepted records
-with, so the check proves the database holds exactly what the stations signed, unaltered and gapless.
+Exit codes as in ``records``: 0 all good; 1 a record was refused; 2 the command could not run (database
+unreachable, schema not current). Whether a ``--store`` is the line database is decided by ``open_store``'s
+own test (``is_line_url`` asks it), never by a second copy of it. Database modules are imported by the
+handlers only: ``station --help`` must not load psycopg.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from station.cli.options import Subparsers, config_argument, optional_config
+from station.core.errors import RecordError, StationError
 
-from station.cli import records as record_commands
-from station.core.errors import ConfigError, RecordError
-from station.records.jws import trusted_keys_from
-from station.records.line.state import summary
-from station.records.line.sync import DEFAULT_BATCH, sync
-from station.records.store.migrate import grant_station_role, migrate_target
-from station.records.store.postgres import PostgresStore
-from station.records.store.sqlite import SqliteStore
+if TYPE_CHECKING:
+    from station.app.data import StationData
+    from station.core.config import StationConfig
+    from station.records.store.postgres import PostgresStore
+
+
+def add_parsers(records_verbs: Subparsers) -> None:
+    """``records migrate`` and ``records sync`` (docs/line-database.md)."""
+    migrate = records_verbs.add_parser("migrate", help="apply pending schema migrations")
+    config_argument(migrate)
+    migrate.add_argument("--store", help="postgresql:// URL or store file (default: [store] line)")
+    migrate.add_argument("--grant", metavar="ROLE", help="let ROLE insert and select only (the stations)")
+    migrate.set_defaults(handler=_migrate)
+    sync = records_verbs.add_parser("sync", help="push unsent records to the line database")
+    config_argument(sync)
+    sync.add_argument("--data", help="station data directory")
+    sync.add_argument("--store", help="line database postgresql:// URL (default: [store] line)")
+    sync.add_argument("--batch", type=int, default=200, help="records per transaction (default 200)")
+    sync.set_defaults(handler=_sync)
+
+
+def is_line_url(store: str | None) -> bool:
+    """True when ``--store`` names the line database (a PostgreSQL URL), False for a file or nothing."""
+    from station.records.store.migrate import is_url  # the test open_store makes
+
+    return store is not None and is_url(store)
+
+
+def line_database(target: str) -> PostgresStore:
+    """The line database at ``target``, opened with ``open_store``; RecordError for anything but a URL."""
+    from station.records.store import open_store
+    from station.records.store.postgres import PostgresStore, redact
+
+    store = open_store(target) if is_line_url(target) else None
+    if not isinstance(store, PostgresStore):  # no password in the message, even of a mistyped URL
+        raise RecordError(f"the line database must be a postgresql:// URL, not {redact(target)!r}")
+    return store
+
+
+def _line_target(args: argparse.Namespace, config: StationConfig | None) -> str:
+    target: str | None = args.store or (config.store.line if config is not None else None)
+    if not target:
+        raise StationError("no line database: give --store postgresql://... or [store] line in station.toml")
+    return target
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    return cmd_migrate(_line_target(args, optional_config(args.config)), grant=args.grant)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    """The station's data from ``--config/--data`` (here ``--store`` is the line database, not a file)."""
+    from station.app.data import StationData
+
+    config = optional_config(args.config)
+    data = StationData.open(config, data_dir=Path(args.data) if args.data else None)
+    return cmd_sync(data, _line_target(args, config), batch=args.batch)
 
 
 def cmd_migrate(target: str, *, grant: str | None = None, out: TextIO | None = None) -> int:
     """Apply pending schema migrations to a line database URL or a SQLite store; optionally GRANT."""
+    from station.records.store.migrate import grant_station_role, migrate_target
+
     out = out or sys.stdout
     try:
         result = migrate_target(target)
         if grant is not None:
-            grant_station_role(PostgresStore(target), grant)
+            grant_station_role(line_database(target), grant)
     except RecordError as exc:
         print(f"records migrate: {exc}", file=sys.stderr)
         return 2
-    where = PostgresStore(target).name if target.startswith("postgres") else target
+    where = line_database(target).name if is_line_url(target) else target
     names = ", ".join(f"{m.version:04d}_{m.name}" for m in result.applied) or "nothing to apply"
     print(f"{where}: schema version {result.before} -> {result.after} ({names})", file=out)
     if grant is not None:
@@ -50,19 +101,16 @@ def cmd_migrate(target: str, *, grant: str | None = None, out: TextIO | None = N
     return 0
 
 
-def cmd_sync(
-    store_path: Path,
-    url: str,
-    public_key: Ed25519PublicKey,
-    *,
-    batch: int = DEFAULT_BATCH,
-    out: TextIO | None = None,
-) -> int:
+def cmd_sync(data: StationData, url: str, *, batch: int, out: TextIO | None = None) -> int:
     """Push the station's unsent records to the line database; 1 if any record was refused."""
+    from station.records.line.state import summary
+    from station.records.line.sync import sync
+
     out = out or sys.stdout
+    public_key = data.signing_public_key()  # the sync registers it with the line database
     try:
-        local = SqliteStore(store_path, create=False)
-        line = PostgresStore(url)
+        local = data.store()
+        line = line_database(url)
         report = sync(local, line, public_key, batch=batch)
     except RecordError as exc:
         print(f"records sync: {exc} (records are kept locally; run the sync again)", file=sys.stderr)
@@ -80,44 +128,3 @@ def cmd_sync(
     for note in report.duplicate_units:
         print(f"WARNING: {note}", file=out)
     return 0 if report.ok else 1
-
-
-def line_trusted_keys(line: PostgresStore, extra: Iterable[Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:
-    """The keys registered in the line database, plus the ``--trust`` ones."""
-    return {**line.station_keys(), **trusted_keys_from(extra)}
-
-
-def cmd_line_verify(url: str, extra_keys: Iterable[Ed25519PublicKey], *, out: TextIO | None = None) -> int:
-    try:
-        line = PostgresStore(url)
-        keys = line_trusted_keys(line, extra_keys)
-    except RecordError as exc:
-        print(f"records verify: {exc}", file=sys.stderr)
-        return 2
-    print(f"{line.name}: trusting {len(keys)} signing key(s) registered in the line database", file=out)
-    return record_commands.cmd_verify(line, keys, None, out=out)
-
-
-def cmd_line_export(url: str, fmt: str) -> int:
-    return record_commands.cmd_export(PostgresStore(url), fmt, sys.stdout)
-
-
-def cmd_line_show(url: str, unit: str, extra_keys: Iterable[Ed25519PublicKey]) -> int:
-    try:
-        line = PostgresStore(url)
-        keys = line_trusted_keys(line, extra_keys)
-    except RecordError as exc:
-        print(f"records show: {exc}", file=sys.stderr)
-        return 2
-    return record_commands.cmd_show(line, unit, trusted_keys=keys)
-
-
-def load_trusted(paths: Iterable[Path]) -> list[Ed25519PublicKey]:
-    """``--trust`` PEM files: Ed25519 public keys, anything else named as an error."""
-    keys = []
-    for path in paths:
-        loaded = serialization.load_pem_public_key(path.read_bytes())
-        if not isinstance(loaded, Ed25519PublicKey):
-            raise ConfigError("a trusted record key must be an Ed25519 public key (PEM)", path=str(path))
-        keys.append(loaded)
-    return keys

@@ -31,7 +31,7 @@ from types import TracebackType
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from station.access.roles import ROLES
-from station.app.demo import FAMILIES, demo_config
+from station.app.demo import DEMO_FAMILIES, demo_config
 from station.core.config import LabelSection, StationConfig, load
 from station.core.errors import StationError
 from station.gui.model.accounts import DemoAccounts, first_account_text, open_operator_session
@@ -93,8 +93,8 @@ def main(options: GuiOptions) -> int:
 def _check_options(options: GuiOptions) -> None:
     if options.view not in VIEWS:
         raise StationError(f"--screenshot-view must be one of {', '.join(VIEWS)}, not {options.view!r}")
-    if options.family not in FAMILIES:
-        raise StationError(f"--family must be one of {', '.join(FAMILIES)}, not {options.family!r}")
+    if options.family not in DEMO_FAMILIES:
+        raise StationError(f"--family must be one of {', '.join(DEMO_FAMILIES)}, not {options.family!r}")
     if options.demo and not 1 <= options.fixtures <= 32:
         raise StationError("--fixtures must be between 1 and 32")
 

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from station.access.audit import read_audit
-from station.cli import access as accesscommands
-from station.cli.commands import Locations
-from station.core.config import KeysSection
+from station.app.data import StationData
+from station.cli import audit, login, users
 from station.core.errors import AccessError, StationError
 from station.records import jws
 from station.records.model import Operator
@@ -40,8 +39,8 @@ def terminal(*answers: str) -> Callable[[str], str]:
 
 
 @pytest.fixture
-def where(tmp_path: Path) -> Locations:
-    return Locations(tmp_path / "data", None, KeysSection(), [])
+def where(tmp_path: Path) -> StationData:
+    return StationData.open(None, data_dir=tmp_path / "data", create=True)
 
 
 def users_args(badge: str | None = None, **values: object) -> argparse.Namespace:
@@ -49,12 +48,12 @@ def users_args(badge: str | None = None, **values: object) -> argparse.Namespace
     return argparse.Namespace(**{**base, **values})
 
 
-def add(where: Locations, badge: str, role: str, read: Callable[[str], str], **login: object) -> None:
+def add(where: StationData, badge: str, role: str, read: Callable[[str], str], **login: object) -> None:
     args = users_args(badge, name=f"{role} {badge}", role=role, **login)
-    assert accesscommands.users_add(args, where, read_pin=read, out=io.StringIO()) == 0
+    assert users.users_add(args, where, read_pin=read, out=io.StringIO()) == 0
 
 
-def test_a_new_pin_is_asked_twice_and_two_different_answers_change_nothing(where: Locations) -> None:
+def test_a_new_pin_is_asked_twice_and_two_different_answers_change_nothing(where: StationData) -> None:
     read = terminal(ADMIN_PIN, "482914")
     with pytest.raises(AccessError, match="the two PINs differ; nothing was changed"):
         add(where, "A0001", "admin", read)
@@ -62,22 +61,22 @@ def test_a_new_pin_is_asked_twice_and_two_different_answers_change_nothing(where
     add(where, "A0001", "admin", terminal(ADMIN_PIN, ADMIN_PIN))
 
 
-def test_login_from_args_is_the_login_other_commands_reuse(where: Locations) -> None:
+def test_login_from_args_is_the_login_other_commands_reuse(where: StationData) -> None:
     add(where, "A0001", "admin", terminal(ADMIN_PIN, ADMIN_PIN))
     add(where, "B0042", "operator", terminal(ADMIN_PIN, OPERATOR_PIN, OPERATOR_PIN), operator="A0001")
     parser = argparse.ArgumentParser()
-    accesscommands.add_login_arguments(parser)
+    login.add_login_arguments(parser)
     args = parser.parse_args(["--operator", "B0042"])
     read = terminal(OPERATOR_PIN)
-    assert accesscommands.login_from_args(args, where, read_pin=read) == Operator("B0042", "operator")
+    assert login.login_from_args(args, where, read_pin=read) == Operator("B0042", "operator")
     assert read.prompts == ["PIN for B0042: "]  # type: ignore[attr-defined]
     entry = read_audit(SqliteStore(where.store_path))[-1]
     assert (entry.actor_id, entry.action, entry.detail) == ("B0042", "login", {"face": "cli"})
     with pytest.raises(AccessError, match="this command needs a login: --operator BADGE"):
-        accesscommands.login_from_args(parser.parse_args([]), where)
+        login.login_from_args(parser.parse_args([]), where)
 
 
-def test_an_interrupted_pin_entry_is_a_clean_error(where: Locations) -> None:
+def test_an_interrupted_pin_entry_is_a_clean_error(where: StationData) -> None:
     def interrupted(prompt: str) -> str:
         raise KeyboardInterrupt
 
@@ -89,7 +88,7 @@ ADMIN_12, OPERATOR_12, WRONG_12 = "740385162937", "602918374651", "918273645501"
 
 
 def test_no_pin_ever_appears_in_audit_logs_exceptions_or_the_database(
-    where: Locations, caplog: pytest.LogCaptureFixture
+    where: StationData, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
@@ -97,16 +96,16 @@ def test_no_pin_ever_appears_in_audit_logs_exceptions_or_the_database(
     add(where, "B0042", "operator", terminal(ADMIN_12, OPERATOR_12, OPERATOR_12), operator="A0001")
     for _ in range(6):  # wrong PINs up to the lock, then a refusal while locked
         try:
-            accesscommands.login_from_args(users_args(operator="B0042"), where, read_pin=terminal(WRONG_12))
+            login.login_from_args(users_args(operator="B0042"), where, read_pin=terminal(WRONG_12))
         except StationError as exc:
             texts += [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
     try:
-        accesscommands.login_from_args(users_args(operator=WRONG_12), where, read_pin=terminal(WRONG_12))
+        login.login_from_args(users_args(operator=WRONG_12), where, read_pin=terminal(WRONG_12))
     except StationError as exc:  # a PIN typed into the badge field
         texts += [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
     out = io.StringIO()
-    accesscommands.users_list(users_args(operator="A0001"), where, read_pin=terminal(ADMIN_12), out=out)
-    accesscommands.audit_show(argparse.Namespace(last=None, verify=True), where, out=out)
+    users.users_list(users_args(operator="A0001"), where, read_pin=terminal(ADMIN_12), out=out)
+    audit.audit_show(argparse.Namespace(last=None, verify=True), where, out=out)
     texts += [out.getvalue(), caplog.text]
     texts += [f"{entry} {jws.peek(entry.jws)}" for entry in read_audit(SqliteStore(where.store_path))]
     files = b"".join(path.read_bytes() for path in where.data_dir.glob("records.sqlite3*"))

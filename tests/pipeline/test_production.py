@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
-from station.cli.commands import Locations, records_verify
+from station.app.data import StationData
+from station.cli.records import cmd_verify
 from station.core.events import Outcome
 from station.devices.ppa import protocol
 from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
@@ -97,8 +98,8 @@ def test_a_fresh_unit_passes_and_its_record_matches_the_unit(line_factory: LineF
     status = line.status()
     assert "inited" not in status  # sent (false) only while not personalised
     assert line.verify().ok
-    where = Locations(line.data_dir, None, line.config.keys, [])
-    assert records_verify(where) == 0
+    data = StationData.open(line.config, data_dir=line.data_dir)  # as `station records verify` opens it
+    assert cmd_verify(data.store_path, data.trusted_keys(), data.ca_certificate()) == 0
 
 
 # --- firmware ----------------------------------------------------------------------------------------------

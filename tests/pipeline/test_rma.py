@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import requests
 
-from station.cli.commands import Locations, records_show, records_verify
-from station.cli.records import cmd_show
+from station.app.data import StationData
+from station.cli.records import cmd_show, cmd_verify
 from station.core.errors import DeviceTimeout, DeviceUnreachable
 from station.core.events import Event, Outcome
 from station.devices.ppa import protocol
@@ -103,12 +103,14 @@ def run_one(line: Line) -> Verdict:
 def show(line: Line, what: str, capsys: pytest.CaptureFixture[str]) -> str:
     """``station records show WHAT`` on the station's store, as the command line prints it."""
     capsys.readouterr()
-    assert records_show(Locations(line.data_dir, None, line.config.keys, []), what) == 0
+    data = StationData.open(line.config, data_dir=line.data_dir)
+    assert cmd_show(data.store_path, what, trusted_keys=data.trusted_keys(), ca=data.ca_certificate()) == 0
     return capsys.readouterr().out
 
 
 def verify_ok(line: Line) -> None:
-    assert records_verify(Locations(line.data_dir, None, line.config.keys, [])) == 0
+    data = StationData.open(line.config, data_dir=line.data_dir)
+    assert cmd_verify(data.store_path, data.trusted_keys(), data.ca_certificate()) == 0
     report = line.verify()
     assert report.ok, report.first
 

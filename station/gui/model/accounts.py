@@ -10,16 +10,15 @@ Example::
     refusal_text(login_refused)                              # "Wrong PIN for B0042 (4 attempts left ...)."
 
 Accounts and the audit log live in the station's database (``station.access``), signed with the record
-key, so this module opens them exactly as ``station users`` does. The demo decision: a demo data
-directory gets one account per role with a random 8-digit PIN that is held in this process only (never
-shown, logged or written anywhere but as its scrypt hash); the demo logs in through the same audited
-``OperatorSession.login`` as a person would, so demo records and audit entries name a real account and
-role. The demo's folder is temporary, so the accounts go with it.
+key, so this module opens them through ``StationData``, exactly as ``station users`` does. The demo
+decision: a demo data directory gets one account per role with a random 8-digit PIN that is held in this
+process only (never shown, logged or written anywhere but as its scrypt hash); the demo logs in through
+the same audited ``OperatorSession.login`` as a person would, so demo records and audit entries name a
+real account and role. The demo's folder is temporary, so the accounts go with it.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -31,11 +30,10 @@ from station.access.pins import Pin, check_new_pin, hash_pin
 from station.access.roles import ROLES
 from station.access.session import OperatorSession
 from station.access.users import UserStore
+from station.app.data import StationData
 from station.core.config import StationConfig
 from station.core.errors import AccessError, LoginRefused
-from station.factory.keys.keystore import open_configured
 from station.records.model import Operator
-from station.records.store.sqlite import DEFAULT_FILENAME, SqliteStore
 
 DEMO_NAMES = {"operator": "Demo Operator", "qa": "Demo QA", "rma": "Demo RMA", "admin": "Demo Admin"}
 DEMO_PIN_DIGITS = 8
@@ -50,10 +48,8 @@ def open_operator_session(
     hasher: Callable[[Pin], str] = hash_pin,
 ) -> OperatorSession:
     """The station's accounts and audit log (created on a new station), as a GUI session (``face`` gui)."""
-    store = SqliteStore(data_dir / DEFAULT_FILENAME)
-    env = dict(os.environ if environ is None else environ)
-    key = open_configured(config.keys, "signing", data_dir, base_dir=config.base_dir, environ=env).ed25519()
-    return OperatorSession(UserStore(AuditLog(store, key), hasher=hasher), face="gui")
+    data = StationData.open(config, data_dir=data_dir, environ=environ, create=True)
+    return OperatorSession(UserStore(AuditLog(data.store(), data.signing_key()), hasher=hasher), face="gui")
 
 
 def first_account_text(config: StationConfig, data_dir: Path) -> str:

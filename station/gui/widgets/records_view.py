@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.cli.records import format_view
+from station.cli.recordtext import format_view
 from station.gui.model import palette
 from station.gui.widgets.tables import read_only_table
 from station.gui.workers.checker import RecordChecker

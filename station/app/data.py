@@ -1,0 +1,159 @@
+"""A station's data directory, opened one way by every caller: station, command line and window.
+
+Example::
+
+    data = StationData.open(config, create=True)          # the station itself: store made on first start
+    writer_key = data.signing_key()                       # file key (made once) or token key (PIN)
+    store = data.store()                                  # SqliteStore at <data>/records.sqlite3
+
+    data = StationData.open(None, data_dir=Path("station-data"), trust=[Path("st02.pem")])
+    report = verify_store(data.store(), data.trusted_keys(), data.ca_certificate())   # a reader
+
+Why one way: the store file, the ``[keys]`` URIs (resolved against the data directory, token PINs from
+``[keys] pin_file`` relative to the configuration's folder or ``pin_env``), the ``--trust`` files and the
+factory CA certificate beside the CA key are decided here and nowhere else, so the station that writes
+records and the commands that read them can never look in different places.
+
+Readers create nothing: ``create=False`` (the default) opens an existing store only, ``trusted_keys`` and
+``ca_certificate`` read only keys and certificates that exist, and a token key's public half comes from
+the token's public object without a PIN. ``signing_key`` and ``signing_public_key`` make a file signing
+key on first use, as the station does on its first start (``station keys export`` on a new data directory
+prints the key the station will sign with).
+
+The record modules are imported where they are used: ``station sim`` reads its check-in key through this
+class too and must start without loading the record store and its database drivers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from station.core.config import KeysSection, StationConfig, StationSection
+from station.core.errors import ConfigError
+from station.factory.backend import CA_CERT_SUFFIX
+from station.factory.keys.keystore import KeyRef, TokenKeyRef, open_configured, open_file_key
+from station.factory.keys.tokenkeys import KeyKind, TokenEd25519Key
+
+if TYPE_CHECKING:
+    from station.records.store.sqlite import SqliteStore
+
+DEFAULT_DATA_DIR = Path(StationSection.data_dir)  # without a configuration: ./station-data
+
+
+@dataclass(frozen=True)
+class StationData:
+    """The one way to open a station's data directory: record store, signing key, trusted keys, CA.
+
+    Build it with ``StationData.open``; every caller (``Station.open``, ``station records|keys|users|
+    audit ...``, the window's accounts) goes through it instead of opening the pieces by hand.
+    """
+
+    data_dir: Path
+    keys: KeysSection = field(default_factory=KeysSection)
+    store_file: Path | None = None  # --store: another store file; None = <data_dir>/records.sqlite3
+    trust: tuple[Path, ...] = ()  # --trust: PEM files of other stations' record keys
+    base_dir: Path | None = None  # the configuration's folder ([keys] pin_file is relative to it)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False, compare=False)
+    create: bool = False  # store(): create the store (a station, account commands) or open an existing one
+
+    @classmethod
+    def open(
+        cls,
+        config: StationConfig | None,
+        *,
+        data_dir: Path | None = None,
+        store: Path | None = None,
+        trust: Iterable[Path] = (),
+        environ: Mapping[str, str] | None = None,
+        create: bool = False,
+    ) -> StationData:
+        """``data_dir``, else the configuration's ``data_dir``, else ./station-data; keys from ``config``.
+
+        Nothing is opened yet: a missing store or key is reported by the method that needs it.
+        """
+        if data_dir is None:
+            data_dir = config.resolve(config.station.data_dir) if config is not None else DEFAULT_DATA_DIR
+        return cls(
+            data_dir=data_dir,
+            keys=config.keys if config is not None else KeysSection(),
+            store_file=store,
+            trust=tuple(trust),
+            base_dir=config.base_dir if config is not None else None,
+            environ=dict(os.environ if environ is None else environ),
+            create=create,
+        )
+
+    @property
+    def store_path(self) -> Path:
+        from station.records.store.sqlite import DEFAULT_FILENAME
+
+        return self.store_file or self.data_dir / DEFAULT_FILENAME
+
+    def checkin_key(self) -> KeyRef:
+        """The check-in key (a file key, raw X25519): what the station's local backend answers with."""
+        return open_file_key(self.keys.checkin, self.data_dir, setting="keys.checkin")
+
+    def store(self) -> SqliteStore:
+        """The station's store: created when ``create``, else RecordError if there is none."""
+        from station.records.store.sqlite import SqliteStore
+
+        return SqliteStore(self.store_path, create=self.create)
+
+    def signing_key(self) -> Ed25519PrivateKey | TokenEd25519Key:
+        """The record-signing key (a token key logs in with the configured PIN when it signs)."""
+        return self._signing_ref().ed25519()
+
+    def signing_public_key(self) -> Ed25519PublicKey:
+        """The record-signing public key; for a token key read from its public object (no PIN)."""
+        ref = self._signing_ref()
+        if isinstance(ref, TokenKeyRef):
+            public = ref.public_key(KeyKind.ED25519)
+            assert isinstance(public, Ed25519PublicKey)  # asked for by kind
+            return public
+        return ref.ed25519().public_key()
+
+    def has_signing_key(self) -> bool:
+        """True for a token key or a file key that exists (readers must not create one)."""
+        ref = self._signing_ref()
+        return isinstance(ref, TokenKeyRef) or ref.sibling(".pem").exists()
+
+    def trusted_keys(self) -> dict[str, Ed25519PublicKey]:
+        """Key id -> key for checking records: this station's signing key (if any), the ``--trust`` keys."""
+        from station.records.jws import trusted_keys_from
+
+        own = [self.signing_public_key()] if self.has_signing_key() else []
+        return trusted_keys_from([*own, *read_trusted_keys(self.trust)])
+
+    def ca_certificate(self) -> x509.Certificate | None:
+        """The factory CA certificate kept beside the CA key; None before the station's first start."""
+        path = self._ref("ca").sibling(CA_CERT_SUFFIX)
+        return x509.load_pem_x509_certificate(path.read_bytes()) if path.exists() else None
+
+    def _signing_ref(self) -> KeyRef | TokenKeyRef:
+        return self._ref("signing")
+
+    def _ref(self, role: str) -> KeyRef | TokenKeyRef:
+        return open_configured(self.keys, role, self.data_dir, base_dir=self.base_dir, environ=self.environ)
+
+
+def read_trusted_keys(paths: Iterable[Path]) -> list[Ed25519PublicKey]:
+    """``--trust`` PEM files: Ed25519 public keys; anything else is a ConfigError naming the file."""
+    keys = []
+    for path in paths:
+        try:
+            loaded = serialization.load_pem_public_key(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not a PEM public key"
+            raise ConfigError(f"cannot read the trusted record key: {reason}", path=str(path)) from None
+        if not isinstance(loaded, Ed25519PublicKey):
+            raise ConfigError("a trusted record key must be an Ed25519 public key (PEM)", path=str(path))
+        keys.append(loaded)
+    return keys

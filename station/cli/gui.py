@@ -1,0 +1,54 @@
+"""``station gui``: the operator window (PySide6), or a screenshot of it for the documentation.
+
+Example::
+
+    station gui --config station.toml
+    station gui --demo --fixtures 4 --family mixed
+    station gui --demo --screenshot window.png --screenshot-view records
+
+Qt is imported by the handler only: without PySide6 every other verb still works, and this one says how
+to install the window instead of failing with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from station.cli.options import DEFAULT_CONFIG, Subparsers
+from station.core.errors import StationError
+
+
+def add_parser(commands: Subparsers) -> None:
+    gui = commands.add_parser("gui", help="the operator window (PySide6)")
+    gui.add_argument("--config", help=f"station configuration (default {DEFAULT_CONFIG})")
+    gui.add_argument("--demo", action="store_true", help="simulated fixtures, realistic timing, fresh units")
+    gui.add_argument("--fixtures", type=int, default=8, help="demo fixtures, 1-32 (default 8)")
+    gui.add_argument("--screenshot", metavar="PNG", help="render offscreen after the first units, save, exit")
+    gui.add_argument(
+        "--screenshot-view",
+        default="window",
+        help="what --screenshot shows: window (default), login, records, audit, qa or rma",
+    )
+    gui.add_argument(
+        "--family", default="ppa", help="demo devices: ppa (default), readers (SpringCard) or mixed (half)"
+    )
+    gui.set_defaults(handler=_gui)
+
+
+def _gui(args: argparse.Namespace) -> int:
+    try:
+        from station.gui.app import GuiOptions, main
+    except ImportError as exc:  # PySide6 or the Qt runtime libraries are missing
+        raise StationError(
+            f"the operator window cannot start ({exc}); install it with: pip install 'ppa-station[gui]'"
+        ) from None
+    options = GuiOptions(
+        config=Path(args.config) if args.config else None,
+        demo=args.demo,
+        fixtures=args.fixtures,
+        screenshot=Path(args.screenshot) if args.screenshot else None,
+        family=args.family,
+        view=args.screenshot_view,
+    )
+    return main(options)

@@ -1,0 +1,86 @@
+"""Records as people read them: the ``records verify`` summary and one record with its checks.
+
+Example::
+
+    print(format_report(verify_store(store, trusted_keys, ca), with_ca=ca is not None))
+    print(format_view(record_view(store, stored, trusted_keys=keys, ca_certificate=ca)))
+
+Shared by ``station records verify|show`` and the window's records view, so both say the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from station.records.check.chain import VerifyReport
+    from station.records.view import RecordView
+
+_MORE_PROBLEMS_SHOWN = 10
+
+
+def format_report(report: VerifyReport, *, with_ca: bool) -> str:
+    """The verify summary: what was checked, then OK or the first bad record and a few more."""
+    chains = ", ".join(f"{station} seq 1-{last}" for station, last in report.stations.items()) or "none"
+    scope = "signatures, chains, schema, certificates" + (" (CA checked)" if with_ca else " (no CA given)")
+    lines = [f"checked {report.checked} records ({scope}); stations: {chains}"]
+    if report.first is None:
+        lines.append("OK: every record verifies")
+        return "\n".join(lines)
+    lines.append(f"FAILED: first bad record: {report.first}")
+    for problem in report.problems[1 : 1 + _MORE_PROBLEMS_SHOWN]:
+        lines.append(f"  also: {problem}")
+    hidden = len(report.problems) - 1 - _MORE_PROBLEMS_SHOWN
+    if hidden > 0:
+        lines.append(f"  ... and {hidden} more")
+    return "\n".join(lines)
+
+
+def _superseded(view: RecordView) -> list[str]:
+    if view.superseded_by is None:
+        return []
+    return [f"  superseded by {view.superseded_by} (this record is kept as history)"]
+
+
+def format_view(view: RecordView) -> str:
+    """A record as a person reads it: identity, unit, steps with times, failure, certificate, checks."""
+    lines = [
+        f"record {view.record_id} (station {view.station}, seq {view.seq})",
+        f"  mode {view.mode}, outcome {view.outcome.upper()}{', simulated unit' if view.simulated else ''}",
+        *_superseded(view),
+        f"  started {view.started}, finished {view.finished}",
+        f"  fixture {view.fixture.get('slot')} (port {view.fixture.get('port') or '-'}), "
+        f"operator {view.operator.get('id')} ({view.operator.get('role')})",
+        "unit",
+        *(f"  {name:<12} {value}" for name, value in view.unit.items() if value is not None),
+        "steps",
+        *(
+            f"  {step.name:<16} {step.outcome:<8} {step.attempts} attempt(s)  "
+            f"{'?' if step.seconds is None else f'{step.seconds:.3f} s':>10}  from {step.started}"
+            for step in view.steps
+        ),
+    ]
+    if view.failure is not None:
+        failure = view.failure
+        lines += [
+            "failure",
+            f"  step {failure.get('step')}, code {failure.get('code')}: {failure.get('message')}",
+        ]
+    if view.certificate is not None:
+        cert = view.certificate
+        lines += ["certificate", f"  subject {cert.subject}", f"  issuer  {cert.issuer}",
+                  f"  serial  {cert.serial}", f"  valid   {cert.not_before} to {cert.not_after}"]  # fmt: skip
+    if view.personalization is not None:
+        lines += [
+            "personalization",
+            *(f"  {name:<18} {value}" for name, value in view.personalization.items()),
+        ]
+        if view.sealed_secrets:
+            lines.append(f"  sealed secrets     {', '.join(view.sealed_secrets)} (sealed to the escrow key)")
+    links = {name: value for name, value in view.links.items() if value}
+    if links:
+        lines += ["links", *(f"  {name:<12} {value}" for name, value in links.items())]
+    checks = view.checks
+    lines += ["verification", f"  signature    {checks.signature}", f"  chain        {checks.chain}",
+              f"  certificate  {checks.certificate}", f"  line db      {view.line}"]  # fmt: skip
+    return "\n".join(lines)
