@@ -364,7 +364,9 @@ def _optional_config(path: str | None) -> StationConfig | None:
 
 def _demo(args: argparse.Namespace) -> int:
     from station.cli import commands
+    from station.sim import install  # simulation entry point: the demo's ``simulated`` fixture kind
 
+    install()
     data = Path(args.data) if args.data else None
     return commands.demo(args.fixtures, args.units, args.timing, data, args.family)
 
@@ -389,8 +391,10 @@ def _run_mode(args: argparse.Namespace, mode: str, rma: RmaPolicy | None = None)
     """``station run`` / ``qa`` / ``rma``: log in (when the station has accounts), then run ``mode``."""
     from station.cli.access import operator_for_mode
     from station.cli import commands
+    from station.sim import install_for  # simulation entry point (see below)
 
     config = load(Path(args.config))
+    install_for(config)  # simulation entry point: a development station's simulated fixtures
     data = Path(args.data) if args.data else config.resolve(config.station.data_dir)
     operator = operator_for_mode(args, config, data, mode)
     return commands.run(config, args.units, data, args.profile, mode=mode, operator=operator, rma=rma)
