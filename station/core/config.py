@@ -26,6 +26,7 @@ import ipaddress
 import re
 import tomllib
 import types
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -37,6 +38,7 @@ SIMULATED_KIND = "simulated"  # the fixture kind a production station refuses (s
 BACKEND_KINDS = ("local", "remote")
 SECRET_POLICIES = ("sealed", "batch")
 STORAGE_MODES = (0x51, 0xA1, 0x53, 0xA3, 0x50, 0xA0)
+TABLES = tuple("station backend keys store firmware profile fixture fixtures label reader_profile".split())
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
@@ -202,19 +204,7 @@ def load(path: Path | str) -> StationConfig:
 
 def parse(document: dict[str, Any], *, source: str = "<memory>") -> StationConfig:
     """Validate an already-parsed TOML document (used by ``load`` and by tests)."""
-    known = {
-        "station",
-        "backend",
-        "keys",
-        "store",
-        "firmware",
-        "profile",
-        "fixture",
-        "fixtures",
-        "label",
-        "reader_profile",
-    }
-    _refuse_unknown(document, known, source, prefix="")
+    _refuse_unknown(document, set(TABLES), source, prefix="")
     if "station" not in document:
         raise ConfigError("missing required table [station]", path=source, key="station")
     profiles = {
@@ -344,6 +334,12 @@ def _validate_profile(profile: Profile, source: str, key: str) -> Profile:
         )
     if profile.storage_disk0size < 1:
         raise fail("storage_disk0size", "disk 0 needs at least one sector")
+    _validate_key_policy(profile, fail)
+    return profile
+
+
+def _validate_key_policy(profile: Profile, fail: Callable[[str, str], ConfigError]) -> None:
+    """Sealed secrets need the escrow key; batch secrets need where the passphrase and mnemonic live."""
     if profile.secrets not in SECRET_POLICIES:
         raise fail(
             "secrets", f"unknown key policy {profile.secrets!r}; choose one of {', '.join(SECRET_POLICIES)}"
@@ -355,7 +351,6 @@ def _validate_profile(profile: Profile, source: str, key: str) -> Profile:
             raise fail("passphrase_file", "the batch key policy needs passphrase_file or passphrase_env")
         if not (profile.mnemonic_file or profile.mnemonic_env):
             raise fail("mnemonic_file", "the batch key policy needs mnemonic_file or mnemonic_env")
-    return profile
 
 
 def _reader_profile(table: Any, source: str, key: str) -> ReaderProfile:
