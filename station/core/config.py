@@ -38,7 +38,18 @@ SIMULATED_KIND = "simulated"  # the fixture kind a production station refuses (s
 BACKEND_KINDS = ("local", "remote")
 SECRET_POLICIES = ("sealed", "batch")
 STORAGE_MODES = (0x51, 0xA1, 0x53, 0xA3, 0x50, 0xA0)
-TABLES = tuple("station backend keys store firmware profile fixture fixtures label reader_profile".split())
+TABLES = (  # the file's top-level tables
+    "station",
+    "backend",
+    "keys",
+    "store",
+    "firmware",
+    "profile",
+    "fixture",
+    "fixtures",
+    "label",
+    "reader_profile",
+)
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
