@@ -4,15 +4,16 @@ Example::
 
     with ExitStack() as undo:
         parts = assemble(config, Path("station-data"), dict(os.environ), Choices(timing="fast"), undo)
-        parts.fixtures, parts.backend, parts.labels    # what ``Station`` runs provisioning with
-        undo.pop_all()                                 # assembled: the caller now closes the fixtures
+        parts.fixtures, parts.backend, parts.plan.labels   # what ``Station`` runs provisioning with
+        undo.pop_all()                                     # assembled: the caller now closes the fixtures
 
-Order matters. First what the configuration alone decides, each checked by the module that understands
-it (``config.py`` checked only the file's shape): the profile, the firmware catalog, the label printer
-and template, the reader profiles' files, every ``[[fixture]]``'s kind and settings. Then the data
-directory's store and signing key, the backend, and last the fixtures, the only step that starts
-anything (a simulated unit, a reader hub). So a configuration error never leaves a half-started station
-behind, and comes before any unit is touched. A failure after fixtures were made closes them (``undo``).
+Order matters. First what the configuration alone decides, each part checked by the module that
+understands it (``config.py`` checked only the file's shape): every ``[[fixture]]``'s kind and settings,
+the label printer and template, the reader profiles' files, then the profile and the firmware catalog.
+Then the data directory's store and signing key, the backend, and last the fixtures, the only step that
+starts anything (a simulated unit, a reader hub). So a configuration error never leaves a half-started
+station behind, and comes before any unit is touched. A failure after fixtures were made closes them
+(``undo``).
 """
 
 from __future__ import annotations
@@ -94,17 +95,26 @@ def assemble(
 
 
 def check_and_plan(config: StationConfig, choices: Choices) -> Plan:
-    """Every check that needs only the configuration, by the module that owns it; opens and starts nothing."""
+    """Every check that needs only the configuration, by the module that owns it; opens and starts nothing.
+
+    The sections' own rules first (the fixtures' kinds, the label, the reader profiles' files: what
+    ``load`` refused before the owners checked them), then the choices made among them.
+    """
+    context = _fixture_context(config, b"", choices.timing)  # checks build nothing: no backend key yet
+    for index, fixture in enumerate(config.fixtures):
+        registry.check(fixture, context, index)
+    labels = LabelService.from_config(config)  # [label]: printer address, template (None: labels off)
+    loaded = load_reader_profiles(config)
     name, profile = _profile(config, choices.profile)
-    plan = Plan(
+    if not config.fixtures:
+        raise ConfigError("no [[fixture]] configured", path=config.path, key="fixture")
+    return Plan(
         profile_name=name,
         profile=profile,
         firmware=_firmware(config),
-        labels=LabelService.from_config(config),  # [label]: printer address, template (None: labels off)
-        readers=_readers_deps(config, choices.reader_profile, load_reader_profiles(config)),
+        labels=labels,
+        readers=_readers_deps(config, choices.reader_profile, loaded),
     )
-    _check_fixtures(config, _fixture_context(config, b"", choices.timing))
-    return plan
 
 
 def _open_data(
@@ -175,14 +185,6 @@ def _usb_ids(config: StationConfig) -> tuple[int, int] | None:
     if ids.usb_vendor is None or ids.usb_product is None:
         return None
     return ids.usb_vendor, ids.usb_product
-
-
-def _check_fixtures(config: StationConfig, context: registry.FixtureContext) -> None:
-    """Every ``[[fixture]]``'s kind and settings (the registry's rules), before any slot is made."""
-    if not config.fixtures:
-        raise ConfigError("no [[fixture]] configured", path=config.path, key="fixture")
-    for index, fixture in enumerate(config.fixtures):
-        registry.check(fixture, context, index)
 
 
 def _fixtures(config: StationConfig, backend: Backend, timing: str, undo: ExitStack) -> list[Fixture]:
