@@ -39,6 +39,7 @@ from station.factory.keys.keystore import open_key
 from station.fixtures import network, registry
 from station.fixtures.base import Fixture
 from station.pipeline.slot import Verdict
+from station.sim import install as install_simulation
 
 SimPlacement = Literal["process", "inprocess"]
 HOSTED_KIND = "bench-hosted-sim"  # registered only while a BenchStation opens
@@ -139,6 +140,7 @@ class BenchStation:
     def _open(self, data: Path) -> None:
         config = demo_config(data, fixtures=self.fixtures)
         if self.sim == "inprocess":
+            install_simulation()  # the demo's ``simulated`` fixture kind
             self._station = Station.open(config, data_dir=data, timing=self.timing)
             return
         with self._hosted_kind():
@@ -226,11 +228,11 @@ class BenchStation:
     @contextmanager
     def _hosted_kind(self) -> Iterator[None]:
         """Register the bench's fixture kind while the station builds its fixtures (and only then)."""
-        registry.KINDS[HOSTED_KIND] = self._hosted_fixture
+        registry.register(HOSTED_KIND, self._hosted_fixture)
         try:
             yield
         finally:
-            del registry.KINDS[HOSTED_KIND]
+            registry.unregister(HOSTED_KIND)
 
     def _hosted_fixture(self, config: FixtureConfig, context: registry.FixtureContext, index: int) -> Fixture:
         """A ``network`` fixture whose operator swaps the unit on the child after each verdict."""

@@ -7,11 +7,19 @@ from collections.abc import Iterator
 import pytest
 
 from station.devices.ppa.protocol import x25519_public_key
+from station.sim import install as install_simulation
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
 from tests.pgserver import line_url, pg_admin, station_role  # noqa: F401 - PostgreSQL fixtures, shared
 
 BACKEND_PRIVATE = bytes(range(100, 132))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def simulation() -> None:
+    """Tests build stations on simulated fixtures, as the demo does: the ``simulated`` kind is registered
+    the way the entry points register it (``tests/fixtures/test_registry.py`` checks a build without it)."""
+    install_simulation()
 
 
 @pytest.fixture

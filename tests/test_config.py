@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from station.app.station import Station
 from station.core.config import load
 from station.core.errors import ConfigError
+from station.records.store.sqlite import DEFAULT_FILENAME
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -16,6 +18,8 @@ MINIMAL = """
 id = "line1-st01"
 simulated = true
 """
+# What a station needs to be assembled, but for its fixtures (batch secrets: nothing to read at assembly).
+ASSEMBLABLE = MINIMAL + '[profile.p]\nsecrets = "batch"\npassphrase_env = "P"\nmnemonic_env = "M"\n'
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -68,13 +72,8 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
         ('[station]\nid = "x"\nsimulated = "yes"\n', "station.simulated", "expected bool"),
         (MINIMAL + '[backend]\nkind = "cloud"\n', "backend.kind", "choose one of local, remote"),
         (MINIMAL + '[backend]\nkind = "remote"\n', "backend.url", "remote backend needs url"),
-        (
-            MINIMAL + '[[fixture]]\nslot = "A1"\nkind = "teleport"\n',
-            "fixture[0].kind",
-            "simulated, network, usbnet",
-        ),
-        (MINIMAL + '[[fixture]]\nslot = "A1"\nkind = "network"\n', "fixture[0].url", "needs url"),
-        (MINIMAL + '[[fixture]]\nslot = "A1"\nkind = "usbnet"\n', "fixture[0].port", "needs port"),
+        (MINIMAL + '[[fixture]]\nslot = "A1"\nkind = 3\n', "fixture[0].kind", "expected str, got int 3"),
+        (MINIMAL + '[[fixture]]\nkind = "network"\n', "fixture[0].slot", "missing required key"),
         (
             MINIMAL
             + '[[fixture]]\nslot = "A1"\nkind = "simulated"\n[[fixture]]\nslot = "A1"\nkind = "simulated"\n',
@@ -109,3 +108,34 @@ def test_production_station_refuses_simulated_fixtures(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="production station") as info:
         load(write(tmp_path, text))
     assert info.value.key == "fixture[0].kind"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "key", "message"),
+    [
+        ('kind = "teleport"', "fixture[0].kind", "this station knows: companion, network, simulated, usbnet"),
+        ('kind = "network"', "fixture[0].url", "needs url"),
+        ('kind = "usbnet"', "fixture[0].port", "needs port"),
+        ('kind = "usbnet"\nport = "1-1.2"', "fixtures.usb_vendor", "not published"),
+        ('kind = "companion"', "fixture[0].url", "Companion Service url"),
+        ('kind = "simulated"\nfamily = "printer"', "fixture[0].family", "choose one of ppa, reader"),
+    ],
+)
+def test_a_fixture_its_kind_refuses_stops_the_station_before_it_opens_anything(
+    tmp_path: Path, fixture: str, key: str, message: str
+) -> None:
+    """The file only has the shape of ``[[fixture]]`` checked at load; its kind is the registry's to check,
+    when the station is assembled: before the record store is opened or any slot started."""
+    path = write(tmp_path, ASSEMBLABLE + f'[[fixture]]\nslot = "A1"\n{fixture}\n')
+    config = load(path)
+    data = tmp_path / "data"
+    with pytest.raises(ConfigError, match=message) as info:
+        Station.open(config, data_dir=data, environ={})
+    assert (info.value.path, info.value.key) == (str(path), key)
+    assert not (data / DEFAULT_FILENAME).exists()
+
+
+def test_a_station_without_fixtures_does_not_open(tmp_path: Path) -> None:
+    config = load(write(tmp_path, ASSEMBLABLE))
+    with pytest.raises(ConfigError, match=r"\[fixture\] no \[\[fixture\]\] configured"):
+        Station.open(config, data_dir=tmp_path / "data", environ={})

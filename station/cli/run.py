@@ -111,8 +111,10 @@ def _rma(args: argparse.Namespace) -> int:
 def _run_mode(args: argparse.Namespace, mode: str, rma: RmaPolicy | None = None) -> int:
     """``station run`` / ``qa`` / ``rma``: log in (when the station has accounts), then run ``mode``."""
     from station.cli.login import operator_for_mode
+    from station.sim import install_for
 
     config = load(Path(args.config))
+    install_for(config)  # simulation entry point: a development configuration's simulated fixtures
     data = Path(args.data) if args.data else config.resolve(config.station.data_dir)
     operator = operator_for_mode(args, config, data, mode)
     return run(config, args.units, data, args.profile, mode=mode, operator=operator, rma=rma)
@@ -126,6 +128,9 @@ def demo(fixtures: int, units: int, timing: str, data_dir: Path | None, family: 
     from station.cli.console import summarize
     from station.cli.records import cmd_verify
     from station.core.events import Outcome
+    from station.sim import install
+
+    install()  # simulation entry point: the demo runs on the ``simulated`` fixture kind
 
     if fixtures < 1 or units < 1:
         raise ConfigError("--fixtures and --units must be at least 1")

@@ -10,6 +10,13 @@ Example::
 Every problem is a ConfigError naming the file, the dotted key and what is allowed: unknown keys are
 refused (never silently ignored), types are checked, required keys must be present. Secrets never live
 in this file: profiles name the files or environment variables that hold them.
+
+This module checks the file's shape and the rules that need nothing but the file; what only another
+module understands is checked by that module when the station is assembled (``station/app``), before
+any unit is touched: a ``[[fixture]]``'s kind and the settings its kind needs (``fixtures/registry.py``),
+``[label]``'s printer address and template (``labels/service.py``), a ``[reader_profile.<name>]``'s
+CONFIG-DATA file (``devices/springcore/profile.py``). Those errors name the file and key just the same.
+Nothing here imports the station's other layers.
 """
 
 from __future__ import annotations
@@ -19,21 +26,30 @@ import ipaddress
 import re
 import tomllib
 import types
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from station.core.errors import ConfigDataError, ConfigError, LabelError
+from station.core.errors import ConfigError
 
-FIXTURE_KINDS = ("simulated", "network", "usbnet", "companion")
-INVENTORY_SOURCES = ("generated", "scanned")
-FAMILIES = (
-    "ppa",
-    "reader",
-)  # the device families a simulated slot can hold  # where a reader's inventory number comes from
+INVENTORY_SOURCES = ("generated", "scanned")  # where a reader's inventory number comes from
+SIMULATED_KIND = "simulated"  # the fixture kind a production station refuses (station.simulated = false)
 BACKEND_KINDS = ("local", "remote")
 SECRET_POLICIES = ("sealed", "batch")
 STORAGE_MODES = (0x51, 0xA1, 0x53, 0xA3, 0x50, 0xA0)
+TABLES = (  # the file's top-level tables
+    "station",
+    "backend",
+    "keys",
+    "store",
+    "firmware",
+    "profile",
+    "fixture",
+    "fixtures",
+    "label",
+    "reader_profile",
+)
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
@@ -102,7 +118,7 @@ class Profile:
 @dataclass(frozen=True)
 class FixtureConfig:
     slot: str
-    kind: str
+    kind: str  # a kind of fixtures/registry.py (checked there, when the station is assembled)
     port: str | None = None
     interface: str | None = None
     url: str | None = None
@@ -199,19 +215,7 @@ def load(path: Path | str) -> StationConfig:
 
 def parse(document: dict[str, Any], *, source: str = "<memory>") -> StationConfig:
     """Validate an already-parsed TOML document (used by ``load`` and by tests)."""
-    known = {
-        "station",
-        "backend",
-        "keys",
-        "store",
-        "firmware",
-        "profile",
-        "fixture",
-        "fixtures",
-        "label",
-        "reader_profile",
-    }
-    _refuse_unknown(document, known, source, prefix="")
+    _refuse_unknown(document, set(TABLES), source, prefix="")
     if "station" not in document:
         raise ConfigError("missing required table [station]", path=source, key="station")
     profiles = {
@@ -263,18 +267,14 @@ def _validate_station(config: StationConfig, source: str) -> None:
         )
     _validate_usb_ids(config, source)
     _validate_keys(config.keys, source)
-    if (
-        any(f.kind == "companion" or f.family == "reader" for f in config.fixtures)
-        and not config.reader_profiles
-    ):
-        raise ConfigError(
-            "companion (reader) fixtures need a [reader_profile.<name>] with the readers' configuration",
-            path=source,
-            key="reader_profile",
-        )
+    _refuse_simulated_in_production(config, source)
+
+
+def _refuse_simulated_in_production(config: StationConfig, source: str) -> None:
+    """At load, whatever build runs the file: a production station never gets a simulated slot."""
     if not config.station.simulated:
         for i, fixture in enumerate(config.fixtures):
-            if fixture.kind == "simulated":
+            if fixture.kind == SIMULATED_KIND:
                 raise ConfigError(
                     "a production station (station.simulated = false) refuses simulated fixtures",
                     path=source,
@@ -303,30 +303,7 @@ def _validate_keys(keys: KeysSection, source: str) -> None:
 
 
 def _validate_fixture(fixture: FixtureConfig, source: str, key: str) -> FixtureConfig:
-    if fixture.kind not in FIXTURE_KINDS:
-        raise ConfigError(
-            f"unknown fixture kind {fixture.kind!r}; choose one of {', '.join(FIXTURE_KINDS)}",
-            path=source,
-            key=f"{key}.kind",
-        )
-    if fixture.kind == "network" and not fixture.url:
-        raise ConfigError('a network fixture needs url = "http://host:port"', path=source, key=f"{key}.url")
-    if fixture.family not in FAMILIES:
-        raise ConfigError(
-            f"unknown device family {fixture.family!r}; choose one of {', '.join(FAMILIES)}",
-            path=source,
-            key=f"{key}.family",
-        )
-    if fixture.kind == "companion" and not fixture.url:
-        raise ConfigError(
-            'a companion fixture needs the Companion Service url = "http://127.0.0.1:3998"',
-            path=source,
-            key=f"{key}.url",
-        )
-    if fixture.kind == "usbnet" and not (fixture.port or fixture.interface):
-        raise ConfigError(
-            'a usbnet fixture needs port = "1-1.2" or interface = "fx1"', path=source, key=f"{key}.port"
-        )
+    """The shape of one ``[[fixture]]``; what its kind needs is the registry's to check."""
     if fixture.controller_channel is not None and not fixture.controller:
         raise ConfigError(
             'controller_channel needs controller = "serial:///dev/..."',
@@ -337,20 +314,12 @@ def _validate_fixture(fixture: FixtureConfig, source: str, key: str) -> FixtureC
 
 
 def _validate_usb_ids(config: StationConfig, source: str) -> None:
-    """A slot given by USB port path is recognised by the PPA's USB ids, which only the file can supply."""
+    """The PPA's USB ids are 16-bit (whether a slot needs them is the usbnet kind's rule)."""
     ids = config.fixture_hardware
     for name in ("usb_vendor", "usb_product"):
         value = getattr(ids, name)
         if value is not None and not 0 <= value <= 0xFFFF:
             raise ConfigError(f"{value} is not a 16-bit USB id", path=source, key=f"fixtures.{name}")
-    by_port = any(f.kind == "usbnet" and f.port for f in config.fixtures)
-    if by_port and (ids.usb_vendor is None or ids.usb_product is None):
-        raise ConfigError(
-            "usbnet fixtures given by port need the PPA's USB ids: [fixtures] usb_vendor = 0x.... and "
-            "usb_product = 0x.... (lsusb shows them; they are not published, so there is no default)",
-            path=source,
-            key="fixtures.usb_vendor",
-        )
 
 
 def _validate_profile(profile: Profile, source: str, key: str) -> Profile:
@@ -376,6 +345,12 @@ def _validate_profile(profile: Profile, source: str, key: str) -> Profile:
         )
     if profile.storage_disk0size < 1:
         raise fail("storage_disk0size", "disk 0 needs at least one sector")
+    _validate_key_policy(profile, fail)
+    return profile
+
+
+def _validate_key_policy(profile: Profile, fail: Callable[[str, str], ConfigError]) -> None:
+    """Sealed secrets need the escrow key; batch secrets need where the passphrase and mnemonic live."""
     if profile.secrets not in SECRET_POLICIES:
         raise fail(
             "secrets", f"unknown key policy {profile.secrets!r}; choose one of {', '.join(SECRET_POLICIES)}"
@@ -387,11 +362,10 @@ def _validate_profile(profile: Profile, source: str, key: str) -> Profile:
             raise fail("passphrase_file", "the batch key policy needs passphrase_file or passphrase_env")
         if not (profile.mnemonic_file or profile.mnemonic_env):
             raise fail("mnemonic_file", "the batch key policy needs mnemonic_file or mnemonic_env")
-    return profile
 
 
 def _reader_profile(table: Any, source: str, key: str) -> ReaderProfile:
-    """A reader profile, its CONFIG-DATA file read and validated now rather than at the first reader."""
+    """A reader profile's table; its CONFIG-DATA file is springcore's to check (``load_reader_profiles``)."""
     profile = _build(ReaderProfile, table, source, key)
     for name, value, allowed in (
         ("inventory", profile.inventory, INVENTORY_SOURCES),
@@ -402,22 +376,11 @@ def _reader_profile(table: Any, source: str, key: str) -> ReaderProfile:
             raise ConfigError(
                 f"{value!r} is not allowed; choose one of {choices}", path=source, key=f"{key}.{name}"
             )
-    from station.devices.springcore.profile import load_reader_config  # springcore sits above config
-
-    try:
-        load_reader_config(_resolve_from(source, profile.config), location=profile.location)
-    except ConfigDataError as exc:
-        raise ConfigError(str(exc), path=source, key=f"{key}.config") from None
     return profile
 
 
-def _resolve_from(source: str, relative: str) -> Path:
-    candidate = Path(relative)
-    return candidate if candidate.is_absolute() or source == "<memory>" else Path(source).parent / candidate
-
-
 def _label_section(document: dict[str, Any], source: str) -> LabelSection | None:
-    """The [label] table, its printer address checked and its template loaded and test-rendered."""
+    """The [label] table; its printer address and template are the labels' to check (``LabelService``)."""
     if "label" not in document:
         return None
     label = _build(LabelSection, document["label"], source, "label")
@@ -427,17 +390,6 @@ def _label_section(document: dict[str, Any], source: str) -> LabelSection | None
         )
     if not 1 <= label.copies <= 100:
         raise ConfigError("copies must be between 1 and 100", path=source, key="label.copies")
-    from station.labels.printer import parse_address  # station.labels sits above config: import when used
-    from station.labels.service import load_template, template_path
-
-    for key, check in (
-        ("printer", lambda: parse_address(label.printer)),
-        ("template", lambda: load_template(template_path(label, source), product=label.product)),
-    ):
-        try:
-            check()
-        except LabelError as exc:
-            raise ConfigError(str(exc), path=source, key=f"label.{key}") from None
     return label
 
 

@@ -30,6 +30,7 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from station import sim
 from station.access.roles import ROLES
 from station.app.demo import DEMO_FAMILIES, demo_config
 from station.core.config import LabelSection, StationConfig, load
@@ -134,8 +135,12 @@ def _session(options: GuiOptions, cleanup: ExitStack) -> Session:
 
 
 def _opener(options: GuiOptions, cleanup: ExitStack) -> StationOpener:
+    """The window is an entry point that allows simulation: the demo, a development station's config."""
     if not options.demo:
-        return StationOpener(load(options.config or Path("station.toml")), timing=options.timing)
+        config = load(options.config or Path("station.toml"))
+        sim.install_for(config)  # its simulated fixtures (a production configuration refused them at load)
+        return StationOpener(config, timing=options.timing)
+    sim.install()
     data = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="station-gui-demo-")))
     config = demo_config(data, fixtures=options.fixtures, family=options.family)
     if config.fixtures and any(f.family == "ppa" for f in config.fixtures):

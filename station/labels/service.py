@@ -3,6 +3,7 @@
 Example::
 
     labels = LabelService.from_config(config)              # None: no [label] section, labels are off
+                                                           # ConfigError: a printer or template refused
     if labels is not None:
         message = labels.after_pass(stored)                # "label printed" / "label not printed: ..."
         label = labels.for_record(stored)                  # Label: fields, ZPL (the GUI previews it)
@@ -16,18 +17,23 @@ take one raw connection at a time); a slot waits at most the printer timeout for
 ``audit`` is the caller's audit log: ``audit(action, detail)``. A reprint is audited before anything is
 sent (``label.reprint``, like the journal's intent before a device write: no reprint goes unaudited)
 and again with its result (``label.reprint.printed`` or ``label.reprint.failed`` with ``reason``).
+
+``config.py`` checks only the shape of ``[label]``; this module checks what only it understands (the
+printer address, the template loaded and test-rendered) when the station is assembled, before any unit,
+as a ConfigError naming the file and ``label.printer`` or ``label.template``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from station.core.errors import LabelError, LabelRefused
+from station.core.errors import ConfigError, LabelError, LabelRefused
 from station.labels.content import SAMPLE_PAYLOAD, label_fields, labelled
 from station.labels.printer import ZplPrinter, parse_address
 from station.labels.template import SHIPPED_TEMPLATE, LabelTemplate
@@ -67,6 +73,15 @@ def load_template(path: Path, *, product: str) -> LabelTemplate:
     return template
 
 
+@contextmanager
+def _refused_as_config(config_path: str, key: str) -> Iterator[None]:
+    """A LabelError raised inside becomes the ConfigError of setting ``key`` in the station's file."""
+    try:
+        yield
+    except LabelError as exc:
+        raise ConfigError(str(exc), path=config_path, key=key) from None
+
+
 class LabelService:
     """Makes labels from stored records with one template and prints them on one printer."""
 
@@ -84,13 +99,19 @@ class LabelService:
 
     @classmethod
     def from_config(cls, config: StationConfig) -> LabelService | None:
-        """The service ``[label]`` describes, or None when the file has no ``[label]`` (labels off)."""
+        """The service ``[label]`` describes, or None when the file has no ``[label]`` (labels off).
+
+        Called when the station is assembled: a printer address or template this module refuses is a
+        ConfigError naming the file and ``label.printer`` / ``label.template``.
+        """
         section = config.label
         if section is None:
             return None
-        host, port = parse_address(section.printer)
+        with _refused_as_config(config.path, "label.printer"):
+            host, port = parse_address(section.printer)
+        with _refused_as_config(config.path, "label.template"):
+            template = load_template(template_path(section, config.path), product=section.product)
         printer = ZplPrinter(host, port, timeout=section.timeout, check_status=section.check_status)
-        template = load_template(template_path(section, config.path), product=section.product)
         return cls(template, printer, product=section.product, copies=section.copies)
 
     def for_record(self, stored: StoredRecord) -> Label:

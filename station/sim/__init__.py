@@ -1,12 +1,21 @@
-"""Simulated peers of the real devices: the Encedo PPA (``sim.ppa``) and, later, the SpringCard Companion.
+"""Simulated peers of the real devices: the Encedo PPA (``sim.ppa``) and the SpringCard Companion Service.
+
+Example::
+
+    install()                      # the entry points that allow simulation: the ``simulated`` fixture kind
+    install_for(config)            # the same, when the station's configuration has simulated fixtures
+    printer = SimulatedPrinter()   # station.sim.printer: the demo's label printer
 
 Simulators serve the real protocols over real HTTP on 127.0.0.1; the station's client code has no
-simulation branch. Nothing outside ``sim/`` and the tests imports this package, and a simulator refuses
-to start inside a production configuration (``refuse_in_production``).
+simulation branch. No product module imports this package: the entry points that allow simulation (the
+command line, the window's demo) call ``install``, tests and benches too. A production configuration
+still refuses simulated fixtures when it is loaded, and a simulator refuses to start inside one
+(``refuse_in_production``).
 """
 
 from __future__ import annotations
 
+from station.core.config import SIMULATED_KIND, StationConfig
 from station.core.errors import ConfigError
 
 
@@ -19,3 +28,17 @@ def refuse_in_production(simulated_allowed: bool, *, where: str = "station.toml"
             path=where,
             key="station.simulated",
         )
+
+
+def install() -> None:
+    """Register the ``simulated`` fixture kind with the fixture registry (idempotent)."""
+    from station.fixtures import registry
+    from station.sim import fixture
+
+    registry.register(SIMULATED_KIND, fixture.factory, fixture.check)
+
+
+def install_for(config: StationConfig) -> None:
+    """``install`` if ``config`` has simulated fixtures (a production configuration was refused at load)."""
+    if any(fixture.kind == SIMULATED_KIND for fixture in config.fixtures):
+        install()

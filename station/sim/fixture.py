@@ -5,6 +5,9 @@ reader per slot, all served by one simulated Companion Service the station's rea
 exactly as a real service is (``fixtures/companion.py``). After each verdict the slot's 'operator' plugs
 in a fresh unit (a new identity), so a demo keeps producing units. Refused by production configurations
 (``config.py``), and every record made on such a slot is marked ``simulated``.
+
+The kind exists only once ``station.sim.install()`` has registered ``factory`` and ``check`` with
+``station.fixtures.registry``: the product does not import the simulators.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ from station.core.config import FixtureConfig
 from station.fixtures.base import Fixture, StatusProbe
 from station.fixtures.companion import ReaderHub, ReaderHubs, ReaderLink, ReaderPresence
 from station.fixtures.network import UrlLink
+from station.fixtures.registry import FixtureContext
 from station.sim.companion.service import SimulatedCompanion
 from station.sim.companion.timing import profile as reader_timing
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.timing import profile
+
+FAMILIES = ("ppa", "reader")  # the devices a simulated slot can hold (``family = ...``)
 
 
 class FreshUnitSwap:
@@ -77,3 +83,17 @@ def create_reader(
         FreshReaderSwap(service, hub, config.slot),
         simulated=True,
     )
+
+
+def check(config: FixtureConfig, context: FixtureContext, index: int) -> None:
+    """A simulated slot holds a simulated PPA or a simulated SpringCard reader."""
+    if config.family not in FAMILIES:
+        message = f"unknown device family {config.family!r}; choose one of {', '.join(FAMILIES)}"
+        raise context.refuse(index, "family", message)
+
+
+def factory(config: FixtureConfig, context: FixtureContext, index: int) -> Fixture:
+    """The registry's factory of the ``simulated`` kind."""
+    if config.family == "reader":
+        return create_reader(config, context.readers, context.shared, timing=context.timing)
+    return create(config, backend_key=context.backend_key, timing=context.timing, slot_index=index)

@@ -192,31 +192,42 @@ def test_simulated_reader_slots_keep_producing_readers(tmp_path: Path, opened: l
     assert len({v.record.payload["unit"]["device_id"] for v in verdicts}) == 5  # a fresh reader each time
 
 
-def test_a_profile_the_reader_would_refuse_stops_the_station_at_load(tmp_path: Path) -> None:
+BATCH_PROFILE = {"default": {"secrets": "batch", "passphrase_env": "P", "mnemonic_env": "M"}}
+
+
+def test_a_profile_the_reader_would_refuse_stops_the_station_at_start(tmp_path: Path) -> None:
+    """``load`` checks the table's shape; springcore checks the file when the station is assembled,
+    before the record store is opened or any reader slot made."""
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"config": {"30": "0102"}}), encoding="utf-8")  # 0230 takes exactly 1 byte
     document = {
         "station": {"id": "t", "data_dir": "data", "simulated": True},
+        "profile": BATCH_PROFILE,
         "reader_profile": {"default": {"config": str(bad)}},
         "fixture": [{"slot": "R1", "kind": "companion", "url": "http://127.0.0.1:9"}],
     }
     path = tmp_path / "station.toml"
     path.write_text(toml_text(document), encoding="utf-8")
+    config = load(path)
     with pytest.raises(ConfigError) as caught:
-        load(path)
+        Station.open(config, environ={})
     text = str(caught.value)
     assert "reader_profile.default.config" in text and "0230" in text and str(bad) in text
+    assert not (tmp_path / "data" / "records.sqlite3").exists()
 
 
 def test_reader_fixtures_without_a_reader_profile_are_refused(tmp_path: Path) -> None:
     document = {
         "station": {"id": "t", "data_dir": "data", "simulated": True},
+        "profile": BATCH_PROFILE,
         "fixture": [{"slot": "R1", "kind": "companion", "url": "http://127.0.0.1:9"}],
     }
     path = tmp_path / "station.toml"
     path.write_text(toml_text(document), encoding="utf-8")
-    with pytest.raises(ConfigError, match="reader_profile"):
-        load(path)
+    for _ in range(2):  # the same answer again: the refused station let its data directory go
+        with pytest.raises(ConfigError, match=r"\[reader_profile\] companion \(reader\) fixtures") as caught:
+            Station.open(load(path), environ={})
+        assert caught.value.path == str(path)
 
 
 def test_demo_mixed_family_runs_readers_beside_ppas(

@@ -15,19 +15,39 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from station.core.errors import ConfigDataError
 from station.devices.springcore.configdata import ConfigData, load_body, parse_config, parse_specific
+from station.sim.companion.reader import SimulatedReader
+from station.sim.companion.timing import CompanionTiming
 from station.sim.ppa.http import Request, Response
 
-if TYPE_CHECKING:
-    from station.sim.companion.reader import SimulatedReader
-    from station.sim.companion.service import SimulatedCompanion
 
-Handler = Callable[["SimulatedCompanion", "SimulatedReader", Request], Response]
+class ReaderService(Protocol):
+    """The service as its routes see it (``service.SimulatedCompanion`` implements it): no import cycle."""
+
+    timing: CompanionTiming
+
+    def device_list(self) -> list[dict[str, Any]]: ...
+
+    def lookup(self, device_id: str) -> tuple[SimulatedReader | None, bool]: ...
+
+    def new_guid(self) -> str: ...
+
+    def locked(
+        self,
+        reader: SimulatedReader,
+        hold: float,
+        action: Callable[[], Mapping[str, Any]],
+        *,
+        restart: bool,
+    ) -> Response: ...
+
+
+Handler = Callable[[ReaderService, SimulatedReader, Request], Response]
 SUCCESS = {"Result": "success"}
 
 
@@ -48,15 +68,15 @@ def restarting() -> Response:
 # --- handlers -----------------------------------------------------------------------------------------
 
 
-def get_device(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+def get_device(service: ReaderService, reader: SimulatedReader, request: Request) -> Response:
     return json_reply(reader.device_object())
 
 
-def get_specific(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+def get_specific(service: ReaderService, reader: SimulatedReader, request: Request) -> Response:
     return json_reply(reader.read_specific())
 
 
-def wink(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+def wink(service: ReaderService, reader: SimulatedReader, request: Request) -> Response:
     def blink() -> dict[str, Any]:
         reader.winks += 1
         return SUCCESS
@@ -64,11 +84,11 @@ def wink(service: SimulatedCompanion, reader: SimulatedReader, request: Request)
     return service.locked(reader, service.timing.wink, blink, restart=False)
 
 
-def reset(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+def reset(service: ReaderService, reader: SimulatedReader, request: Request) -> Response:
     return service.locked(reader, 0.0, lambda: SUCCESS, restart=True)
 
 
-def put_config(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+def put_config(service: ReaderService, reader: SimulatedReader, request: Request) -> Response:
     preserve = _preserve(request)
     if isinstance(preserve, Response):
         return preserve
@@ -84,7 +104,7 @@ def put_config(service: SimulatedCompanion, reader: SimulatedReader, request: Re
     return service.locked(reader, service.timing.write, write, restart=True)
 
 
-def delete_config(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+def delete_config(service: ReaderService, reader: SimulatedReader, request: Request) -> Response:
     preserve = _preserve(request)
     if isinstance(preserve, Response):
         return preserve
@@ -97,7 +117,7 @@ def delete_config(service: SimulatedCompanion, reader: SimulatedReader, request:
     return service.locked(reader, service.timing.write, erase, restart=True)
 
 
-def put_specific(service: SimulatedCompanion, reader: SimulatedReader, request: Request) -> Response:
+def put_specific(service: ReaderService, reader: SimulatedReader, request: Request) -> Response:
     config = _body(request, parse_specific)
     if isinstance(config, Response):
         return config
@@ -144,7 +164,7 @@ ROUTES: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
 DEVICES = "/devices"
 
 
-def dispatch(service: SimulatedCompanion, request: Request) -> Response:
+def dispatch(service: ReaderService, request: Request) -> Response:
     """Route ``request``; the checks before the handler are 404, 405, 410 and 503, in that order."""
     if request.path == DEVICES:
         if request.method != "GET":

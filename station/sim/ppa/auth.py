@@ -9,15 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from station.core.errors import ProtocolError
 from station.devices.ppa.protocol import b64encode, make_bearer_token, make_nonce, parse_jwt, verify_hs256
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.http import Request, Response, empty
-
-if TYPE_CHECKING:
-    from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.unit import Unit
 
 DEFAULT_TOKEN_LIFETIME = 8 * 3600
 U, M, EXT = "U", "M", "ext"
@@ -41,7 +38,7 @@ class InvalidBearer(Exception):
     """The Authorization header is present but not a valid token of this boot (answer 401)."""
 
 
-def parse_bearer(device: SimulatedPpa, request: Request) -> Bearer | None:
+def parse_bearer(device: Unit, request: Request) -> Bearer | None:
     """None when no Authorization header was sent; raises InvalidBearer when it does not verify."""
     header = request.header("authorization")
     if header is None:
@@ -66,7 +63,7 @@ def parse_bearer(device: SimulatedPpa, request: Request) -> Bearer | None:
     return bearer
 
 
-def issue_token(device: SimulatedPpa, scope: str, sub: str, exp: int | None = None) -> str:
+def issue_token(device: Unit, scope: str, sub: str, exp: int | None = None) -> str:
     """A token of this boot; ``exp`` None or 0 means the default 8 h from now."""
     now = device.clock.now()
     boot = device.boot
@@ -77,7 +74,7 @@ def issue_token(device: SimulatedPpa, scope: str, sub: str, exp: int | None = No
 
 
 def require(
-    device: SimulatedPpa,
+    device: Unit,
     request: Request,
     scopes: Iterable[str] | None,
     roles: Iterable[str] = (U, M, EXT),
@@ -102,13 +99,13 @@ def require(
     return None
 
 
-def request_subject(device: SimulatedPpa, request: Request) -> str:
+def request_subject(device: Unit, request: Request) -> str:
     """The audit-log subject of a request: the token's ``sub``, or empty without a token."""
     bearer = request_bearer(device, request)
     return "" if bearer is None else bearer.sub
 
 
-def request_bearer(device: SimulatedPpa, request: Request) -> Bearer | None:
+def request_bearer(device: Unit, request: Request) -> Bearer | None:
     """The request's verified bearer (the transport stage already refused invalid ones)."""
     try:
         return parse_bearer(device, request)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -27,13 +27,11 @@ from station.devices.ppa.protocol import b64decode, b64encode, make_genuine, p25
 from station.sim.ppa.auth import require
 from station.sim.ppa.http import Request, Response, empty, reply
 from station.sim.ppa.identity import attestation_csr
-from station.sim.ppa.routes import route
-
-if TYPE_CHECKING:
-    from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.routes.table import route
+from station.sim.ppa.unit import Unit
 
 
-def attestation(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def attestation(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """``{csr, key, genuine}`` for a blank secure element, ``{crt, genuine}`` once provisioned.
 
     409 for a latched ``fls_state`` comes before the token check, as on the other areas: a unit locked
@@ -57,7 +55,7 @@ def attestation(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return reply(body)
 
 
-def provisioning(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def provisioning(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """Store the secure element's certificate, once. Checks in the order of reference §18.5."""
     if dev.state.initialised:
         return empty(403)
@@ -85,7 +83,7 @@ def _certificate_der(value: object) -> bytes | None:
     return der
 
 
-def _genuine_is_ours(dev: SimulatedPpa, token: object) -> bool:
+def _genuine_is_ours(dev: Unit, token: object) -> bool:
     """Made by this secure element within [now - 600 s, now + 60 s] of the unit's own clock (§18.2)."""
     if not isinstance(token, str):
         return False
@@ -96,7 +94,7 @@ def _genuine_is_ours(dev: SimulatedPpa, token: object) -> bool:
     return True
 
 
-def _certifies_se_key(dev: SimulatedPpa, der: bytes) -> bool:
+def _certifies_se_key(dev: Unit, der: bytes) -> bool:
     """The certificate's public key is the secure element's key; the issuer is deliberately not checked."""
     try:
         subject_key = x509.load_der_x509_certificate(der).public_key()

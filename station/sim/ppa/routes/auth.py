@@ -17,7 +17,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from station.core.errors import ProtocolError
 from station.devices.ppa.protocol import (
@@ -34,12 +34,10 @@ from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import M, U, issue_token
 from station.sim.ppa.cfgcheck import INIT_FIELDS, apply_fields, init_cfg_ok, is_int, key_bytes
 from station.sim.ppa.http import Request, Response, empty, reply
-from station.sim.ppa.routes import route
 from station.sim.ppa.routes.config import tls_csr
+from station.sim.ppa.routes.table import route
 from station.sim.ppa.state import NONCE_LIFETIME
-
-if TYPE_CHECKING:
-    from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.unit import Unit
 
 SCOPE_MAX = 127
 
@@ -47,7 +45,7 @@ SCOPE_MAX = 127
 # --- personalisation (§4) ---------------------------------------------------------------------------
 
 
-def init_challenge(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def init_challenge(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """Phase 1: identity, session key and a nonce; ``genuine`` is stamped with the challenge ``exp``."""
     refused = _init_refusal(dev)
     if refused is not None:
@@ -65,7 +63,7 @@ def init_challenge(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Respons
     )
 
 
-def init_final(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def init_final(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """Phase 2: checks in the order of §18.6 (409, 406, 403, 400, 401), then personalise."""
     refused = _init_refusal(dev)
     jwt = _posted_jwt(req, "init") if refused is None else refused
@@ -81,7 +79,7 @@ def init_final(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return _personalise(dev, cfg, masterkey)
 
 
-def _init_refusal(dev: SimulatedPpa) -> Response | None:
+def _init_refusal(dev: Unit) -> Response | None:
     if dev.state.fls_state != 0:
         return empty(409)
     if dev.state.initialised:
@@ -91,7 +89,7 @@ def _init_refusal(dev: SimulatedPpa) -> Response | None:
     return None
 
 
-def _personalise(dev: SimulatedPpa, cfg: dict[str, Any], masterkey: bytes) -> Response:
+def _personalise(dev: Unit, cfg: dict[str, Any], masterkey: bytes) -> Response:
     """Write the configuration, issue the 8 h user token, start the disk format."""
     state, now = dev.state, dev.clock.now()
     ip_changed = ipaddress.IPv4Interface(cfg["ip"]) != ipaddress.IPv4Interface(state.config.ip)
@@ -117,7 +115,7 @@ def _personalise(dev: SimulatedPpa, cfg: dict[str, Any], masterkey: bytes) -> Re
 # --- token login (§5.1, §5.2) -------------------------------------------------------------------------
 
 
-def token_challenge(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def token_challenge(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     refused = _token_refusal(dev)
     if refused is not None:
         return refused
@@ -133,7 +131,7 @@ def token_challenge(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Respon
     )
 
 
-def token_login(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def token_login(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """Issue a bearer for the requested scope to the user (``U``) or the master (``M``)."""
     refused = _token_refusal(dev)
     jwt = _posted_jwt(req, "auth") if refused is None else refused
@@ -151,7 +149,7 @@ def token_login(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return reply({"token": issue_token(dev, scope, role, exp)})
 
 
-def _token_refusal(dev: SimulatedPpa) -> Response | None:
+def _token_refusal(dev: Unit) -> Response | None:
     if not dev.state.initialised:
         return empty(409)
     if dev.state.config.trusted_ts and not dev.clock.rtc_set:
@@ -159,7 +157,7 @@ def _token_refusal(dev: SimulatedPpa) -> Response | None:
     return None
 
 
-def _role(dev: SimulatedPpa, key: bytes) -> str | None:
+def _role(dev: Unit, key: bytes) -> str | None:
     """``U`` for the stored user key, ``M`` for the master key; both compared, in constant time."""
     cfg = dev.state.config
     is_user = cfg.userkey is not None and hmac.compare_digest(key, cfg.userkey)
@@ -183,7 +181,7 @@ def _posted_jwt(req: Request, name: str) -> ParsedJwt | Response:
         return empty(401)
 
 
-def _signer(dev: SimulatedPpa, jwt: ParsedJwt, pool: str) -> bytes | None:
+def _signer(dev: Unit, jwt: ParsedJwt, pool: str) -> bytes | None:
     """The ``iss`` key when the ECDH header, the HMAC keyed X25519(session, iss) and the nonce check out.
 
     The nonce is used up as soon as the signature verifies (reference §18.6), before the caller asks

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography import x509
 
@@ -33,10 +33,8 @@ from station.devices.ppa.protocol import (
 )
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.http import Request, Response, empty, reply
-from station.sim.ppa.routes import route
-
-if TYPE_CHECKING:
-    from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.routes.table import route
+from station.sim.ppa.unit import Unit
 
 FLS_LOCKED = 0x40  # fls_state bit: locked after check-in (reference §2.1)
 FLS_SHUT_DOWN = 0x80  # fls_state bit: shut down after check-in
@@ -44,7 +42,7 @@ ACTIONS = ("OK", "W", "L", "R", "B", "U")
 UNKNOWN_ACTION = "???"
 
 
-def get_check(dev: SimulatedPpa, _req: Request, _: re.Match[str]) -> Response:
+def get_check(dev: Unit, _req: Request, _: re.Match[str]) -> Response:
     """The ``check`` token: claims exactly those of §6.1, in that order. Works in any ``fls_state``."""
     fw = dev.state.firmware
     claims = {
@@ -60,7 +58,7 @@ def get_check(dev: SimulatedPpa, _req: Request, _: re.Match[str]) -> Response:
     return reply({"check": encode_ecdh_jwt(claims, _backend_secret(dev))})
 
 
-def post_checked(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def post_checked(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """Verify ``checked`` (§18.4 order), set the RTC, install ``newcrt``, then run the action.
 
     A locked unit (``fls_state`` 0x40) still checks in: that is how the backend reaches it to wipe it.
@@ -90,7 +88,7 @@ def post_checked(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return response
 
 
-def _verified_claims(dev: SimulatedPpa, token: str) -> dict[str, Any] | None:
+def _verified_claims(dev: Unit, token: str) -> dict[str, Any] | None:
     """The claims of a ``checked`` token from the trusted backend, or None (answer 401).
 
     The nonce is used up only once the HMAC verifies, so a forged token cannot burn a real one.
@@ -107,7 +105,7 @@ def _verified_claims(dev: SimulatedPpa, token: str) -> dict[str, Any] | None:
     return jwt.claims
 
 
-def _is_trusted_issuer(dev: SimulatedPpa, iss: object) -> bool:
+def _is_trusted_issuer(dev: Unit, iss: object) -> bool:
     if not isinstance(iss, str):
         return False
     try:
@@ -116,12 +114,12 @@ def _is_trusted_issuer(dev: SimulatedPpa, iss: object) -> bool:
         return False
 
 
-def _backend_secret(dev: SimulatedPpa) -> bytes:
+def _backend_secret(dev: Unit) -> bytes:
     """X25519(session private, backend public): the HMAC key of both ``check`` and ``checked``."""
     return x25519_shared_secret(dev.boot.session_key.private_bytes_raw(), dev.backend_key)
 
 
-def _execute(dev: SimulatedPpa, action: str, response: Response) -> None:
+def _execute(dev: Unit, action: str, response: Response) -> None:
     """Carry out a management action; ``response`` is the 200 already decided (W reboots after it)."""
     if action == "W":
         response.after = dev.restart_after_reply(wipe=True).after
@@ -138,7 +136,7 @@ def _execute(dev: SimulatedPpa, action: str, response: Response) -> None:
     # OK: nothing; R (report) and U (force upgrade) are acknowledged only.
 
 
-def _install_newcrt(dev: SimulatedPpa, value: object) -> str:
+def _install_newcrt(dev: Unit, value: object) -> str:
     """Install a pushed TLS certificate (chain) on a fresh unit; ``OK`` or ``ERROR``.
 
     Firmware 1.2.2 quirk (reference §6.3, §14): a personalised unit reports ``OK`` but never installs it.
@@ -154,7 +152,7 @@ def _install_newcrt(dev: SimulatedPpa, value: object) -> str:
     return "OK"
 
 
-def tls_serial(dev: SimulatedPpa) -> bytes:
+def tls_serial(dev: Unit) -> bytes:
     """``csn``: the serial of the stored TLS certificate, or a per-unit constant when none is stored.
 
     The simulator's HTTPS listener serves a generated certificate (``identity.https_credentials``) whose

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -22,17 +22,15 @@ from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import EXT, Bearer, M, U, request_bearer, require
 from station.sim.ppa.cfgcheck import UPDATE_FIELDS, apply_fields, key_bytes, rotation_requested, update_ok
 from station.sim.ppa.http import Request, Response, empty, reply
-from station.sim.ppa.routes import route
+from station.sim.ppa.routes.table import route
 from station.sim.ppa.state import SD_CAPACITY_SECTORS
-
-if TYPE_CHECKING:
-    from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.unit import Unit
 
 READ_SCOPES = ("system:config", "logger:get", "auth:ext:pair")
 WRITE_SCOPES = ("system:config",)
 
 
-def read_config(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def read_config(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """The configuration, plus this boot's ``spk`` and a fresh ``nonce`` for a user-key rotation."""
     refused = require(dev, req, READ_SCOPES, roles=(U, M, EXT))
     if refused is not None:
@@ -40,7 +38,7 @@ def read_config(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return reply(config_view(dev))
 
 
-def config_view(dev: SimulatedPpa) -> dict[str, Any]:
+def config_view(dev: Unit) -> dict[str, Any]:
     state, cfg, clock = dev.state, dev.state.config, dev.clock
     body: dict[str, Any] = {"iat": cfg.iat, "uts": cfg.uts, "devid": state.hardware.devid}
     if state.instanceid is not None:
@@ -70,7 +68,7 @@ def config_view(dev: SimulatedPpa) -> dict[str, Any]:
     return body
 
 
-def write_config(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def write_config(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """Fresh unit: install the first TLS bundle. Personalised unit: a validated partial update."""
     body = req.json or {}
     bearer = request_bearer(dev, req)
@@ -89,7 +87,7 @@ def write_config(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return _apply_update(dev, bearer, body)
 
 
-def _install_first_tls(dev: SimulatedPpa, body: Mapping[str, Any]) -> Response:
+def _install_first_tls(dev: Unit, body: Mapping[str, Any]) -> Response:
     """No token on a fresh unit: only ``tls`` is accepted (406 without it). Not audit-logged (§17.18)."""
     if "tls" not in body:
         return empty(406)
@@ -99,7 +97,7 @@ def _install_first_tls(dev: SimulatedPpa, body: Mapping[str, Any]) -> Response:
     return empty(200)
 
 
-def _wipeout(dev: SimulatedPpa, bearer: Bearer, value: object) -> Response:
+def _wipeout(dev: Unit, bearer: Bearer, value: object) -> Response:
     """``true`` answers 200, then the unit resets and reboots (§18.9); any other value is 406."""
     if value is not True:
         dev.log(Event.CONFIG_UPDATED, Result.FAILED, subject=bearer.sub)
@@ -108,7 +106,7 @@ def _wipeout(dev: SimulatedPpa, bearer: Bearer, value: object) -> Response:
     return dev.restart_after_reply(wipe=True)
 
 
-def _rotation_allowed(dev: SimulatedPpa, bearer: Bearer, body: Mapping[str, Any]) -> bool:
+def _rotation_allowed(dev: Unit, bearer: Bearer, body: Mapping[str, Any]) -> bool:
     """User-key rotation (§3.3): the user only, a nonce of ours (used up), and the new key's proof.
 
     The device computes the HMAC from its side of the exchange: X25519(session private, new userkey)
@@ -127,7 +125,7 @@ def _rotation_allowed(dev: SimulatedPpa, bearer: Bearer, body: Mapping[str, Any]
     return hmac.compare_digest(expected, b64decode(body["userkey_hmac"]))
 
 
-def _apply_update(dev: SimulatedPpa, bearer: Bearer, body: Mapping[str, Any]) -> Response:
+def _apply_update(dev: Unit, bearer: Bearer, body: Mapping[str, Any]) -> Response:
     """Write the supplied fields; ``hostname`` and ``ip`` are fixed after personalisation (§18.8)."""
     cfg, now = dev.state.config, dev.clock.now()
     old_disk0 = cfg.storage_disk0size
@@ -150,7 +148,7 @@ def _apply_update(dev: SimulatedPpa, bearer: Bearer, body: Mapping[str, Any]) ->
     return reply({"updated": changed, **extra})
 
 
-def _store_tls(dev: SimulatedPpa, tls: Mapping[str, Any]) -> None:
+def _store_tls(dev: Unit, tls: Mapping[str, Any]) -> None:
     """A full bundle replaces the stored one; ``{crt}`` alone replaces the certificate, keeps the key."""
     if "key" in tls:
         dev.state.tls_bundle = dict(tls)
@@ -159,7 +157,7 @@ def _store_tls(dev: SimulatedPpa, tls: Mapping[str, Any]) -> None:
         dev.state.tls_bundle = {**(dev.state.tls_bundle or {}), "crt": tls["crt"]}
 
 
-def tls_csr(dev: SimulatedPpa, *, new_key: bool = False) -> str:
+def tls_csr(dev: Unit, *, new_key: bool = False) -> str:
     """A PEM CSR for the configured hostname from the unit's own TLS key (made here if there is none)."""
     if new_key or dev.state.tls_key is None:
         dev.state.tls_key = ec.generate_private_key(ec.SECP256R1())

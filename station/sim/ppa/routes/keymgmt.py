@@ -10,13 +10,10 @@ an unknown path would (§18.12). The HTTP answers come before any authorization 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from station.sim.ppa.http import Request, Response, empty
-from station.sim.ppa.routes import Route, route
-
-if TYPE_CHECKING:
-    from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.routes.table import Route, route
+from station.sim.ppa.unit import Unit
 
 SEGMENT = r"[^/]+"
 
@@ -49,12 +46,12 @@ QUIRK_PATHS = [  # fw 1.2.2 answers 409, not 418, on these over HTTP (reference 
 ]
 
 
-def tls_required(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def tls_required(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """418 with an empty reason phrase over HTTP; not simulated (404) over HTTPS."""
     return empty(418, reason="") if req.scheme == "http" else empty(404)
 
 
-def tls_required_quirk(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def tls_required_quirk(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """The two paths whose HTTP refusal is 409 in fw 1.2.2; 404 over HTTPS like the rest."""
     return empty(409) if req.scheme == "http" else empty(404)
 

@@ -18,25 +18,20 @@ Decisions where the reference is silent:
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from station.devices.ppa.protocol import b64decode, b64encode
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import EXT, M, U, request_subject, require
 from station.sim.ppa.http import Request, Response, empty, reply
-from station.sim.ppa.routes import route
-
-if TYPE_CHECKING:
-    from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.routes.table import route
+from station.sim.ppa.unit import Unit
 
 SCOPES = ("logger:get",)
 ROLES = (U, M, EXT)
 PAGE_SIZE = 128
 
 
-def refusal(
-    dev: SimulatedPpa, req: Request, scopes: tuple[str, ...], roles: tuple[str, ...]
-) -> Response | None:
+def refusal(dev: Unit, req: Request, scopes: tuple[str, ...], roles: tuple[str, ...]) -> Response | None:
     """Checks shared with storage, in order: 418 HTTPS-only switch, 409 state, then the token (401/403)."""
     if req.scheme == "http" and dev.https_only_storage_and_logger:
         return empty(418, reason="")
@@ -45,7 +40,7 @@ def refusal(
     return require(dev, req, scopes, roles)
 
 
-def key(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def key(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """The ``eid_sign`` public key, with a fresh nonce it signed to prove it holds the private half."""
     refused = refusal(dev, req, SCOPES, ROLES)
     if refused is not None:
@@ -61,7 +56,7 @@ def key(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     )
 
 
-def listing(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
+def listing(dev: Unit, req: Request, match: re.Match[str]) -> Response:
     """One page of file ids, oldest first; ``total`` counts every file."""
     refused = refusal(dev, req, SCOPES, ROLES)
     if refused is not None:
@@ -77,7 +72,7 @@ def listing(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
     return reply({"total": len(ids), "id": ids[offset : offset + PAGE_SIZE]})
 
 
-def read(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
+def read(dev: Unit, req: Request, match: re.Match[str]) -> Response:
     """A closed file as ``text/plain``; 404 unknown, 406 the current boot's (still open) file."""
     refused = refusal(dev, req, SCOPES, ROLES)
     if refused is not None:

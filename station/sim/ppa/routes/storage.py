@@ -19,23 +19,20 @@ Decisions where the reference is silent:
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from station.sim.ppa.auth import EXT, U, request_bearer
 from station.sim.ppa.http import Request, Response, empty
-from station.sim.ppa.routes import route
 from station.sim.ppa.routes.logger import refusal
 from station.sim.ppa.routes.system import format_progress
-
-if TYPE_CHECKING:
-    from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.routes.table import route
+from station.sim.ppa.unit import Unit
 
 SCOPES = ("storage:disk",)
 DISK_SCOPE = re.compile(r"storage:disk(?P<disk>[0-9]*)(?P<rw>:rw)?")
 DISKS = 2
 
 
-def unlock(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
+def unlock(dev: Unit, req: Request, match: re.Match[str]) -> Response:
     """Expose the scope's disk to the USB host, read-write or read-only."""
     refused = _refusal(dev, req)
     if refused is not None:
@@ -48,7 +45,7 @@ def unlock(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
     return empty(200)
 
 
-def lock(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def lock(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """Hide the scope's disk (or both, with the bare ``storage:disk`` scope) from the USB host."""
     refused = _refusal(dev, req)
     if refused is not None:
@@ -64,14 +61,14 @@ def lock(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return empty(200)
 
 
-def _refusal(dev: SimulatedPpa, req: Request) -> Response | None:
+def _refusal(dev: Unit, req: Request) -> Response | None:
     refused = refusal(dev, req, SCOPES, (U, EXT))
     if refused is None and format_progress(dev) not in (None, "done"):
         return empty(409)
     return refused
 
 
-def _scope_disk(dev: SimulatedPpa, req: Request) -> tuple[int | None, bool]:
+def _scope_disk(dev: Unit, req: Request) -> tuple[int | None, bool]:
     """(disk index or None when the scope names no valid disk, whether ``:rw`` was granted)."""
     bearer = request_bearer(dev, req)
     found = DISK_SCOPE.fullmatch(bearer.scope) if bearer is not None else None

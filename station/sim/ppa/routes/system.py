@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from station.devices.ppa.protocol import b64encode
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import request_bearer, request_subject, require
 from station.sim.ppa.http import Request, Response, empty, reply
-from station.sim.ppa.routes import route
+from station.sim.ppa.routes.table import route
 from station.sim.ppa.state import HWV, SD_CAPACITY_SECTORS
-
-if TYPE_CHECKING:
-    from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.unit import Unit
 
 REBOOT_SCOPES = ("system:upgrade", "system:config", "system:shutdown")
 
 
-def status(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def status(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """Liveness probe with conditional fields; ``https`` only over plain HTTP (our decision, §17.4)."""
     cfg, clock = dev.state.config, dev.clock
     body: dict[str, Any] = {
@@ -50,12 +48,12 @@ def status(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return reply(body)
 
 
-def storage_strings(dev: SimulatedPpa) -> list[str]:
+def storage_strings(dev: Unit) -> list[str]:
     disk0 = dev.state.config.storage_disk0size
     return [f"{disk0}:{dev.boot.disk_modes[0]}", f"{SD_CAPACITY_SECTORS - disk0}:{dev.boot.disk_modes[1]}"]
 
 
-def format_progress(dev: SimulatedPpa) -> str | None:
+def format_progress(dev: Unit) -> str | None:
     """``status<N>`` while the disks format after personalisation, then ``done`` (until the next boot)."""
     started = dev.boot.format_started
     if started is None:
@@ -66,7 +64,7 @@ def format_progress(dev: SimulatedPpa) -> str | None:
     return f"status{int(100 * elapsed / dev.timing.format)}"
 
 
-def version(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def version(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     fw = dev.state.firmware
     body: dict[str, Any] = {
         "hwv": HWV,
@@ -84,7 +82,7 @@ def version(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return reply(body)
 
 
-def reboot(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def reboot(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     refused = require(dev, req, REBOOT_SCOPES, fresh_ok=True)
     if refused is not None:
         return refused
@@ -94,7 +92,7 @@ def reboot(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return dev.restart_after_reply()
 
 
-def shutdown(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def shutdown(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """Always needs a token; afterwards only a power cycle (``reboot_now``) brings the unit back."""
     refused = require(dev, req, ("system:shutdown", "system:config"))
     if refused is not None:
@@ -107,7 +105,7 @@ def shutdown(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return Response(200, after=stop)
 
 
-def selftest(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def selftest(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     refused = require(dev, req, None, fresh_ok=True)
     if refused is not None:
         return refused

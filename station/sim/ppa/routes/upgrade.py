@@ -25,25 +25,22 @@ import hashlib
 import io
 import re
 import tarfile
-from typing import TYPE_CHECKING
 
 from station.core.errors import ProtocolError
 from station.devices.ppa.image import FOOTER_SIZE, verify_image
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import request_subject, require
 from station.sim.ppa.http import Request, Response, empty
-from station.sim.ppa.routes import route
+from station.sim.ppa.routes.table import route
 from station.sim.ppa.state import StagedImage
-
-if TYPE_CHECKING:
-    from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.unit import Unit
 
 UPLOAD_SCOPES = ("system:upgrade",)
 CHECK_SCOPES = ("system:upgrade", "system:config")
 TASK_STATUS = {"running": 202, "ok": 200, "failed": 406}
 
 
-def upload(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
+def upload(dev: Unit, req: Request, match: re.Match[str]) -> Response:
     """Stage a raw image; 406 when the stream ended before ``Content-Length`` bytes arrived."""
     refused = require(dev, req, UPLOAD_SCOPES, fresh_ok=True)
     if refused is not None:
@@ -56,7 +53,7 @@ def upload(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
     return empty(200)
 
 
-def check(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
+def check(dev: Unit, req: Request, match: re.Match[str]) -> Response:
     """Start (201) or poll (202) the verification task; 200 verified, 406 failed, 404 nothing staged."""
     refused = require(dev, req, CHECK_SCOPES, fresh_ok=True)
     if refused is not None:
@@ -74,7 +71,7 @@ def check(dev: SimulatedPpa, req: Request, match: re.Match[str]) -> Response:
     return empty(TASK_STATUS[staged.task])
 
 
-def install_fw(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def install_fw(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """Hand the verified image to the bootloader: 200, then the unit reboots into the new firmware."""
     refused = require(dev, req, CHECK_SCOPES, fresh_ok=True)
     if refused is not None:
@@ -89,7 +86,7 @@ def install_fw(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return dev.restart_after_reply()
 
 
-def install_ui(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def install_ui(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """Activate the verified web app at once (no reboot); ``uis`` becomes SHA-256 of the image."""
     refused = require(dev, req, CHECK_SCOPES, fresh_ok=True)
     if refused is not None:
@@ -104,7 +101,7 @@ def install_ui(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return empty(200)
 
 
-def usbmode(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
+def usbmode(dev: Unit, req: Request, _: re.Match[str]) -> Response:
     """Reboot into the low-level USB mode: the reply goes out, then the unit is gone from the network."""
     refused = require(dev, req, UPLOAD_SCOPES, fresh_ok=True)
     if refused is not None:
@@ -117,7 +114,7 @@ def usbmode(dev: SimulatedPpa, req: Request, _: re.Match[str]) -> Response:
     return empty(200)
 
 
-def _install_refusal(dev: SimulatedPpa, kind: str) -> int | None:
+def _install_refusal(dev: Unit, kind: str) -> int | None:
     """409 while a check runs or an install is pending, 406 without a verified image of ``kind``."""
     firmware = dev.state.firmware
     if _task_running(dev) or firmware.pending_install is not None:
@@ -128,11 +125,11 @@ def _install_refusal(dev: SimulatedPpa, kind: str) -> int | None:
     return None
 
 
-def _task_running(dev: SimulatedPpa) -> bool:
+def _task_running(dev: Unit) -> bool:
     return any(image.task == "running" for image in dev.state.firmware.staged.values())
 
 
-def _poll(dev: SimulatedPpa, staged: StagedImage) -> None:
+def _poll(dev: Unit, staged: StagedImage) -> None:
     """Finish the task if its time is up and it was polled while running; else note this poll."""
     elapsed = dev.clock.monotonic() - staged.task_started
     if not staged.polled_running or elapsed < dev.timing.fw_check:
