@@ -7,6 +7,7 @@ thing; long design notes belong in docs/architecture.md, not at the top of a mod
 from __future__ import annotations
 
 import doctest
+import gc
 import importlib
 import re
 import time
@@ -63,6 +64,17 @@ def _import(name: str) -> types.ModuleType:
 CHECKED_MODULES = [name for name in MODULES if _in(name, CHECKED) and name not in NOT_YET]
 
 
+def _qt_objects_die_now() -> None:
+    """Delete the Qt objects an example made now, in this thread (as tests/gui/conftest.py does after each
+    test): left to the garbage collector at exit, a widget could outlive the application and crash it."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    gc.collect()
+    if QCoreApplication.instance() is not None:
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()
+
+
 def run_module_examples(module: types.ModuleType) -> tuple[int, list[str]]:
     """Run the ``>>>`` examples of ``module``'s own docstring (not its functions' or classes').
 
@@ -88,6 +100,8 @@ def test_module_examples_run(name: str) -> None:
     started = time.perf_counter()
     _, failures = run_module_examples(module)
     elapsed = time.perf_counter() - started
+    if _in(name, ("station.gui",)):
+        _qt_objects_die_now()
     if failures:
         pytest.fail("\n".join(failures), pytrace=False)
     assert elapsed < MAX_SECONDS, f"{name}: the module docstring's examples took {elapsed:.2f} s"
