@@ -1,7 +1,8 @@
 """Module docstrings: their ``>>>`` examples run, and in the ``CHECKED`` folders they are short and have one.
 
 An example nothing runs drifts (a constructor renamed, an argument dropped) and then teaches the wrong
-thing; long design notes belong in docs/architecture.md, not at the top of a module.
+thing; long design notes belong in docs/architecture.md, not at the top of a module. An example sees the
+module's own names, as under ``doctest.testmod``; what it needs from elsewhere, it imports.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import doctest
 import gc
 import importlib
 import re
+import sys
 import time
 import types
 from pathlib import Path
@@ -141,8 +143,8 @@ def test_not_yet_lists_only_real_modules() -> None:
 # The runner itself: a planted bad example must fail, a good one must pass.
 
 
-def _planted(doc: str) -> types.ModuleType:
-    module = types.ModuleType("planted", doc)
+def _planted(doc: str, name: str = "planted") -> types.ModuleType:
+    module = types.ModuleType(name, doc)
     module.double = lambda x: 2 * x  # type: ignore[attr-defined]
     return module
 
@@ -168,17 +170,11 @@ def test_runner_passes_a_good_example() -> None:
     assert run_module_examples(_planted("Doubles.\n\n>>> double(2)\n4\n")) == (1, [])
 
 
-def test_runner_fails_the_test_for_a_bad_example() -> None:
+def test_runner_fails_the_test_for_a_bad_example(monkeypatch: pytest.MonkeyPatch) -> None:
     """Through the test function itself, not just the helper: a bad example makes it fail."""
-    import sys
-
-    sys.modules["planted_bad"] = _planted("Doubles.\n\n>>> double(2)\n5\n")
-    sys.modules["planted_bad"].__name__ = "planted_bad"
-    try:
-        with pytest.raises(pytest.fail.Exception, match="planted_bad"):
-            test_module_examples_run("planted_bad")
-    finally:
-        del sys.modules["planted_bad"]
+    monkeypatch.setitem(sys.modules, "planted_bad", _planted("Doubles.\n\n>>> double(2)\n5\n", "planted_bad"))
+    with pytest.raises(pytest.fail.Exception, match=r"planted_bad:(.|\n)*double\(2\)"):
+        test_module_examples_run("planted_bad")
 
 
 def test_shape_check_refuses_long_exampleless_and_outside_docstrings() -> None:
