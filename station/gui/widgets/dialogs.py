@@ -1,9 +1,10 @@
 """The window's two side windows, made when first opened: the records view (Ctrl+R) and audit log (Ctrl+L).
 
 >>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
->>> dialogs = Dialogs(QWidget(), RecordChecker(store=None, trust=None))
->>> dialogs.set_reprint(False); dialogs.open_records().isVisible()
-True
+>>> dialogs = Dialogs(QWidget(), RecordChecker(store=None, trust=None))     # the records' worker, unused
+>>> asked = []; _ = dialogs.audit_refresh_requested.connect(lambda: asked.append("entries"))
+>>> dialogs.open_audit() is dialogs.open_audit(), asked      # made once, kept; each opening reads again
+(True, ['entries', 'entries'])
 >>> dialogs.close_all()
 """
 
