@@ -1,21 +1,9 @@
-"""The station audit log: who logged in, who was refused, who changed modes, keys, config and accounts.
+"""The station audit log: signed, chained entries saying who logged in, was refused, or changed something.
 
-Example::
-
-    audit = AuditLog(store, signing_key)          # store: the station's SqliteStore; key: record signer
-    audit.append(Operator("B0042", "operator"), "label-reprint", detail={"devid": "2023b758c209269a"})
-    audit.append(None, "login-failed", detail={"reason": "unknown"}, outcome="failed")
-    for entry in read_audit(store, last=20):
-        print(entry.seq, entry.time, entry.actor_id, entry.action, entry.outcome)
-
-An entry is a JWS signed with the station's record-signing key (the same ``jws``/``canonical`` code as
-records) over ``{schema, seq, prev, time, actor {id, role}, action, detail, outcome}``; ``prev`` is the
-SHA-256 of the previous entry's JWS text (64 zeros for the first), so removing, reordering or editing
-an entry breaks the chain or a signature (``auditverify.verify_audit`` finds the first broken entry).
-The ``audit_log`` table refuses UPDATE and DELETE and a seq that does not follow the last one
-(migration 0003). ``schema`` is ``ppa-station/audit/1``, which the record schema refuses, so an audit
-entry can never pass for a manufacturing record. ``detail`` holds public values only: a key that names
-a secret (pin, passphrase, password, mnemonic, private...) is refused, and a ``Pin`` is not JSON.
+>>> check_entry_fields("label-reprint", "ok", {"devid": "2023b758c209269a"})
+>>> check_entry_fields("login", "ok", {"pin": "482913"})   # the log holds public values only
+Traceback (most recent call last):
+ValueError: detail.pin names a secret; the audit log holds public values only
 """
 
 from __future__ import annotations

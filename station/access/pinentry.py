@@ -1,15 +1,9 @@
-"""Reading a PIN from a file or from the terminal: what the command line does before a login.
+"""Reading a PIN from a chmod-600 file or from the terminal, never from the command line (shell history).
 
-Example::
-
-    pin = read_pin_file(Path("admin.pin"))          # first line; the file must be chmod 600
-    pin = ask_pin("PIN for A0001: ", getpass.getpass)
-    new = ask_new_pin("B0042", getpass.getpass)     # typed twice; AccessError if the two differ
-
-A PIN is never a command-line argument (shell history, ``ps``). A PIN file readable by group or others
-is refused, as ``[keys] pin_file`` is for token PINs. ``read_pin`` is injectable so tests can play the
-terminal; the real one is ``getpass.getpass``, which reads the controlling terminal without echo.
-Errors name the file and the rule, never the PIN.
+>>> typed = iter(["905172", "905173"])                  # the real reader is getpass.getpass
+>>> ask_new_pin("B0042", lambda prompt: next(typed))
+Traceback (most recent call last):
+station.core.errors.AccessError: the two PINs differ; nothing was changed
 """
 
 from __future__ import annotations

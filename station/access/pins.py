@@ -1,21 +1,9 @@
-"""Operator PINs: the rules a PIN must meet, and its scrypt hash as one self-describing string.
+"""Operator PINs: the rules a new PIN must meet, and its scrypt hash as one self-describing string.
 
-Example::
-
-    pin = Pin("482913")                    # AccessError (without the digits) if not digits
-    check_new_pin(pin)                     # AccessError naming the rule a new PIN breaks
-    stored = hash_pin(pin)                 # "scrypt$32768$8$1$<salt b64>$<hash b64>"
-    verify_pin(Pin("482913"), stored)      # True, compared in constant time
-    repr(pin)                              # "Pin(******)": the digits never reach a log or traceback
-
-Rules (decided here; the keypad at a bench has digits only): 6 to 12 ASCII digits, not one digit
-repeated (111111) and not a straight run up or down (123456, 987654). Six digits because the hash
-file can be copied off a station: with scrypt at ~0.1 s per guess a 4-digit PIN falls in minutes, a
-6-digit one takes a day of one core per account; the online guesser is stopped by the lockout
-(``users.py``). scrypt (RFC 7914, ``hashlib.scrypt``) is memory-hard: n=2**15, r=8, p=1 uses 32 MiB
-per guess, which makes GPU guessing expensive. The parameters live in the string, so they can be
-raised later without invalidating stored hashes; verification refuses parameters beyond sane bounds,
-so a doctored hash cannot make the station allocate gigabytes.
+>>> pin = Pin("482913"); pin                       # the digits never reach a log or a traceback
+Pin(******)
+>>> verify_pin(pin, hash_pin(pin, n=2**10)), verify_pin(Pin("482914"), hash_pin(pin, n=2**10))
+(True, False)
 """
 
 from __future__ import annotations

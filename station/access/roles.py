@@ -1,30 +1,10 @@
-"""Roles and the permission table: which role may do which action.
+"""Roles and the permission table: which role may do which action (the table is ``PERMISSIONS``).
 
-Example::
-
-    require(Operator("B0042", "operator"), "mode.production")   # returns None: allowed
-    require(Operator("B0042", "operator"), "unit.wipe")         # PermissionDenied naming who, role, action
-    allowed("qa", "records.export")                             # True
-
-The table (an ``x`` means allowed; admin may everything)::
-
-    action            operator  qa  rma  admin   what it guards
-    mode.production      x                 x     provisioning new units
-    mode.readers         x                 x     configuring SpringCard readers (a production line mode)
-    mode.qa                     x    x     x     read-only QA checks of provisioned units
-    mode.rma                         x     x     returned units: identify, wipe, re-provision
-    unit.wipe                        x     x     erasing a unit (RMA)
-    label.reprint        x      x    x     x     printing a unit's label again (audited)
-    records.export              x    x     x     exporting records off the station
-    audit.view                  x    x     x     reading the station audit log in the GUI
-    config.change                          x     changing station.toml / profiles
-    keys.manage                            x     creating, exporting or rotating station keys
-    users.manage                           x     adding, disabling, enabling accounts, resetting PINs
-
-Why so: an operator runs the production line and may reprint a jammed label, nothing else; QA only
-reads units; RMA works on returned units, which includes wiping them and checking them like QA; only
-an admin touches configuration, keys and accounts. Roles are fixed strings because every record and
-audit entry names one: a record's meaning must not change when the table grows.
+>>> allowed("qa", "records.export")
+True
+>>> require(Operator("B0042", "operator"), "unit.wipe")
+Traceback (most recent call last):
+station.core.errors.PermissionDenied: permission denied: B0042 (role operator) may not unit.wipe
 """
 
 from __future__ import annotations

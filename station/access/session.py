@@ -1,19 +1,9 @@
-"""The logged-in operator at one face of the station: the object the CLI and the GUI hold.
+"""The logged-in operator at one face of the station (CLI or GUI); each refusal is audited, then raised.
 
-Example::
+Audited events that are not logins need a permission of their own:
 
-    session = OperatorSession(users, face="gui")
-    session.login("B0042", Pin("905172"))          # LoginRefused (audited) on a bad badge or PIN
-    session.change_mode("production")              # checks mode.production, audits mode-change
-    session.perform("label-reprint", {"devid": "2023b758c209269a"})   # checks label.reprint, audits
-    session.require("unit.wipe")                   # PermissionDenied, and the refusal is audited
-    session.logout()
-
-Every check goes through the role table (``roles``) and the account as the database has it now (a
-login whose account was disabled since is refused); every refusal is written to the audit log before the
-exception reaches the caller, so a face cannot forget to log it. ``allowed`` answers without writing
-anything (for greying out buttons). ``operator`` is what records name (``model.Operator``); it is read
-by worker threads, so the state sits behind a lock.
+>>> PERMISSION_FOR_EVENT["label-reprint"]
+'label.reprint'
 """
 
 from __future__ import annotations

@@ -1,25 +1,10 @@
-"""Operator accounts in the station's database: add, list, disable, enable, set a PIN, log in.
+"""Operator accounts in the station's database: add, list, disable, enable, set a PIN, log in (with lockout).
 
-Example::
+The badge id is the operator's public name in records and the audit log; the PIN is the secret.
 
-    users = UserStore(AuditLog(store, signing_key))      # store: the station's SqliteStore
-    admin = users.add("A0001", "Ada Admin", "admin", Pin("482913"), by=None)     # bootstrap, audited
-    users.add("B0042", "Bo Operator", "operator", Pin("905172"), by=admin.operator)
-    operator = users.authenticate("B0042", Pin("905172"))   # Operator("B0042", "operator"), audited
-    users.disable("B0042", by=admin.operator)
-
-Decisions: the badge id is the operator id in records and the audit log (a public identifier printed
-on the badge; the PIN is the secret). Badge ids are 1-64 characters of letters, digits and ``._:-``.
-An account is disabled, never deleted. Managing accounts needs ``users.manage`` (admin), except the
-bootstrap: while the station has no enabled admin, anyone may add an admin, and only an admin. The
-last enabled admin cannot be disabled. A user may set their own PIN.
-
-Lockout: after ``MAX_FAILED_LOGINS`` (5) wrong PINs in a row the account is locked for ``LOCKOUT``
-(15 minutes); while locked, logins are refused without looking at the PIN. The count is reset by a
-good login or by an admin (``enable``); after a lock expires, the next wrong PIN locks again. An
-unknown badge costs the same scrypt time as a known one and its text is never recorded (what was
-typed into the badge field may have been a PIN). Every login, refusal and change is in the audit log,
-in the same transaction as the change it describes.
+>>> check_badge("B 42")
+Traceback (most recent call last):
+station.core.errors.AccessError: a badge id is 1 to 64 letters, digits or . _ : -
 """
 
 from __future__ import annotations

@@ -1,17 +1,11 @@
-"""The factory authority as the pipeline sees it: check-in time authority and device-certificate CA.
+"""The factory authority as the pipeline sees it (``Backend``): check-in time authority and device CA.
 
-Two implementations share the ``Backend`` protocol: ``LocalBackend`` (keys in this station's keystore,
-for development, demos and offline lines) and ``RemoteBackend`` (``factory/remote.py``, an HTTPS client of
-an Encedo-compatible service). The pipeline never knows which one it has.
+``LocalBackend`` keeps its keys in this station's keystore; ``RemoteBackend`` (``remote.py``) asks a service.
 
-Example::
-
-    backend = LocalBackend(FileKeyStore(data_dir / "keys"), name="demo-st01")
-    checked = backend.checkin(unit_check_token)                 # relay to POST /api/system/checkin
-    der = backend.issue_device_certificate(att.csr, att.key, att.genuine)
-    verify_device_certificate(der, backend.ca_certificate())
-
-A simulated unit trusts ``backend.checkin_public_key()`` (``SimulatedPpa(backend_key=...)``).
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as folder:      # the keys and CA certificate are made on first start
+...     LocalBackend(FileKeyStore(Path(folder)), name="demo-st01")
+LocalBackend(ca='CN=PPA Factory CA demo-st01')
 """
 
 from __future__ import annotations

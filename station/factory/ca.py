@@ -1,19 +1,10 @@
-"""The factory CA: a self-signed P-256 root and the device certificates it issues from attestations.
+"""The factory CA: a self-signed P-256 root, and the device certificates it issues from attestations.
 
-Example::
-
-    ca_cert = load_or_create_ca_certificate(ca_key, path, name="line1", now=now)
-    der = issue_device_certificate(ca_key, ca_cert, csr_pem, key_b64, genuine, now=now)
-    # ca_key: a cryptography P-256 private key (file) or a TokenEcdsaKey (PKCS#11): see certsign.py
-    verify_device_certificate(der, ca_cert)            # what the pipeline and ``records verify`` do
-
-Issuance refuses (BackendRefused, with the reason) unless the attestation hangs together: ``key`` is a
-P-256 SubjectPublicKeyInfo, the CSR is signed by that key, and ``genuine`` is a fresh token made by that
-key. The certificate mirrors the shape of Encedo's own (reference §3.4): subject from the CSR
-(``CN=#<genuine_id>, O, C``), 3 years, KeyUsage digitalSignature, CA:false, SKI = SHA-1 of the uncompressed
-point (what ``genuine`` names the key by), and a SAN otherName ``1.3.6.1.4.1.56231.1`` with a 20-byte
-octet string. Encedo's meaning of that value is unknown; ours is SHA-1 of the secure element's serial
-(``genuine_id`` as 9 raw bytes), so that CN and SAN can be cross-checked.
+>>> ca_key, now = ec.generate_private_key(ec.SECP256R1()), dt.datetime.now(dt.UTC)
+>>> ca_cert = create_ca_certificate(ca_key, name="line1", now=now)
+>>> issue_device_certificate(ca_key, ca_cert, "csr", "bm90IGEga2V5", "genuine", now=now)   # no real key
+Traceback (most recent call last):
+station.core.errors.BackendRefused: attestation key is not a base64 DER SubjectPublicKeyInfo
 """
 
 from __future__ import annotations

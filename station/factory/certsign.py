@@ -1,22 +1,11 @@
 """Signing X.509 certificates with a CA key that may live outside the process (in a PKCS#11 token).
 
-Example::
-
-    builder = x509.CertificateBuilder().subject_name(...)...     # everything but the signature
-    certificate = sign_certificate(builder, ca_key)              # a file key or a token key
-
-``ca_key`` is either a ``cryptography`` P-256 private key (a file key: cryptography signs, as before) or
-an ``EcdsaSigner``: anything with ``public_key()`` and ``sign(data)`` returning a DER ECDSA-SHA256
-signature made elsewhere (``factory/pkcs11.py``'s ``TokenEcdsaKey``).
-
-cryptography has no documented hook for an external signer, so for an ``EcdsaSigner`` the certificate is
-built once with a throwaway P-256 key, only so that cryptography encodes the TBSCertificate (including
-its ``ecdsa-with-SHA256`` AlgorithmIdentifier, the same for any P-256 key). The token signs those exact
-``tbs_certificate_bytes``, and asn1crypto (already required by python-pkcs11) swaps the signature into
-the DER Certificate, keeping the TBSCertificate and AlgorithmIdentifier bytes as cryptography wrote them.
-The result is loaded back and its signature checked with the CA's public key before it is returned, so a
-token that signs wrongly can never hand out a certificate. (Subclassing ``EllipticCurvePrivateKey`` also
-works with cryptography 50, but it relies on undocumented behaviour that cryptography 3.4 did not have.)
+>>> import datetime as dt; from station.factory.ca import create_ca_certificate     # signs through here
+>>> class Token:                             # a key that signs elsewhere (in a token); here, in memory
+...     key = ec.generate_private_key(ec.SECP256R1()); public_key = key.public_key
+...     def sign(self, tbs): return self.key.sign(tbs, ec.ECDSA(hashes.SHA256()))
+>>> create_ca_certificate(Token(), name="line1", now=dt.datetime.now(dt.UTC)).issuer.rfc4514_string()
+'CN=PPA Factory CA line1'
 """
 
 from __future__ import annotations

@@ -1,29 +1,10 @@
 """Seal a unit's secrets to the escrow public key of its profile; only the escrow private key opens them.
 
-Example::
-
-    sealed = seal({"passphrase": p, "mnemonic": m}, escrow_public, devid="0f1e...", purpose="unit-secrets")
-    record["personalization"]["sealed_secrets"] = sealed          # JSON-able, public
-    open_sealed(sealed, escrow_private)                            # -> {"passphrase": ..., "mnemonic": ...}
-
-Two schemes, named in ``sealed["scheme"]``; ``open_sealed`` reads either:
-
-``HPKE-X25519-SHA256-ChaCha20Poly1305`` (preferred, used whenever ``cryptography`` has
-``hazmat.primitives.hpke``): RFC 9180 base mode, single shot, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
-ChaCha20-Poly1305. The library's single-shot API has no AAD argument, so the context is bound through
-HPKE's ``info`` instead (it enters the key schedule, so a changed context fails exactly like a bad tag):
-``info = "ppa-station/escrow/1" || 0x00 || context``.
-
-``ECIES-X25519-HKDF-SHA256-ChaCha20Poly1305`` (fallback for older ``cryptography``): an ephemeral X25519
-key ``e``; ``key = HKDF-SHA256(ikm = X25519(e, recipient), salt = empty, info = scheme name || 0x00 ||
-enc || recipient, length 32)``; ``ciphertext = ChaCha20-Poly1305(key, nonce = 12 zero bytes, plaintext,
-aad = context)``. The zero nonce is safe because every key is used once (``e`` is fresh per seal).
-
-In both, ``context`` is the canonical JSON (sorted keys, no spaces) of ``{"devid", "purpose"}``; it is
-also stored in the sealed dict so the record says what it is, and ``open_sealed`` can be told what to
-expect. ``enc`` is the 32-byte ephemeral public key; binary values are standard base64. The plaintext is
-the canonical JSON of the bundle (a small dict of strings). Any tampering (ciphertext, enc, context,
-recipient) or the wrong private key raises VerificationError.
+>>> private = x25519.X25519PrivateKey.generate()
+>>> public = private.public_key().public_bytes_raw()
+>>> sealed = seal({"passphrase": "ABCD-EFGH"}, public, devid="2023b758c209269a", purpose="unit-secrets")
+>>> open_sealed(sealed, private, devid="2023b758c209269a")          # JSON-able, stored in the record
+{'passphrase': 'ABCD-EFGH'}
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
-"""Firmware and web-app images the station may install, from ``firmware_images/manifest.json``.
+"""Firmware and web-app images the station may install, checked when ``firmware_images/`` is loaded.
 
-Example::
-
-    catalog = FirmwareCatalog.load(Path("firmware_images"))
-    if needs_upgrade(version.fwv, "Encedo nGINE FW v1.2.3"):
-        image = catalog.image_for("Encedo nGINE FW v1.2.3", vendor_key=b64decode(version.fwk))
-        client.upload_firmware(image.data)
-
-Loading checks everything that does not depend on the unit: the manifest's shape, each file's presence
-and SHA-256, and that its footer (``devices.ppa.image``) agrees with the manifest's ``kind``, ``version``
-and ``signature``. The footer signature itself is checked against a vendor key (the unit's ``fwk``): at
-load time when the caller passes one, and in ``image_for`` with the key of the unit at hand, so an image
-the unit would reject is refused before it is uploaded. Problems are ConfigError naming the file and
-entry; a signature that the unit's key does not accept is a VerificationError naming the file.
+>>> parse_version("Encedo nGINE FW v1.2.3-DIAG")
+(1, 2, 3)
+>>> needs_upgrade("Encedo nGINE FW v1.2", "Encedo nGINE FW v1.2.0"), needs_upgrade("v1.1.9", "v1.2")
+(False, True)
 """
 
 from __future__ import annotations

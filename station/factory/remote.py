@@ -1,21 +1,9 @@
 """``RemoteBackend``: the factory authority as an HTTPS service with Encedo-compatible endpoints.
 
-Example::
-
-    backend = RemoteBackend("https://factory.example", checkin_key=trusted_key, ca_bundle="ca.pem")
-    checked = backend.checkin(check)                            # POST /checkin {check} -> {checked}
-    der = backend.issue_device_certificate(csr, key, genuine)   # POST /provisioning -> {crt, genuine}
-    backend.ca_certificate()                                    # GET /ca -> PEM (our addition)
-
-``/checkin`` and ``/provisioning`` are the paths and bodies of ``https://api.encedo.com`` (reference §6.2,
-§13). ``GET /ca`` is ours: Encedo's service has no such path, so against it ``ca_certificate`` fails and the
-CA certificate must come from elsewhere. A check-in action other than ``OK`` is sent as an extra
-``"action"`` field, which our ``sim/cloud.py`` honours and Encedo's service (which decides actions itself)
-ignores. The check-in public key cannot be asked for (units have it built in): pass it as ``checkin_key``.
-
-Every request uses a fresh connection (``Connection: close``), a timeout, and TLS verification (against
-``ca_bundle`` when given). Errors name the URL path and the HTTP status: 4xx is BackendRefused (the
-service said no, with its ``error`` text when it gives one), everything else BackendError.
+>>> backend = RemoteBackend("https://factory.example/")     # units have the check-in key built in
+>>> backend.checkin_public_key()
+Traceback (most recent call last):
+station.core.errors.BackendError: https://factory.example: the remote backend's check-in public key is not ...
 """
 
 from __future__ import annotations

@@ -1,18 +1,8 @@
 """``station gui``: the login, then the station and its operator window; ``--demo`` on simulated fixtures.
 
-Example::
-
-    main(GuiOptions(config=Path("station.toml")))                     # log in, then the configured station
-    main(GuiOptions(demo=True, fixtures=8, family="mixed"))           # ``make gui``: PPA and reader slots
-    main(GuiOptions(demo=True, screenshot=Path("docs/operator-window.png")))   # render, save, exit 0
-    main(GuiOptions(demo=True, screenshot=Path("docs/audit.png"), view="audit"))
-
-Nobody provisions without a login: the window opens on the login page, and a station without accounts
-says how the admin creates the first one. The demo station lives in a temporary data directory (removed
-at exit), uses the ``realistic`` timing profile, prints its labels on a simulated printer and keeps
-feeding fresh units until the window closes; it has one account per role with a PIN nobody sees, and logs
-the demo operator in by itself (the login page offers the other roles after a logout). Errors the
-operator can act on reach the window as sentences; tracebacks go to ``<data_dir>/gui.log`` (and stderr).
+>>> main(GuiOptions(demo=True, fixtures=40))        # ``station gui --demo --fixtures 40``
+Traceback (most recent call last):
+station.core.errors.StationError: --fixtures must be between 1 and 32
 """
 
 from __future__ import annotations

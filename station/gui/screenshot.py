@@ -1,17 +1,9 @@
 """``station gui --screenshot PNG [--screenshot-view VIEW]``: render one view of the demo, save it, quit.
 
-Example::
-
-    shooter = Screenshot(session, Path("docs/operator-window.png"), after=2, view="window")
-    shooter.saved.connect(app.exit)        # exit code 0 when the PNG is written, 1 if not
-
-Views (``VIEWS``): ``window`` (production tiles and the panel of the unit that finished last, with its
-verified record and label), ``login`` (the login page), ``records`` (the records view reading the
-newest record), ``audit`` (the audit log view, verified), ``qa`` and ``rma`` (the window in that mode,
-logged in with that role; RMA with "Accept unknown units" ticked, since the demo's units are new).
-Waits on events, not on a timer: ``after`` RunFinished events (``station gui`` asks for a quarter of the
-fixtures, so the picture shows finished units beside running ones), then opens what the view shows and
-waits for its content (the record's verification, the label, the search, the audit log) before the grab.
+>>> VIEWS
+('window', 'login', 'records', 'audit', 'qa', 'rma')
+>>> login_role("audit"), login_role("login")          # the demo account each view is taken with
+('admin', None)
 """
 
 from __future__ import annotations

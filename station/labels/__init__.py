@@ -1,14 +1,10 @@
 """Unit labels: a ZPL template filled from a passing unit's record, sent to a label printer over TCP.
 
-Example::
+The QR code on a label names the unit and its record, so a scan finds both again:
 
-    labels = LabelService.from_config(config)      # None without a [label] section: labels are off
-    message = labels.after_pass(stored) if labels else None    # "label printed" / "label not printed: ..."
-
-Modules: ``template`` (ZPL with ``{placeholders}``, values escaped), ``content`` (a record's label fields
-and the QR payload ``PPA1:<DEVID>:<RECORD-ID>``), ``printer`` (the raw TCP port, ``~HS`` status),
-``service`` (after a pass, reprint), ``layout`` (where the ZPL puts things, for the GUI preview). Nothing
-here imports Qt; the preview widget is ``station.gui.widgets.labelpreview``.
+>>> from station.labels import parse_qr, qr_payload
+>>> parse_qr(qr_payload("2023b758c209269a", "r-0001"))
+('2023b758c209269a', 'r-0001')
 """
 
 from station.labels.content import parse_qr, qr_payload

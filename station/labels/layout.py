@@ -1,16 +1,10 @@
-"""Where a rendered ZPL label puts its text and its QR code: the small subset a preview needs. No Qt.
+"""Where a rendered ZPL label puts its text and QR code (read from the ZPL itself), for the GUI's preview.
 
-Example::
-
-    layout = label_layout(label.zpl)
-    layout.width, layout.height                  # 400, 240 (dots: ^PW, ^LL)
-    [text.text for text in layout.texts]         # ["Encedo PPA", "2025-03-04", ...]
-    layout.qr_codes[0].data, layout.qr_codes[0].module   # "PPA1:...", 4 (dots per module)
-
-Why read the ZPL instead of describing the layout twice: the preview then shows what the template
-prints, whatever template the line uses. Understood: ``^XA ^LH ^PW ^LL ^FO ^A<font> ^CF ^FH ^FD ^FS
-^BQ ^GB``; other commands are skipped (the preview is a guide, the printer is the truth). Text fields are
-un-escaped (``^FH`` hex bytes, UTF-8). Coordinates are in printer dots.
+>>> layout = label_layout("^XA^PW400^LL240^FO16,150^ADN,36,20^FDPPA^FS^FO16,16^BQN,2,4^FDMA,PPA1^FS^XZ")
+>>> layout.width, layout.height, [(t.x, t.y, t.text) for t in layout.texts]
+(400, 240, [(16, 150, 'PPA')])
+>>> layout.qr_codes[0].data, layout.qr_codes[0].module
+('PPA1', 4)
 """
 
 from __future__ import annotations

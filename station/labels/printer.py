@@ -1,23 +1,10 @@
-"""A ZPL label printer on its raw TCP port (9100): one connection per label, every fault a LabelError.
+r"""A ZPL label printer on its raw TCP port (9100): one connection per label, asking ``~HS`` status first.
 
-Example::
-
-    printer = ZplPrinter(*parse_address("tcp://127.0.0.1:9100"), timeout=5.0)
-    printer.send(zpl)          # LabelError("printer 127.0.0.1:9100 refused the connection", printer=...)
-    printer.host_status()      # HostStatus(paper_out=False, paused=False, ...)
-
-One label is one exchange: connect; with ``check_status``, send ``~HS`` and read the printer's three
-``<STX>...<ETX><CR><LF>`` status lines, and print nothing if it reports paper out, pause, head open, a
-full receive buffer or (in thermal-transfer mode) ribbon out; send the document; shut down our sending
-side and wait for the printer to close its side. The raw port gives no other acknowledgment: a printer
-closes after it has read to our end, so the close says it took the whole label. ``timeout`` bounds the
-whole exchange, so a slot worker is never held longer.
-
-Why ask ``~HS`` first (``[label] check_status``, on by default): a printer that is paused or out of
-paper accepts a label and prints it later, on the next unit's box. Zebra firmware does not answer ``~HS``
-at all while out of media or ribbon, head open or overheated, so no answer is a fault too; the message
-says to turn the check off for a printer that never answers it. Every message starts with
-``printer host:port``, so a slot log line reads "label not printed: printer ... refused the connection".
+>>> parse_address("tcp://127.0.0.1")
+('127.0.0.1', 9100)
+>>> reply = b"\x02030,1,0,1245,000,0,0,0,000,0,0,0\x03\r\n\x02000,0,0,0,0,2,4,0,00000000,1,000\x03\r\n"
+>>> HostStatus.parse(reply).problem()                  # paper out: print nothing, say why
+'out of paper'
 """
 
 from __future__ import annotations

@@ -1,24 +1,8 @@
-"""ZPL label templates with named placeholders, filled with values escaped for ZPL.
+r"""ZPL label templates with ``{placeholders}``, filled with values escaped so that a value stays data.
 
-Example::
-
-    template = LabelTemplate.load(Path("labels/unit.zpl"))
-    template.placeholders                       # frozenset({"devid", "record_id", "qr_data", ...})
-    zpl = template.render({"devid": "2023b758c209269a", ...}, copies=1)
-
-Why a template file and not code: the label stock, the printer's resolution and the layout belong to the
-line, not to the software, so a line can change them without a release. Rules a template follows (checked
-when the template is loaded, so a bad one stops the station at start-up, not at the first passing unit):
-
-- one label format: the text starts with ``^XA`` and ends with ``^XZ``, with no other ``^XA``/``^XZ``;
-- a placeholder is ``{name}`` (lowercase letters, digits, ``_``) and stands only in field data
-  (``^FD...``), in a field that turns on hex escapes with ``^FH`` (default indicator ``_``);
-- no ``^PQ``: the number of copies comes from ``[label] copies`` and is added before the final ``^XZ``.
-
-Values are escaped, never trusted: ``_``, ``^``, ``~``, control characters and anything outside printable
-ASCII become ``_XX`` hex bytes (UTF-8), so a value can never end a field or start a command. The document
-sent is plain ASCII; a template that prints non-ASCII text selects UTF-8 with ``^CI28`` (the shipped one
-does). A placeholder the values lack is an error naming it.
+>>> template = LabelTemplate("^XA^FO16,16^A0N,30,30^FH^FD{devid}^FS^XZ")
+>>> template.render({"devid": "ab^XZ"})                 # cannot end the label early
+'^XA^FO16,16^A0N,30,30^FH^FDab_5EXZ^FS^PQ1\n^XZ'
 """
 
 from __future__ import annotations

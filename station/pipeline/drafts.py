@@ -1,15 +1,10 @@
 """From a finished run to its record draft: what every mode's record shares, built in one place.
 
-Example::
-
-    frame = RunFrame(FixtureRef("A1", "1-1.2"), operator, started=t0, simulated=True)
-    draft = record_draft("qa", result, frame, unit, links=Links(verifies=record_id),
-                         details={"compare": {"mismatches": [...]}})
-    writer.append(draft, run_id=run_id)
-
-A flow knows its unit (``unit``, ``provisioning``, ``personalization``, ``links``, extra step details);
-the slot knows where and for whom the run happened (``RunFrame``); the step timeline, outcome, failure and
-finish time come from the engine's ``RunResult`` the same way for every mode.
+>>> from station.core.events import Outcome
+>>> from station.pipeline.engine import StepRecord, utc_now
+>>> step = StepRecord("compare", Outcome.PASS, utc_now(), utc_now(), attempts=1, detail="14 fields agree")
+>>> step_records(RunResult(Outcome.PASS, [step], None), {"compare": {"notes": []}})[0].detail
+{'message': '14 fields agree', 'notes': []}
 """
 
 from __future__ import annotations

@@ -1,25 +1,11 @@
-"""The pipeline engine: named steps with timeouts, retry policies, outcomes, a journal and events.
+"""The pipeline engine: named steps with timeouts and retries, a durable journal, events, one outcome.
 
-Example::
-
-    steps = [
-        Step("identify", identify, timeout=20, retry=SAFE_RETRY),
-        Group("check-in", (Step("reboot", reboot, writes=True), Step("checkin", checkin)), retry=SAFE_RETRY),
-        Step("provision", provision, writes=True),
-    ]
-    result = Engine(bus).run(RunContext(run_id, "A1", "production", journal, cancel), steps)
-    result.outcome      # Outcome.PASS, or FAIL/ERROR/ABORTED with result.failure naming step and cause
-
-How failures become outcomes:
-
-- ``StepFailed(code, message)`` — the unit failed a check (a refused certificate, a wrong config): FAIL.
-- A reply that breaks the protocol (``DeviceProtocolError``, refusals included) or a backend refusal: FAIL.
-- I/O faults (timeout, dropped connection, 5xx) are retried per the step's policy; once exhausted: ERROR.
-- Cancellation (``RunContext.cancel`` set; checked between steps and in ``ctx.sleep``): ABORTED.
-- Anything else is a bug: ERROR with code ``internal``; the traceback goes to the log, not the operator.
-
-Every step is journalled (``start`` before it runs, ``end`` after) so a crash can be resolved on restart;
-steps that write to the unit add an ``intent`` entry with what they are about to write (``ctx.intent``).
+>>> class NoJournal: journal = staticmethod(lambda run_id, step, phase, detail=None: None)
+>>> def check(ctx): raise StepFailed("wrong-product", "not a PPA")
+>>> plan = [Step("identify", lambda ctx: "PPA rev 2.2", retry=SAFE_RETRY), Step("check", check)]
+>>> result = Engine(EventBus()).run(RunContext("run-1", "A1", "production", NoJournal()), plan)
+>>> result.outcome, result.failure
+(<Outcome.FAIL: 'fail'>, Failure(step='check', code='wrong-product', message='not a PPA'))
 """
 
 from __future__ import annotations

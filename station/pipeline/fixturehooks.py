@@ -1,13 +1,10 @@
 """What a slot worker does with its fixture's hardware: the lamp, the power switch, a unit that left.
 
-Example::
-
-    colour = lamp_colour(event)                    # yellow when a run starts, green/red on the verdict
-    failure = left_the_slot(result.failure, "A1")    # an unreachable unit that is gone: say so plainly
-    if power_cycle_helps(result.failure): fixture.power.cycle()
-
-These are pure decisions; ``slot.py`` calls them and owns the I/O. A fixture without a lamp or a power
-switch (``Fixture.indicator`` / ``Fixture.power`` None) simply skips them.
+>>> lost = Failure("reboot", "timeout", "no answer in 60 s")
+>>> power_cycle_helps(lost)                      # a hung unit may recover: its power is cycled once
+True
+>>> print(left_the_slot(lost, "A1").message)     # said when the slot is empty: pulled, not broken
+the unit was removed from slot A1 during reboot (no answer in 60 s); it is unfinished: ...
 """
 
 from __future__ import annotations

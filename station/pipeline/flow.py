@@ -1,17 +1,9 @@
 """What a slot worker needs from a mode's flow: a plan of steps, the unit's id, and a record draft.
 
-Example::
-
-    def production(unit: SlotUnit) -> Flow:
-        return ProductionFlow(unit.client, deps, unit.prior)
-
-    services = SlotServices(..., flow_for=production, mode="production")
-
-Modes (docs/architecture.md) share the engine, the slot worker, the journal and the record writer; they
-differ only in their flow: production, qa, rma, readers. The worker builds one flow per unit through the
-mode's factory, runs ``plan()`` on the engine and turns the result into a record with ``draft``. Only
-production runs are resumed after a crash (its steps read the unit's real state first); an interrupted run
-of any other mode is closed with an ``aborted`` record and the operator starts it again.
+>>> from station.pipeline.modes.readers import ReadersFlow
+>>> flow = ReadersFlow(client=None, device_id="SC-0001", deps=None)    # a mode's factory makes one per unit
+>>> flow.mode, flow.unit_id, len(flow.plan())
+('readers', 'SC-0001', 7)
 """
 
 from __future__ import annotations

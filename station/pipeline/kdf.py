@@ -1,14 +1,9 @@
 """At most one 600 000-round key derivation per CPU core at a time, across every slot and mode of the process.
 
-Example::
-
-    with KDF_SLOTS:
-        user_key = derive_user_private_key(passphrase, eid)
-
-PBKDF2 releases the GIL, so more derivations than cores only make each slot's personalisation (or QA
-login, or RMA wipe) slower, and all of them finish late together (measured: 32 slots started at once,
-parallel efficiency 0.76 → 0.85 with the limit). The semaphore is process-wide on purpose: a per-run one
-limits nothing.
+>>> import hashlib
+>>> with KDF_SLOTS:                       # around each derive_user_private_key(passphrase, eid)
+...     hashlib.pbkdf2_hmac("sha256", b"passphrase", b"eid", 1000).hex()[:16]
+'b07aac706007f86a'
 """
 
 from __future__ import annotations

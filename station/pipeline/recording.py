@@ -1,8 +1,8 @@
 """From an interrupted run's journal back to what it wrote to its unit (drafts of records: ``drafts.py``).
 
-Example::
-
-    prior = prior_from_journal(store.run_journal(run.run_id))   # after a crash
+>>> intent = JournalEntry("run-1", 3, "personalize", "intent", {"eid": "f00dfeed"}, "2025-03-04T05:06:07Z")
+>>> prior_from_journal([intent]).personalised_eid            # a resumed run checks the unit for this
+'f00dfeed'
 """
 
 from __future__ import annotations

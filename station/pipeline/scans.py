@@ -1,13 +1,9 @@
-"""Codes the operator scans for a slot (a reader's inventory label), handed to the flow that waits for one.
+r"""Codes the operator scans for a slot (a reader's inventory label), handed to the flow that waits for one.
 
-Example::
-
-    scans = ScanBox()
-    scans.put("R1", "RDR-000417")            # the window's scanner field, with slot R1 focused
-    number = scans.take("R1", ctx)           # in the flow: waits (cancellable) until a code arrives
-
-A code scanned before the flow asks is kept for that slot (the operator may scan while the reader
-boots); a second scan replaces the first, since the last label scanned is the one the operator meant.
+>>> scans = ScanBox()
+>>> scans.put("R1", "RDR-000416"); scans.put("R1", "RDR-000417\n")    # the last label scanned counts
+>>> scans.take("R1", RunContext("run-1", "R1", "readers", journal=None))    # waits, cancellable, if none
+'RDR-000417'
 """
 
 from __future__ import annotations

@@ -1,21 +1,8 @@
 """One worker thread per fixture slot: wait for a unit, run the flow, write its record, wait for removal.
 
-Example::
-
-    quota = UnitQuota(16)
-    worker = SlotWorker(fixture, flows, recorder, quota, bus, cancel, open_run=None)
-    threading.Thread(target=worker.run, name=f"slot-{fixture.slot}").start()
-
-The record is durable (committed and fsynced) before ``RunFinished`` is published, so nothing that shows
-PASS can be lost. An interrupted run found in the journal at start-up is resumed on its slot: if the
-unit in the slot is the one the run had written to, the flow continues from the unit's real state;
-otherwise the old run is closed with an ``aborted`` record and the new unit starts a run of its own.
-
-Fixture hardware (``fixturehooks.py``): the slot lamp follows the slot (yellow, green, red, off); a unit
-that stops answering is power-cycled once and its run resumed; a unit pulled mid-run ends its run with
-a message saying so. On links that count reconnects the client is a ``GuardedClient`` (identity re-read
-before any write after a reconnect); a slot found holding another unit after a verdict starts its run
-without waiting to be emptied.
+>>> quota = UnitQuota(2)                     # station.run(units=2): shared by every slot's worker
+>>> [quota.claim() for _ in range(3)], quota.exhausted()
+([True, True, False], True)
 """
 
 from __future__ import annotations

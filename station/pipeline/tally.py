@@ -1,16 +1,10 @@
 """The verdicts of one ``Station.run``: all of them for a counted run, a rolling summary for an open one.
 
-Example::
-
-    tally = VerdictTally(keep=None)          # station.run(units=16): every verdict, records included
-    tally = VerdictTally(keep=RECENT)        # station.run(units=None): counts, the latest verdicts only
-    tally.append(verdict)                    # from the slot workers (thread-safe)
-    tally.total, tally.counts[Outcome.PASS], tally.recent, tally.step_seconds("personalize")
-
-A station that runs all shift must not keep every unit's signed record in memory: the soak bench
-measured 20 KB per unit (+174 MB over 9 000 units) when one open-ended run kept them all. The records
-are in the store; the run keeps what its summary needs: counts, and the step times of the latest units
-for the medians.
+>>> from station.pipeline.slot import Verdict
+>>> tally = VerdictTally(keep=2)             # an open-ended run keeps only the latest verdicts
+>>> for n in range(3): tally.append(Verdict("A1", f"run-{n}", Outcome.PASS, None, None, 1.0, {}))
+>>> tally.total, tally.counts[Outcome.PASS], [verdict.run_id for verdict in tally.recent]
+(3, 3, ['run-1', 'run-2'])
 """
 
 from __future__ import annotations

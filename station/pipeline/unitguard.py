@@ -1,20 +1,9 @@
 """The unit a run writes to is the unit it identified: after any reconnect, identity is re-read first.
 
-Example::
-
-    client = GuardedClient(session, "http://192.168.7.1", epoch=fixture.link.epoch)
-    flow = ProductionFlow(client, deps)      # unchanged: the guard sits under the flow's calls
-    client.replaced()                        # after the run: is another unit in the slot now?
-
-Every PPA answers at 192.168.7.1; an operator may pull a unit and plug in the next one while a run is
-waiting for a reboot or retrying a dropped request, and the new unit answers at the same address. The
-link counts losses (``fixtures.base.LinkEpoch``: a failed connection, an interface that vanished or was
-re-created). Before anything is written after a loss, the guard reads the unit's identity again and ends
-the run with ``unit-changed`` if it is another unit, so nothing meant for one unit reaches another.
-
-Identity without a token: the secure element's serial (``genuine_id``, from the attestation CSR or
-certificate) until the unit is personalised, then its ``eid`` (the token challenge), learned from the init
-challenge of this run.
+>>> import requests
+>>> client = GuardedClient(requests.Session(), "http://192.168.7.1", epoch=lambda: 0)  # the link's losses
+>>> client.replaced()                # no reconnect since the run began: the same unit, nothing to ask
+False
 """
 
 from __future__ import annotations

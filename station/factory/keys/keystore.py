@@ -1,28 +1,11 @@
-"""Key custody for the factory authority and the station (development form: key files).
+"""Key custody for the factory authority and the station: key files, or the same roles in a PKCS#11 token.
 
-File keys live in the station's data directory, created on first use with mode 0600 inside a 0700
-folder. A key file that exists with looser permissions is refused rather than silently used, because an
-operator PC is shared. The production form keeps the CA key and the record-signing key in a PKCS#11 token
-(``pkcs11:`` URIs, ``TokenKeyRef``; see ``factory/tokenkeys.py`` and docs/hsm.md): the same accessors
-then return key handles that sign inside the token.
-
-Example::
-
-    store = FileKeyStore(Path("station-data/keys"))
-    checkin = store.x25519("checkin")          # raw 32 bytes, file checkin.key, created if missing
-    ca_key = store.p256("factory-ca")          # PEM PKCS#8, file factory-ca.pem
-    signing = store.ed25519("station-signing")
-    key_id(signing)                            # "3f1c..." (16 hex digits), names the key in records
-
-    ref = open_key("file:keys/factory-ca.pem", data_dir)   # a [keys] URI of station.toml
-    ref.p256()
-    ref = open_configured(config.keys, "signing", data_dir, base_dir=config.base_dir, environ=os.environ)
-    ref.ed25519()                    # Ed25519PrivateKey, or TokenEd25519Key for a pkcs11: URI
-    configured_public_key(config.keys, "signing", data_dir)  # no PIN needed for a token key
-
-X25519 keys stay raw base64 files (``<name>.key``) because the check-in key is used raw by
-``station.devices.ppa.checkin.verify_check``; Ed25519 and P-256 keys are PEM PKCS#8 (``<name>.pem``) so that
-``openssl`` and other tools can read them.
+>>> with tempfile.TemporaryDirectory() as folder:         # keys are made on first use, mode 0600
+...     store = FileKeyStore(Path(folder))
+...     key = store.ed25519("station-signing"); Path(folder, "station-signing.pem").chmod(0o644)
+...     store.ed25519("station-signing")                   # an operator PC is shared
+Traceback (most recent call last):
+station.core.errors.ConfigError: .../station-signing.pem: key file is readable by others (mode 644); run ...
 """
 
 from __future__ import annotations

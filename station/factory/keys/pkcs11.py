@@ -1,24 +1,11 @@
 """Reaching a PKCS#11 token (an HSM; SoftHSM2 in tests): the module, the token, one logged-in session.
 
-Example::
-
-    access = TokenAccess(module="/usr/lib/softhsm/libsofthsm2.so", pin_env="STATION_TOKEN_PIN")
-    uri = parse_pkcs11_uri("pkcs11:token=factory;object=factory-ca")
-    with token_session(uri, access, login=True) as session:   # python-pkcs11 Session, under a lock
-        ...
-
-The keys themselves (find, sign, generate) are in ``factory/tokenkeys.py``.
-
-Login state in PKCS#11 belongs to the process and the token, not to a session: a second ``C_Login``
-answers USER_ALREADY_LOGGED_IN, and closing a logged-in session logs every session out. So this module
-keeps one session per (module, token) for the whole process in a table, opened without a PIN for public
-reads (``station keys export``, ``records verify``) and replaced by a logged-in one the first time a
-private key is needed. All use of a session goes through its lock: PKCS#11 sessions must not be used by
-two threads at once, and every slot worker signs records and certificates.
-
-The PIN is read from ``pin_env`` (an environment variable) or ``pin_file`` at login, handed to the module,
-and dropped; it is never stored, logged, or put into an exception. A wrong PIN is a ConfigError naming
-the token and where the PIN came from.
+>>> access = TokenAccess(module="/usr/lib/softhsm/libsofthsm2.so", pin_env="STATION_TOKEN_PIN")
+>>> access.pin_source()                          # what messages say; never the PIN itself
+'environment variable STATION_TOKEN_PIN'
+>>> access.read_pin()
+Traceback (most recent call last):
+station.core.errors.ConfigError: [keys.pin_env] environment variable STATION_TOKEN_PIN (the token PIN) ...
 """
 
 from __future__ import annotations

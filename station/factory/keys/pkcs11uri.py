@@ -1,18 +1,11 @@
 """RFC 7512 PKCS#11 URIs as ``station.toml`` names keys in a token: parse, check, print.
 
-Example::
-
-    uri = parse_pkcs11_uri("pkcs11:token=factory;object=factory-ca", setting="keys.ca")
-    uri.token, uri.object          # "factory", "factory-ca"
-    str(uri)                       # "pkcs11:token=factory;object=factory-ca"
-    uri.slug                       # "factory.factory-ca": a file-name-safe name for files kept beside it
-
-Only what a key reference needs is accepted: the token is chosen by ``token`` (its label) and optionally
-``serial``/``manufacturer``/``model``; the key pair by ``object`` (its CKA_LABEL), optionally ``id``
-(CKA_ID, percent-encoded bytes) and ``type`` (``private`` or ``public``: both name the pair). Anything else
-is refused rather than ignored, and so are the query attributes RFC 7512 defines for the PIN
-(``pin-value``, ``pin-source``) and the module (``module-path``, ``module-name``): the PIN never lives in
-station.toml, and the module is ``[keys] pkcs11_module``.
+>>> uri = parse_pkcs11_uri("pkcs11:token=factory;object=factory-ca")
+>>> uri.token, uri.object, uri.slug                # slug: a file-name-safe name for files kept beside it
+('factory', 'factory-ca', 'factory.factory-ca')
+>>> parse_pkcs11_uri("pkcs11:token=factory;object=factory-ca?pin-value=1234", setting="keys.ca")
+Traceback (most recent call last):
+station.core.errors.ConfigError: [keys.ca] ...: pin-value: the PIN never lives in station.toml: use ...
 """
 
 from __future__ import annotations

@@ -1,25 +1,9 @@
-"""Per-unit secrets by profile key policy: the user passphrase and the master mnemonic.
+"""Per-unit secrets by the profile's policy (``sealed``: fresh per unit; ``batch``): passphrase and mnemonic.
 
-Example::
-
-    unit_secrets = secrets_for_unit(profile, environ=os.environ, base_dir=config.base_dir)
-    keys = derive_keys(unit_secrets, challenge.eid)        # the 600 000-round PBKDF2 runs here, once
-    masterkey, userkey = keys.public()                     # base64, for the init cfg and the record
-    sealed = seal_secrets(unit_secrets, profile.escrow_public_key, devid=devid)   # for the record
-
-Policies (``[profile.*] secrets``):
-
-- ``sealed``: every unit gets its own random passphrase and a fresh 24-word BIP39 mnemonic; they leave
-  the station only sealed to the profile's escrow key (``escrow.py``). The passphrase is 128 random bits
-  written as 26 base32 characters in groups of four (``ABCD-EFGH-...-YZ``): unambiguous to read aloud or
-  type into the Encedo Manager, and strong without relying on the PBKDF2 stretching. (Six BIP39 words
-  would be friendlier but only 66 bits.)
-- ``batch``: one passphrase and mnemonic for a batch, read from the environment variable or file the
-  profile names (the variable wins when both are named and it is set). A file's trailing newline is
-  dropped; nothing else is changed. Never from ``station.toml`` itself.
-
-Secrets never appear in a repr, an exception or a log line: errors name the variable or file, never the
-value. ``UnitSecrets`` and ``UnitKeys`` hide their fields in ``repr``.
+>>> unit = UnitSecrets(generate_passphrase(), " ".join(["abandon"] * 23 + ["art"])); unit
+UnitSecrets(passphrase=<hidden>, mnemonic=<hidden>)
+>>> len(unit.passphrase), unit.passphrase.count("-")        # 128 random bits: base32 in groups of four
+(32, 6)
 """
 
 from __future__ import annotations

@@ -1,19 +1,9 @@
-"""Key pairs in a PKCS#11 token: find one, sign with it, read its public key, create one.
+"""Key pairs in a PKCS#11 token: find one, sign with it (inside the token), read its public key, create one.
 
-Example::
-
-    uri = parse_pkcs11_uri("pkcs11:token=station;object=station-signing")
-    create_token_key(uri, access, KeyKind.ED25519)        # `station keys init --pkcs11 URI`
-    key = open_token_key(uri, access, KeyKind.ED25519)    # TokenEd25519Key: public_key(), sign(data)
-    jws.sign(payload, key, jws.key_id(key.public_key()))  # the signature is made inside the token
-    token_public_key(uri, access)                         # Ed25519PublicKey, without the PIN
-
-P-256 keys sign with CKM_ECDSA over a SHA-256 digest computed here (SoftHSM2 and many HSMs have no
-CKM_ECDSA_SHA256), and the token's raw ``r||s`` becomes the DER signature X.509 wants. Ed25519 keys sign
-with CKM_EDDSA (PKCS#11 3.0; SoftHSM2 2.6 has it). Private keys are generated in the token as sensitive
-and not extractable, so no key material ever leaves it. On opening, a key signs a fixed message that is
-checked with the public key object of the same label: a pair whose halves do not match is refused at
-start-up, not discovered by an auditor.
+>>> uri = Pkcs11Uri(token="station", object="station-signing")     # pkcs11:token=station;object=...
+>>> token_public_key(uri, TokenAccess(module="/nonexistent/libsofthsm2.so"), KeyKind.ED25519)
+Traceback (most recent call last):
+station.core.errors.ConfigError: [keys.pkcs11_module] PKCS#11 module /nonexistent/... does not exist
 """
 
 from __future__ import annotations

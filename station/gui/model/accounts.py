@@ -1,20 +1,10 @@
 """The window's side of operator accounts: open them, log in demo operators, say refusals plainly.
 
-Example::
-
-    session = open_operator_session(config, data_dir)        # OperatorSession(face="gui") over the station
-    if not session.users.list():
-        print(first_account_text(config, data_dir))          # how the admin creates the first account
-    demo = DemoAccounts.create(session.users)                # ``station gui --demo``: one account per role
-    demo.login(session, "operator")                          # Operator("demo-operator", "operator"), audited
-    refusal_text(login_refused)                              # "Wrong PIN for B0042 (4 attempts left ...)."
-
-Accounts and the audit log live in the station's database (``station.access``), signed with the record
-key, so this module opens them through ``StationData``, exactly as ``station users`` does. The demo
-decision: a demo data directory gets one account per role with a random 8-digit PIN that is held in this
-process only (never shown, logged or written anywhere but as its scrypt hash); the demo logs in through
-the same audited ``OperatorSession.login`` as a person would, so demo records and audit entries name a
-real account and role. The demo's folder is temporary, so the accounts go with it.
+>>> refused = LoginRefused("login refused: wrong PIN; B0042 is now locked for 0:15:00",
+...                        badge="B0042", reason="wrong-pin")          # as the user store raises it
+>>> print(refusal_text(refused))
+Wrong PIN; B0042 is now locked for 15 minutes. Too many wrong PINs: wait, or ask an admin to unlock it
+(station users enable B0042).
 """
 
 from __future__ import annotations

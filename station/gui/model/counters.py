@@ -1,13 +1,9 @@
-"""The header's shift counters: passed, failed, yield and units per hour, from ``RunFinished`` events.
+"""The header's shift counters (passed, failed, yield, units per hour), counted since the window opened.
 
-Example::
-
-    counters = Counters(started=time.monotonic())
-    counters.add(Outcome.PASS)
-    counters.text(time.monotonic())        # "Passed 1   Failed 0   Yield 100.0 %   120 units/h"
-
-Counted since the window opened (a shift), not over the whole record store: the operator wants to know
-how this shift is going. Anything that is not a PASS counts as failed, since every such unit goes to QA.
+>>> counters = Counters(started=0.0)
+>>> for outcome in (Outcome.PASS, Outcome.PASS, Outcome.ERROR): counters.add(outcome)
+>>> counters.text(3600.0)                 # anything but a PASS counts as failed: it goes to QA
+'Passed 2   Failed 1   Yield 66.7 %   3 units/h'
 """
 
 from __future__ import annotations

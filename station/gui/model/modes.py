@@ -1,16 +1,9 @@
 """The station's modes as the window names them, which roles may run each, and what the operator does in it.
 
-Example::
-
-    allowed_modes("qa")                       # ("qa",): a QA inspector runs QA only
-    start_mode("admin", previous="rma")       # "rma": a new login keeps the mode when the role allows it
-    TITLES["rma"]                             # "RMA"
-    refusal(Operator("B0042", "operator"), "rma")
-    # "B0042 (operator) may not switch to RMA: only an RMA engineer or an admin may. ..."
-
-Qt-free: the header, the login and the tests share these words. The role table itself is
-``station.access.roles``; this module only reads it, so the window can never allow what the session
-would refuse.
+>>> allowed_modes("qa"), start_mode("admin", previous="rma"), TITLES["rma"]
+(('qa',), 'rma', 'RMA')
+>>> print(refusal(Operator("B0042", "operator"), "rma"))
+B0042 (operator) may not switch to RMA: only an RMA engineer or an admin may. ...
 """
 
 from __future__ import annotations

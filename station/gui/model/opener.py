@@ -1,15 +1,10 @@
 """How the window (re)opens its station: one configuration, opened again for each login and mode switch.
 
-Example::
-
-    opener = StationOpener(config, data_dir=data, timing="realistic")
-    first = opener.open()                                            # checks the configuration at start
-    qa = opener.open("qa", Operator("Q0007", "qa"), RmaPolicy())      # after a switch to QA
-
-A station is built for one mode and one operator (``Station.open(mode=..., operator=...)``: every record
-names both), so a login or a mode switch closes the station and opens it again with the same settings.
-Opening reads keys and starts fixtures, which may take a moment: the window calls ``open`` from a worker
-thread (``host.py``), never from the GUI thread. Qt-free.
+>>> import tempfile; from station.app.demo import demo_config
+>>> with tempfile.TemporaryDirectory() as folder:       # a demo configuration (its keys go in the folder)
+...     opener = StationOpener(demo_config(Path(folder), fixtures=2), environ={"BATCH_SECRET": "..."})
+...     opener.resolved_data_dir == Path(folder), "BATCH_SECRET" in repr(opener)
+(True, False)
 """
 
 from __future__ import annotations

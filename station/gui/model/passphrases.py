@@ -1,22 +1,9 @@
 """Customer passphrases for returned units, from the operator's window to the RMA flow that asks for them.
 
-Example::
-
-    box = PassphraseBox(on_question=relay.asked.emit)      # the window shows a masked field for the slot
-    policy = RmaPolicy(customer_passphrase=box)              # Station.open(..., rma=policy)
-    box.answer("A1", typed)                                  # the operator's answer (None: no passphrase,
-                                                             # wipe through the backend)
-    box.withdraw()                                           # a mode switch or logout: questions end
-    box.close()                                              # the window closes: no question waits again
-
-The RMA flow calls the box from the slot's worker thread while it identifies a personalised unit
-(``rmawipe.Wiper.open``): the box tells the window (``on_question``, from that thread: the window's relay
-re-emits it as a Qt signal) and waits for the answer. An unanswered question is not a "no": after
-``wait`` seconds (inside the identify step's own timeout), or when withdrawn, the step fails with code
-``no-passphrase-answer`` and nothing has been written to the unit, so waiting never leads to a wipe the
-operator did not choose. Answers are accepted only for a question that is open, so a passphrase typed for
-one unit is never used for the next. The passphrase is held only until the flow takes it; ``repr`` shows
-the slots, never a passphrase.
+>>> box = PassphraseBox(wait=0.01)          # RmaPolicy(customer_passphrase=box); the window answers it
+>>> box(ReturnedUnit("R1", eid="f00dfeed", label="ACME-0042"))        # the flow asks; nobody answers
+Traceback (most recent call last):
+station.pipeline.engine.StepFailed: ... nobody answered within 0.01 s; nothing was written to the unit. ...
 """
 
 from __future__ import annotations

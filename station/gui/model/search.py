@@ -1,17 +1,10 @@
 """Finding records for the records view: by record id, device id or genuine id (Qt-free).
 
-Example::
-
-    found = find_records(store, "2023b758c209269a")     # every record of that unit, oldest first
-    found = find_records(store, "")                     # the newest RECENT records
-    view = check_record(store, found[0], trust)          # decoded, with its verification
-    notes = record_notes(store, found)                   # {record_id: "superseded by 5f0c1d2e…"}
-
-A record id names one record; a device id names every record of that unit (production, QA, RMA ...); a
-genuine id is looked up in the unit registry, which knows the unit's passing production record, and then
-widened to every record of the same device. ``record_notes`` says how listed records link: a record an
-RMA replaced is "superseded by" the RMA record (``records.history``), an RMA record "supersedes" the one it
-replaced, a QA record "checks" the record it verified.
+>>> import tempfile; from pathlib import Path
+>>> with tempfile.TemporaryDirectory() as folder:                  # an empty store
+...     store = SqliteStore(Path(folder) / "records.sqlite3")
+...     find_records(store, "2023b758c209269a"), find_records(store, "")     # "": the newest records
+([], [])
 """
 
 from __future__ import annotations

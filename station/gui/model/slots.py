@@ -1,15 +1,10 @@
 """What each slot shows, from the engine's events: the Qt-free model behind a tile and the detail panel.
 
-Example::
-
-    model = SlotModel("A1")
-    model.apply(RunStarted("A1", time.time(), run_id, "production", steps))   # any engine Event
-    view = model.view(time.time())          # TileView: state, word, unit id, step, progress, reason ...
-    model.acknowledge()                     # the operator saw the FAIL: the tile may move on
-
-Rules from docs/ui.md: a FAIL or ATTENTION stays on the tile until acknowledged, even when the fixture has a
-next unit running (the tile says so); a PASS stays until the unit is removed, and at least
-``PASS_HOLD`` seconds when a simulated slot swaps its unit at once, so a glancing operator still sees it.
+>>> model = SlotModel("A1")
+>>> model.apply(RunFinished("A1", 1.0, "run-1", Outcome.FAIL, "2023b758c209269a", record_id=None))
+>>> model.apply(RunStarted("A1", 2.0, "run-2", "production", steps=("identify",)))   # the next unit
+>>> model.view(3.0).state, model.acknowledge(), model.view(3.0).state     # a FAIL stays until seen
+(<TileState.FAIL: 'fail'>, True, <TileState.RUNNING: 'running'>)
 """
 
 from __future__ import annotations

@@ -1,18 +1,10 @@
 """What a finished unit's tile says in each mode: the verdict line and what the operator does next.
 
-Example::
-
-    advice = verdict_advice("qa", Outcome.FAIL, "compare", "3 mismatch(es) with production record ...", {})
-    advice.reason         # "3 mismatches with its record"
-    advice.instruction    # "Set aside for the line engineer."
-    verdict_advice("rma", Outcome.PASS, None, "", {"history": "...supersedes its production record 5f0c..."})
-    # reason "Supersedes production record 5f0c1d2e…", instruction "Remove unit"
-
-The tile's state word says PASS or FAIL and carries the mode ("QA PASS", "RMA FAIL": ``MODE_PREFIX``),
-so a QA verdict is never read as a production one. The reason comes from the failure message or, for a
-pass, from the step that says what the pass means (QA: which record the unit matched; RMA: which record it
-supersedes; readers: the inventory number written). Record ids are shortened on tiles; the detail panel
-and the records view show them whole. Qt-free.
+>>> advice = verdict_advice("qa", Outcome.FAIL, "compare", "3 mismatch(es) with production record", {})
+>>> advice.reason, advice.instruction
+('3 mismatches with its record', 'Set aside for the line engineer.')
+>>> shorten_ids("supersedes 5f0c1d2e-1111-2222-3333-444455556666")         # on a tile; whole elsewhere
+'supersedes 5f0c1d2e…'
 """
 
 from __future__ import annotations

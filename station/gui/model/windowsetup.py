@@ -1,12 +1,10 @@
 """What the window shows before any event: station id, profile, slots (and which are readers), line database.
 
-Example::
-
-    setup = WindowSetup.of_config(config, "default")
-    setup.slots          # ("A1", "A2", "R1", "R2"): one tile each, in configuration order
-    setup.readers        # ("R1", "R2"): SpringCard reader slots (the readers flow; scans go to them)
-
-Qt-free, and built from the configuration alone, so the window can be laid out before a station runs.
+>>> import tempfile; from pathlib import Path; from station.app.demo import demo_config
+>>> with tempfile.TemporaryDirectory() as folder:                # two PPA slots, two reader slots
+...     setup = WindowSetup.of_config(demo_config(Path(folder), fixtures=4, family="mixed"), "default")
+>>> setup.slots, setup.readers, setup.line_db
+(('A1', 'A2', 'R1', 'R2'), ('R1', 'R2'), None)
 """
 
 from __future__ import annotations

@@ -1,14 +1,9 @@
 """Plain words for the operator: step titles, failure reasons and what to do next.
 
-Example::
-
-    step_title("verify-lock")                                   # "Lock check"
-    plain_reason("GET /api/logger/key: reply is not JSON")      # "the unit's answer was garbled"
-    instruction(Outcome.FAIL, "...")                            # "Set aside for QA."
-
-The engine's messages name endpoints and status codes, which is right for the log and the record but not
-for someone holding a unit: a tile shows the plain reason and the instruction, the detail panel and the
-log keep the full message.
+>>> failure_text("provision", "POST /api/system/provision: refused with 406")   # the log keeps the original
+'Provisioning: the unit refused the request (406)'
+>>> instruction(Outcome.ERROR, "GET /api/system/status: no answer within 10 s")
+'Check the cable, then set the unit aside for QA.'
 """
 
 from __future__ import annotations

@@ -1,17 +1,9 @@
 """The audit log view (Ctrl+L): who logged in, was refused, switched modes, reprinted labels; verified.
 
-Example::
-
-    view = AuditView()
-    view.refresh_requested.connect(worker.read_audit)     # the worker checks ``audit.view`` (audited)
-    worker.audit_read.connect(view.show_entries)           # newest entries + the whole log's verification
-    worker.audit_refused.connect(view.show_refusal)
-    view.status.text()    # "Verified ✔ — 42 entries: every signature and the chain hold (last seq 42)"
-
-Read-only. Reading and verifying run in the access worker (the whole log is verified: signatures, chain
-and columns, as ``station audit verify`` does); the table lists the newest entries, newest last. A
-broken entry is marked ✖ in its row and the status names the first one, since everything after a break
-can no longer be trusted to be complete.
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> view = AuditView(); view.show_entries([], AuditReport(checked=0, last_seq=0, problems=()))
+>>> view.status.text()
+'Verified ✔ — 0 entries, all listed: every signature and the chain hold (last seq 0).'
 """
 
 from __future__ import annotations

@@ -1,19 +1,9 @@
 """The side panel of one slot: the unit's step timeline, the slot's live log, the record and its check.
 
-Example::
-
-    panel = DetailPanel()
-    panel.check_requested.connect(checker.check)          # once the run's record id is known
-    checker.checked.connect(panel.show_check)
-    panel.show_slot(model, model.shown_run(now))         # pin the run the operator clicked
-    panel.refresh()                                      # after each event of that slot
-    panel.labels_enabled = True                          # [label] configured: passing units' label shown
-    panel.label_requested.connect(checker.label)         # checker.labelled -> panel.show_label
-
-The panel shows what the slot's tile shows and follows it to the next unit, except a failure: a FAIL or
-ATTENTION the operator opened stays in the panel (while the tile moves on) until another tile is opened.
-A passing unit's label is previewed as it prints (``LabelPreview``) when the station prints labels; a QA
-or RMA record says which record it checks or supersedes.
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> panel = DetailPanel(); panel.show_slot(SlotModel("A1"), None)        # the slot the operator opened
+>>> panel.slot
+'A1'
 """
 
 from __future__ import annotations

@@ -1,15 +1,11 @@
-"""The window's two side windows: the records view (Ctrl+R) and the audit log view (Ctrl+L).
+"""The window's two side windows, made when first opened: the records view (Ctrl+R) and audit log (Ctrl+L).
 
-Example::
-
-    dialogs = Dialogs(window, checker)
-    dialogs.set_reprint(True)                              # the role may reprint and labels are configured
-    dialogs.reprint_requested.connect(session.reprint)     # a record id from the records view
-    dialogs.audit_refresh_requested.connect(worker.read_audit)
-    dialogs.open_audit()                                   # asks for the entries; they arrive via show_audit
-
-Each is made when first opened and kept (reopening shows where the operator was); they close with the
-window. Neither waits on anything: searches, checks and the audit log are read in worker threads.
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> dialogs = Dialogs(QWidget(), RecordChecker(store=None, trust=None))     # the records' worker, unused
+>>> asked = []; _ = dialogs.audit_refresh_requested.connect(lambda: asked.append("entries"))
+>>> dialogs.open_audit() is dialogs.open_audit(), asked      # made once, kept; each opening reads again
+(True, ['entries', 'entries'])
+>>> dialogs.close_all()
 """
 
 from __future__ import annotations

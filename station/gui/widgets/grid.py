@@ -1,14 +1,7 @@
-"""The tiles in a grid that fills the window, from 4 to 32 slots; columns follow the window's shape.
+"""The tiles in a grid that fills the window, from 4 to 32 slots; the columns follow the window's shape.
 
-Example::
-
-    grid = TileGrid(["A1", "A2", "A3", "A4"])
-    grid.tile("A2").show_view(view)
-    columns_for(32, 1600, 900)      # 8: four rows of eight, each tile as large as the space allows
-
-The column count is chosen so each tile is as large as possible while keeping roughly the shape the tile
-text needs (``TILE_ASPECT`` wide per unit high), preferring full rows when that costs little, and it is
-recomputed when the window is resized.
+>>> columns_for(32, 1600, 900), columns_for(32, 900, 1600)     # as large a tile as the space allows
+(8, 4)
 """
 
 from __future__ import annotations

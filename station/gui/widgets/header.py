@@ -1,16 +1,10 @@
 """The header: station id, the mode switch, who is logged in, profile, shift counters, line-database state.
 
-Example::
-
-    header = Header(station_id="line1-st01", profile="acme-2026-q4", line_db=None)
-    header.set_operator(Operator("B0042", "operator"), allowed=("production",), can_audit=False)
-    header.show_mode("production")
-    header.mode_requested.connect(session.request_mode)      # the operator picked another mode
-    header.scanned.connect(window.code_scanned)              # a code scanned anywhere in the window
-
-The mode switch lists Production, QA and RMA; only the modes the logged-in role may run are enabled (the
-others say who may), and picking one asks for the switch: the header shows the new mode only once the
-session has allowed it. Nobody logged in: the switch, Logout and Audit log are disabled.
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> header = Header(station_id="line1-st01", profile="acme-2026-q4", line_db=None)
+>>> header.set_operator(Operator("Q0007", "qa"), allowed=("qa",), can_audit=True)
+>>> [header.mode_enabled(mode) for mode in ("production", "qa", "rma")]     # the others say who may
+[False, True, False]
 """
 
 from __future__ import annotations

@@ -1,18 +1,11 @@
 """The unit label drawn on screen as it will print: the QR code and the text where the template puts them.
 
-Example::
-
-    preview = LabelPreview()
-    preview.show_label(labels.for_record(stored))     # a station.labels.Label; None shows "No label"
-    panel_layout.addWidget(preview)
-    preview.qr_placements()                            # where each QR code's modules are drawn (tests)
-
-The layout comes from the label's own ZPL (``station.labels.layout``), so the preview follows whatever
-template the line prints with: positions and sizes in printer dots, scaled to the widget, the label's
-aspect ratio kept. The QR matrix comes from segno, the same payload and error-correction level the
-printer encodes (the printer may choose another mask: the picture can differ, the content does not).
-Printer fonts are approximated: bitmap fonts by the system's fixed-pitch font stretched to the printer's
-character cell, font 0 by the default sans-serif face.
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> preview = LabelPreview(); preview.resize(416, 256)         # the label and a margin of 8 px
+>>> zpl = "^XA^PW400^LL240^FO16,16^BQN,2,4^FDMA,PPA1^FS^XZ"        # a QR code at (16, 16), 4 dots a module
+>>> preview.show_label(Label("r-1", "2023b758c209269a", {}, zpl))
+>>> [(placement.x, placement.y, placement.module) for placement in preview.qr_placements()]
+[(24.0, 24.0, 4.0)]
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
 """The login screen: scan the badge, type the PIN; big plain errors; what to do on a station without accounts.
 
-Example::
-
-    panel = LoginPanel()
-    panel.login_requested.connect(worker.login)          # (badge, Pin): the PIN field is cleared at once
-    panel.show_refusal("Wrong PIN for B0042 (4 attempts left before a lock).")
-    panel.show_no_accounts(first_account_text(config, data_dir))
-    panel.offer_demo(["operator", "qa", "rma", "admin"])  # ``station gui --demo``: one button per role
-
-The badge field takes the scan (the scanner types and ends with Enter, which moves to the PIN field); the
-PIN field is masked and its text lives only until Enter: it is handed over as a ``Pin`` (which never
-prints) and the field is emptied. While someone is logged in the panel can be opened to take over the
-station (a new badge scanned): then "Back" returns to the station unchanged.
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> panel = LoginPanel(); panel.pin.setText("905172")
+>>> panel.show_refusal("Wrong PIN for B0042 (4 attempts left before a lock).")
+>>> panel.error.text(), panel.pin.text()                   # the typed PIN does not stay in the field
+('Wrong PIN for B0042 (4 attempts left before a lock).', '')
 """
 
 from __future__ import annotations

@@ -1,13 +1,11 @@
-"""The strip at the bottom of the window: the station's recent log, newest last, a few lines high.
+"""The strip at the bottom of the window: warnings, errors and verdicts of every slot, newest last.
 
-Example::
-
-    strip = LogStrip()
-    strip.add(log_line_event)          # "11:02:41  A3  attest: ...; retrying (2/3)"
-    strip.add(run_finished_event)      # "11:02:44  A3  FAIL 5a9e...: Provisioning: ..."
-
-It shows warnings, errors and verdicts of every slot, so the operator sees what happened across the
-station without opening a slot; the full log of one slot is in its detail panel.
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> strip = LogStrip()
+>>> strip.add(LogLine("A3", 0.0, "run-1", "info", "identify: ok"))    # info stays in the slot's panel
+>>> strip.add(RunFinished("A3", 0.0, "run-1", Outcome.PASS, "2023b758c209269a", None))
+>>> strip.toPlainText().split("  ", 1)[1].strip()
+'A3  PASS 2023b758c209269a'
 """
 
 from __future__ import annotations

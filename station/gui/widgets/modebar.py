@@ -1,19 +1,10 @@
 """The bar under the header: what to do in this mode, and in RMA the operator's inputs for the flow.
 
-Example::
-
-    bar = ModeBar()
-    bar.show_mode("rma")                                   # the RMA guide, "Accept unknown units", questions
-    bar.ask(ReturnedUnit("A1", eid, "Alice's PPA"))       # a unit waits for its customer's passphrase
-    bar.passphrase_given.connect(box.answer)               # (slot, passphrase or None: wipe via the backend)
-    bar.accept_unknown_changed.connect(session.set_accept_unknown)
-
-A question shows the slot and the unit's public eid and label, a masked field and two buttons: give the
-passphrase, or choose no passphrase (the unit is then wiped through the backend, if it trusts it). The
-typed text goes to the flow's box and the field is emptied; it is never shown, logged or kept. Several
-units may wait: one question shows at a time, the others are named. "Accept unknown units" lets an RMA
-engineer take in a unit that no record on the line knows; each such record says it was accepted and by
-whom; it is off each time RMA mode starts.
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> bar = ModeBar(); bar.show_mode("rma")
+>>> bar.ask(ReturnedUnit("A1", eid="f00dfeed", label="ACME-0042"))      # a unit waits for its passphrase
+>>> sorted(bar.questions), bar.accept_unknown.isChecked()             # acceptance starts off each time
+(['A1'], False)
 """
 
 from __future__ import annotations

@@ -1,20 +1,9 @@
 """The records view (Ctrl+R): find records by device, genuine or record id, read one verified, export some.
 
-Example::
-
-    dialog = RecordsView(checker)
-    dialog.search("2023b758c209269a")      # results arrive through checker.found
-    dialog.select_row(0)                   # decoded record + its verification, through checker.checked
-    dialog.export_selected(Path("out.jsonl"))
-    dialog.allow_reprint(True)             # labels configured and the role may reprint (label.reprint)
-    dialog.reprint_requested.connect(session.reprint)   # record id of the selected record
-
-Look-ups and checks run on the checker's worker thread; the dialog only shows what comes back. Export
-writes JSON Lines (payload + the signed JWS, ``station.records.export``), so the file can be verified
-again anywhere. The Links column says how records relate: a record an RMA replaced is "SUPERSEDED by"
-the RMA record (it stays, as history), an RMA record "supersedes" the one it replaced, a QA record
-"checks" the production record it verified. "Reprint label" sends the selected passing record's label to
-the printer again; the session checks the role and audits it.
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> view = RecordsView(RecordChecker(store=None, trust=None))         # look-ups run on the checker's thread
+>>> view.show_found("2023b758c209269a", [], {}); view.table.rowCount()
+0
 """
 
 from __future__ import annotations

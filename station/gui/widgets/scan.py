@@ -1,16 +1,11 @@
 """Scanner input lands in the field that wants it now, wherever the focus is in the window.
 
-Example::
-
-    router = ScanRouter(window, login.badge)          # before a login: the badge field
-    QApplication.instance().installEventFilter(router)
-    router.set_field(header.scan)                     # logged in: the header's scan field
-
-A barcode scanner is a keyboard that types fast and ends with Enter. Operators do not click a field
-before scanning (gloves, a unit in the other hand): a letter or digit typed while the focus is on a tile
-or button goes to the current field, which is emptied first so a scan replaces the previous code. After
-Enter the focus goes back where it was (so the tile that was focused still is: the window gives a code
-scanned with a reader slot focused to that reader). Space, function keys and shortcuts keep their meaning.
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> window = QWidget(); field = QLineEdit(window); combo = QComboBox(window)
+>>> router = ScanRouter(window, field)                  # installed as the application's event filter
+>>> key = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_7, Qt.KeyboardModifier.NoModifier, "7")
+>>> router.eventFilter(combo, key), field.text()        # typed on another widget, lands in the field
+(True, '7')
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
-"""The read-only table both the step timeline and the records list use: text columns sized to their
-content, the last one stretched, no editing, no row numbers.
+"""The read-only table both the step timeline and the records list use: columns sized to their content.
 
-Example::
-
-    table = read_only_table(("Step", "Outcome", "Message"))
-    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> table = read_only_table(("Step", "Outcome", "Message"))      # the last column stretches
+>>> table.columnCount(), table.verticalHeader().isVisible()
+(3, False)
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """The window's look: Qt's Fusion style with a dark, quiet palette built from ``palette.py``'s colours.
 
-Example::
-
-    apply_theme(QApplication.instance())      # once, before the window is shown
-
-Fusion draws the same on every platform (and offscreen), so what the screenshot shows is what the
-operator sees. Text colours here are among ``palette.TEXT_PAIRS`` and tested for contrast.
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> apply_theme(app); apply_theme(app)             # once per application; a second call changes nothing
+>>> app.style().name()
+'fusion'
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
 """One tile per fixture slot: the state word, icon and colour, the unit, the step, and what to do next.
 
-Example::
-
-    tile = Tile("A1")
-    tile.activated.connect(window.open_slot)                 # click (or Enter): open the detail panel
-    tile.acknowledge_requested.connect(window.acknowledge)   # Space on the focused tile
-    tile.show_view(model.view())                             # repaints only if something changed
-    tile.texts()["word"]                                     # "✔  PASS": what the tile reads
-
-Large type for a metre away: the state word is ~28 px bold (a little smaller when 32 tiles share the
-screen), the unit id monospace. A tile paints its text itself instead of holding a dozen labels in a
-layout: a change is one repaint of one widget (Qt merges repaints requested in a burst), with no layout
-pass, which keeps the GUI thread free while 32 slots report (``bench/gui_stall.py``).
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> tile = Tile("A1")
+>>> tile.show_view(TileView(TileState.PASS, unit_id="2023b758c209269a", instruction="Remove unit"))
+>>> tile.texts()["word"], tile.texts()["instruction"]           # what the tile reads
+('✔  PASS', 'Remove unit')
 """
 
 from __future__ import annotations

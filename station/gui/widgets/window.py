@@ -1,18 +1,10 @@
 """The operator window: header, mode bar, the login page or the tile grid with a slot's panel, the log strip.
 
-Example::
-
-    window = MainWindow(WindowSetup.of(station), checker)
-    bridge.engine_event.connect(window.apply)           # every engine event, in the GUI thread
-    window.show_login()                                 # until someone logs in (``session.py`` decides)
-    window.show()
-
-Keys: F1..F12 focus a slot, Space acknowledges the focused slot, Enter or a click opens its panel,
-Ctrl+R the records view, Ctrl+L the audit log, Esc closes the panel. A scan lands in the right field
-wherever the focus is: the badge field on the login page; otherwise the header's scan field, and then
-(the rule) a code scanned while a reader slot's tile has the focus is that reader's inventory label
-(``reader_scanned``), any other code is a badge: someone taking over the station (``badge_scanned``).
-The window never waits on the station: it applies events and redraws.
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> checker = RecordChecker(store=None, trust=None)                    # the records' worker, unused here
+>>> window = MainWindow(WindowSetup("line1-st01", "default", ("A1", "A2", "R1"), readers=("R1",)), checker)
+>>> window.show_login(); window.login_shown, sorted(window.models)      # until someone logs in
+(True, ['A1', 'A2', 'R1'])
 """
 
 from __future__ import annotations

@@ -1,17 +1,11 @@
 """Logins, mode changes, reprints and the audit log off the GUI thread, with results delivered as signals.
 
-Example::
-
-    worker = AccessWorker(session, trusted_keys, demo=None)
-    worker.logged_in.connect(window.operator_logged_in)       # (Operator, mode) in the GUI thread
-    worker.login_refused.connect(login_panel.show_refusal)     # a sentence: "Wrong PIN for B0042 ..."
-    worker.login("B0042", Pin(typed))                          # returns at once
-    worker.change_mode("qa")                                   # mode_changed or mode_refused (audited)
-
-Every call writes the audit log (a signed, fsynced SQLite row) and a login checks a scrypt hash (~0.1 s,
-32 MiB), so none of it may run in the GUI thread. One worker thread runs the calls in order, so a login
-is audited before the mode change it leads to. ``allowed`` answers at once (no database): for greying
-out buttons; every real action is checked and audited again by the session.
+>>> import tempfile; from pathlib import Path; from station.app.demo import demo_config
+>>> from station.gui.model.accounts import open_operator_session
+>>> with tempfile.TemporaryDirectory() as folder:                       # a new station: no accounts yet
+...     worker = AccessWorker(open_operator_session(demo_config(Path(folder), fixtures=1), Path(folder)), {})
+...     worker.has_accounts(), worker.allowed("mode.production"); worker.shutdown()   # nobody logged in
+(False, False)
 """
 
 from __future__ import annotations

@@ -1,18 +1,10 @@
 """The one bridge from the engine to the window: bus events in worker threads → Qt signals in the GUI thread.
 
-Example::
-
-    bridge = EventBridge(station.bus)              # created in the GUI thread, subscribes at once
-    bridge.engine_event.connect(window.apply)             # every event, in order, in the GUI thread
-    bridge.run_finished.connect(counters_view.add)  # or only the kind a receiver cares about
-    ...
-    bridge.detach()                                # before the receivers go away
-
-The bus calls ``publish`` synchronously in the slot's worker thread, so ``publish`` only emits. The bridge
-lives in the GUI thread; Qt delivers a signal emitted from another thread to GUI-thread receivers as a
-queued call, so no widget is ever touched from a worker. Receivers are bound methods of GUI-thread
-QObjects, never lambdas: a lambda has no receiver object whose thread Qt could deliver to, so where it
-runs is the binding's choice; a bound method of a GUI-thread QObject always runs in the GUI thread.
+>>> bus = EventBus(); bridge = EventBridge(bus)             # made in the GUI thread
+>>> seen = []; _ = bridge.log_line.connect(seen.append)     # the window connects bound GUI methods
+>>> bus.publish(LogLine("A1", 0.0, "run-1", "warning", "attest: retrying (2/3)")); bridge.detach()
+>>> [event.message for event in seen]
+['attest: retrying (2/3)']
 """
 
 from __future__ import annotations

@@ -1,16 +1,11 @@
 """Record look-ups and verification off the GUI thread, with results delivered as signals.
 
-Example::
-
-    checker = RecordChecker(store, trust)
-    checker.checked.connect(panel.show_check)      # (record_id, RecordView) in the GUI thread
-    checker.failed.connect(panel.show_check_error) # (record_id, text)
-    checker.check("5f0c...")                        # returns at once
-    checker.label("5f0c...")                        # labelled(record_id, Label | None): the preview
-
-Verifying reads the store and checks an Ed25519 signature and a certificate: milliseconds usually, but
-the store may be busy with a slot's fsync, and the window must never wait on it. One worker thread runs
-the requests in order; the signals are emitted from it and queued to their GUI-thread receivers.
+>>> from types import SimpleNamespace; from PySide6.QtWidgets import QApplication
+>>> app = QApplication.instance() or QApplication([])
+>>> checker = RecordChecker(SimpleNamespace(get=lambda record_id: None), Trust({}, None))  # an empty store
+>>> failed = []; _ = checker.failed.connect(lambda key, text: failed.append(text))   # to the GUI thread
+>>> checker.check("5f0c1d2e").result(); app.processEvents(); checker.shutdown(); failed
+['Record 5f0c1d2e is not in the record store.']
 """
 
 from __future__ import annotations

@@ -1,18 +1,7 @@
 """The station behind the window, swapped when the operator or the mode changes, without blocking the window.
 
-Example::
-
-    host = StationHost(opener, units=None)
-    host.attached.connect(window.station_attached)     # a new station runs: (Station, EventBridge)
-    host.ended.connect(window.station_stopped)         # a run ended that nobody asked to end
-    host.switch(Target("qa", operator, rma_policy))    # finish the units in progress, reopen in QA, run
-    host.park()                                        # logout: finish the units in progress, then close
-
-A station is built for one mode and one operator, so a switch is: ``Station.finish`` (no new unit; the
-units in progress get their verdicts and records under the operator who started them), then, in a worker
-thread, ``close`` and ``StationOpener.open`` with the new target, then back in the GUI thread a new
-bridge and run thread. A target that changes while this happens (a quick second switch, a logout) is
-taken up when the current step is done: the newest target wins, and each target opens at most once.
+>>> Target("qa", Operator("Q0007", "qa"))    # a switch: finish the units in progress, reopen in QA, run
+Target(mode='qa', operator=Operator(id='Q0007', role='qa'), rma=None)
 """
 
 from __future__ import annotations

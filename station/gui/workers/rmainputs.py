@@ -1,18 +1,11 @@
 """What the operator gives the RMA flow through the window: customer passphrases and the unknown-unit choice.
 
-Example::
-
-    inputs = RmaInputs(window, station_of=host_station)    # host_station() -> the running Station or None
-    target = Target("rma", operator, inputs.policy())      # the policy a station is opened with
-    bridge.engine_event.connect(inputs.engine_event)        # questions that ended elsewhere leave the bar
-    inputs.withdraw()                                       # a mode switch or logout ends open questions
-
-The RMA flow asks for a personalised unit's customer passphrase from its slot's worker thread
-(``PassphraseBox``); the question reaches the window as a queued signal, the slot's tile turns to
-ATTENTION ("Type the customer's passphrase") and the mode bar shows a masked field. The answer goes back
-to the box and the field is emptied. "Accept unknown units" changes the policy of the running station,
-which the flow reads when each unit starts, so it applies from the next unit on; it is off again each
-time a station opens (a decision for one RMA session, recorded in each record it affects).
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> from station.gui.widgets.window import WindowSetup; from station.gui.workers.checker import RecordChecker
+>>> window = MainWindow(WindowSetup("line1-st01", "default", ("A1",)), RecordChecker(store=None, trust=None))
+>>> inputs = RmaInputs(window, station_of=lambda: None)        # station_of: the running station or None
+>>> inputs.policy().unknown_unit, inputs.policy().customer_passphrase is inputs.box
+('refuse', True)
 """
 
 from __future__ import annotations

@@ -1,17 +1,11 @@
 """The station's blocking run in a worker thread, with its end reported to the GUI thread as a signal.
 
-Example::
-
-    runner = StationRunner(station, units=None)     # None: until stop()
-    runner.stopped.connect(window.station_stopped)   # text is "" after a normal stop
-    runner.start()
-    ...
-    runner.stop()                                    # cooperative: slots stop after their current step
-    runner.wait()                                    # join, after the event loop has ended
-
-The core is blocking (one thread per fixture, joined by ``Station.run``); the window never waits on it.
-An exception out of ``run`` is a bug or a broken installation: its traceback goes to the log and the
-window gets a sentence to show.
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> class Broken:                                     # a station whose run stops with a StationError
+...     def run(self, units): raise StationError("no fixture answers")
+>>> said = []; runner = StationRunner(Broken()); _ = runner.stopped.connect(said.append)
+>>> runner.start(); _ = runner.wait(5); app.processEvents(); said    # delivered in the GUI thread
+['The station stopped: no fixture answers']
 """
 
 from __future__ import annotations

@@ -1,21 +1,9 @@
 """One window session: the login, the station behind the window (reopened per operator and mode), wired.
 
-Example::
+Without ``access`` nobody logs in: the station runs as opened (benches, tests).
 
-    session = Session(station, units=None, access=worker, opener=opener)   # ``station gui``
-    session.start()            # the login page; after a login the station opens for that operator, runs
-    app.exec()
-    session.shutdown()         # logout (audited), stop and join the station, release the fixtures
-
-    session = Session(station, units=4)     # no ``access``: runs ``station`` as opened (bench, tests)
-
-With ``access`` nobody provisions before a login: the window shows the login page (or, on a station
-without accounts, how to create the first one); a login opens the station for that operator in the
-first mode their role allows, and every record names them. The mode switch, a logout and a takeover by
-another badge all let the units in progress finish under the operator who started them
-(``host.py``). The login, mode changes, reprints and the audit log go through the ``AccessWorker``,
-which audits them. ``station`` is the station opened at start: it gives the window its layout, the
-record store and trust for the records view, and the label template for previews.
+>>> import inspect; list(inspect.signature(Session).parameters)
+['station', 'units', 'parent', 'access', 'opener', 'demo_role', 'no_accounts']
 """
 
 from __future__ import annotations

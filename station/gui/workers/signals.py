@@ -1,14 +1,11 @@
 """SIGTERM and SIGINT end the window the way closing it does: the station finishes its steps first.
 
-Example::
-
-    quitter = QuitOnSignals(app)      # keep a reference for the life of the app
-
-The kiosk's systemd unit stops the station with SIGTERM. Qt's event loop runs in C++, so a Python
-signal handler alone would only run at the next Python call, maybe never; ``signal.set_wakeup_fd``
-makes the interpreter write each signal's number into a socket that a ``QSocketNotifier`` watches, and
-the notifier quits the event loop. ``app.main`` then shuts the session down cooperatively (the station
-stops after the current step of every slot, records are written) instead of dying mid-step.
+>>> import signal; from PySide6.QtWidgets import QApplication
+>>> old = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT), signal.set_wakeup_fd(-1)
+>>> quitter = QuitOnSignals(QApplication.instance() or QApplication([]))     # app.main keeps it to the end
+>>> signal.set_wakeup_fd(old[2]) != -1                       # a signal now wakes Qt's event loop
+True
+>>> _ = signal.signal(signal.SIGTERM, old[0]), signal.signal(signal.SIGINT, old[1]); quitter.deleteLater()
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
-"""The production flow: a fresh unit in, a provisioned, personalised and verified unit out.
+"""The production flow: a fresh unit in; a provisioned, personalised and verified unit out.
 
-Example::
+Each step reads the unit's real state first, so the same flow resumes a run that a crash interrupted.
 
-    flow = ProductionFlow(client, deps, prior=None)
-    result = Engine(bus).run(ctx, flow.plan())
-    draft_facts = flow.facts            # what the record is built from (public values only)
-
-Steps (docs/architecture.md): identify → firmware → check-in → attest → certificate → provision →
-verify-lock → personalize → verify. Each step reads the unit's real state first, so the same flow resumes
-a run that a crash interrupted (``prior`` carries what the journal says the run already wrote): a unit
-whose secure element already holds the certificate this run issued is not provisioned again, and a unit
-that carries anybody else's certificate is refused with what the records know about it.
+>>> [step.name for step in ProductionFlow(client=None, deps=None).plan()]   # a plan needs no unit yet
+['identify', 'firmware', 'check-in', 'attest', 'certificate', 'provision', 'verify-lock',
+ 'personalize', 'verify']
 """
 
 from __future__ import annotations

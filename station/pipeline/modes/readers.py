@@ -1,23 +1,8 @@
 """The ``readers`` flow: a SpringCard reader on the bench gets the line's configuration and its own identity.
 
-Example::
-
-    flow = ReadersFlow(CompanionClient(link.session(), link.base_url), link.device_id(), deps)
-    result = Engine(bus).run(ctx, flow.plan())
-    draft = flow.draft(result, RunFrame(fixture, operator, started, simulated=False))
-
-Steps (docs/architecture.md, reference §9): identify (``GET /device/{id}``) → wink (the operator sees
-which reader the slot means) → inventory (the number written to register 0201: the profile's prefix + the
-reader's serial, or the code the operator scans) → configure (``PUT config?specific=preserve`` with the
-profile's global configuration; the reader restarts and comes back with a new ConfigId) → personalize
-(``PUT config/specific``: inventory and location) → reset → verify (ConfigId unchanged since the write,
-``config/specific`` holds what was written). Every write is journalled first.
-
-A 409 (the reader is busy) leaves nothing written (decision §11.7/§11.11), so every step, writes
-included, retries it; a 422 is a profile the reader refuses: FAIL with the service's message. The
-record's ``unit.config_sha256`` is the digest of the configuration with secret values masked
-(``ConfigData.public_sha256``): it identifies the configuration a reader got without making the record
-an oracle for guessing a password stored in it.
+>>> flow = ReadersFlow(client=None, device_id="SC-0001", deps=None)    # the plan needs no reader yet
+>>> [step.name for step in flow.plan()]
+['identify', 'wink', 'inventory', 'configure', 'personalize', 'reset', 'verify']
 """
 
 from __future__ import annotations

@@ -1,19 +1,10 @@
 """How QA reads a personalised unit without changing it: a read-only login, and a clock-only check-in.
 
-Example::
-
-    token = login(client, user_key, eid, profile_name="default", kdf_slots=KDF_SLOTS)
-    client.attestation(token)                     # a personalised unit attests only to a bearer
-    note = set_clock(client, backend)             # only when the unit refused the token challenge (403)
-
-A personalised unit shows its attestation and configuration only to a bearer (reference §3.1, §3.4), so
-QA logs in (``POST /api/auth/token``) with the user key the batch profile derives, asking for
-``logger:get``: a scope that reads the configuration and the audit log and can write neither. The unit
-keeps nothing of a login but its audit-log line, which is what that log is for. A unit loses its clock at
-every power-up and, with its trusted-time option on, refuses the token challenge until it has one (403,
-§5.1); only then QA checks it in, asking the backend for action ``OK`` and refusing any other answer
-before the unit sees it: the check-in sets the clock and nothing else. These are the only two non-GET
-requests QA ever makes.
+>>> QA_SCOPE                                 # reads the configuration and the audit log, writes neither
+'logger:get'
+>>> login(client=None, user_key=None, eid="f00dfeed", profile_name="default")    # a sealed profile
+Traceback (most recent call last):
+station.pipeline.engine.StepFailed: the unit is personalised and shows its attestation only after a login; ...
 """
 
 from __future__ import annotations

@@ -1,30 +1,10 @@
 """QA's verdict on one unit: what it says now against what its record says, field by field.
 
-Example::
-
-    seen = Observed(inited=True, hwv="PPA rev 2.2", fwv="Encedo nGINE FW v1.2.3", devid="2023b758c209269a")
-    findings, notes = compare(seen, record_payload)
-    for finding in findings:                    # every mismatch, each naming its field
-        print(finding)                          # fwv: record says '...v1.2.2', unit has '...v1.0.9' (older)
-    notes                                       # ["fwv: upgraded from v1.2.2 to v1.2.3 after production"]
-
-Rules (what is a mismatch, what only a note):
-
-- ``devid``, ``genuine_id``, ``hwv``, ``eid``, ``eid_sign``, ``instanceid``, ``crt_sha256`` and
-  ``attestation_key_sha1`` must equal the record; so must ``lbl`` (the token challenge's user label) the
-  record's ``personalization.user``, and ``inited`` must be true when the record personalised the unit.
-- ``fwv`` and ``blv``: a newer version than recorded is a note (a field upgrade after production is
-  normal); an older one, or one whose version number cannot be read, is a mismatch (a downgrade or a
-  board swap is not).
-- A value the unit did not give (``devid`` needs a login, which a unit that is not personalised offers
-  none for) is a note saying it was not compared, never a silent pass.
-- Two answers of the unit that disagree with each other (the configuration's ``eid`` or ``genuine_id``
-  against the token challenge's or the certificate's) are mismatches too: one unit, one identity.
-
-``attestation_findings`` checks the attestation itself, record or not: the ``genuine`` token is made by
-the certificate's key (``genuine.key``), its signature verifies (``genuine.signature``), it is fresh on
-the unit's own clock (``genuine.freshness``, reference §18.2), and the factory CA issued the certificate
-(``crt.issuer``).
+>>> record = {"unit": {"hwv": "PPA rev 2.2", "fwv": "Encedo nGINE FW v1.2.3"}}
+>>> findings, notes = compare(Observed(hwv="PPA rev 2.1", fwv="Encedo nGINE FW v1.2.4"), record)
+>>> [str(finding) for finding in findings], notes             # a newer firmware is only a note
+(["hwv: record says 'PPA rev 2.2', unit has 'PPA rev 2.1'"],
+ ["fwv: upgraded from 'Encedo nGINE FW v1.2.3' to 'Encedo nGINE FW v1.2.4' since the record"])
 """
 
 from __future__ import annotations

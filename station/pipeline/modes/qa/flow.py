@@ -1,23 +1,8 @@
 """The QA flow: a unit re-verified against the record it was made under, without changing it.
 
-Example::
-
-    deps = QaDeps(backend=backend, sources=(RecordSource("this station", store, trusted),),
-                  user_key=lambda eid: derive_user_private_key(batch_passphrase, eid))
-    flow = QaFlow(client, deps)
-    result = Engine(bus).run(ctx, flow.plan())
-    writer.append(flow.draft(result, RunFrame(ref, op, started=t0, simulated=True)))
-
-Steps: identify (status, version) → challenge (``GET /api/auth/token``: ``eid``, ``lbl``) → attest (login,
-attestation ``{crt, genuine}`` checked on its own, configuration: ``devid`` and the instance keys) →
-record (the unit's production record, or the RMA record that superseded it, found and verified:
-``qarecord``) → compare (field by field: ``qacompare``). The QA record links to the record it checked
-(``links.verifies``) and carries the unit's identity as read now.
-
-Read-only: GETs only, but for the login a personalised unit needs before it attests and, on a unit
-whose clock was lost, a check-in that sets the clock and nothing else (``qaaccess`` says why). No
-journal intent is needed. Fail codes: ``fail-state``, ``wrong-product``, ``checkin-action``,
-``no-credentials``, ``not-provisioned``, ``no-record``, ``record-invalid``, ``mismatch``.
+>>> flow = QaFlow(client=None, deps=None)                # read-only: no step writes to the unit
+>>> [(step.name, step.writes) for step in flow.plan()]
+[('identify', False), ('challenge', False), ('attest', False), ('record', False), ('compare', False)]
 """
 
 from __future__ import annotations

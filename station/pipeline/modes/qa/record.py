@@ -1,24 +1,10 @@
 """QA's side of the records: find the record a unit was made (or last repaired) under, and check it.
 
-Example::
-
-    sources = (RecordSource("this station", store, lambda: {kid: public_key}),)
-    found = find_unit_record(sources, devid="2023b758c209269a", genuine_id="0123eb561f5ea073ee")
-    reason = check_found(found, ca_certificate)      # None: signature, chain links, certificate all hold
-
-Which record: the unit registry's passing production record (this station's store first, then the line
-database), or, when passing RMA records supersede it, the newest of those (``links.supersedes``, followed
-from the production record). A unit the registry does not know is looked for among passing RMA records
-of its devid that supersede nothing (an RMA of a unit no production record explains).
-
-How far the check goes (why not the whole chain): verifying a station's full chain costs about 60 s per
-100 000 records, too long for each unit on a QA bench, and ``station records verify`` does it anyway.
-QA verifies what can make this one record lie: its JWS signature with a trusted station key, its schema,
-its certificate (hash, key, issued by the factory CA), its stored columns and registry entry against the
-signed payload, and its place in the chain: its ``prev`` is the hash of the station's previous record,
-and the station's next record (verified too) carries this record's hash as its ``prev``. A record changed
-in the file, or replaced by one signed with another key, fails one of these; so does a record whose
-neighbour was changed to hide it.
+>>> import tempfile; from pathlib import Path; from station.records.store.sqlite import SqliteStore
+>>> with tempfile.TemporaryDirectory() as folder:            # an empty store: no record knows the unit
+...     source = RecordSource("this station", SqliteStore(Path(folder) / "records.sqlite3"), dict)
+...     find_unit_record((source,), devid="2023b758c209269a", genuine_id="0123eb561f5ea073ee") is None
+True
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
 """What the RMA flow decides from what it read: is the certificate ours, what do the records say.
 
-Example::
-
-    reason = foreign_reason(attestation, backend.ca_certificate(), now=device_time)   # None: ours
-    for line in history_lines(records):
-        ctx.log(line)                                  # the unit's history, one record per line
-    step_detail = {"records": [summary(record) for record in records]}
-
-Pure decisions over values (no I/O); ``rma.py`` runs the steps and owns the unit's calls.
-
-A certificate is ours when the factory CA signed it and the secure element holds its key (``genuine``,
-signed by the secure element, verifies with the certificate's key). Its validity period is not judged:
-a secure element's certificate is one-shot (the unit refuses a second one), so an old unit keeps the
-certificate it was made with for life.
+>>> identity_text("2023b758c209269a", "0123eb561f5ea073ee", eid=None)
+'devid 2023b758c209269a, secure element 0123eb561f5ea073ee'
+>>> identity_text(None, None, eid="f00dfeed")       # before a login, a personalised unit shows only this
+'eid f00dfeed'
 """
 
 from __future__ import annotations

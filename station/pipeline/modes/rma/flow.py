@@ -1,31 +1,10 @@
-"""The RMA flow: a returned unit back to a known, recorded state (docs/architecture.md, mode "rma").
+"""The RMA flow: a returned unit back to a known, recorded state, in a record that supersedes its last one.
 
-Example::
-
-    policy = RmaPolicy(unknown_unit="refuse", customer_passphrase=ask_the_operator)
-    flow = RmaFlow(client, RmaDeps(production_deps, history=station_history, policy=policy), slot="R1")
-    result = Engine(bus).run(ctx, flow.plan())
-    draft = flow.draft(result, frame)  # links.supersedes
-
-Steps: identify → history → wipe → reboot → check-in → attest → certificate → provision → verify-lock →
-personalize → verify. Check-in, verify-lock and personalize are production's own steps, and certificate,
-provision and verify run production's on the same facts (``ProductionFlow``).
-
-- identify: hardware, firmware, the secure element. A personalised unit opens only with its user
-  passphrase (the customer's, ``rmawipe``): then its devid, secure element and certificate are read
-  before anything is written, and a certificate that is not ours is refused before the wipe.
-- history: the unit's records in this station's store and the line database; the newest passing
-  production or RMA record is the one this run supersedes. No such record: ``RmaPolicy.unknown_unit``
-  decides ("refuse", saying how to accept; or "accept", written into the step detail and the record).
-- wipe: a journalled intent, then the wipe (``rmawipe``); a unit that is not personalised is not wiped.
-  Without a passphrase the unit's devid and secure element stay behind the customer's login, so it is
-  wiped through the backend first and its history is looked up after the wipe, in attest.
-- reboot: until the unit answers wiped.
-- attest: a blank secure element (a repaired board) is certified and provisioned as in production; one
-  with a certificate must hold our factory CA's certificate for its own key, else ``foreign-certificate``.
-
-The record (mode ``rma``) carries ``links.supersedes`` = the replaced record, which stays as it was and
-shows as superseded (``records/history.py``). The operator who ran it is in the record's ``operator``.
+>>> RmaPolicy(unknown_unit="accept")          # accepted units say so in the step detail and the record
+RmaPolicy(unknown_unit='accept', backend_wipe=True, wipe_grace=30.0)
+>>> RmaPolicy(unknown_unit="ignore")
+Traceback (most recent call last):
+station.core.errors.ConfigError: [rma.unknown_unit] unknown_unit is 'ignore'; choose one of refuse, accept
 """
 
 from __future__ import annotations

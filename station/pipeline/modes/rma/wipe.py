@@ -1,22 +1,10 @@
 """Opening and wiping a returned unit: with the customer's passphrase, or by the backend's check-in action.
 
-Example::
-
-    wiper = Wiper(client, backend, RmaPolicy(customer_passphrase=ask), kdf_slots, slot="R1")
-    token = wiper.open(client.token_challenge())   # None: no passphrase given (backend wipe, if allowed)
-    wiper.wipe()                                   # wipeout with the token, or check-in action W
-    wiper.await_wiped(ctx)                         # until the unit answers wiped, or StepFailed
-
-A personalised unit answers nothing about itself without a token of its user (or master). The
-customer's passphrase gives the user key as production derives it (PBKDF2, salt = the ``eid`` text), and
-the key a ``system:config`` token, which may order ``{"wipeout": true}`` (reference §3.7). Without it, the
-trusted backend can order the wipe through check-in (action ``W``, reference §6.3); the unit obeys only
-with its ``trusted_backend`` setting on, and answers the check-in either way, so the wipe counts as done
-only once the unit reports itself not personalised. It acts about 2 s after its reply, so a unit still
-personalised after ``wipe_grace`` has ignored the order.
-
-The passphrase exists only inside ``open``; the derived key and the token live in hidden attributes
-(``repr`` shows neither) and never reach a record, the journal, an event or a message.
+>>> from station.pipeline.kdf import KDF_SLOTS
+>>> wiper = Wiper(client=None, backend=None, policy=RmaPolicy(), kdf_slots=KDF_SLOTS, slot="R1")
+>>> wiper.open(TokenChallenge(exp=0, spk="", jti="", lbl="ACME-0042", eid="f00dfeed"))   # no passphrase
+>>> wiper
+Wiper(slot='R1', method='none', opened=False)
 """
 
 from __future__ import annotations
