@@ -32,9 +32,9 @@ from typing import Literal
 from bench.simhost import SimHost
 from station.app.demo import demo_config
 from station.app.station import Station
+from station.core.codec import x25519_public_key
 from station.core.config import FixtureConfig, StationConfig
 from station.core.events import Event, Outcome, RunFinished, RunStarted
-from station.devices.ppa.protocol import x25519_public_key
 from station.factory.keys.keystore import open_key
 from station.fixtures import network, registry
 from station.fixtures.base import Fixture

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from station.app.station import Station
 from station.cli.console import ProgressPrinter, summarize
 from station.cli.records import cmd_export, cmd_show
+from station.core import codec
 from station.core.config import load
 from station.core.events import Event, Outcome, RunFinished
 from station.devices.ppa import protocol
@@ -155,7 +156,7 @@ def personalize_intents(station: Station, verdicts: list[Verdict]) -> Iterator[M
 
 
 def forms(secret: bytes) -> list[str]:
-    return [secret.hex(), secret.hex().upper(), protocol.b64encode(secret), protocol.b64url_encode(secret)]
+    return [secret.hex(), secret.hex().upper(), codec.b64encode(secret), codec.b64url_encode(secret)]
 
 
 def needles(seen: list[UnitSecretsSeen], escrow_private: bytes | None = None) -> list[str]:
@@ -208,7 +209,7 @@ def test_the_sealed_policy_keeps_every_secret_sealed(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     escrow_private = x25519.X25519PrivateKey.generate().private_bytes_raw()
-    profile = {"secrets": "sealed", "escrow_public_key": protocol.x25519_public_b64(escrow_private)}
+    profile = {"secrets": "sealed", "escrow_public_key": codec.x25519_public_b64(escrow_private)}
     station = open_station(tmp_path, profile, environ={})
     verdicts = run_with_faults(station, evidence, capsys, caplog)
 

@@ -24,11 +24,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.app.datalock import DataDirLock
+from station.core.codec import b64decode
 from station.core.config import Profile, StationConfig
 from station.core.errors import ConfigDataError, ConfigError
 from station.core.events import EventBus
 from station.devices.ppa.client import PpaClient
-from station.devices.ppa.protocol import b64decode, derive_user_private_key
+from station.devices.ppa.protocol import derive_user_private_key
 from station.devices.springcore.client import CompanionClient
 from station.devices.springcore.profile import load_reader_config
 from station.factory.backend import Backend, LocalBackend

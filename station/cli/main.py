@@ -21,9 +21,9 @@ from types import FrameType
 from typing import TYPE_CHECKING, TypeAlias
 
 from station import __version__
+from station.core.codec import b64decode, x25519_public_key
 from station.core.config import KeysSection, StationConfig, load
 from station.core.errors import StationError
-from station.devices.ppa.protocol import b64decode, x25519_public_key
 from station.factory.keys.keystore import open_key
 
 if TYPE_CHECKING:
@@ -387,8 +387,8 @@ def _rma(args: argparse.Namespace) -> int:
 
 def _run_mode(args: argparse.Namespace, mode: str, rma: RmaPolicy | None = None) -> int:
     """``station run`` / ``qa`` / ``rma``: log in (when the station has accounts), then run ``mode``."""
-    from station.cli.access import operator_for_mode
     from station.cli import commands
+    from station.cli.access import operator_for_mode
 
     config = load(Path(args.config))
     data = Path(args.data) if args.data else config.resolve(config.station.data_dir)

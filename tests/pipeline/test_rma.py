@@ -19,9 +19,9 @@ import requests
 
 from station.cli.commands import Locations, records_show, records_verify
 from station.cli.records import cmd_show
+from station.core import codec
 from station.core.errors import DeviceTimeout, DeviceUnreachable
 from station.core.events import Event, Outcome
-from station.devices.ppa import protocol
 from station.devices.ppa.client import PpaClient
 from station.factory.backend import LocalBackend
 from station.factory.keys.keystore import FileKeyStore
@@ -174,8 +174,8 @@ def assert_passphrase_never_written(line: Line, verdict: Verdict, events: list[E
     needles = [
         BATCH_PASSPHRASE,
         user_key.hex(),
-        protocol.b64encode(user_key),
-        protocol.b64url_encode(user_key),
+        codec.b64encode(user_key),
+        codec.b64url_encode(user_key),
     ]
     out = io.StringIO()
     cmd_show(line.data_dir / DEFAULT_FILENAME, verdict.record.record_id, out=out, err=out)
@@ -300,7 +300,7 @@ def provision_with(backend: LocalBackend, url: str, checkin_key: bytes) -> None:
     simtools.checkin(url, checkin_key).raise_for_status()
     attestation = ok_json(simtools.get(url, ATTESTATION))
     der = backend.issue_device_certificate(attestation["csr"], attestation["key"], attestation["genuine"])
-    body = {"crt": protocol.b64encode(der), "genuine": attestation["genuine"]}
+    body = {"crt": codec.b64encode(der), "genuine": attestation["genuine"]}
     assert simtools.post(url, "/api/system/config/provisioning", body).status_code == 200
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from station.core import codec
 from station.core.errors import DeviceRefused
 from station.devices.ppa import protocol
 from station.devices.ppa.client import PpaClient
@@ -228,7 +229,7 @@ class QaFlow:
         )
 
     def _check_attestation(self, attestation: ProvisionedAttestation) -> None:
-        der = protocol.b64decode(attestation.crt)
+        der = codec.b64decode(attestation.crt)
         certificate = attestation.certificate
         seen = self.facts.seen
         seen.crt_sha256 = hashlib.sha256(der).hexdigest()

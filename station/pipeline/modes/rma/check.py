@@ -22,6 +22,7 @@ from typing import Any
 
 from cryptography import x509
 
+from station.core import codec
 from station.core.errors import VerificationError
 from station.devices.ppa import protocol
 from station.devices.ppa.replies import ProvisionedAttestation
@@ -35,9 +36,7 @@ def issuer_reason(attestation: ProvisionedAttestation, ca: x509.Certificate) -> 
     """Why the certificate the secure element carries is not one our factory CA issued, or None."""
     certificate = attestation.certificate
     try:
-        verify_device_certificate(
-            protocol.b64decode(attestation.crt), ca, at=certificate.not_valid_before_utc
-        )
+        verify_device_certificate(codec.b64decode(attestation.crt), ca, at=certificate.not_valid_before_utc)
     except VerificationError as exc:
         return str(exc)
     return None
