@@ -38,7 +38,7 @@ from station.core.events import Event, Outcome, RunFinished, RunStarted
 from station.factory.keys.keystore import open_key
 from station.fixtures import network, registry
 from station.fixtures.base import Fixture
-from station.pipeline.slot import Verdict
+from station.pipeline.tally import Verdict
 
 SimPlacement = Literal["process", "inprocess"]
 HOSTED_KIND = "bench-hosted-sim"  # registered only while a BenchStation opens

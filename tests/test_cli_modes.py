@@ -14,7 +14,7 @@ from station.cli.access import open_access
 from station.cli.commands import Locations
 from station.cli.main import main
 from station.core.config import KeysSection
-from station.records.model import Operator
+from station.core.operator import Operator
 from station.records.store.sqlite import SqliteStore
 from tests.pipeline.conftest import BATCH_ENV, BATCH_PASSPHRASE, PROFILE, STATION_ID, _network_unit, toml_text
 

@@ -38,7 +38,7 @@ from station.devices.ppa import protocol
 from station.factory.escrow import open_sealed
 from station.factory.keys.secrets import UnitKeys, UnitSecrets, derive_keys
 from station.pipeline.engine import Engine, RunContext, StepRecord
-from station.pipeline.slot import Verdict
+from station.pipeline.tally import Verdict
 from station.records import jws
 from station.records.store.sqlite import DEFAULT_FILENAME
 from station.sim.fixture import FreshUnitSwap

@@ -12,7 +12,7 @@ Example::
 Every check goes through the role table (``roles``) and the account as the database has it now (a
 login whose account was disabled since is refused); every refusal is written to the audit log before the
 exception reaches the caller, so a face cannot forget to log it. ``allowed`` answers without writing
-anything (for greying out buttons). ``operator`` is what records name (``model.Operator``); it is read
+anything (for greying out buttons). ``operator`` is what records name (``core.operator.Operator``); it is read
 by worker threads, so the state sits behind a lock.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 from station.access.pins import Pin
 from station.access.roles import allowed, check_action
 from station.access.users import UserStore
-from station.records.model import Operator
+from station.core.operator import Operator
 
 PERMISSION_FOR_EVENT: Mapping[str, str] = {  # audit event -> the action it needs
     "label-reprint": "label.reprint",

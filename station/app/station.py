@@ -28,6 +28,7 @@ from station.core.codec import b64decode
 from station.core.config import Profile, StationConfig
 from station.core.errors import ConfigDataError, ConfigError
 from station.core.events import EventBus
+from station.core.operator import Operator
 from station.devices.ppa.client import PpaClient
 from station.devices.ppa.protocol import derive_user_private_key
 from station.devices.springcore.client import CompanionClient
@@ -48,9 +49,9 @@ from station.pipeline.modes.qa.record import RecordSource
 from station.pipeline.modes.readers import ReadersDeps, ReadersFlow
 from station.pipeline.modes.rma.flow import RmaDeps, RmaFlow, RmaPolicy
 from station.pipeline.scans import ScanBox
-from station.pipeline.slot import SlotServices, SlotWorker, UnitQuota, Verdict
-from station.pipeline.tally import RECENT, VerdictTally
-from station.records import jws, model
+from station.pipeline.slot import SlotServices, SlotWorker, UnitQuota
+from station.pipeline.tally import VERDICTS_KEPT, Verdict, VerdictTally
+from station.records import jws
 from station.records.entries import StoredRecord
 from station.records.history import unit_history
 from station.records.line.link import LineLink
@@ -74,7 +75,7 @@ class Station:
     profile_name: str
     profile: Profile
     firmware: FirmwareCatalog | None
-    operator: model.Operator
+    operator: Operator
     environ: Mapping[str, str] = field(repr=False)  # may hold the batch secrets
     client_timeout: float = 10.0
     bus: EventBus = field(default_factory=EventBus)
@@ -97,7 +98,7 @@ class Station:
         data_dir: Path | None = None,
         timing: str = "fast",
         environ: Mapping[str, str] | None = None,
-        operator: model.Operator | None = None,
+        operator: Operator | None = None,
         profile: str | None = None,
         client_timeout: float = 10.0,
         mode: str = "production",
@@ -147,7 +148,7 @@ class Station:
                 profile_name=name,
                 profile=chosen,
                 firmware=_firmware(config),
-                operator=operator or model.Operator("station", "operator"),
+                operator=operator or Operator("station", "operator"),
                 environ=env,
                 client_timeout=client_timeout,
                 line=LineLink(store, config.store.line, signing.public_key()) if config.store.line else None,
@@ -172,11 +173,11 @@ class Station:
     def run(self, units: int | None = None) -> list[Verdict]:
         """Provision until ``units`` verdicts (None: until ``cancel`` is set); returns the verdicts.
 
-        A run of more than ``tally.RECENT`` units (or an open-ended one) returns only the latest
-        ``RECENT`` verdicts; ``self.tally`` has the counts of all of them.
+        A run of more than ``tally.VERDICTS_KEPT`` units (or an open-ended one) returns only the latest
+        ``VERDICTS_KEPT`` verdicts; ``self.tally`` has the counts of all of them.
         """
         # A shift-long run keeps its counts but only the latest verdicts: memory stays flat (tally.py).
-        verdicts = VerdictTally(keep=units if units is not None and units <= RECENT else RECENT)
+        verdicts = VerdictTally(keep=units if units is not None and units <= VERDICTS_KEPT else VERDICTS_KEPT)
         self.tally = verdicts
         services = SlotServices(
             store=self.store,

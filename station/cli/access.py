@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from station.access.pinentry import PinReader, ask_new_pin, ask_pin, read_pin_file
 from station.core.errors import AccessError
-from station.records.model import Operator
+from station.core.operator import Operator
 
 if TYPE_CHECKING:
     from station.access.audit import AuditEntry, AuditLog

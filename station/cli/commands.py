@@ -29,11 +29,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.app.demo import FAMILIES, demo_config, escrow_key_path
 from station.app.station import Station
-from station.cli.console import ProgressPrinter, summarize
 from station.cli import records as record_commands
+from station.cli.console import ProgressPrinter, summarize
 from station.core.config import KeysSection, StationConfig
 from station.core.errors import ConfigError, RecordError
 from station.core.events import Outcome
+from station.core.operator import Operator
 from station.factory.escrow import open_sealed
 from station.factory.keys.keystore import (
     PublicKey,
@@ -49,7 +50,6 @@ from station.factory.keys.tokenkeys import KeyKind
 from station.pipeline.modes.rma.wipe import AskPassphrase, ReturnedUnit, RmaPolicy
 from station.pipeline.tally import VerdictTally
 from station.records import jws
-from station.records.model import Operator
 from station.records.store.sqlite import DEFAULT_FILENAME, SqliteStore
 
 CA_CERT_SUFFIX = ".crt.pem"

@@ -27,7 +27,7 @@ from station.core.errors import ConfigError, RecordError
 from station.records.jws import trusted_keys_from
 from station.records.line.state import summary
 from station.records.line.sync import DEFAULT_BATCH, sync
-from station.records.store.migrate import grant_station_role, migrate_target
+from station.records.store.admin import grant_station_role, migrate_target
 from station.records.store.postgres import PostgresStore
 from station.records.store.sqlite import SqliteStore
 

@@ -2,15 +2,16 @@
 
 Example::
 
-    tally = VerdictTally(keep=None)          # station.run(units=16): every verdict, records included
-    tally = VerdictTally(keep=RECENT)        # station.run(units=None): counts, the latest verdicts only
-    tally.append(verdict)                    # from the slot workers (thread-safe)
+    tally = VerdictTally(keep=None)           # station.run(units=16): every verdict, records included
+    tally = VerdictTally(keep=VERDICTS_KEPT)  # station.run(units=None): counts, the latest verdicts only
+    tally.append(verdict)                     # from the slot workers (thread-safe)
     tally.total, tally.counts[Outcome.PASS], tally.recent, tally.step_seconds("personalize")
 
 A station that runs all shift must not keep every unit's signed record in memory: the soak bench
 measured 20 KB per unit (+174 MB over 9 000 units) when one open-ended run kept them all. The records
 are in the store; the run keeps what its summary needs: counts, and the step times of the latest units
-for the medians.
+for the medians. ``Verdict`` (what a slot reports per unit) is defined here, beside what collects it, so
+that ``slot.py`` imports the tally and not the other way round.
 """
 
 from __future__ import annotations
@@ -18,14 +19,26 @@ from __future__ import annotations
 import threading
 from collections import Counter, deque
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from station.core.events import Outcome
+from station.pipeline.engine import Failure
+from station.records.entries import StoredRecord
 
-if TYPE_CHECKING:
-    from station.pipeline.slot import Verdict
+VERDICTS_KEPT = 1000  # verdicts an open-ended run keeps (for step-time medians and the last units' details)
 
-RECENT = 1000  # verdicts an open-ended run keeps (for step-time medians and the last units' details)
+
+@dataclass
+class Verdict:
+    """What a slot reports for each finished unit (for summaries and tests)."""
+
+    slot: str
+    run_id: str
+    outcome: Outcome
+    record: StoredRecord
+    failure: Failure | None
+    seconds: float
+    step_seconds: dict[str, float]
 
 
 class VerdictTally:

@@ -40,6 +40,7 @@ from typing import Any
 
 from station import __version__
 from station.core.errors import RecordError
+from station.core.operator import Operator
 from station.records.validate import SCHEMA, validate_payload
 
 SOFTWARE = f"ppa-station {__version__}"
@@ -54,12 +55,6 @@ class StationInfo:
     software: str
     config_sha256: str
     key_id: str
-
-
-@dataclass(frozen=True)
-class Operator:
-    id: str
-    role: str
 
 
 @dataclass(frozen=True)

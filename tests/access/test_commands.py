@@ -20,8 +20,8 @@ from station.cli import access as accesscommands
 from station.cli.commands import Locations
 from station.core.config import KeysSection
 from station.core.errors import AccessError, StationError
+from station.core.operator import Operator
 from station.records import jws
-from station.records.model import Operator
 from station.records.store.sqlite import SqliteStore
 from tests.access.conftest import ADMIN_PIN, OPERATOR_PIN
 

@@ -27,7 +27,7 @@ from station.factory.backend import LocalBackend
 from station.factory.keys.keystore import FileKeyStore
 from station.factory.keys.secrets import UnitSecrets, derive_keys
 from station.pipeline.modes.rma.flow import ReturnedUnit, RmaPolicy
-from station.pipeline.slot import Verdict
+from station.pipeline.tally import Verdict
 from station.records.store.sqlite import DEFAULT_FILENAME
 from station.records.view import record_view
 from station.sim.ppa.repair import fit_blank_secure_element

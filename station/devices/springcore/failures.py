@@ -1,4 +1,4 @@
-"""Error statuses of the Companion Service as ``station.core.errors.ReaderError`` subclasses (reference §7).
+"""Error statuses of the Companion Service as ``springcore.errors.ReaderError`` subclasses (reference §7).
 
 Example::
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from station.core.errors import (
+from station.devices.springcore.errors import (
     ReaderBadRequest,
     ReaderBusy,
     ReaderError,

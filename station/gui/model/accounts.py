@@ -33,8 +33,8 @@ from station.access.session import OperatorSession
 from station.access.users import UserStore
 from station.core.config import StationConfig
 from station.core.errors import AccessError, LoginRefused
+from station.core.operator import Operator
 from station.factory.keys.keystore import open_configured
-from station.records.model import Operator
 from station.records.store.sqlite import DEFAULT_FILENAME, SqliteStore
 
 DEMO_NAMES = {"operator": "Demo Operator", "qa": "Demo QA", "rma": "Demo RMA", "admin": "Demo Admin"}

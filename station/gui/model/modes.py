@@ -16,7 +16,7 @@ would refuse.
 from __future__ import annotations
 
 from station.access.roles import PERMISSIONS, allowed
-from station.records.model import Operator
+from station.core.operator import Operator
 
 MODES = ("production", "qa", "rma")
 TITLES = {"production": "Production", "qa": "QA", "rma": "RMA"}

@@ -3,7 +3,7 @@
 Example::
 
     found = find_records(store, "2023b758c209269a")     # every record of that unit, oldest first
-    found = find_records(store, "")                     # the newest RECENT records
+    found = find_records(store, "")                     # the newest NEWEST_LISTED records
     view = check_record(store, found[0], trust)          # decoded, with its verification
     notes = record_notes(store, found)                   # {record_id: "superseded by 5f0c1d2e…"}
 
@@ -29,7 +29,7 @@ from station.records.history import links_of, superseded_by
 from station.records.store.sqlite import SqliteStore
 from station.records.view import RecordView, record_view
 
-RECENT = 200
+NEWEST_LISTED = 200  # records the search lists when nothing is typed (the newest first)
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,10 @@ class Trust:
 
 
 def find_records(store: SqliteStore, text: str) -> list[StoredRecord]:
-    """Records matching ``text`` (record id, devid or genuine id); the newest ``RECENT`` if empty."""
+    """Records matching ``text`` (record id, devid or genuine id); the newest ``NEWEST_LISTED`` if empty."""
     query = text.strip()
     if not query:
-        return list(deque(store.records(), maxlen=RECENT))
+        return list(deque(store.records(), maxlen=NEWEST_LISTED))
     found = store.get(query)
     if found is not None:
         return [found]
