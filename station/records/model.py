@@ -168,14 +168,6 @@ class RecordDraft:
     links: Links = Links()
 
 
-def index_ids(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """The store's ``devid`` and ``genuine_id`` columns for a payload: a reader is indexed by its DeviceId."""
-    unit = payload["unit"]
-    if payload["mode"] == "readers":
-        return unit["device_id"], None
-    return unit["devid"], unit["genuine_id"]
-
-
 def rfc3339(moment: datetime) -> str:
     """``moment`` as RFC 3339 UTC text with milliseconds; naive datetimes are refused (ambiguous)."""
     if moment.tzinfo is None or moment.utcoffset() is None:

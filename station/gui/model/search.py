@@ -71,10 +71,10 @@ def record_notes(store: SqliteStore, records: list[StoredRecord]) -> dict[str, s
         if newer is not None:
             parts.append(f"SUPERSEDED by {newer.record_id}")
         links = links_of(record)
-        if links.get("supersedes"):
-            parts.append(f"supersedes {links['supersedes']}")
-        if links.get("verifies"):
-            parts.append(f"checks {links['verifies']}")
+        if links.supersedes:
+            parts.append(f"supersedes {links.supersedes}")
+        if links.verifies:
+            parts.append(f"checks {links.verifies}")
         if parts:
             notes[record.record_id] = shorten_ids("; ".join(parts))
     return notes

@@ -202,7 +202,7 @@ class QaFlow:
     def compare(self, ctx: RunContext) -> str:
         found = self.facts.found
         assert found is not None  # the record step passed
-        findings, notes = compare(self.facts.seen, found.latest.stored.payload)
+        findings, notes = compare(self.facts.seen, found.latest.stored.parsed)
         findings = self.facts.attestation + _devid_owner(findings, found)
         notes = self.facts.notes + notes
         self.facts.details["compare"] = {

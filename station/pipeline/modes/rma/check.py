@@ -63,14 +63,14 @@ def summary(record: StoredRecord) -> dict[str, Any]:
         "outcome": record.outcome,
         "station": record.station_id,
         "seq": record.seq,
-        "finished": str(record.payload.get("finished", "")),
+        "finished": record.finished,
     }
 
 
 def history_lines(records: Iterable[StoredRecord]) -> list[str]:
     """The unit's history for the operator's log, oldest first."""
     return [
-        f"history: {record.mode} {record.outcome.upper()} {record.payload.get('finished', '?')} "
+        f"history: {record.mode} {record.outcome.upper()} {record.finished} "
         f"station {record.station_id} seq {record.seq}, record {record.record_id}"
         for record in records
     ]
