@@ -32,8 +32,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from station.core.codec import b64encode, x25519_public_key
 from station.core.config import KeysSection
-from station.devices.ppa.protocol import b64encode, x25519_public_key
 from station.factory.keys.keystore import open_key
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.faults import FaultRule, parse_spec

@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from station.app.station import Station
-from station.devices.ppa.protocol import b64encode, derive_user_private_key, make_genuine
+from station.core.codec import b64encode
+from station.devices.ppa.protocol import derive_user_private_key, make_genuine
 from station.factory.keys.keystore import open_key
 from station.records import jws
 from station.sim.ppa.identity import SE_CURVE, attestation_csr

@@ -32,13 +32,13 @@ from typing import Literal
 from bench.simhost import SimHost
 from station.app.demo import demo_config
 from station.app.station import Station
+from station.core.codec import x25519_public_key
 from station.core.config import FixtureConfig, StationConfig
 from station.core.events import Event, Outcome, RunFinished, RunStarted
-from station.devices.ppa.protocol import x25519_public_key
 from station.factory.keys.keystore import open_key
 from station.fixtures import network, registry
 from station.fixtures.base import Fixture
-from station.pipeline.slot import Verdict
+from station.pipeline.tally import Verdict
 from station.sim import install as install_simulation
 
 SimPlacement = Literal["process", "inprocess"]

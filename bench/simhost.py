@@ -29,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from station.devices.ppa.protocol import b64decode, b64encode
+from station.core.codec import b64decode, b64encode
 
 if TYPE_CHECKING:
     from station.sim.ppa.device import SimulatedPpa

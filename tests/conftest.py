@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from station.devices.ppa.protocol import x25519_public_key
+from station.core.codec import x25519_public_key
 from station.sim import install as install_simulation
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa

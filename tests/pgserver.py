@@ -37,7 +37,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from station.records.store.migrate import grant_station_role, migrate_target
+from station.records.store.admin import grant_station_role, migrate_target
 from station.records.store.postgres import PostgresStore
 from tests.requirements import missing
 

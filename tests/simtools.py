@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 
+from station.core import codec
 from station.devices.ppa import protocol as p
 from station.devices.ppa.checkin import sign_checked, verify_check
 
@@ -50,8 +51,8 @@ def checkin(
 def default_cfg(**overrides: Any) -> dict[str, Any]:
     """All 13 mandatory ``cfg`` fields of a PPA init (reference §4.2), with the test keys."""
     cfg: dict[str, Any] = {
-        "masterkey": p.x25519_public_b64(MASTER_PRIVATE),
-        "userkey": p.x25519_public_b64(USER_PRIVATE),
+        "masterkey": codec.x25519_public_b64(MASTER_PRIVATE),
+        "userkey": codec.x25519_public_b64(USER_PRIVATE),
         "user": "Line Test",
         "email": "",
         "hostname": "my.ence.do",
@@ -75,10 +76,10 @@ def init_jwt(challenge: dict[str, Any], cfg: dict[str, Any], master_private: byt
         "aud": challenge["spk"],
         "exp": challenge["exp"],
         "iat": int(time.time()),
-        "iss": p.x25519_public_b64(master_private),
+        "iss": codec.x25519_public_b64(master_private),
         "cfg": cfg,
     }
-    shared = p.x25519_shared_secret(master_private, p.b64decode(challenge["spk"]))
+    shared = p.x25519_shared_secret(master_private, codec.b64decode(challenge["spk"]))
     return p.encode_ecdh_jwt(claims, shared)
 
 
@@ -107,10 +108,10 @@ def auth_jwt(challenge: dict[str, Any], scope: str, private: bytes, exp: int | N
         "aud": challenge["spk"],
         "exp": exp if exp is not None else challenge["exp"] + 3600,
         "iat": int(time.time()),
-        "iss": p.x25519_public_b64(private),
+        "iss": codec.x25519_public_b64(private),
         "scope": scope,
     }
-    return p.encode_ecdh_jwt(claims, p.x25519_shared_secret(private, p.b64decode(challenge["spk"])))
+    return p.encode_ecdh_jwt(claims, p.x25519_shared_secret(private, codec.b64decode(challenge["spk"])))
 
 
 def login(url: str, scope: str, private: bytes = USER_PRIVATE, exp: int | None = None) -> str:

@@ -13,7 +13,7 @@ from station.access.pins import Pin
 from station.app.data import StationData
 from station.cli.login import open_access
 from station.cli.main import main
-from station.records.model import Operator
+from station.core.operator import Operator
 from station.records.store.sqlite import SqliteStore
 from tests.pipeline.conftest import BATCH_ENV, BATCH_PASSPHRASE, PROFILE, STATION_ID, _network_unit, toml_text
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import requests
 
+from station.core import codec
 from station.devices.ppa import protocol as p
 from station.factory.keys.keystore import FileKeyStore
 
@@ -44,14 +45,14 @@ def test_sim_ppa_prints_one_line_per_unit_and_stops_on_sigterm(tmp_path: Path) -
         check = requests.get(lines[0]["http"] + "/api/system/checkin", timeout=TIMEOUT).json()["check"]
         trusted = p.parse_jwt(check).claims["aud"]
         station_key = FileKeyStore(tmp_path / "data" / "keys").x25519("checkin")
-        assert trusted == p.x25519_public_b64(station_key)
+        assert trusted == codec.x25519_public_b64(station_key)
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=TIMEOUT) == 0
 
 
 def test_explicit_backend_key_is_trusted(tmp_path: Path) -> None:
-    key = p.x25519_public_b64(bytes(range(32)))
+    key = codec.x25519_public_b64(bytes(range(32)))
     proc = start("--backend-key", key, cwd=tmp_path)
     try:
         assert proc.stdout is not None

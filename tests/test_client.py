@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from station.core import codec
 from station.core.errors import DeviceRefused, DeviceUnreachable
 from station.devices.ppa import protocol as p
 from station.devices.ppa.auditlog import verify_audit_log
@@ -92,16 +93,16 @@ def test_unit_life_check_in_to_audit_log(
     fresh = client.attestation()
     assert isinstance(fresh, FreshAttestation)
     der = certificate_for(fresh.public_key)
-    client.provision(p.b64encode(der), fresh.genuine)
+    client.provision(codec.b64encode(der), fresh.genuine)
     provisioned = client.attestation()
     assert isinstance(provisioned, ProvisionedAttestation)
-    assert p.b64decode(provisioned.crt) == der
+    assert codec.b64decode(provisioned.crt) == der
     assert provisioned.certificate.public_key() == fresh.public_key
 
     eid = client.init_challenge().eid
     done = client.personalise(MASTER_PRIVATE, default_cfg())
     assert done.instanceid == p.derive_instanceid(
-        p.x25519_public_key(MASTER_PRIVATE), p.b64decode(eid), unit.devid
+        codec.x25519_public_key(MASTER_PRIVATE), codec.b64decode(eid), unit.devid
     )
     assert client.status().inited is True
 
@@ -123,7 +124,7 @@ def test_unit_life_check_in_to_audit_log(
     log_token = client.login(USER_PRIVATE, "logger:get")
     listing = client.logger_list(log_token)
     assert (listing.total, len(listing.ids)) == (2, 2)
-    records = verify_audit_log(client.logger_read(log_token, listing.ids[0]), p.b64decode(key.key))
+    records = verify_audit_log(client.logger_read(log_token, listing.ids[0]), codec.b64decode(key.key))
     assert Event.DEVICE_INITED in [record.type for record in records]
 
 
@@ -159,16 +160,16 @@ def test_manual_init_and_token_calls(client: PpaClient, backend_private: bytes) 
     check_in(client, backend_private)
     challenge = client.init_challenge()
     claims = {"jti": challenge.jti, "aud": challenge.spk, "exp": challenge.exp, "iat": IAT,
-              "iss": p.x25519_public_b64(MASTER_PRIVATE), "cfg": default_cfg()}  # fmt: skip
-    shared = p.x25519_shared_secret(MASTER_PRIVATE, p.b64decode(challenge.spk))
+              "iss": codec.x25519_public_b64(MASTER_PRIVATE), "cfg": default_cfg()}  # fmt: skip
+    shared = p.x25519_shared_secret(MASTER_PRIVATE, codec.b64decode(challenge.spk))
     result = client.init(p.encode_ecdh_jwt(claims, shared))
     assert result.genuine is not None and not result.reboot_required
 
     login = client.token_challenge()
     assert login.lbl == "Line Test"
     claims = {"jti": login.jti, "aud": login.spk, "exp": login.exp + 600, "iat": IAT,
-              "iss": p.x25519_public_b64(MASTER_PRIVATE), "scope": "system:config"}  # fmt: skip
-    shared = p.x25519_shared_secret(MASTER_PRIVATE, p.b64decode(login.spk))
+              "iss": codec.x25519_public_b64(MASTER_PRIVATE), "scope": "system:config"}  # fmt: skip
+    shared = p.x25519_shared_secret(MASTER_PRIVATE, codec.b64decode(login.spk))
     assert client.config(client.token(p.encode_ecdh_jwt(claims, shared))).user == "Line Test"
 
 
@@ -199,7 +200,7 @@ def test_update_config(personalised: PpaClient) -> None:
 
 def test_fresh_unit_takes_its_first_tls_bundle_without_a_token(client: PpaClient) -> None:
     crt = certificate_for(ec.generate_private_key(ec.SECP256R1()).public_key())
-    update = client.update_config({"tls": {"crt": p.b64encode(crt)}})
+    update = client.update_config({"tls": {"crt": codec.b64encode(crt)}})
     assert (update.updated, update.reboot_required) == (True, True)
 
 

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
+from station.core import codec
 from station.core.errors import (
     DeviceFailure,
     DeviceProtocolError,
@@ -111,7 +112,7 @@ def client(unit: SimulatedPpa) -> PpaClient:
 
 
 def b64(size: int, fill: int = 7) -> str:
-    return p.b64encode(bytes([fill]) * size)
+    return codec.b64encode(bytes([fill]) * size)
 
 
 SE_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -138,7 +139,7 @@ def spki_b64(key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) -> str
     der = key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return p.b64encode(der)
+    return codec.b64encode(der)
 
 
 def without(body: dict[str, Any], name: str) -> dict[str, Any]:
@@ -151,7 +152,7 @@ def without(body: dict[str, Any], name: str) -> dict[str, Any]:
 def test_second_provisioning_is_refused_with_406(client: PpaClient) -> None:
     attestation = client.attestation()
     assert isinstance(attestation, FreshAttestation)
-    crt = p.b64encode(certificate_for(attestation.public_key))
+    crt = codec.b64encode(certificate_for(attestation.public_key))
     client.provision(crt, attestation.genuine)
     with pytest.raises(DeviceRefused) as refused:
         client.provision(crt, client.attestation().genuine)
@@ -225,7 +226,7 @@ def test_unplugged_unit_is_unreachable(unit: SimulatedPpa, client: PpaClient) ->
 
 
 def test_refused_connection_is_unreachable(backend_private: bytes) -> None:
-    with SimulatedPpa(backend_key=p.x25519_public_key(backend_private)) as gone:
+    with SimulatedPpa(backend_key=codec.x25519_public_key(backend_private)) as gone:
         url = gone.http_url
     with pytest.raises(DeviceUnreachable, match="GET /api/system/status: connection refused"):
         PpaClient(requests.Session(), url).status()
@@ -365,7 +366,7 @@ def secret_forms(*keys: bytes) -> list[str]:
     """Every way a key could be spelled in a message: hex, base64, base64url, Python bytes repr."""
     forms = []
     for key in keys:
-        forms += [key.hex(), p.b64encode(key), p.b64url_encode(key), repr(key)[2:-1]]
+        forms += [key.hex(), codec.b64encode(key), codec.b64url_encode(key), repr(key)[2:-1]]
     return forms
 
 
@@ -382,7 +383,7 @@ def test_no_secret_in_any_exception_or_log(
     user = p.derive_user_private_key(passphrase, client.init_challenge().eid, rounds=1000)
     mnemonic = p.generate_mnemonic()
     master = p.master_private_key_from_mnemonic(mnemonic)
-    cfg = default_cfg(masterkey=p.x25519_public_b64(master), userkey=p.x25519_public_b64(user))
+    cfg = default_cfg(masterkey=codec.x25519_public_b64(master), userkey=codec.x25519_public_b64(user))
     raised: list[BaseException] = []
 
     def attempt(call: Callable[[], object]) -> Any:

@@ -27,8 +27,8 @@ from station.access.pins import Pin
 from station.app.data import StationData
 from station.cli.login import open_access
 from station.core.config import KeysSection
+from station.core.operator import Operator
 from station.factory.backend import LocalBackend
-from station.records.model import Operator
 from station.records.store.sqlite import DEFAULT_FILENAME, SqliteStore
 from tests.netns import BIN, Lab
 from tests.pipeline.conftest import BATCH_ENV, PROFILE, toml_text

@@ -31,13 +31,14 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from station.app.station import Station
 from station.cli.console import ProgressPrinter, summarize
 from station.cli.records import cmd_export, cmd_show
+from station.core import codec
 from station.core.config import load
 from station.core.events import Event, Outcome, RunFinished
 from station.devices.ppa import protocol
 from station.factory.escrow import open_sealed
 from station.factory.keys.secrets import UnitKeys, UnitSecrets, derive_keys
 from station.pipeline.engine import Engine, RunContext, StepRecord
-from station.pipeline.slot import Verdict
+from station.pipeline.tally import Verdict
 from station.records import jws
 from station.records.store.sqlite import DEFAULT_FILENAME
 from station.sim.fixture import FreshUnitSwap
@@ -155,7 +156,7 @@ def personalize_intents(station: Station, verdicts: list[Verdict]) -> Iterator[M
 
 
 def forms(secret: bytes) -> list[str]:
-    return [secret.hex(), secret.hex().upper(), protocol.b64encode(secret), protocol.b64url_encode(secret)]
+    return [secret.hex(), secret.hex().upper(), codec.b64encode(secret), codec.b64url_encode(secret)]
 
 
 def needles(seen: list[UnitSecretsSeen], escrow_private: bytes | None = None) -> list[str]:
@@ -208,7 +209,7 @@ def test_the_sealed_policy_keeps_every_secret_sealed(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     escrow_private = x25519.X25519PrivateKey.generate().private_bytes_raw()
-    profile = {"secrets": "sealed", "escrow_public_key": protocol.x25519_public_b64(escrow_private)}
+    profile = {"secrets": "sealed", "escrow_public_key": codec.x25519_public_b64(escrow_private)}
     station = open_station(tmp_path, profile, environ={})
     verdicts = run_with_faults(station, evidence, capsys, caplog)
 

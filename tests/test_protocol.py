@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from station.core import codec
 from station.core.errors import ProtocolError, VerificationError
 from station.devices.ppa import protocol as p
 from station.devices.ppa.auditlog import log_line_mac, verify_audit_log
@@ -37,7 +38,7 @@ def vector_user_key() -> bytes:
 
 
 def test_user_key_derivation_matches_published_iss(vector_user_key: bytes) -> None:
-    assert p.x25519_public_b64(vector_user_key) == VECTOR_ISS
+    assert codec.x25519_public_b64(vector_user_key) == VECTOR_ISS
 
 
 def test_auth_jwt_matches_published_vector(vector_user_key: bytes) -> None:
@@ -49,12 +50,12 @@ def test_auth_jwt_matches_published_vector(vector_user_key: bytes) -> None:
         "iss": VECTOR_ISS,
         "scope": "keymgmt:gen",
     }
-    shared = p.x25519_shared_secret(vector_user_key, p.b64decode(VECTOR_SPK))
+    shared = p.x25519_shared_secret(vector_user_key, codec.b64decode(VECTOR_SPK))
     assert p.encode_ecdh_jwt(claims, shared) == f"{VECTOR_HEADER}.{VECTOR_CLAIMS}.{VECTOR_TAG}"
 
 
 def test_parse_and_verify_round_trip(vector_user_key: bytes) -> None:
-    shared = p.x25519_shared_secret(vector_user_key, p.b64decode(VECTOR_SPK))
+    shared = p.x25519_shared_secret(vector_user_key, codec.b64decode(VECTOR_SPK))
     jwt = p.parse_jwt(f"{VECTOR_HEADER}.{VECTOR_CLAIMS}.{VECTOR_TAG}")
     assert p.is_ecdh_header(jwt.header)
     assert jwt.claims["scope"] == "keymgmt:gen"
@@ -64,7 +65,7 @@ def test_parse_and_verify_round_trip(vector_user_key: bytes) -> None:
 
 
 def test_audit_log_mac_matches_published_vector() -> None:
-    key = p.b64decode("NgPWx9MnmngrKa7xkSuQnDcwBlDV5JeR0OoX6gFyMpo")
+    key = codec.b64decode("NgPWx9MnmngrKa7xkSuQnDcwBlDV5JeR0OoX6gFyMpo")
     assert log_line_mac(key, "1|62310ba5|1|0|||") == "rfB1gKL0hTi5tGh8PDerAA"
 
 
@@ -99,32 +100,6 @@ def test_invalid_mnemonics_are_refused(mnemonic: str) -> None:
         p.validate_mnemonic(mnemonic)
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("AQID", b"\x01\x02\x03"),
-        ("AQI", b"\x01\x02"),
-        ("AQI=", b"\x01\x02"),
-        ("-_8", b"\xfb\xff"),
-        ("+/8=", b"\xfb\xff"),
-    ],
-)
-def test_lenient_base64(text: str, expected: bytes) -> None:
-    assert p.b64decode(text) == expected
-
-
-@pytest.mark.parametrize("text", ["A", "AQ$D", "====", 5])
-def test_bad_base64_is_a_protocol_error(text: object) -> None:
-    with pytest.raises(ProtocolError):
-        p.b64decode(text)  # type: ignore[arg-type]
-
-
-def test_encoders() -> None:
-    assert p.b64encode(b"\xfb\xff") == "+/8="
-    assert p.b64url_encode(b"\xfb\xff") == "-_8"
-    assert p.compact_json({"a": "x/y", "b": [1, 2]}) == b'{"a":"x/y","b":[1,2]}'
-
-
 def test_genuine_token_round_trip_and_rejections() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     token = p.make_genuine(key, 1_700_000_000)
@@ -139,7 +114,7 @@ def test_genuine_token_round_trip_and_rejections() -> None:
     with pytest.raises(VerificationError, match="another key"):
         p.verify_genuine(token, other.public_key(), now=1_700_000_000)
     ski, _stamp, sig = token.split(".")
-    forged = ".".join([ski, p.b64encode(b"1700000001"), sig])
+    forged = ".".join([ski, codec.b64encode(b"1700000001"), sig])
     with pytest.raises(VerificationError, match="signature"):
         p.verify_genuine(forged, key.public_key(), now=1_700_000_000)
     with pytest.raises(ProtocolError):
@@ -171,21 +146,21 @@ def test_check_and_checked_round_trip() -> None:
     backend = bytes(range(32))
     session = bytes(range(32, 64))
     check = p.encode_ecdh_jwt(
-        {"jti": "n1", "iss": p.x25519_public_b64(session)},
-        p.x25519_shared_secret(session, p.x25519_public_key(backend)),
+        {"jti": "n1", "iss": codec.x25519_public_b64(session)},
+        p.x25519_shared_secret(session, codec.x25519_public_key(backend)),
     )
     request = verify_check(check, backend)
     assert request.jti == "n1"
     checked = p.parse_jwt(sign_checked(request, backend, iat=1_700_000_000, status="W"))
     assert checked.claims["status"] == "W"
-    p.verify_hs256(checked, p.x25519_shared_secret(session, p.x25519_public_key(backend)))
+    p.verify_hs256(checked, p.x25519_shared_secret(session, codec.x25519_public_key(backend)))
     with pytest.raises(VerificationError):
         verify_check(check, bytes(range(1, 33)))
 
 
 def _signed_log(signer: ed25519.Ed25519PrivateKey, records: list[str]) -> str:
     key = bytes(range(32))
-    head = f"0|10|0|0|{p.b64url_encode(key)}|{p.b64url_encode(signer.sign(key))}|"
+    head = f"0|10|0|0|{codec.b64url_encode(key)}|{codec.b64url_encode(signer.sign(key))}|"
     lines = [head + log_line_mac(key, head)]
     for seq, body in enumerate(records, start=1):
         prefix = f"{seq:x}|{body}|"
@@ -195,14 +170,14 @@ def _signed_log(signer: ed25519.Ed25519PrivateKey, records: list[str]) -> str:
 
 def test_audit_log_verification_detects_tampering() -> None:
     signer = ed25519.Ed25519PrivateKey.generate()
-    public = p.ed25519_public_raw(signer)
+    public = codec.ed25519_public_raw(signer)
     text = _signed_log(signer, ["10|1|0||", "11|d|0|U|c3lzdGVtOmNvbmZpZw"])
     records = verify_audit_log(text, public)
     assert [r.type for r in records] == [0, 1, 13]
     with pytest.raises(VerificationError, match="record 2 has a bad MAC"):
         verify_audit_log(text.replace("|d|0|U|", "|d|1|U|"), public)
     with pytest.raises(VerificationError, match="eid_sign"):
-        verify_audit_log(text, p.ed25519_public_raw(ed25519.Ed25519PrivateKey.generate()))
+        verify_audit_log(text, codec.ed25519_public_raw(ed25519.Ed25519PrivateKey.generate()))
     lines = text.splitlines()
     with pytest.raises(VerificationError, match="sequence"):
         verify_audit_log("\n".join([lines[0], lines[1], lines[3]]), public)

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from station.core.errors import RecordError
+from station.core.operator import Operator
 from station.records import jws
-from station.records.model import GENESIS_PREV, Operator, chain_hash, plain
+from station.records.model import GENESIS_PREV, chain_hash, plain
 from station.records.store.sqlite import SqliteStore
 from station.records.validate import SECRET_WORDS
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from station.core.errors import AccessError, PermissionDenied
-from station.records.model import Operator
+from station.core.operator import Operator
 
 ROLES = ("operator", "qa", "rma", "admin")
 

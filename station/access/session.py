@@ -15,7 +15,7 @@ from typing import Any
 from station.access.pins import Pin
 from station.access.roles import allowed, check_action
 from station.access.users import UserStore
-from station.records.model import Operator
+from station.core.operator import Operator
 
 PERMISSION_FOR_EVENT: Mapping[str, str] = {  # audit event -> the action it needs
     "label-reprint": "label.reprint",

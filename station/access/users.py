@@ -21,7 +21,8 @@ from station.access.audit import AuditLog
 from station.access.pins import Pin, check_new_pin, hash_pin, verify_pin
 from station.access.roles import allowed, check_role
 from station.core.errors import AccessError, LoginRefused, PermissionDenied
-from station.records.model import Operator, rfc3339
+from station.core.operator import Operator
+from station.records.model import rfc3339
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from station.app.data import StationData
+from station.core.codec import b64decode
 from station.core.config import SIMULATED_KIND, Profile, StationConfig
 from station.core.errors import ConfigError
-from station.devices.ppa.protocol import b64decode
 from station.devices.springcore.configdata import ConfigData
 from station.devices.springcore.profile import load_reader_profiles
 from station.factory.backend import Backend, LocalBackend

@@ -17,6 +17,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from station.core.codec import x25519_public_b64
 from station.core.config import (
     FirmwareSection,
     FixtureConfig,
@@ -26,7 +27,6 @@ from station.core.config import (
     StationConfig,
     StationSection,
 )
-from station.devices.ppa.protocol import x25519_public_b64
 from station.factory.keys.keystore import FileKeyStore, open_key
 from station.records import jws
 

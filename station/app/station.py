@@ -30,6 +30,7 @@ from station.app.datalock import DataDirLock
 from station.core.config import StationConfig
 from station.core.errors import ConfigError
 from station.core.events import EventBus
+from station.core.operator import Operator
 from station.devices.ppa.client import PpaClient
 from station.devices.ppa.protocol import derive_user_private_key
 from station.devices.springcore.client import CompanionClient
@@ -46,9 +47,9 @@ from station.pipeline.modes.qa.record import RecordSource
 from station.pipeline.modes.readers import ReadersFlow
 from station.pipeline.modes.rma.flow import RmaDeps, RmaFlow, RmaPolicy
 from station.pipeline.scans import ScanBox
-from station.pipeline.slot import SlotServices, SlotWorker, UnitQuota, Verdict
-from station.pipeline.tally import RECENT, VerdictTally
-from station.records import jws, model
+from station.pipeline.slot import SlotServices, SlotWorker, UnitQuota
+from station.pipeline.tally import VERDICTS_KEPT, Verdict, VerdictTally
+from station.records import jws
 from station.records.entries import StoredRecord
 from station.records.history import unit_history
 from station.records.store import RecordStore
@@ -63,7 +64,7 @@ class Station:
     """A station opened for one mode and operator: ``open`` builds it, ``run`` provisions, ``close`` ends."""
 
     parts: StationParts  # what the configuration assembled into (assembly.py)
-    operator: model.Operator
+    operator: Operator
     lock: DataDirLock  # held from open to close: one station process per data directory
     mode: str = "production"  # production | qa | rma (docs/architecture.md): the flow every PPA slot runs
     client_timeout: float = 10.0
@@ -82,7 +83,7 @@ class Station:
         data_dir: Path | None = None,
         timing: str = "fast",
         environ: Mapping[str, str] | None = None,
-        operator: model.Operator | None = None,
+        operator: Operator | None = None,
         profile: str | None = None,
         client_timeout: float = 10.0,
         mode: str = "production",
@@ -99,7 +100,7 @@ class Station:
             lock = DataDirLock.acquire(data)  # one station process per data directory
             undo.callback(lock.release)
             parts = assemble(config, data, env, choices, undo)
-            operator = operator or model.Operator("station", "operator")
+            operator = operator or Operator("station", "operator")
             station = cls(
                 parts, operator, lock, mode=mode, client_timeout=client_timeout, rma=rma or RmaPolicy()
             )
@@ -158,11 +159,11 @@ class Station:
     def run(self, units: int | None = None) -> list[Verdict]:
         """Provision until ``units`` verdicts (None: until ``cancel`` is set); returns the verdicts.
 
-        A run of more than ``tally.RECENT`` units (or an open-ended one) returns only the latest
-        ``RECENT`` verdicts; ``self.tally`` has the counts of all of them.
+        A run of more than ``tally.VERDICTS_KEPT`` units (or an open-ended one) returns only the latest
+        ``VERDICTS_KEPT`` verdicts; ``self.tally`` has the counts of all of them.
         """
         # A shift-long run keeps its counts but only the latest verdicts: memory stays flat (tally.py).
-        verdicts = VerdictTally(keep=units if units is not None and units <= RECENT else RECENT)
+        verdicts = VerdictTally(keep=units if units is not None and units <= VERDICTS_KEPT else VERDICTS_KEPT)
         self.tally = verdicts
         workers = self._workers(self._services(units, verdicts))
         line = self.parts.line

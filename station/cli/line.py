@@ -83,7 +83,7 @@ def _sync(args: argparse.Namespace) -> int:
 
 def cmd_migrate(target: str, *, grant: str | None = None, out: TextIO | None = None) -> int:
     """Apply pending schema migrations to a line database URL or a SQLite store; optionally GRANT."""
-    from station.records.store.migrate import grant_station_role, migrate_target
+    from station.records.store.admin import grant_station_role, migrate_target
 
     out = out or sys.stdout
     try:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from station.access.users import UserStore
     from station.app.data import StationData
     from station.core.config import StationConfig
-    from station.records.model import Operator
+    from station.core.operator import Operator
 
 DEVELOPMENT_BADGE = "development"  # records of a simulated station with no accounts name this operator
 
@@ -94,7 +94,7 @@ def operator_for_mode(
     """
     from station.access.session import OperatorSession
     from station.app.data import StationData
-    from station.records.model import Operator
+    from station.core.operator import Operator
 
     access = open_access(StationData.open(config, data_dir=data_dir, create=True))
     if not access.users.list():

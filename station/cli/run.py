@@ -32,9 +32,9 @@ from station.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from station.app.station import Station
+    from station.core.operator import Operator
     from station.pipeline.modes.rma.wipe import RmaPolicy
     from station.pipeline.tally import VerdictTally
-    from station.records.model import Operator
 
 
 def add_parser(commands: Subparsers) -> None:

@@ -145,7 +145,7 @@ def _report_fault(slot: int, rule: FaultRule, method: str, path: str) -> None:
 def _trusted_backend_key(args: argparse.Namespace, config: StationConfig | None) -> bytes:
     """``--backend-key``, else the check-in key of the local backend in the station's data directory."""
     from station.app.data import StationData
-    from station.devices.ppa.protocol import b64decode, x25519_public_key
+    from station.core.codec import b64decode, x25519_public_key
 
     if args.backend_key:
         try:

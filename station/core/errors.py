@@ -167,7 +167,7 @@ class ConfigDataError(StationError):
 
     ``register`` is the register address at fault (an int, named as 4 hex digits in the message; None for
     whole-body problems and secure-element entries), ``key`` the JSON key as written (e.g. ``config/01.s``),
-    ``rule`` a short stable name of the rule broken (``station/springcore/configdata.py`` lists them).
+    ``rule`` a short stable name of the rule broken (``devices/springcore/configdata.py`` lists them).
     Messages never contain register values: some are passwords or keys.
     """
 
@@ -178,75 +178,3 @@ class ConfigDataError(StationError):
         self.rule = rule
         self.register = register
         self.key = key
-
-
-class ReaderError(DeviceProtocolError):
-    """The SpringCard Companion Service answered a reader call with an error status (its reference §7).
-
-    ``status`` and ``endpoint`` as for every DeviceProtocolError; ``service_message`` is the ERROR
-    object's ``Message`` and ``error_code`` its ``Error`` (None when the body carried none).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        endpoint: str | None = None,
-        status: int | None = None,
-        service_message: str | None = None,
-        error_code: str | None = None,
-    ) -> None:
-        super().__init__(message, endpoint=endpoint, status=status)
-        self.service_message = service_message
-        self.error_code = error_code
-
-
-class ReaderBadRequest(ReaderError):
-    """400: the service could not read the request (a body that is not JSON, a bad ``specific``)."""
-
-
-class ReaderUnsupported(ReaderError):
-    """404 or 405: the service has no such route, or not with that method."""
-
-
-class ReaderBusy(ReaderError):
-    """409: the reader is locked by another request (a write or a wink in progress); worth a retry."""
-
-
-class ReaderGone(ReaderError):
-    """410: no reader with that DeviceId (unplugged, or never there)."""
-
-
-class ReaderRejected(ReaderError):
-    """422: the service refused the request data (``service_message`` says why, e.g. a register's size)."""
-
-
-class ReaderFault(ReaderError):
-    """499: the reader itself reported an error."""
-
-
-class ReaderServiceFailure(ReaderError):
-    """500: the Companion Service hit an internal error."""
-
-
-class ReaderRestarting(ReaderError):
-    """503: the reader (or the service) is restarting; ``retry_after`` is the hint in seconds, if given."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        endpoint: str | None = None,
-        status: int | None = 503,
-        service_message: str | None = None,
-        error_code: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            endpoint=endpoint,
-            status=status,
-            service_message=service_message,
-            error_code=error_code,
-        )
-        self.retry_after = retry_after

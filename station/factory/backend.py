@@ -18,10 +18,11 @@ from typing import Protocol
 
 from cryptography import x509
 
+from station.core.codec import b64decode, x25519_public_key
 from station.core.config import KeysSection
 from station.core.errors import BackendRefused, ProtocolError
 from station.devices.ppa.checkin import sign_checked, verify_check
-from station.devices.ppa.protocol import b64decode, parse_jwt, x25519_public_key
+from station.devices.ppa.protocol import parse_jwt
 from station.factory.ca import issue_device_certificate, load_or_create_ca_certificate
 from station.factory.keys.keystore import FileKeyStore, KeyRef, TokenKeyRef, open_configured, open_file_key
 

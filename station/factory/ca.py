@@ -22,8 +22,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from station.core.codec import b64decode, p256_uncompressed
 from station.core.errors import BackendRefused, ConfigError, ProtocolError, VerificationError
-from station.devices.ppa.protocol import attestation_ski, b64decode, p256_uncompressed, verify_genuine
+from station.devices.ppa.protocol import attestation_ski, verify_genuine
 from station.factory.certsign import CaKey, sign_certificate
 from station.factory.keys.keystore import create_exclusive
 

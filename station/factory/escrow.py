@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from station.core.codec import b64decode, b64encode
 from station.core.errors import ProtocolError, VerificationError
-from station.devices.ppa.protocol import b64decode, b64encode
 
 try:  # cryptography >= 47 ships HPKE (RFC 9180)
     from cryptography.hazmat.primitives import hpke

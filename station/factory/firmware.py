@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from station.core.codec import b64decode
 from station.core.errors import ConfigError, ProtocolError, VerificationError
 from station.devices.ppa.image import MAGIC, parse_footer, verify_image
-from station.devices.ppa.protocol import b64decode
 
 MANIFEST = "manifest.json"
 _VERSION = re.compile(r"v(\d+(?:\.\d+)*)")

@@ -13,8 +13,8 @@ from typing import Any
 import requests
 from cryptography import x509
 
+from station.core.codec import b64decode
 from station.core.errors import BackendError, BackendRefused, ProtocolError
-from station.devices.ppa.protocol import b64decode
 from station.factory.ca import certificate_matches_key
 
 _ERROR_TEXT_LIMIT = 200

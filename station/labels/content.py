@@ -2,7 +2,7 @@
 
 Example::
 
-    fields = label_fields(stored.payload)
+    fields = label_fields(stored.parsed)                   # a records.payload.RecordPayload
     fields["devid"], fields["date"], fields["qr_data"]     # "2023b758c209269a", "2025-03-04", "PPA1:..."
     parse_qr("PPA1:2023B758C209269A:0F8FAD5B-...")          # ("2023b758c209269a", "0f8fad5b-...")
 
@@ -22,11 +22,12 @@ scan field accepts. Readers lower-case both ids back (``parse_qr``): hex ids and
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 from station.core.errors import LabelError
+from station.core.operator import Operator
+from station.records.model import FixtureRef, Links, StationInfo, UnitIdentity
+from station.records.payload import RecordPayload
 
 QR_TAG = "PPA1"
 LABELLED_MODES = ("production", "rma")
@@ -34,19 +35,19 @@ _QR_ID = re.compile(r"^[0-9A-Za-z-]+$")
 _QR_TEXT = re.compile(r"^PPA1:([0-9A-Za-z-]+):([0-9A-Za-z-]+)$", re.IGNORECASE)
 
 
-def label_fields(payload: Mapping[str, Any]) -> dict[str, str]:
-    """The label's text fields from a record ``payload``; fields the record lacks are left out."""
-    unit = payload.get("unit") or {}
-    personalization = payload.get("personalization") or {}
+def label_fields(record: RecordPayload) -> dict[str, str]:
+    """The label's text fields from a ``record``; fields the record lacks are left out."""
+    unit = record.ppa_unit or UnitIdentity()  # a reader's record has none of a PPA's unit fields
+    personalization = record.personalization or {}
     fields = {
-        "record_id": payload.get("record_id"),
-        "station": (payload.get("station") or {}).get("id"),
-        "seq": payload.get("seq"),
-        "mode": payload.get("mode"),
+        "record_id": record.record_id,
+        "station": record.station.id,
+        "seq": record.seq,
+        "mode": record.mode,
         "profile": personalization.get("profile"),
-        **{name: unit.get(name) for name in ("devid", "genuine_id", "hwv", "fwv")},
-        **_times(payload.get("finished")),
-        "simulated": "SIMULATED" if payload.get("simulated") else "",
+        **{name: getattr(unit, name) for name in ("devid", "genuine_id", "hwv", "fwv")},
+        **_times(record.finished),
+        "simulated": "SIMULATED" if record.simulated else "",
     }
     present = {name: str(value) for name, value in fields.items() if value is not None}
     if "devid" in present and "record_id" in present:
@@ -54,9 +55,9 @@ def label_fields(payload: Mapping[str, Any]) -> dict[str, str]:
     return present
 
 
-def labelled(payload: Mapping[str, Any]) -> str | None:
+def labelled(record: RecordPayload) -> str | None:
     """None when the record gets a unit label; otherwise why not, in words."""
-    mode, outcome = payload.get("mode"), payload.get("outcome")
+    mode, outcome = record.mode, record.outcome
     if mode not in LABELLED_MODES:
         return f"it is a {mode} record; only production and RMA records get a unit label"
     if outcome != "pass":
@@ -78,9 +79,7 @@ def parse_qr(text: str) -> tuple[str, str] | None:
     return None if match is None else (match[1].lower(), match[2].lower())
 
 
-def _times(finished: Any) -> dict[str, str]:
-    if not isinstance(finished, str):
-        return {}
+def _times(finished: str) -> dict[str, str]:
     try:
         moment = datetime.fromisoformat(finished).astimezone(UTC)
     except ValueError:
@@ -89,19 +88,28 @@ def _times(finished: Any) -> dict[str, str]:
 
 
 # A record with every field a label can show: templates are test-rendered with it when the config loads.
-SAMPLE_PAYLOAD: Mapping[str, Any] = {
-    "record_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-    "station": {"id": "sample-st01"},
-    "seq": 1,
-    "mode": "production",
-    "outcome": "pass",
-    "unit": {
-        "devid": "2023b758c209269a",
-        "genuine_id": "0123eb561f5ea073ee",
-        "hwv": "PPA rev1",
-        "fwv": "Encedo nGINE FW v1.2.2",
-    },
-    "personalization": {"profile": "default"},
-    "finished": "2025-03-04T10:00:05.000Z",
-    "simulated": True,
-}
+SAMPLE_RECORD = RecordPayload(
+    schema="ppa-station/record/1",
+    record_id="0f8fad5b-d9cb-469f-a165-70867728950e",
+    station=StationInfo(id="sample-st01", software="ppa-station", config_sha256="0" * 64, key_id="0" * 16),
+    seq=1,
+    prev="0" * 64,
+    mode="production",
+    operator=Operator(id="sample", role="operator"),
+    fixture=FixtureRef(slot="A1"),
+    unit=UnitIdentity(
+        devid="2023b758c209269a",
+        genuine_id="0123eb561f5ea073ee",
+        hwv="PPA rev1",
+        fwv="Encedo nGINE FW v1.2.2",
+    ),
+    provisioning=None,
+    personalization={"profile": "default"},
+    steps=(),
+    outcome="pass",
+    failure=None,
+    links=Links(),
+    started="2025-03-04T10:00:00.000Z",
+    finished="2025-03-04T10:00:05.000Z",
+    simulated=True,
+)

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from station.core.errors import ConfigError, LabelError, LabelRefused
-from station.labels.content import SAMPLE_PAYLOAD, label_fields, labelled
+from station.core.errors import ConfigError, LabelError, LabelRefused, RecordError
+from station.labels.content import SAMPLE_RECORD, label_fields, labelled
 from station.labels.printer import ZplPrinter, parse_address
 from station.labels.template import SHIPPED_TEMPLATE, LabelTemplate
 from station.records.entries import StoredRecord
@@ -69,7 +69,7 @@ def template_path(section: LabelSection, config_path: str) -> Path:
 def load_template(path: Path, *, product: str) -> LabelTemplate:
     """Load and check the template at ``path``, and render it once with a sample record."""
     template = LabelTemplate.load(path)
-    template.render({**label_fields(SAMPLE_PAYLOAD), "product": product})
+    template.render({**label_fields(SAMPLE_RECORD), "product": product})
     return template
 
 
@@ -116,10 +116,16 @@ class LabelService:
 
     def for_record(self, stored: StoredRecord) -> Label:
         """The label of ``stored``; LabelRefused when its record gets none (see ``content.labelled``)."""
-        refusal = labelled(stored.payload)
+        try:
+            record = stored.parsed
+        except RecordError as exc:  # a damaged row: ``station records verify`` says more
+            raise LabelRefused(
+                f"no label for record {stored.record_id}: its payload is unreadable ({exc})"
+            ) from None
+        refusal = labelled(record)
         if refusal is not None:
             raise LabelRefused(f"no label for record {stored.record_id}: {refusal}")
-        fields = {**label_fields(stored.payload), "product": self.product}
+        fields = {**label_fields(record), "product": self.product}
         zpl = self.template.render(fields, copies=self.copies)
         return Label(record_id=stored.record_id, devid=fields.get("devid", ""), fields=fields, zpl=zpl)
 
@@ -154,7 +160,8 @@ class LabelService:
 
     def after_pass(self, stored: StoredRecord) -> str | None:
         """Print the label of a just-stored record; the slot log line, or None when it gets no label."""
-        if labelled(stored.payload) is not None:
+        record = stored.readable
+        if record is None or labelled(record) is not None:
             return None
         try:
             self.print(self.for_record(stored))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from station.core.operator import Operator
 from station.pipeline.engine import RunResult
 from station.records import model
 
@@ -25,7 +26,7 @@ class RunFrame:
     """Where and for whom a run happened: the slot, the logged-in operator, the start, simulated or not."""
 
     fixture: model.FixtureRef
-    operator: model.Operator
+    operator: Operator
     started: datetime
     simulated: bool
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from station.devices.ppa import protocol
+from station.core import codec
 from station.pipeline.modes.production import Prior
 from station.records.entries import JournalEntry
 
@@ -23,7 +23,7 @@ def prior_from_journal(entries: Iterable[JournalEntry]) -> Prior:
         detail = entry.detail
         if entry.step == "provision":
             prior.crt_sha256 = str(detail.get("crt_sha256"))
-            prior.crt_der = protocol.b64decode(str(detail.get("crt", "")))
+            prior.crt_der = codec.b64decode(str(detail.get("crt", "")))
             prior.genuine_id = str(detail.get("genuine_id")) if detail.get("genuine_id") else prior.genuine_id
         elif entry.step == "personalize":
             prior.personalised_eid = str(detail.get("eid"))

@@ -24,15 +24,16 @@ from station.core.events import (
     SlotChanged,
     SlotState,
 )
+from station.core.operator import Operator
 from station.devices.ppa.client import PpaClient
 from station.fixtures.base import Fixture, LinkEpoch
 from station.pipeline.drafts import RunFrame
-from station.pipeline.engine import Engine, Failure, Group, RunContext, RunResult, Step
+from station.pipeline.engine import Engine, Group, RunContext, RunResult, Step
 from station.pipeline.fixturehooks import POWER_CYCLE_WAIT, lamp_colour, left_the_slot, power_cycle_helps
 from station.pipeline.flow import FlowFactory, SlotUnit
 from station.pipeline.modes.production import Prior, genuine_id_of
 from station.pipeline.recording import prior_from_journal
-from station.pipeline.tally import VerdictTally
+from station.pipeline.tally import Verdict, VerdictTally
 from station.pipeline.unitguard import GuardedClient
 from station.records import model
 from station.records.entries import Run, StoredRecord
@@ -73,26 +74,13 @@ class UnitQuota:
 
 
 @dataclass
-class Verdict:
-    """What a slot reports for each finished unit (for summaries and tests)."""
-
-    slot: str
-    run_id: str
-    outcome: Outcome
-    record: StoredRecord
-    failure: Failure | None
-    seconds: float
-    step_seconds: dict[str, float]
-
-
-@dataclass
 class SlotServices:
     """The station-wide pieces a slot worker uses."""
 
     store: SqliteStore
     writer: RecordWriter
     flow_for: FlowFactory
-    operator: model.Operator
+    operator: Operator
     bus: EventBus
     quota: UnitQuota
     cancel: threading.Event

@@ -1,6 +1,5 @@
 """The verdicts of one ``Station.run``: all of them for a counted run, a rolling summary for an open one.
 
->>> from station.pipeline.slot import Verdict
 >>> tally = VerdictTally(keep=2)             # an open-ended run keeps only the latest verdicts
 >>> for n in range(3): tally.append(Verdict("A1", f"run-{n}", Outcome.PASS, None, None, 1.0, {}))
 >>> tally.total, tally.counts[Outcome.PASS], [verdict.run_id for verdict in tally.recent]
@@ -12,14 +11,26 @@ from __future__ import annotations
 import threading
 from collections import Counter, deque
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from station.core.events import Outcome
+from station.pipeline.engine import Failure
+from station.records.entries import StoredRecord
 
-if TYPE_CHECKING:
-    from station.pipeline.slot import Verdict
+VERDICTS_KEPT = 1000  # verdicts an open-ended run keeps (for step-time medians and the last units' details)
 
-RECENT = 1000  # verdicts an open-ended run keeps (for step-time medians and the last units' details)
+
+@dataclass
+class Verdict:
+    """What a slot reports for each finished unit (for summaries and tests)."""
+
+    slot: str
+    run_id: str
+    outcome: Outcome
+    record: StoredRecord
+    failure: Failure | None
+    seconds: float
+    step_seconds: dict[str, float]
 
 
 class VerdictTally:

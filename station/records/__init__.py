@@ -10,12 +10,12 @@ Example::
     stored = writer.append(draft, run_id=run_id)          # durable when it returns
     report = verify_store(store, trusted_keys_from([signing_key.public_key()]), ca_certificate)
 
-Module map: ``model`` (RecordDraft and the payload of docs/records.md), ``validate`` (schema checks),
-``canonical`` (RFC 8785), ``jws`` (compact JWS, EdDSA), ``sqlite``/``migrate``/``journal``/``writer``
-(the store), ``verify``/``audit``/``certificates`` (checks), ``export``, ``view`` and ``commands`` (the CLI).
-The line database (docs/line-database.md): ``store`` (the reader interface both stores offer),
-``postgres``, ``sync``/``linepush``/``syncstate`` (store-and-forward), ``line`` (a station's background
-sync and cross-station lookups), ``linecommands`` (``records migrate|sync``, ``--store URL``).
+Module map: ``model`` (RecordDraft and the payload of docs/records.md), ``payload`` (a payload read back as
+typed fields), ``validate`` (schema checks), ``canonical`` (RFC 8785), ``jws`` (compact JWS, EdDSA),
+``entries`` (what a store returns), ``writer`` (signs and appends), ``certificates``, ``history``, ``view``
+and ``export``; ``store/`` (the reader interface both stores offer, ``sqlite``, ``postgres``, ``journal``,
+``migrate``, ``admin``); ``check/`` (``chain`` and ``store`` verification); ``line/`` (store-and-forward
+to the line database, docs/line-database.md: ``sync``, ``push``, ``state``, ``link``).
 """
 
 from station.records.check.chain import Problem, VerifyReport, verify_chain
@@ -26,7 +26,6 @@ from station.records.model import (
     Failure,
     FixtureRef,
     Links,
-    Operator,
     ProvisioningEvidence,
     RecordDraft,
     StepRecord,
@@ -44,7 +43,6 @@ __all__ = [
     "FixtureRef",
     "JournalEntry",
     "Links",
-    "Operator",
     "Problem",
     "ProvisioningEvidence",
     "RecordDraft",

@@ -2,8 +2,8 @@
 
 Example::
 
-    reason = check_certificate(payload["provisioning"], ca_certificate)   # None when all is well
-    info = describe_certificate(payload["provisioning"]["crt"])            # subject, serial, validity
+    reason = check_certificate(record.provisioning, ca_certificate)   # None when all is well
+    info = describe_certificate(record.provisioning.crt)             # subject, serial, validity
 
 A record names the certificate three ways (the DER bytes, their SHA-256, the SHA-1 of the attestation
 key); all three must agree, and with a CA at hand its signature must verify, so a certificate swapped
@@ -15,15 +15,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from station.devices.ppa.protocol import attestation_ski
+from station.records.model import ProvisioningEvidence
 
 
 @dataclass(frozen=True)
@@ -45,10 +44,10 @@ def load_certificate(crt_b64: str) -> x509.Certificate:
         raise ValueError(f"not base64: {exc}") from None
 
 
-def check_certificate(provisioning: Mapping[str, Any], ca: x509.Certificate | None) -> str | None:
+def check_certificate(provisioning: ProvisioningEvidence, ca: x509.Certificate | None) -> str | None:
     """Why ``provisioning``'s certificate is not acceptable, or None."""
-    der = base64.b64decode(provisioning["crt"])
-    if hashlib.sha256(der).hexdigest() != provisioning["crt_sha256"]:
+    der = base64.b64decode(provisioning.crt)
+    if hashlib.sha256(der).hexdigest() != provisioning.crt_sha256:
         return "provisioning.crt_sha256 is not the SHA-256 of provisioning.crt"
     try:
         certificate = x509.load_der_x509_certificate(der)
@@ -57,7 +56,7 @@ def check_certificate(provisioning: Mapping[str, Any], ca: x509.Certificate | No
     key = certificate.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey):
         return "provisioning.crt does not hold an EC attestation key"
-    if attestation_ski(key).hex() != provisioning["attestation_key_sha1"]:
+    if attestation_ski(key).hex() != provisioning.attestation_key_sha1:
         return "provisioning.attestation_key_sha1 does not match the certificate's key"
     if ca is not None:
         try:

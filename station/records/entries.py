@@ -7,14 +7,21 @@ Example::
         print(f"provisioned earlier by station {entry.station_id}, record {entry.record_id}")
 
 ``StoredRecord.payload`` is decoded from the stored JWS without checking its signature: good for display
-and lookups, never for trust (``verify.verify_chain`` is the check).
+and lookups, never for trust (``verify.verify_chain`` is the check). ``StoredRecord.parsed`` is the same
+payload as typed fields (``payload.RecordPayload``); a damaged row (a JWS that no longer decodes, a
+payload edited by hand) raises RecordError there, or reads as None through ``readable``, so that listings
+and histories can still show the rest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
+
+from station.core.errors import RecordError
+from station.records.payload import RecordPayload
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,25 @@ class StoredRecord:
     created: str
     jws: str
     payload: Mapping[str, Any]
+
+    @cached_property
+    def parsed(self) -> RecordPayload:
+        """The payload as typed fields (unverified, like ``payload``); RecordError names a malformed field."""
+        return RecordPayload.parse(self.payload, what=f"record {self.record_id}")
+
+    @property
+    def readable(self) -> RecordPayload | None:
+        """``parsed``, or None when the payload is damaged (``station records verify`` says how)."""
+        try:
+            return self.parsed
+        except RecordError:
+            return None
+
+    @property
+    def finished(self) -> str:
+        """When the run ended, RFC 3339 UTC text (sorts as time); the row's ``created`` if unreadable."""
+        parsed = self.readable
+        return self.created if parsed is None else parsed.finished
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ verifying it; ``station records verify`` is the check.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, TextIO
 
 from station.records.canonical import canonical_json
@@ -59,9 +59,8 @@ def export_csv(records: Iterable[StoredRecord], out: TextIO) -> int:
 
 def csv_row(record: StoredRecord) -> list[Any]:
     """The CSV cells of one record, in ``CSV_COLUMNS`` order (empty where a value is absent)."""
-    payload = record.payload
-    failure = payload.get("failure")
-    failure = failure if isinstance(failure, Mapping) else {}
+    parsed = record.readable  # a damaged payload still gets its row, from the stored columns
+    failure = None if parsed is None else parsed.failure
     cells = [
         record.station_id,
         record.seq,
@@ -70,9 +69,9 @@ def csv_row(record: StoredRecord) -> list[Any]:
         record.genuine_id,
         record.mode,
         record.outcome,
-        payload.get("started"),
-        payload.get("finished"),
-        failure.get("step"),
-        failure.get("code"),
+        None if parsed is None else parsed.started,
+        None if parsed is None else parsed.finished,
+        None if failure is None else failure.step,
+        None if failure is None else failure.code,
     ]
     return ["" if cell is None else cell for cell in cells]

@@ -20,10 +20,10 @@ stays current (the unit is still the unit it describes, or in no described state
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from station.records.entries import StoredRecord
+from station.records.model import Links
 from station.records.store import RecordStore
 
 STATE_MODES = ("production", "rma")  # records that describe what a unit is (QA records only check it)
@@ -56,14 +56,15 @@ def superseded_by(store: RecordStore, record_id: str) -> StoredRecord | None:
     if record is None or (record.devid is None and record.genuine_id is None):
         return None
     for other in store.records_of_unit(devid=record.devid, genuine_id=record.genuine_id):
-        if other.outcome == "pass" and links_of(other).get("supersedes") == record_id:
+        if other.outcome == "pass" and links_of(other).supersedes == record_id:
             return other
     return None
 
 
-def links_of(record: StoredRecord) -> Mapping[str, Any]:
-    links = record.payload.get("links")
-    return links if isinstance(links, Mapping) else {}
+def links_of(record: StoredRecord) -> Links:
+    """The record's signed links; none when its payload is unreadable (``records verify`` reports it)."""
+    parsed = record.readable
+    return Links() if parsed is None else parsed.links
 
 
 def _of_unit(store: RecordStore, devid: str | None, genuine_id: str | None) -> list[StoredRecord]:
@@ -77,4 +78,4 @@ def _of_unit(store: RecordStore, devid: str | None, genuine_id: str | None) -> l
 
 
 def _finished(record: StoredRecord) -> str:
-    return str(record.payload.get("finished") or record.created)  # RFC 3339 UTC text sorts as time
+    return record.finished  # RFC 3339 UTC text sorts as time

@@ -29,8 +29,8 @@ from typing import Any, Protocol
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from station.core.codec import b64url_encode, ed25519_public_raw
 from station.core.errors import RecordError, SignatureError
-from station.devices.ppa.protocol import b64url_encode, ed25519_public_raw
 from station.records.canonical import canonical_json, parse_canonical
 
 ALG = "EdDSA"

@@ -40,6 +40,7 @@ from typing import Any
 
 from station import __version__
 from station.core.errors import RecordError
+from station.core.operator import Operator
 from station.records.validate import SCHEMA, validate_payload
 
 SOFTWARE = f"ppa-station {__version__}"
@@ -54,12 +55,6 @@ class StationInfo:
     software: str
     config_sha256: str
     key_id: str
-
-
-@dataclass(frozen=True)
-class Operator:
-    id: str
-    role: str
 
 
 @dataclass(frozen=True)
@@ -171,14 +166,6 @@ class RecordDraft:
     personalization: Mapping[str, Any] | None = None
     failure: Failure | None = None
     links: Links = Links()
-
-
-def index_ids(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """The store's ``devid`` and ``genuine_id`` columns for a payload: a reader is indexed by its DeviceId."""
-    unit = payload["unit"]
-    if payload["mode"] == "readers":
-        return unit["device_id"], None
-    return unit["devid"], unit["genuine_id"]
 
 
 def rfc3339(moment: datetime) -> str:

@@ -28,7 +28,8 @@ from station.records.certificates import CertificateInfo, check_certificate, des
 from station.records.entries import StoredRecord
 from station.records.history import superseded_by
 from station.records.line import state as syncstate
-from station.records.model import GENESIS_PREV, chain_hash
+from station.records.model import GENESIS_PREV, ProvisioningEvidence, chain_hash
+from station.records.payload import PayloadStep
 from station.records.store import RecordStore
 from station.records.store.sqlite import SqliteStore
 from station.records.validate import SEALED, validate_payload
@@ -87,9 +88,12 @@ def record_view(
     trusted_keys: Mapping[str, Ed25519PublicKey] | None = None,
     ca_certificate: x509.Certificate | None = None,
 ) -> RecordView:
-    """The readable view of ``stored`` (payload read unverified; ``checks`` says what verified)."""
-    payload = stored.payload
-    personalization = payload.get("personalization")
+    """The readable view of ``stored`` (payload read unverified; ``checks`` says what verified).
+
+    A payload too damaged to read shows the stored columns only; its signature check says what is wrong.
+    """
+    record = stored.readable
+    personalization = None if record is None else record.personalization
     public = None if personalization is None else {k: v for k, v in personalization.items() if k != SEALED}
     sealed = () if personalization is None else tuple(sorted(personalization.get(SEALED) or ()))
     return RecordView(
@@ -98,18 +102,18 @@ def record_view(
         seq=stored.seq,
         mode=stored.mode,
         outcome=stored.outcome,
-        simulated=bool(payload.get("simulated")),
-        started=str(payload.get("started", "")),
-        finished=str(payload.get("finished", "")),
-        fixture=payload.get("fixture") or {},
-        operator=payload.get("operator") or {},
-        unit=_ordered(payload.get("unit") or {}, UNIT_ORDER),
-        steps=tuple(_step_line(step) for step in payload.get("steps") or ()),
-        failure=payload.get("failure"),
-        certificate=_certificate(payload),
+        simulated=record is not None and record.simulated,
+        started="" if record is None else record.started,
+        finished="" if record is None else record.finished,
+        fixture={} if record is None else fields_of(record.fixture),
+        operator={} if record is None else fields_of(record.operator),
+        unit={} if record is None else _ordered(fields_of(record.unit), UNIT_ORDER),
+        steps=() if record is None else tuple(_step_line(step) for step in record.steps),
+        failure=None if record is None or record.failure is None else fields_of(record.failure),
+        certificate=None if record is None else _certificate(record.provisioning),
         personalization=None if public is None else _ordered(public, ("profile",)),
         sealed_secrets=sealed,
-        links=payload.get("links") or {},
+        links={} if record is None else fields_of(record.links),
         checks=_checks(store, stored, trusted_keys, ca_certificate),
         line=line_status(store, stored),
         superseded_by=_superseder(store, stored),
@@ -146,22 +150,26 @@ def _ordered(values: Mapping[str, Any], first: tuple[str, ...]) -> dict[str, Any
     return {key: values[key] for key in (*first, *values) if key in values}
 
 
-def _step_line(step: Mapping[str, Any]) -> StepLine:
+def fields_of(value: Any) -> dict[str, Any]:
+    """A record block (a frozen dataclass) as the name → value mapping the view shows."""
+    return {name: getattr(value, name) for name in value.__dataclass_fields__}
+
+
+def _step_line(step: PayloadStep) -> StepLine:
     return StepLine(
-        name=str(step.get("name")),
-        outcome=str(step.get("outcome")),
-        attempts=int(step.get("attempts") or 0),
-        started=str(step.get("started")),
-        seconds=seconds_between(str(step.get("started")), str(step.get("finished"))),
+        name=step.name,
+        outcome=step.outcome,
+        attempts=step.attempts,
+        started=step.started,
+        seconds=seconds_between(step.started, step.finished),
     )
 
 
-def _certificate(payload: Mapping[str, Any]) -> CertificateInfo | None:
-    provisioning = payload.get("provisioning")
-    if not isinstance(provisioning, Mapping) or not isinstance(provisioning.get("crt"), str):
+def _certificate(provisioning: ProvisioningEvidence | None) -> CertificateInfo | None:
+    if provisioning is None:
         return None
     try:
-        return describe_certificate(provisioning["crt"])
+        return describe_certificate(provisioning.crt)
     except ValueError:
         return None
 
@@ -200,18 +208,25 @@ def _chain(store: RecordStore, stored: StoredRecord) -> tuple[str, bool]:
         if previous is None:
             return f"FAILED: seq {stored.seq - 1} of station {stored.station_id} is missing", False
         expected, what = chain_hash(previous.jws), f"links to seq {stored.seq - 1}"
-    if stored.payload.get("prev") != expected:
+    try:
+        prev = stored.parsed.prev
+    except RecordError as exc:
+        return f"FAILED: {exc}", False
+    if prev != expected:
         return "FAILED: prev does not match the previous record", False
     return what, True
 
 
 def _certificate_check(stored: StoredRecord, ca: x509.Certificate | None) -> tuple[str, bool]:
-    provisioning = stored.payload.get("provisioning")
+    try:
+        provisioning = stored.parsed.provisioning
+    except RecordError as exc:
+        return f"FAILED: {exc}", False
     if provisioning is None:
         return "none in this record", True
     try:
         reason = check_certificate(provisioning, ca)
-    except (KeyError, TypeError, ValueError):
+    except ValueError:
         reason = "provisioning block is malformed"
     if reason is not None:
         return f"FAILED: {reason}", False

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from station.core.errors import RecordError
@@ -30,8 +31,8 @@ from station.records.model import (
     StationInfo,
     build_payload,
     chain_hash,
-    index_ids,
 )
+from station.records.payload import RecordPayload
 from station.records.store.journal import close_run_in
 from station.records.store.sqlite import SqliteStore, find_production_in
 
@@ -80,9 +81,10 @@ class RecordWriter:
             payload = build_payload(
                 draft, station=self.station, seq=seq, prev=prev, record_id=str(uuid.uuid4())
             )
-            self._check_registry(connection, payload)
+            record = RecordPayload.parse(payload)
+            self._check_registry(connection, record)
             text = jws.sign(payload, self._key, self.station.key_id)
-            stored = self._insert(connection, payload, text)
+            stored = self._insert(connection, payload, record, text)
             if run_id is not None:
                 close_run_in(connection, run_id, stored.record_id, stored.created)
         return stored
@@ -95,28 +97,30 @@ class RecordWriter:
             return 1, GENESIS_PREV
         return int(row[0]) + 1, chain_hash(row[1])
 
-    def _check_registry(self, connection: sqlite3.Connection, payload: dict[str, Any]) -> None:
-        if not _is_production_pass(payload):
+    def _check_registry(self, connection: sqlite3.Connection, record: RecordPayload) -> None:
+        if not record.production_pass:
             return
-        unit = payload["unit"]
-        earlier = find_production_in(connection, unit["devid"], unit["genuine_id"])
+        devid, genuine_id = record.index_ids
+        earlier = find_production_in(connection, devid, genuine_id)
         if earlier is not None:
             raise RecordError(
-                f"unit devid {unit['devid']} (genuine_id {unit['genuine_id']}) already has a passing "
+                f"unit devid {devid} (genuine_id {genuine_id}) already has a passing "
                 f"production record: station {earlier.station_id}, seq {earlier.seq}, "
                 f"record {earlier.record_id}"
             )
 
-    def _insert(self, connection: sqlite3.Connection, payload: dict[str, Any], text: str) -> StoredRecord:
-        devid, genuine_id = index_ids(payload)
+    def _insert(
+        self, connection: sqlite3.Connection, payload: Mapping[str, Any], record: RecordPayload, text: str
+    ) -> StoredRecord:
+        devid, genuine_id = record.index_ids
         stored = StoredRecord(
             station_id=self.station.id,
-            seq=payload["seq"],
-            record_id=payload["record_id"],
+            seq=record.seq,
+            record_id=record.record_id,
             devid=devid,
             genuine_id=genuine_id,
-            mode=payload["mode"],
-            outcome=payload["outcome"],
+            mode=record.mode,
+            outcome=record.outcome,
             created=self.store.now(),
             jws=text,
             payload=payload,
@@ -136,7 +140,7 @@ class RecordWriter:
                     stored.jws,
                 ),
             )
-            if _is_production_pass(payload):
+            if record.production_pass:
                 connection.execute(
                     _INSERT_REGISTRY,
                     (
@@ -145,13 +149,9 @@ class RecordWriter:
                         stored.station_id,
                         stored.seq,
                         stored.record_id,
-                        payload["finished"],
+                        record.finished,
                     ),
                 )
         except sqlite3.IntegrityError as exc:
             raise RecordError(f"record store refused record seq {stored.seq}: {exc}") from None
         return stored
-
-
-def _is_production_pass(payload: dict[str, Any]) -> bool:
-    return bool(payload["mode"] == "production" and payload["outcome"] == "pass")

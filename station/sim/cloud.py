@@ -20,8 +20,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
+from station.core.codec import b64encode
 from station.core.errors import BackendError, BackendRefused
-from station.devices.ppa.protocol import b64encode
 from station.factory.backend import LocalBackend
 
 BODY_LIMIT = 64 * 1024

@@ -17,8 +17,8 @@ from station.access.audit import AuditLog
 from station.access.pins import Pin, hash_pin
 from station.access.session import OperatorSession
 from station.access.users import UserStore
+from station.core.operator import Operator
 from station.records.jws import key_id
-from station.records.model import Operator
 from station.records.store.sqlite import SqliteStore
 
 ADMIN_PIN, OPERATOR_PIN = "482913", "905172"

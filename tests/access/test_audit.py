@@ -12,8 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from station.access.audit import AUDIT_SCHEMA, AuditLog, read_audit
 from station.access.auditverify import verify_audit
 from station.core.errors import RecordError
+from station.core.operator import Operator
 from station.records import jws
-from station.records.model import GENESIS_PREV, Operator, chain_hash
+from station.records.model import GENESIS_PREV, chain_hash
 from station.records.store.sqlite import SqliteStore
 from station.records.validate import validate_payload
 

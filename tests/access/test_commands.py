@@ -19,8 +19,8 @@ from station.access.audit import read_audit
 from station.app.data import StationData
 from station.cli import audit, login, users
 from station.core.errors import AccessError, StationError
+from station.core.operator import Operator
 from station.records import jws
-from station.records.model import Operator
 from station.records.store.sqlite import SqliteStore
 from tests.access.conftest import ADMIN_PIN, OPERATOR_PIN
 

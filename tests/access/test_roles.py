@@ -6,7 +6,7 @@ import pytest
 
 from station.access.roles import ACTIONS, PERMISSIONS, ROLES, allowed, check_role, require
 from station.core.errors import AccessError, PermissionDenied, StationError
-from station.records.model import Operator
+from station.core.operator import Operator
 
 # The table of roles.py, written out again: a change to either must be deliberate.
 TABLE = {

@@ -8,7 +8,7 @@ from station.access.audit import read_audit
 from station.access.pins import Pin
 from station.access.session import OperatorSession
 from station.core.errors import LoginRefused, PermissionDenied
-from station.records.model import Operator
+from station.core.operator import Operator
 from tests.access.conftest import ADMIN_PIN, OPERATOR_PIN
 
 

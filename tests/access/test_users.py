@@ -11,7 +11,7 @@ from station.access.audit import AuditLog, read_audit
 from station.access.pins import Pin
 from station.access.users import LOCKOUT, MAX_FAILED_LOGINS, UserStore
 from station.core.errors import AccessError, LoginRefused, PermissionDenied
-from station.records.model import Operator
+from station.core.operator import Operator
 from tests.access.conftest import ADMIN_PIN, OPERATOR_PIN, ManualClock
 
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from station.devices.ppa import protocol as p
+from station.core import codec
 from station.factory.backend import LocalBackend
 from station.factory.keys.keystore import FileKeyStore
 from station.sim.ppa.clock import ManualTime
@@ -87,4 +87,4 @@ def csr_pem(key: ec.EllipticCurvePrivateKey, cn: str = "#0123aabbccddeeff00") ->
 
 def spki_b64(key: ec.EllipticCurvePublicKey) -> str:
     der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return p.b64encode(der)
+    return codec.b64encode(der)

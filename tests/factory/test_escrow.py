@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import x25519
 
+from station.core import codec
 from station.core.errors import ProtocolError, VerificationError
-from station.devices.ppa import protocol as p
 from station.factory.escrow import ECIES_SCHEME, HPKE_SCHEME, hpke_available, open_sealed, seal
 
 ESCROW_PRIVATE = bytes(range(200, 232))
-ESCROW_PUBLIC = p.x25519_public_key(ESCROW_PRIVATE)
+ESCROW_PUBLIC = codec.x25519_public_key(ESCROW_PRIVATE)
 BUNDLE = {"passphrase": "ABCD-EFGH", "mnemonic": "abandon " * 23 + "art"}
 DEVID = "0011223344556677"
 SCHEMES = [HPKE_SCHEME, ECIES_SCHEME] if hpke_available() else [ECIES_SCHEME]
@@ -33,7 +33,7 @@ def test_hpke_is_the_default_when_available() -> None:
 def test_round_trip_is_json_and_hides_the_plaintext(scheme: str) -> None:
     sealed = sealed_with(scheme)
     assert set(sealed) == {"scheme", "recipient", "enc", "ciphertext", "context"}
-    assert sealed["recipient"] == p.b64encode(ESCROW_PUBLIC)
+    assert sealed["recipient"] == codec.b64encode(ESCROW_PUBLIC)
     assert sealed["context"] == {"devid": DEVID, "purpose": "unit-secrets"}
     text = json.dumps(sealed)
     assert "ABCD" not in text and "abandon" not in text
@@ -49,9 +49,9 @@ def test_each_seal_is_fresh(scheme: str) -> None:
 
 
 def flip(value: str) -> str:
-    raw = bytearray(p.b64decode(value))
+    raw = bytearray(codec.b64decode(value))
     raw[len(raw) // 2] ^= 0x01
-    return p.b64encode(bytes(raw))
+    return codec.b64encode(bytes(raw))
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
@@ -62,7 +62,7 @@ def flip(value: str) -> str:
         lambda s: s.update(enc=flip(s["enc"])),
         lambda s: s["context"].update(devid="ffffffffffffffff"),
         lambda s: s["context"].update(purpose="other"),
-        lambda s: s.update(ciphertext=p.b64encode(p.b64decode(s["ciphertext"])[:-1])),
+        lambda s: s.update(ciphertext=codec.b64encode(codec.b64decode(s["ciphertext"])[:-1])),
     ],
     ids=["ciphertext", "enc", "devid", "purpose", "truncated"],
 )
@@ -78,7 +78,7 @@ def test_wrong_key_and_unexpected_context(scheme: str) -> None:
     sealed = sealed_with(scheme)
     with pytest.raises(VerificationError, match="another escrow key"):
         open_sealed(sealed, bytes(range(32)))
-    forged = dict(sealed, recipient=p.b64encode(p.x25519_public_key(bytes(range(32)))))
+    forged = dict(sealed, recipient=codec.b64encode(codec.x25519_public_key(bytes(range(32)))))
     with pytest.raises(VerificationError, match="do not decrypt"):
         open_sealed(forged, bytes(range(32)))
     with pytest.raises(VerificationError, match="another devid"):

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from station.core import codec
 from station.core.errors import ConfigError, ProtocolError, VerificationError
-from station.devices.ppa import protocol as p
 from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY, build_image
 from station.factory.firmware import FirmwareCatalog, needs_upgrade, parse_version
 
 SHIPPED = Path(__file__).resolve().parents[2] / "firmware_images"
-VENDOR = p.b64decode(TEST_VENDOR_PUBLIC_KEY)
+VENDOR = codec.b64decode(TEST_VENDOR_PUBLIC_KEY)
 FW = "Encedo nGINE FW v1.2.3"
 
 
@@ -52,7 +52,7 @@ def test_shipped_images_load_and_verify_with_the_test_vendor_key() -> None:
 
 
 def test_another_vendor_key_is_a_verification_error_naming_the_file() -> None:
-    other = p.ed25519_public_raw(ed25519.Ed25519PrivateKey.generate())
+    other = codec.ed25519_public_raw(ed25519.Ed25519PrivateKey.generate())
     with pytest.raises(VerificationError, match=r"test-firmware-v1\.2\.3\.bin"):
         FirmwareCatalog.load(SHIPPED, other)
     catalog = FirmwareCatalog.load(SHIPPED)
@@ -73,11 +73,11 @@ def test_newest_image_at_or_above_the_requirement_is_chosen(folder: Path) -> Non
                 "kind": "fw",
                 "version": f"Encedo nGINE FW {version}",
                 "sha256": hashlib.sha256(data).hexdigest(),
-                "signature": p.b64encode(data[-64:]),
+                "signature": codec.b64encode(data[-64:]),
             }
         )
     write_manifest(folder, document)
-    catalog = FirmwareCatalog.load(folder, p.ed25519_public_raw(key))
+    catalog = FirmwareCatalog.load(folder, codec.ed25519_public_raw(key))
     assert catalog.image_for("Encedo nGINE FW v1.2.2").version == "Encedo nGINE FW v1.10.0"
     assert catalog.image_for("Encedo nGINE FW v1.10").version == "Encedo nGINE FW v1.10.0"
     with pytest.raises(ConfigError, match=r"no fw image of version 'Encedo nGINE FW v2\.0' or newer"):
@@ -135,7 +135,7 @@ def test_bad_json_and_missing_manifest(folder: Path, tmp_path: Path) -> None:
     ("field", "value", "message"),
     [
         ("version", "Encedo nGINE FW v9.9.9", "footer says version"),
-        ("signature", p.b64encode(bytes(64)), "another signature"),
+        ("signature", codec.b64encode(bytes(64)), "another signature"),
         ("kind", "ui", "no ui footer"),
         ("kind", "bootloader", "kind must be one of"),
         ("file", "../escape.bin", "plain file name"),

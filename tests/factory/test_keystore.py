@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from station.core import codec
 from station.core.errors import ConfigError
-from station.devices.ppa import protocol as p
 from station.factory.keys.keystore import FileKeyStore, key_id, open_key, open_keystore, raw_public_bytes
 
 
@@ -34,7 +34,7 @@ def test_keys_are_created_once_0600_in_a_0700_folder(tmp_path: Path) -> None:
         "station-signing.pem",
     ]
     again = FileKeyStore(tmp_path / "keys")
-    assert p.ed25519_public_raw(again.ed25519("station-signing")) == p.ed25519_public_raw(signing)
+    assert codec.ed25519_public_raw(again.ed25519("station-signing")) == codec.ed25519_public_raw(signing)
     assert raw_public_bytes(again.p256("factory-ca")) == raw_public_bytes(ca)
     assert again.x25519("checkin") == checkin
 
@@ -50,7 +50,7 @@ def test_pem_files_are_pkcs8_that_other_tools_read(tmp_path: Path) -> None:
 
 
 def test_x25519_keeps_the_raw_base64_format(tmp_path: Path) -> None:
-    (tmp_path / "checkin.key").write_text(p.b64encode(bytes(range(32))) + "\n")
+    (tmp_path / "checkin.key").write_text(codec.b64encode(bytes(range(32))) + "\n")
     (tmp_path / "checkin.key").chmod(0o600)
     assert FileKeyStore(tmp_path).x25519("checkin") == bytes(range(32))
 
@@ -93,7 +93,7 @@ def test_wrong_kind_of_key_is_refused(tmp_path: Path) -> None:
 
 def test_a_bad_raw_key_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "checkin.key"
-    path.write_text(p.b64encode(b"short") + "\n")
+    path.write_text(codec.b64encode(b"short") + "\n")
     path.chmod(0o600)
     with pytest.raises(ConfigError, match="holds 5 bytes"):
         FileKeyStore(tmp_path).x25519("checkin")
@@ -114,7 +114,7 @@ def test_concurrent_first_use_yields_one_key(tmp_path: Path) -> None:
     lock = threading.Lock()
 
     def use() -> None:
-        key = p.ed25519_public_raw(store.ed25519("shared"))
+        key = codec.ed25519_public_raw(store.ed25519("shared"))
         with lock:
             results.append(key)
 
@@ -130,11 +130,11 @@ def test_concurrent_first_use_yields_one_key(tmp_path: Path) -> None:
 def test_key_id_is_16_hex_of_sha256_of_the_raw_public_key(tmp_path: Path) -> None:
     store = FileKeyStore(tmp_path)
     signing = store.ed25519("s")
-    raw = p.ed25519_public_raw(signing)
+    raw = codec.ed25519_public_raw(signing)
     assert key_id(signing) == hashlib.sha256(raw).hexdigest()[:16]
     assert key_id(signing.public_key()) == key_id(raw)
     ca = store.p256("ca")
-    assert key_id(ca) == hashlib.sha256(p.p256_uncompressed(ca.public_key())).hexdigest()[:16]
+    assert key_id(ca) == hashlib.sha256(codec.p256_uncompressed(ca.public_key())).hexdigest()[:16]
     assert len(key_id(ca)) == 16
 
 

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtensionOID, NameOID
 
+from station.core import codec
 from station.core.config import KeysSection
 from station.core.errors import BackendRefused, VerificationError
 from station.devices.ppa import protocol as p
@@ -41,7 +42,7 @@ def attested(unit: SimulatedPpa, backend: LocalBackend) -> dict[str, Any]:
 
 
 def se_key(attestation: dict[str, Any]) -> ec.EllipticCurvePublicKey:
-    key = serialization.load_der_public_key(p.b64decode(attestation["key"]))
+    key = serialization.load_der_public_key(codec.b64decode(attestation["key"]))
     assert isinstance(key, ec.EllipticCurvePublicKey)
     return key
 
@@ -66,7 +67,7 @@ def test_checkin_carries_the_action(trusting_unit: SimulatedPpa, backend: LocalB
 def test_check_from_a_unit_trusting_another_backend_is_refused(
     backend: LocalBackend, manual_time: ManualTime
 ) -> None:
-    other = p.x25519_public_key(bytes(range(32)))
+    other = codec.x25519_public_key(bytes(range(32)))
     with SimulatedPpa(backend_key=other, monotonic=manual_time) as stranger:
         check = get_json(stranger.http_url, "/api/system/checkin")["check"]
     with pytest.raises(BackendRefused, match="another backend key"):
@@ -76,7 +77,7 @@ def test_check_from_a_unit_trusting_another_backend_is_refused(
 def test_forged_or_garbage_check_is_refused(trusting_unit: SimulatedPpa, backend: LocalBackend) -> None:
     check = get_json(trusting_unit.http_url, "/api/system/checkin")["check"]
     header, claims, _ = check.split(".")
-    forged = f"{header}.{claims}.{p.b64url_encode(bytes(32))}"
+    forged = f"{header}.{claims}.{codec.b64url_encode(bytes(32))}"
     with pytest.raises(BackendRefused, match="signature does not verify"):
         backend.checkin(forged)
     with pytest.raises(BackendRefused, match="check token refused"):
@@ -110,7 +111,7 @@ def test_from_keys_uses_the_configured_uris(tmp_path: Path, clock: SettableClock
     keys = KeysSection(ca="file:ca/root.pem", checkin="file:ck/in.key")
     backend = LocalBackend.from_keys(keys, tmp_path, name="line1", clock=clock)
     assert (tmp_path / "ca" / "root.crt.pem").exists()
-    assert p.x25519_public_key(FileKeyStore(tmp_path / "ck").x25519("in")) == backend.checkin_public_key()
+    assert codec.x25519_public_key(FileKeyStore(tmp_path / "ck").x25519("in")) == backend.checkin_public_key()
 
 
 # --- issuance ---------------------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def test_certificate_for_the_unit_verifies_and_the_unit_accepts_it(
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == f"#{genuine_id}"
     assert cert.issuer == ca.subject
     ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-    assert ski == hashlib.sha1(p.p256_uncompressed(key)).digest()  # noqa: S324 - the SKI is SHA-1
+    assert ski == hashlib.sha1(codec.p256_uncompressed(key)).digest()  # noqa: S324 - the SKI is SHA-1
     assert ski == p.parse_genuine(att["genuine"]).ski
     aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
     assert aki.key_identifier == ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
@@ -146,11 +147,13 @@ def test_certificate_for_the_unit_verifies_and_the_unit_accepts_it(
     assert certificate_matches_key(der, att["key"])
 
     accepted = post(
-        trusting_unit.http_url, PROVISIONING, {"crt": p.b64encode(der), "genuine": att["genuine"]}
+        trusting_unit.http_url, PROVISIONING, {"crt": codec.b64encode(der), "genuine": att["genuine"]}
     )
     assert accepted.status_code == 200
-    assert get_json(trusting_unit.http_url, ATTESTATION)["crt"] == p.b64encode(der)
-    again = post(trusting_unit.http_url, PROVISIONING, {"crt": p.b64encode(der), "genuine": att["genuine"]})
+    assert get_json(trusting_unit.http_url, ATTESTATION)["crt"] == codec.b64encode(der)
+    again = post(
+        trusting_unit.http_url, PROVISIONING, {"crt": codec.b64encode(der), "genuine": att["genuine"]}
+    )
     assert again.status_code == 406
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from station.core import codec
 from station.core.config import Profile
 from station.core.errors import StationError
-from station.devices.ppa import protocol as p
 from station.factory.backend import LocalBackend
 from station.factory.escrow import open_sealed
 from station.factory.keys.keystore import FileKeyStore, KeyRef, open_key
@@ -20,13 +20,13 @@ from station.factory.keys.secrets import (
 )
 
 ESCROW_PRIVATE = bytes(range(200, 232))
-ESCROW_B64 = p.x25519_public_b64(ESCROW_PRIVATE)
+ESCROW_B64 = codec.x25519_public_b64(ESCROW_PRIVATE)
 PROFILE = Profile(secrets="sealed", escrow_public_key=ESCROW_B64)
 
 
 def forms(secret: bytes) -> list[str]:
     """Ways a raw key could show up in text: its hex and its base64 variants."""
-    return [secret.hex(), p.b64encode(secret), p.b64url_encode(secret)]
+    return [secret.hex(), codec.b64encode(secret), codec.b64url_encode(secret)]
 
 
 def pem_body_lines(pem: bytes) -> list[str]:
@@ -59,7 +59,7 @@ def test_nothing_secret_in_reprs_or_errors(tmp_path: Path) -> None:
     )
     signing_raw = signing.private_bytes_raw()
     unit = secrets_for_unit(PROFILE, environ={}, base_dir=tmp_path)
-    keys = derive_keys(unit, p.b64encode(bytes(32)))
+    keys = derive_keys(unit, codec.b64encode(bytes(32)))
     secret_texts = [
         unit.passphrase,
         unit.passphrase.replace("-", ""),
@@ -87,12 +87,12 @@ def test_nothing_secret_in_reprs_or_errors(tmp_path: Path) -> None:
 
     sealed = seal_secrets(unit, ESCROW_B64, devid="0011223344556677")
     texts.append(repr(sealed))
-    tampered = dict(sealed, ciphertext=p.b64encode(p.b64decode(sealed["ciphertext"])[:-1] + b"\0"))
+    tampered = dict(sealed, ciphertext=codec.b64encode(codec.b64decode(sealed["ciphertext"])[:-1] + b"\0"))
     bad_mnemonic = " ".join([*unit.mnemonic.split()[:-1], unit.mnemonic.split()[0]])
     batch = Profile(secrets="batch", passphrase_env="PW", mnemonic_env="WORDS")
     (tmp_path / "keys" / "broken.pem").write_text("-----BEGIN PRIVATE KEY-----\n" + unit.passphrase + "\n")
     (tmp_path / "keys" / "broken.pem").chmod(0o600)
-    (tmp_path / "keys" / "loose.key").write_text(p.b64encode(checkin))
+    (tmp_path / "keys" / "loose.key").write_text(codec.b64encode(checkin))
     (tmp_path / "keys" / "loose.key").chmod(0o644)
     texts += collect_errors(
         lambda: open_sealed(tampered, ESCROW_PRIVATE),

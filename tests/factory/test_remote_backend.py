@@ -12,6 +12,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from station.core import codec
 from station.core.errors import BackendError, BackendRefused
 from station.devices.ppa import protocol as p
 from station.factory.backend import LocalBackend
@@ -54,9 +55,11 @@ def test_end_to_end_checkin_certificate_and_provisioning(
     cert = verify_device_certificate(der, ca, at=dt.datetime.fromtimestamp(NOW, dt.UTC))
     (cn,) = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     assert cn.value == f"#{trusting_unit.state.hardware.genuine_id}"
-    reply = post(trusting_unit.http_url, PROVISIONING, {"crt": p.b64encode(der), "genuine": att["genuine"]})
+    reply = post(
+        trusting_unit.http_url, PROVISIONING, {"crt": codec.b64encode(der), "genuine": att["genuine"]}
+    )
     assert reply.status_code == 200
-    assert get_json(trusting_unit.http_url, ATTESTATION)["crt"] == p.b64encode(der)
+    assert get_json(trusting_unit.http_url, ATTESTATION)["crt"] == codec.b64encode(der)
 
 
 def test_checkin_action_reaches_the_unit(trusting_unit: SimulatedPpa, remote: RemoteBackend) -> None:
@@ -144,7 +147,7 @@ def test_malformed_replies_are_backend_errors(garbage_url: str, backend: LocalBa
     )
     _Garbage.replies = {
         "/checkin": (200, b"<html>not json</html>"),
-        "/provisioning": (200, b'{"crt": "%s", "genuine": "g"}' % p.b64encode(wrong).encode()),
+        "/provisioning": (200, b'{"crt": "%s", "genuine": "g"}' % codec.b64encode(wrong).encode()),
         "/ca": (500, b'{"error": "disk full"}'),
     }
     remote = RemoteBackend(garbage_url)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from station.core import codec
 from station.core.config import Profile
 from station.core.errors import ConfigError
 from station.devices.ppa import protocol as p
@@ -22,7 +23,7 @@ from station.factory.keys.secrets import (
 )
 
 ESCROW_PRIVATE = bytes(range(200, 232))
-ESCROW_B64 = p.x25519_public_b64(ESCROW_PRIVATE)
+ESCROW_B64 = codec.x25519_public_b64(ESCROW_PRIVATE)
 MNEMONIC = p.generate_mnemonic()
 SEALED = Profile(secrets="sealed", escrow_public_key=ESCROW_B64)
 
@@ -111,11 +112,14 @@ def test_invalid_batch_mnemonic_is_refused_without_echoing_it(
 
 def test_public_keys_match_the_protocol_derivations() -> None:
     secrets = UnitSecrets("correct horse battery staple", MNEMONIC)
-    eid = p.b64encode(bytes(range(32)))
+    eid = codec.b64encode(bytes(range(32)))
     keys = derive_keys(secrets, eid)
     assert keys.master_private == p.master_private_key_from_mnemonic(MNEMONIC)
     assert keys.user_private == p.derive_user_private_key(secrets.passphrase, eid)
-    assert keys.public() == (p.x25519_public_b64(keys.master_private), p.x25519_public_b64(keys.user_private))
+    assert keys.public() == (
+        codec.x25519_public_b64(keys.master_private),
+        codec.x25519_public_b64(keys.user_private),
+    )
     assert public_keys(secrets, eid) == keys.public()
 
 

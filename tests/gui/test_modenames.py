@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from station.core.operator import Operator
 from station.gui.model.modes import allowed_modes, refusal, start_mode
-from station.records.model import Operator
 
 
 def test_modes_follow_the_role_table() -> None:

@@ -12,6 +12,7 @@ from PySide6.QtGui import QFontMetrics
 from pytestqt.qtbot import QtBot
 
 from station.app.demo import demo_config
+from station.core.operator import Operator
 from station.gui.model.modes import MODES
 from station.gui.model.palette import TileState
 from station.gui.model.search import Trust
@@ -20,7 +21,6 @@ from station.gui.widgets.grid import columns_for
 from station.gui.widgets.tile import MIN_WORD_PX
 from station.gui.widgets.window import MainWindow, WindowSetup
 from station.gui.workers.checker import RecordChecker
-from station.records.model import Operator
 from station.records.store.sqlite import SqliteStore
 
 MakeWindow = Callable[[int], MainWindow]

@@ -26,6 +26,7 @@ from station.labels import LabelService, LabelTemplate, ZplPrinter
 from station.labels.template import SHIPPED_TEMPLATE
 from station.records import RecordWriter, SqliteStore, key_id
 from station.records.entries import StoredRecord
+from station.records.payload import RecordPayload
 from tests.fakeprinter import FakePrinter
 from tests.records.factories import draft, make_ca
 from tests.requirements import in_ci
@@ -54,16 +55,23 @@ KNOWN_PAYLOAD: Mapping[str, Any] = {
     "station": {"id": "line1-st01", "software": "ppa-station 0.1.0", "config_sha256": "ab" * 32,
                 "key_id": "k1"},
     "seq": 42,
+    "prev": "0" * 64,
     "mode": "production",
+    "operator": {"id": "op7", "role": "operator"},
+    "fixture": {"slot": "A1", "port": None},
     "unit": {"devid": "2023b758c209269a", "genuine_id": "0123eb561f5ea073ee", "fwv": "Encedo nGINE FW v1.2.2",
              "hwv": "PPA rev1"},
+    "provisioning": None,
     "personalization": {"profile": "acme-2026-q4"},
+    "steps": [],
     "outcome": "pass",
     "failure": None,
+    "links": {"supersedes": None, "verifies": None},
     "started": "2025-03-04T09:59:20.000Z",
     "finished": "2025-03-04T10:00:05.123Z",
     "simulated": False,
 }  # fmt: skip
+KNOWN_RECORD = RecordPayload.parse(KNOWN_PAYLOAD)
 
 
 def stored(payload: Mapping[str, Any]) -> StoredRecord:

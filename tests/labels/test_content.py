@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from station.core.errors import LabelError
-from station.labels.content import SAMPLE_PAYLOAD, label_fields, labelled, parse_qr, qr_payload
-from tests.labels.conftest import KNOWN_PAYLOAD
+from station.labels.content import SAMPLE_RECORD, label_fields, labelled, parse_qr, qr_payload
+from station.records.model import ReaderIdentity, UnitIdentity
+from tests.labels.conftest import KNOWN_RECORD
 
 
 def test_fields_of_a_known_record() -> None:
-    assert label_fields(KNOWN_PAYLOAD) == {
+    assert label_fields(KNOWN_RECORD) == {
         "record_id": "3f2b8c1e-7d4a-4b9e-9c55-0a1b2c3d4e5f",
         "station": "line1-st01",
         "seq": "42",
@@ -28,16 +31,25 @@ def test_fields_of_a_known_record() -> None:
 
 
 def test_what_a_record_lacks_is_left_out() -> None:
-    fields = label_fields({"record_id": "r-1", "unit": {"devid": None}, "simulated": True})
-    assert fields == {"record_id": "r-1", "simulated": "SIMULATED"}
+    bare = replace(KNOWN_RECORD, unit=UnitIdentity(), personalization=None, simulated=True)
+    fields = label_fields(bare)
+    assert set(fields) == {"record_id", "station", "seq", "mode", "finished", "date", "simulated"}
+    assert fields["simulated"] == "SIMULATED"
+
+
+def test_a_readers_record_has_no_unit_fields() -> None:
+    reader = replace(KNOWN_RECORD, mode="readers", unit=ReaderIdentity(device_id="vkYkoELRDS3p9xhQO1lx8a"))
+    assert not set(label_fields(reader)) & {"devid", "genuine_id", "hwv", "fwv", "qr_data"}
 
 
 def test_the_date_is_the_utc_date() -> None:
-    assert label_fields({"finished": "2025-03-04T23:30:00.000-02:00"})["date"] == "2025-03-05"
+    assert (
+        label_fields(replace(KNOWN_RECORD, finished="2025-03-04T23:30:00.000-02:00"))["date"] == "2025-03-05"
+    )
 
 
-def test_sample_payload_provides_every_field() -> None:
-    assert set(label_fields(SAMPLE_PAYLOAD)) >= {"qr_data", "devid", "record_id", "fwv", "profile", "date"}
+def test_sample_record_provides_every_field() -> None:
+    assert set(label_fields(SAMPLE_RECORD)) >= {"qr_data", "devid", "record_id", "fwv", "profile", "date"}
 
 
 def test_qr_payload_round_trips() -> None:
@@ -69,5 +81,5 @@ def test_an_id_that_cannot_be_a_qr_field_is_refused() -> None:
     ],
 )
 def test_only_passing_production_and_rma_records_get_labels(mode: str, outcome: str, why: str | None) -> None:
-    refusal = labelled({"mode": mode, "outcome": outcome})
+    refusal = labelled(replace(KNOWN_RECORD, mode=mode, outcome=outcome))
     assert refusal == why or (why is not None and refusal is not None and refusal.startswith(why))

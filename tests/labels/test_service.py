@@ -107,6 +107,11 @@ def test_reprint_of_an_unknown_record_is_refused(service: LabelService, store: S
         service.reprint("00000000-0000-4000-8000-000000000000", store, audit=AuditTrail())
 
 
+def test_a_record_whose_payload_is_unreadable_gets_no_label(service: LabelService) -> None:
+    with pytest.raises(LabelRefused, match=r"its payload is unreadable .*seq is text, expected an integer"):
+        service.for_record(stored({**KNOWN_PAYLOAD, "seq": "42"}))
+
+
 def test_qa_records_get_no_label(service: LabelService) -> None:
     with pytest.raises(LabelRefused, match="it is a qa record"):
         service.for_record(stored({**KNOWN_PAYLOAD, "mode": "qa"}))

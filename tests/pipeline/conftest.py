@@ -31,7 +31,7 @@ from station.core.config import KeysSection, StationConfig, load
 from station.devices.ppa.protocol import generate_mnemonic
 from station.factory.backend import LocalBackend
 from station.factory.keys.secrets import UnitSecrets, derive_keys
-from station.pipeline.slot import Verdict
+from station.pipeline.tally import Verdict
 from station.records import jws
 from station.records.check.chain import VerifyReport
 from station.records.check.store import verify_store

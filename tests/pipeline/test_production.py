@@ -21,6 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from station.app.data import StationData
 from station.cli.records import cmd_verify
+from station.core import codec
 from station.core.events import Outcome
 from station.devices.ppa import protocol
 from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
@@ -78,9 +79,9 @@ def test_a_fresh_unit_passes_and_its_record_matches_the_unit(line_factory: LineF
     provisioning = record["provisioning"]
     crt = line.attestation(token)["crt"]
     assert provisioning["crt"] == crt
-    assert provisioning["crt_sha256"] == hashlib.sha256(protocol.b64decode(crt)).hexdigest()
+    assert provisioning["crt_sha256"] == hashlib.sha256(codec.b64decode(crt)).hexdigest()
     assert provisioning["refusal_status"] == 406
-    certificate = x509.load_der_x509_certificate(protocol.b64decode(crt))
+    certificate = x509.load_der_x509_certificate(codec.b64decode(crt))
     assert certificate.issuer == line.station.ca_certificate().subject
     assert step_of(verdict, "verify-lock")["detail"]["message"].startswith("second provisioning refused")
 
@@ -120,7 +121,7 @@ def test_an_old_firmware_is_upgraded_before_provisioning(line_factory: LineFacto
 
 def test_a_unit_trusting_another_vendor_key_fails_before_any_upload(line_factory: LineFactory) -> None:
     other_vendor = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes_raw()
-    assert other_vendor != protocol.b64decode(TEST_VENDOR_PUBLIC_KEY)
+    assert other_vendor != codec.b64decode(TEST_VENDOR_PUBLIC_KEY)
     line = line_factory(
         firmware={"dir": str(FIRMWARE_DIR), "require": UPGRADED_FWV},
         network=[{"vendor_key": other_vendor}],
@@ -227,7 +228,7 @@ class OtherKeyBackend:
         own_genuine = protocol.make_genuine(self.other, int(dt.datetime.now(dt.UTC).timestamp()))
         return self.inner.issue_device_certificate(
             csr.public_bytes(serialization.Encoding.PEM).decode("ascii"),
-            protocol.b64encode(spki),
+            codec.b64encode(spki),
             own_genuine,
         )
 

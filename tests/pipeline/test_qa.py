@@ -22,8 +22,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from station.app.station import Station
 from station.core.config import KeysSection, load
 from station.core.events import Outcome
+from station.core.operator import Operator
 from station.factory.backend import LocalBackend
-from station.pipeline.slot import Verdict
+from station.pipeline.tally import Verdict
 from station.records import jws, model
 from station.records.entries import StoredRecord
 from station.records.store.sqlite import DEFAULT_FILENAME
@@ -352,7 +353,7 @@ def _repair_of(
     failure = None if outcome == "pass" else model.Failure("verify", "test", "a failing repair")
     return model.RecordDraft(
         mode="rma",
-        operator=model.Operator("rma-bench", "engineer"),
+        operator=Operator("rma-bench", "engineer"),
         fixture=model.FixtureRef("R1"),
         unit=model.UnitIdentity(**payload["unit"]),
         provisioning=model.ProvisioningEvidence(**payload["provisioning"]),

@@ -5,8 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from station.pipeline.modes.qa.compare import Observed, compare
+from station.records.payload import RecordPayload
 
-RECORD: dict[str, Any] = {
+PAYLOAD: dict[str, Any] = {
+    "schema": "ppa-station/record/1",
+    "record_id": "3f2b8c1e-7d4a-4b9e-9c55-0a1b2c3d4e5f",
+    "station": {"id": "st-1", "software": "ppa-station", "config_sha256": "ab" * 32, "key_id": "0" * 16},
+    "seq": 1,
+    "prev": "0" * 64,
+    "mode": "production",
+    "operator": {"id": "op7", "role": "operator"},
+    "fixture": {"slot": "A1", "port": None},
+    "steps": [],
+    "outcome": "pass",
+    "failure": None,
+    "links": {"supersedes": None, "verifies": None},
+    "started": "2025-03-04T09:59:20.000Z",
+    "finished": "2025-03-04T10:00:05.123Z",
+    "simulated": True,
     "unit": {
         "devid": "2023b758c209269a",
         "genuine_id": "0123eb561f5ea073ee",
@@ -17,13 +33,19 @@ RECORD: dict[str, Any] = {
         "fwv": "Encedo nGINE FW v1.2.2",
         "blv": "Encedo Secure Bootloader v2.0.1",
     },
-    "provisioning": {"crt_sha256": "ab" * 32, "attestation_key_sha1": "cd" * 20},
+    "provisioning": {
+        "crt": "",
+        "crt_sha256": "ab" * 32,
+        "attestation_key_sha1": "cd" * 20,
+        "refusal_status": 406,
+    },
     "personalization": {"profile": "default", "user": "Line Seven"},
 }
+RECORD = RecordPayload.parse(PAYLOAD)
 
 
 def seen_as_recorded(**changes: Any) -> Observed:
-    unit = RECORD["unit"]
+    unit = PAYLOAD["unit"]
     values = {name: unit[name] for name in ("devid", "genuine_id", "eid", "eid_sign", "instanceid")}
     values.update(hwv=unit["hwv"], fwv=unit["fwv"], blv=unit["blv"], lbl="Line Seven", inited=True)
     values.update(crt_sha256="ab" * 32, attestation_key_sha1="cd" * 20)
@@ -72,7 +94,7 @@ def test_every_identity_field_is_compared_and_named() -> None:
 
 def test_a_blank_unit_is_a_mismatch_and_what_it_cannot_say_is_noted() -> None:
     seen = Observed(inited=False, hwv="PPA rev 2.2", fwv="Encedo nGINE FW v1.2.2")
-    seen.blv, seen.genuine_id = RECORD["unit"]["blv"], RECORD["unit"]["genuine_id"]
+    seen.blv, seen.genuine_id = PAYLOAD["unit"]["blv"], PAYLOAD["unit"]["genuine_id"]
     seen.crt_sha256, seen.attestation_key_sha1 = "ab" * 32, "cd" * 20
     findings, notes = compare(seen, RECORD)
     assert [finding.field for finding in findings] == ["inited"]

@@ -19,15 +19,15 @@ import requests
 
 from station.app.data import StationData
 from station.cli.records import cmd_show, cmd_verify
+from station.core import codec
 from station.core.errors import DeviceTimeout, DeviceUnreachable
 from station.core.events import Event, Outcome
-from station.devices.ppa import protocol
 from station.devices.ppa.client import PpaClient
 from station.factory.backend import LocalBackend
 from station.factory.keys.keystore import FileKeyStore
 from station.factory.keys.secrets import UnitSecrets, derive_keys
 from station.pipeline.modes.rma.flow import ReturnedUnit, RmaPolicy
-from station.pipeline.slot import Verdict
+from station.pipeline.tally import Verdict
 from station.records.store.sqlite import DEFAULT_FILENAME
 from station.records.view import record_view
 from station.sim.ppa.repair import fit_blank_secure_element
@@ -176,8 +176,8 @@ def assert_passphrase_never_written(line: Line, verdict: Verdict, events: list[E
     needles = [
         BATCH_PASSPHRASE,
         user_key.hex(),
-        protocol.b64encode(user_key),
-        protocol.b64url_encode(user_key),
+        codec.b64encode(user_key),
+        codec.b64url_encode(user_key),
     ]
     out = io.StringIO()
     cmd_show(line.data_dir / DEFAULT_FILENAME, verdict.record.record_id, out=out, err=out)
@@ -302,7 +302,7 @@ def provision_with(backend: LocalBackend, url: str, checkin_key: bytes) -> None:
     simtools.checkin(url, checkin_key).raise_for_status()
     attestation = ok_json(simtools.get(url, ATTESTATION))
     der = backend.issue_device_certificate(attestation["csr"], attestation["key"], attestation["genuine"])
-    body = {"crt": protocol.b64encode(der), "genuine": attestation["genuine"]}
+    body = {"crt": codec.b64encode(der), "genuine": attestation["genuine"]}
     assert simtools.post(url, "/api/system/config/provisioning", body).status_code == 200
 
 

@@ -16,9 +16,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from station.core.codec import b64decode
 from station.core.config import KeysSection
 from station.core.events import Outcome
-from station.devices.ppa.protocol import b64decode
 from station.factory.ca import verify_device_certificate
 from station.factory.keys.keystore import init_token_key
 from station.records import jws

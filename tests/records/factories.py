@@ -12,11 +12,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from station.core.operator import Operator
 from station.devices.ppa.protocol import attestation_ski
 from station.records import (
     Failure,
     FixtureRef,
-    Operator,
     ProvisioningEvidence,
     RecordDraft,
     StepRecord,

@@ -9,8 +9,8 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from station.core.codec import b64url_encode, ed25519_public_raw
 from station.core.errors import RecordError, SignatureError
-from station.devices.ppa.protocol import b64url_encode, ed25519_public_raw
 from station.records import jws
 
 PAYLOAD = {"seq": 1, "unit": {"devid": "2023b758c209269a"}, "ok": True}

@@ -83,3 +83,16 @@ def test_show_names_what_it_could_not_find(store: SqliteStore) -> None:
     code, text = show(store.path, "0000000000000000", None, None)
     assert code == 1
     assert "no record with record id or devid '0000000000000000'" in text
+
+
+def test_show_a_record_whose_payload_no_longer_decodes(
+    writer: RecordWriter, store: SqliteStore, trusted: dict[str, Ed25519PublicKey], ca: Ca
+) -> None:
+    stored = writer.append(draft(ca))
+    with sqlite3.connect(store.path) as raw:
+        raw.execute("DROP TRIGGER records_no_update")
+        raw.execute("UPDATE records SET jws = 'not.a.jws' WHERE seq = 1")
+    code, text = show(store.path, stored.record_id, trusted, ca)
+    assert code == 1, text
+    assert f"record {stored.record_id} (station {STATION}, seq 1)" in text  # the stored columns still show
+    assert f"chain        FAILED: record {stored.record_id}: schema is missing" in text

@@ -19,7 +19,8 @@ from psycopg import sql
 from station.core.errors import RecordError
 from station.records.line.sync import sync
 from station.records.store import RecordStore
-from station.records.store.migrate import latest, migrate_target, migrations
+from station.records.store.admin import migrate_target
+from station.records.store.migrate import latest, migrations
 from station.records.store.postgres import PostgresStore, redact
 from tests.pgserver import create_database, drop_database, with_database
 from tests.records.contract import Source, StoreContract, make_source

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
+from station.core import codec
 from station.devices.ppa import protocol as p
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
@@ -30,7 +31,7 @@ def attest(unit: SimulatedPpa, token: str | None = None) -> dict[str, Any]:
 
 
 def se_public_key(attestation: dict[str, Any]) -> ec.EllipticCurvePublicKey:
-    key = serialization.load_der_public_key(p.b64decode(attestation["key"]))
+    key = serialization.load_der_public_key(codec.b64decode(attestation["key"]))
     assert isinstance(key, ec.EllipticCurvePublicKey)
     return key
 
@@ -61,7 +62,7 @@ def provision_properly(unit: SimulatedPpa) -> bytes:
     """Run the factory flow: attestation → certificate for its key → provisioning. Returns the DER."""
     attestation = attest(unit)
     der = certificate_for(se_public_key(attestation))
-    response = provision(unit, p.b64encode(der), attestation["genuine"])
+    response = provision(unit, codec.b64encode(der), attestation["genuine"])
     assert response.status_code == 200
     return der
 
@@ -93,7 +94,7 @@ def test_fresh_unit_attests_without_auth_with_csr_key_and_genuine(unit: Simulate
     assert csr.is_signature_valid
     csr_key = csr.public_key()
     assert isinstance(csr_key, ec.EllipticCurvePublicKey)
-    assert p.p256_uncompressed(csr_key) == p.p256_uncompressed(key)
+    assert codec.p256_uncompressed(csr_key) == codec.p256_uncompressed(key)
     assert (
         csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
         == "#" + unit.state.hardware.genuine_id
@@ -160,13 +161,13 @@ def test_origin_not_allowed_is_412(unit: SimulatedPpa, backend_private: bytes) -
 def test_provisioning_stores_the_certificate(unit: SimulatedPpa) -> None:
     attestation = attest(unit)
     der = certificate_for(se_public_key(attestation))
-    response = provision(unit, p.b64encode(der), attestation["genuine"])
+    response = provision(unit, codec.b64encode(der), attestation["genuine"])
     assert response.status_code == 200
     assert response.content == b""
     assert response.headers["Content-Type"] == "application/json"
     after = attest(unit)
     assert set(after) == {"crt", "genuine"}
-    assert p.b64decode(after["crt"]) == der
+    assert codec.b64decode(after["crt"]) == der
     cert_key = x509.load_der_x509_certificate(der).public_key()
     assert isinstance(cert_key, ec.EllipticCurvePublicKey)
     p.verify_genuine(after["genuine"], cert_key, now=device_time(unit))
@@ -175,22 +176,22 @@ def test_provisioning_stores_the_certificate(unit: SimulatedPpa) -> None:
 def test_provisioning_accepts_url_safe_base64(unit: SimulatedPpa) -> None:
     attestation = attest(unit)
     der = certificate_for(se_public_key(attestation))
-    assert provision(unit, p.b64url_encode(der), attestation["genuine"]).status_code == 200
-    assert p.b64decode(attest(unit)["crt"]) == der
+    assert provision(unit, codec.b64url_encode(der), attestation["genuine"]).status_code == 200
+    assert codec.b64decode(attest(unit)["crt"]) == der
 
 
 def test_provisioning_is_one_shot(unit: SimulatedPpa) -> None:
     der = provision_properly(unit)
     again = attest(unit)
     for _ in range(2):
-        refused = provision(unit, p.b64encode(der), again["genuine"])
+        refused = provision(unit, codec.b64encode(der), again["genuine"])
         assert refused.status_code == 406
         assert refused.content == b""
     cert_key = x509.load_der_x509_certificate(der).public_key()
     assert isinstance(cert_key, ec.EllipticCurvePublicKey)
     other = certificate_for(cert_key)
-    assert provision(unit, p.b64encode(other), again["genuine"]).status_code == 406
-    assert p.b64decode(attest(unit)["crt"]) == der
+    assert provision(unit, codec.b64encode(other), again["genuine"]).status_code == 406
+    assert codec.b64decode(attest(unit)["crt"]) == der
 
 
 def test_already_provisioned_is_checked_before_the_body(unit: SimulatedPpa) -> None:
@@ -199,7 +200,8 @@ def test_already_provisioned_is_checked_before_the_body(unit: SimulatedPpa) -> N
 
 
 @pytest.mark.parametrize(
-    "crt", [None, 17, "", "not base64!", p.b64encode(b"garbage"), p.b64encode(b"\x30\x03\x02\x01\x01")]
+    "crt",
+    [None, 17, "", "not base64!", codec.b64encode(b"garbage"), codec.b64encode(b"\x30\x03\x02\x01\x01")],
 )
 def test_undecodable_certificate_is_400(unit: SimulatedPpa, crt: Any) -> None:
     attestation = attest(unit)
@@ -220,27 +222,27 @@ def test_certificate_is_checked_before_genuine(unit: SimulatedPpa) -> None:
 def test_a_chain_is_not_a_certificate(unit: SimulatedPpa) -> None:
     attestation = attest(unit)
     der = certificate_for(se_public_key(attestation))
-    assert provision(unit, p.b64encode(der + der), attestation["genuine"]).status_code == 400
+    assert provision(unit, codec.b64encode(der + der), attestation["genuine"]).status_code == 400
 
 
 @pytest.mark.parametrize("genuine", [None, 5, "", "abc", "a.b.c", "AAAA.MTIz.AAAA"])
 def test_missing_or_malformed_genuine_is_406(unit: SimulatedPpa, genuine: Any) -> None:
     der = certificate_for(se_public_key(attest(unit)))
-    response = provision(unit, p.b64encode(der), genuine)
+    response = provision(unit, codec.b64encode(der), genuine)
     assert response.status_code == 406
     assert "csr" in attest(unit)
 
 
 def test_genuine_without_a_field_is_406(unit: SimulatedPpa) -> None:
     der = certificate_for(se_public_key(attest(unit)))
-    assert post(unit.http_url, PROVISIONING, {"crt": p.b64encode(der)}).status_code == 406
+    assert post(unit.http_url, PROVISIONING, {"crt": codec.b64encode(der)}).status_code == 406
 
 
 def test_stale_genuine_is_406(unit: SimulatedPpa, manual_time: ManualTime) -> None:
     attestation = attest(unit)
     der = certificate_for(se_public_key(attestation))
     manual_time.advance(601)
-    assert provision(unit, p.b64encode(der), attestation["genuine"]).status_code == 406
+    assert provision(unit, codec.b64encode(der), attestation["genuine"]).status_code == 406
     assert "csr" in attest(unit)
 
 
@@ -248,7 +250,7 @@ def test_genuine_600_seconds_old_is_accepted(unit: SimulatedPpa, manual_time: Ma
     attestation = attest(unit)
     der = certificate_for(se_public_key(attestation))
     manual_time.advance(600)
-    assert provision(unit, p.b64encode(der), attestation["genuine"]).status_code == 200
+    assert provision(unit, codec.b64encode(der), attestation["genuine"]).status_code == 200
 
 
 @pytest.mark.parametrize(("ahead", "status"), [(60, 200), (61, 406)])
@@ -257,7 +259,7 @@ def test_genuine_from_the_future(unit: SimulatedPpa, ahead: int, status: int) ->
     se_key = unit.state.hardware.se_key
     der = certificate_for(se_key.public_key())
     genuine = p.make_genuine(se_key, device_time(unit) + ahead)
-    assert provision(unit, p.b64encode(der), genuine).status_code == status
+    assert provision(unit, codec.b64encode(der), genuine).status_code == status
 
 
 def test_genuine_from_before_a_checkin_is_stale_afterwards(
@@ -266,25 +268,25 @@ def test_genuine_from_before_a_checkin_is_stale_afterwards(
     attestation = attest(unit)  # timestamp counts from boot
     der = certificate_for(se_public_key(attestation))
     assert checkin(unit.http_url, backend_private, iat=IAT).status_code == 200
-    assert provision(unit, p.b64encode(der), attestation["genuine"]).status_code == 406
-    assert provision(unit, p.b64encode(der), attest(unit)["genuine"]).status_code == 200
+    assert provision(unit, codec.b64encode(der), attestation["genuine"]).status_code == 406
+    assert provision(unit, codec.b64encode(der), attest(unit)["genuine"]).status_code == 200
 
 
 def test_genuine_of_another_unit_is_406(unit: SimulatedPpa, manual_time: ManualTime) -> None:
     with SimulatedPpa(backend_key=unit.backend_key, monotonic=manual_time) as other:
         foreign = attest(other)["genuine"]
     der = certificate_for(se_public_key(attest(unit)))
-    assert provision(unit, p.b64encode(der), foreign).status_code == 406
+    assert provision(unit, codec.b64encode(der), foreign).status_code == 406
     assert "csr" in attest(unit)
 
 
 def test_certificate_for_another_key_is_406(unit: SimulatedPpa, manual_time: ManualTime) -> None:
     attestation = attest(unit)
     stranger = certificate_for(ec.generate_private_key(ec.SECP256R1()).public_key())
-    assert provision(unit, p.b64encode(stranger), attestation["genuine"]).status_code == 406
+    assert provision(unit, codec.b64encode(stranger), attestation["genuine"]).status_code == 406
     with SimulatedPpa(backend_key=unit.backend_key, monotonic=manual_time) as other:
         neighbour = certificate_for(se_public_key(attest(other)))
-    assert provision(unit, p.b64encode(neighbour), attestation["genuine"]).status_code == 406
+    assert provision(unit, codec.b64encode(neighbour), attestation["genuine"]).status_code == 406
     assert "csr" in attest(unit)
 
 
@@ -303,14 +305,14 @@ def test_certificate_with_a_non_ec_key_is_406(unit: SimulatedPpa) -> None:
         .sign(ca_key, hashes.SHA256())
     )
     der = cert.public_bytes(serialization.Encoding.DER)
-    assert provision(unit, p.b64encode(der), attest(unit)["genuine"]).status_code == 406
+    assert provision(unit, codec.b64encode(der), attest(unit)["genuine"]).status_code == 406
 
 
 def test_personalised_unit_is_403(unit: SimulatedPpa, backend_private: bytes) -> None:
     done = personalise(unit.http_url, backend_private)
     attestation = attest(unit, done.token)
     der = certificate_for(se_public_key(attestation))
-    refused = provision(unit, p.b64encode(der), attestation["genuine"])
+    refused = provision(unit, codec.b64encode(der), attestation["genuine"])
     assert refused.status_code == 403
     assert refused.content == b""
     assert "csr" in attest(unit, done.token)
@@ -319,7 +321,7 @@ def test_personalised_unit_is_403(unit: SimulatedPpa, backend_private: bytes) ->
 def test_personalised_is_checked_before_provisioned(unit: SimulatedPpa, backend_private: bytes) -> None:
     der = provision_properly(unit)
     done = personalise(unit.http_url, backend_private)
-    assert provision(unit, p.b64encode(der), attest(unit, done.token)["genuine"]).status_code == 403
+    assert provision(unit, codec.b64encode(der), attest(unit, done.token)["genuine"]).status_code == 403
     assert provision(unit, "not base64!", None).status_code == 403
 
 
@@ -346,11 +348,11 @@ def test_certificate_survives_a_checkin_wipe(unit: SimulatedPpa, backend_private
     assert unit.state.instance.eid_public != eid
     after = attest(unit)  # fresh again: no token needed
     assert set(after) == {"crt", "genuine"}
-    assert p.b64decode(after["crt"]) == der
-    assert provision(unit, p.b64encode(der), after["genuine"]).status_code == 406
+    assert codec.b64decode(after["crt"]) == der
+    assert provision(unit, codec.b64encode(der), after["genuine"]).status_code == 406
 
 
 def test_certificate_survives_a_reboot(unit: SimulatedPpa) -> None:
     der = provision_properly(unit)
     unit.reboot_now()
-    assert p.b64decode(attest(unit)["crt"]) == der
+    assert codec.b64decode(attest(unit)["crt"]) == der

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from station.core import codec
 from station.devices.ppa import protocol as p
 from station.devices.ppa.auditlog import LogRecord, verify_audit_log
 from station.devices.ppa.checkin import CheckRequest, sign_checked, verify_check
@@ -44,8 +45,8 @@ def forge(
     body: dict[str, Any] = {
         "jti": request.jti,
         "iat": IAT,
-        "iss": p.x25519_public_b64(backend_private),
-        "aud": p.b64encode(request.session_key),
+        "iss": codec.x25519_public_b64(backend_private),
+        "aud": codec.b64encode(request.session_key),
         "status": "OK",
     }
     body.update(claims)
@@ -100,7 +101,7 @@ def der(cert: x509.Certificate) -> bytes:
 
 
 def csn(unit: SimulatedPpa, backend_private: bytes) -> int:
-    return int.from_bytes(p.b64decode(fetch_check(unit, backend_private).claims["csn"]), "big")
+    return int.from_bytes(codec.b64decode(fetch_check(unit, backend_private).claims["csn"]), "big")
 
 
 # --- GET: the check token ----------------------------------------------------------------------------------
@@ -113,18 +114,18 @@ def test_check_verifies_with_the_backend_key_and_has_every_claim(
     assert response.status_code == 200
     assert set(response.json()) == {"check"}
     token = response.json()["check"]
-    assert p.parse_jwt(token).signing_input.split(b".")[0] == p.b64url_encode(p.ECDH_JWT_HEADER).encode()
+    assert p.parse_jwt(token).signing_input.split(b".")[0] == codec.b64url_encode(p.ECDH_JWT_HEADER).encode()
     claims = verify_check(token, backend_private).claims
     assert list(claims) == ["jti", "iss", "qid", "aud", "fws", "bls", "uis", "csn"]
     version = get(unit.http_url, "/api/system/version").json()
-    assert claims["iss"] == p.b64encode(unit.boot.spk)
+    assert claims["iss"] == codec.b64encode(unit.boot.spk)
     assert claims["qid"] == p.checkin_qid(unit.devid)
-    assert p.b64decode(claims["aud"]) == p.x25519_public_key(backend_private)
+    assert codec.b64decode(claims["aud"]) == codec.x25519_public_key(backend_private)
     assert (claims["fws"], claims["bls"], claims["uis"]) == (version["fws"], version["bls"], version["uis"])
-    jti = p.b64decode(claims["jti"])
+    jti = codec.b64decode(claims["jti"])
     assert len(jti) == 32
     assert int.from_bytes(jti[:4], "little") == 0  # device time counts from boot before the first check-in
-    assert p.b64decode(claims["csn"])
+    assert codec.b64decode(claims["csn"])
 
 
 def test_check_does_not_verify_for_another_backend(unit: SimulatedPpa) -> None:
@@ -163,7 +164,7 @@ def test_checkin_sets_the_rtc_and_logs_it(unit: SimulatedPpa, backend_private: b
     rtc = [r for r in log_records(unit) if r.type == Event.RTC_SET]
     assert len(rtc) == 1
     assert rtc[0].result == 0
-    assert p.b64decode(rtc[0].data) == IAT.to_bytes(4, "little")
+    assert codec.b64decode(rtc[0].data) == IAT.to_bytes(4, "little")
     assert rtc[0].ts == IAT
 
 
@@ -221,7 +222,7 @@ def test_nonce_of_a_previous_boot_is_401(unit: SimulatedPpa, backend_private: by
 
 def test_unknown_nonce_is_401(unit: SimulatedPpa, backend_private: bytes) -> None:
     request = fetch_check(unit, backend_private)
-    invented = p.b64encode(p.make_nonce(0, bytes(28)))
+    invented = codec.b64encode(p.make_nonce(0, bytes(28)))
     assert (
         post(unit.http_url, CHECKIN, {"checked": forge(request, backend_private, jti=invented)}).status_code
         == 401
@@ -231,7 +232,7 @@ def test_unknown_nonce_is_401(unit: SimulatedPpa, backend_private: bytes) -> Non
 def test_wrong_issuer_is_401(unit: SimulatedPpa, backend_private: bytes) -> None:
     request = fetch_check(unit, backend_private)
     # The HMAC is right (keyed with the trusted backend's secret); only the claimed issuer is wrong.
-    token = forge(request, backend_private, iss=p.x25519_public_b64(OTHER_BACKEND))
+    token = forge(request, backend_private, iss=codec.x25519_public_b64(OTHER_BACKEND))
     assert post(unit.http_url, CHECKIN, {"checked": token}).status_code == 401
     # The nonce survived the refusal: a forged token cannot burn it.
     assert post(unit.http_url, CHECKIN, {"checked": forge(request, backend_private)}).status_code == 200
@@ -300,7 +301,7 @@ def test_non_integer_iat_is_400(unit: SimulatedPpa, backend_private: bytes, iat:
 def test_missing_iat_is_400(unit: SimulatedPpa, backend_private: bytes) -> None:
     request = fetch_check(unit, backend_private)
     shared = p.x25519_shared_secret(backend_private, request.session_key)
-    claims = {"jti": request.jti, "iss": p.x25519_public_b64(backend_private), "status": "OK"}
+    claims = {"jti": request.jti, "iss": codec.x25519_public_b64(backend_private), "status": "OK"}
     assert post(unit.http_url, CHECKIN, {"checked": p.encode_ecdh_jwt(claims, shared)}).status_code == 400
 
 
@@ -433,7 +434,7 @@ def test_untrusted_backend_setting_suppresses_the_action(
 
 def test_newcrt_is_installed_on_a_fresh_unit(unit: SimulatedPpa, backend_private: bytes) -> None:
     cert = tls_certificate()
-    response = check_in(unit, backend_private, newcrt=p.b64encode(der(cert)))
+    response = check_in(unit, backend_private, newcrt=codec.b64encode(der(cert)))
     assert response.json() == {"status": "OK", "newcrt": "OK"}
     assert csn(unit, backend_private) == cert.serial_number
 
@@ -442,13 +443,13 @@ def test_newcrt_chain_is_accepted_and_the_leaf_names_the_serial(
     unit: SimulatedPpa, backend_private: bytes
 ) -> None:
     leaf, issuer = tls_certificate(), tls_certificate("Test Intermediate")
-    response = check_in(unit, backend_private, newcrt=p.b64encode(der(leaf) + der(issuer)))
+    response = check_in(unit, backend_private, newcrt=codec.b64encode(der(leaf) + der(issuer)))
     assert response.json()["newcrt"] == "OK"
     assert csn(unit, backend_private) == leaf.serial_number
 
 
 @pytest.mark.parametrize(
-    "newcrt", ["", "not base64!", p.b64encode(b"\x30\x03\x02\x01\x01"), p.b64encode(b"garbage"), 42]
+    "newcrt", ["", "not base64!", codec.b64encode(b"\x30\x03\x02\x01\x01"), codec.b64encode(b"garbage"), 42]
 )
 def test_bad_newcrt_is_error_and_not_installed(
     unit: SimulatedPpa, backend_private: bytes, newcrt: Any
@@ -466,12 +467,12 @@ def test_newcrt_is_reported_but_not_installed_on_a_personalised_unit(
     personalise(unit.http_url, backend_private)
     before = csn(unit, backend_private)
     cert = tls_certificate()
-    response = check_in(unit, backend_private, newcrt=p.b64encode(der(cert)))
+    response = check_in(unit, backend_private, newcrt=codec.b64encode(der(cert)))
     assert response.json() == {"status": "OK", "newcrt": "OK"}  # the fw 1.2.2 quirk (reference §6.3)
     assert csn(unit, backend_private) == before
 
 
 def test_update_hints_are_passed_through(unit: SimulatedPpa, backend_private: bytes) -> None:
-    fws, uis = p.b64encode(bytes(64)), p.b64encode(bytes(32))
+    fws, uis = codec.b64encode(bytes(64)), codec.b64encode(bytes(32))
     response = check_in(unit, backend_private, newfws=fws, newuis=uis)
     assert response.json() == {"status": "OK", "newfws": fws, "newuis": uis}

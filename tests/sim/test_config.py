@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from station.core import codec
 from station.devices.ppa import protocol as p
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import issue_token
@@ -72,7 +73,7 @@ def certificate_b64(hostname: str = "my.ence.do") -> str:
         .not_valid_after(start + dt.timedelta(days=90))
         .sign(key, hashes.SHA256())
     )
-    return p.b64encode(cert.public_bytes(serialization.Encoding.DER))
+    return codec.b64encode(cert.public_bytes(serialization.Encoding.DER))
 
 
 CERT = certificate_b64()
@@ -80,8 +81,8 @@ CERT = certificate_b64()
 
 def full_bundle() -> dict[str, str]:
     emp = ec.generate_private_key(ec.SECP256R1()).public_key()
-    key = f"{p.b64encode(bytes(16))}.{p.b64encode(bytes(48))}"
-    return {"emp": p.b64encode(p.p256_uncompressed(emp)), "key": key, "crt": certificate_b64()}
+    key = f"{codec.b64encode(bytes(16))}.{codec.b64encode(bytes(48))}"
+    return {"emp": codec.b64encode(codec.p256_uncompressed(emp)), "key": key, "crt": certificate_b64()}
 
 
 def events(unit: SimulatedPpa, event: Event) -> list[tuple[int, str]]:
@@ -119,11 +120,11 @@ def test_read_returns_every_field(unit: SimulatedPpa, url: str, user_token: str)
     }
     assert body["devid"] == unit.devid
     assert body["genuine_id"] == unit.state.hardware.genuine_id
-    assert p.b64decode(body["eid"]) == unit.state.instance.eid_public
-    assert p.b64decode(body["eid_sign"]) == unit.state.instance.eid_sign_public
+    assert codec.b64decode(body["eid"]) == unit.state.instance.eid_public
+    assert codec.b64decode(body["eid_sign"]) == unit.state.instance.eid_sign_public
     assert body["storage_capacity"] == SD_CAPACITY_SECTORS
     assert body["spk"] == get(url, "/api/auth/token").json()["spk"]
-    nonce = p.b64decode(body["nonce"])
+    nonce = codec.b64decode(body["nonce"])
     assert len(nonce) == 32 and int.from_bytes(nonce[:4], "little") == IAT
     assert read(url, user_token)["nonce"] != body["nonce"]
 
@@ -164,12 +165,12 @@ def test_fresh_unit_without_tls_is_406(unit: SimulatedPpa, body: dict[str, Any])
     "tls",
     [
         "crt",
-        {"crt": p.b64encode(b"not a certificate")},
+        {"crt": codec.b64encode(b"not a certificate")},
         {"crt": "%%%"},
         {"crt": CERT[:-8]},
-        {"emp": p.b64encode(bytes(65)), "crt": CERT},
+        {"emp": codec.b64encode(bytes(65)), "crt": CERT},
         {"key": "AAAA.AAAA", "crt": CERT},
-        {"emp": p.b64encode(bytes(65)), "key": "no-dot", "crt": CERT},
+        {"emp": codec.b64encode(bytes(65)), "key": "no-dot", "crt": CERT},
     ],
 )
 def test_fresh_unit_refuses_a_malformed_bundle_with_400(unit: SimulatedPpa, tls: Any) -> None:
@@ -305,8 +306,8 @@ def test_gen_csr_is_ignored_when_tls_is_imported(url: str, user_token: str) -> N
 def rotation(config: dict[str, Any], new_private: bytes = NEW_USER_PRIVATE) -> dict[str, str]:
     """The client side of §3.3 from a ``GET /api/system/config`` reply."""
     nonce = config["nonce"]
-    mac = p.userkey_rotation_hmac(new_private, p.b64decode(config["spk"]), p.b64decode(nonce))
-    return {"userkey": p.x25519_public_b64(new_private), "userkey_nonce": nonce, "userkey_hmac": mac}
+    mac = p.userkey_rotation_hmac(new_private, codec.b64decode(config["spk"]), codec.b64decode(nonce))
+    return {"userkey": codec.x25519_public_b64(new_private), "userkey_nonce": nonce, "userkey_hmac": mac}
 
 
 def test_rotation_end_to_end(url: str, user_token: str) -> None:
@@ -335,7 +336,7 @@ def test_rotation_by_the_master_is_406(unit: SimulatedPpa, url: str) -> None:
 
 
 def test_rotation_with_unknown_nonce_is_406(url: str, user_token: str) -> None:
-    config = read(url, user_token) | {"nonce": p.b64encode(p.make_nonce(IAT, bytes(28)))}
+    config = read(url, user_token) | {"nonce": codec.b64encode(p.make_nonce(IAT, bytes(28)))}
     assert post(url, CONFIG, rotation(config), user_token).status_code == 406
 
 
@@ -353,7 +354,7 @@ def test_rotation_nonce_is_single_use(url: str, user_token: str) -> None:
 
 def test_rotation_with_bad_hmac_is_406_and_changes_nothing(url: str, user_token: str) -> None:
     body = rotation(read(url, user_token))
-    body["userkey"] = p.x25519_public_b64(bytes(range(150, 182)))  # the HMAC proves another key
+    body["userkey"] = codec.x25519_public_b64(bytes(range(150, 182)))  # the HMAC proves another key
     assert post(url, CONFIG, body | {"user": "Changed"}, user_token).status_code == 406
     assert read(url, user_token)["user"] == default_cfg()["user"]
     login(url, "system:config", private=USER_PRIVATE)

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from station.core.codec import x25519_public_key
 from station.core.errors import ConfigError
-from station.devices.ppa.protocol import x25519_public_key
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.faults import FaultPlan, FaultRule, parse_spec

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from station.core import codec
 from station.devices.ppa import protocol as p
 from station.sim.ppa.fleet import start_fleet, stop_fleet
 from tests.conftest import BACKEND_PRIVATE
@@ -11,7 +12,7 @@ from tests.simtools import get
 
 
 def test_thirty_two_units_answer_concurrently_each_as_itself() -> None:
-    units = start_fleet(32, backend_key=p.x25519_public_key(BACKEND_PRIVATE))
+    units = start_fleet(32, backend_key=codec.x25519_public_key(BACKEND_PRIVATE))
     try:
         urls = {unit.http_url for unit in units} | {unit.https_url for unit in units}
         assert len(urls) == 64

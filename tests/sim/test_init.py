@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from station.core import codec
 from station.devices.ppa import protocol as p
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.clock import ManualTime
@@ -62,10 +63,10 @@ def sign_init(
         "aud": chal["spk"],
         "exp": chal["exp"],
         "iat": IAT,
-        "iss": iss or p.x25519_public_b64(signer),
+        "iss": iss or codec.x25519_public_b64(signer),
         "cfg": cfg,
     }
-    return p.encode_jwt(claims, p.x25519_shared_secret(signer, p.b64decode(chal["spk"])), header)
+    return p.encode_jwt(claims, p.x25519_shared_secret(signer, codec.b64decode(chal["spk"])), header)
 
 
 def is_inited(url: str) -> bool:
@@ -83,9 +84,9 @@ def log_records(unit: SimulatedPpa) -> list[list[str]]:
 def test_challenge_carries_identity_nonce_and_genuine(unit: SimulatedPpa, url: str) -> None:
     chal = challenge(url)
     assert set(chal) == {"eid", "spk", "jti", "exp", "genuine"}
-    assert p.b64decode(chal["eid"]) == unit.state.instance.eid_public
-    assert len(p.b64decode(chal["spk"])) == 32
-    nonce = p.b64decode(chal["jti"])
+    assert codec.b64decode(chal["eid"]) == unit.state.instance.eid_public
+    assert len(codec.b64decode(chal["spk"])) == 32
+    nonce = codec.b64decode(chal["jti"])
     assert len(nonce) == 32 and int.from_bytes(nonce[:4], "little") == IAT
     assert chal["exp"] == IAT + 60
     genuine = p.verify_genuine(chal["genuine"], unit.state.hardware.se_key.public_key(), now=IAT)
@@ -125,8 +126,8 @@ def test_personalise_writes_config_and_answers(unit: SimulatedPpa, url: str) -> 
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"instanceid", "token", "genuine"}
-    master = p.b64decode(cfg["masterkey"])
-    assert body["instanceid"] == p.derive_instanceid(master, p.b64decode(chal["eid"]), unit.devid)
+    master = codec.b64decode(cfg["masterkey"])
+    assert body["instanceid"] == p.derive_instanceid(master, codec.b64decode(chal["eid"]), unit.devid)
     claims = p.parse_jwt(body["token"]).claims
     assert (claims["scope"], claims["sub"], claims["iat"], claims["exp"]) == (
         "system:config",
@@ -183,10 +184,10 @@ def test_unknown_cfg_fields_are_ignored(url: str) -> None:
 def test_master_key_from_a_mnemonic_signs_the_init(unit: SimulatedPpa, url: str) -> None:
     master = p.master_private_key_from_mnemonic(MNEMONIC)
     chal = challenge(url)
-    cfg = default_cfg(masterkey=p.x25519_public_b64(master))
+    cfg = default_cfg(masterkey=codec.x25519_public_b64(master))
     body = post(url, INIT, {"init": init_jwt(chal, cfg, master_private=master)}).json()
-    eid = p.b64decode(chal["eid"])
-    assert body["instanceid"] == p.derive_instanceid(p.x25519_public_key(master), eid, unit.devid)
+    eid = codec.b64decode(chal["eid"])
+    assert body["instanceid"] == p.derive_instanceid(codec.x25519_public_key(master), eid, unit.devid)
     token = login(url, "system:config", private=master)
     assert p.parse_jwt(token).claims["sub"] == "M"
 
@@ -218,7 +219,7 @@ INVALID_FIELDS: list[tuple[str, Any]] = [
     ("trusted_backend", None),
     ("allow_keysearch", 0),
     ("origin", 5),
-    ("masterkey", p.b64encode(bytes(16))),
+    ("masterkey", codec.b64encode(bytes(16))),
     ("userkey", "not base64!"),
     ("ctx", "0"),
     ("ctx", -1),
@@ -285,7 +286,7 @@ def test_signer_other_than_cfg_masterkey_is_401(url: str) -> None:
 
 def test_unknown_nonce_is_401(url: str) -> None:
     chal = challenge(url)
-    jti = p.b64encode(p.make_nonce(IAT, bytes(28)))
+    jti = codec.b64encode(p.make_nonce(IAT, bytes(28)))
     assert post(url, INIT, {"init": sign_init(chal, default_cfg(), jti=jti)}).status_code == 401
 
 

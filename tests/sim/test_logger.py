@@ -12,9 +12,9 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from station.core.codec import b64decode, x25519_public_key
 from station.core.errors import VerificationError
 from station.devices.ppa.auditlog import LogRecord, verify_audit_log
-from station.devices.ppa.protocol import b64decode, x25519_public_key
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import issue_token
 from station.sim.ppa.clock import ManualTime

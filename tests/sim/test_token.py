@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from station.core import codec
 from station.devices.ppa import protocol as p
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.clock import ManualTime
@@ -73,13 +74,13 @@ def proof(chal: dict[str, Any], *, signer: bytes = USER_PRIVATE, **claims: Any) 
         "aud": chal["spk"],
         "exp": IAT + 3600,
         "iat": IAT,
-        "iss": p.x25519_public_b64(signer),
+        "iss": codec.x25519_public_b64(signer),
         "scope": "system:config",
     }
     body.update(claims)
     body = {k: v for k, v in body.items() if v is not None}
     header = body.pop("header", p.ECDH_JWT_HEADER)
-    key = body.pop("key", p.x25519_shared_secret(signer, p.b64decode(chal["spk"])))
+    key = body.pop("key", p.x25519_shared_secret(signer, codec.b64decode(chal["spk"])))
     return p.encode_jwt(body, key, header)
 
 
@@ -91,9 +92,9 @@ def test_challenge_fields(unit: SimulatedPpa, url: str) -> None:
     assert set(chal) == {"exp", "spk", "jti", "lbl", "eid"}
     assert chal["exp"] == IAT + 60
     assert chal["lbl"] == default_cfg()["user"]
-    assert p.b64decode(chal["eid"]) == unit.state.instance.eid_public
-    assert p.b64decode(chal["spk"]) == unit.boot.spk
-    nonce = p.b64decode(chal["jti"])
+    assert codec.b64decode(chal["eid"]) == unit.state.instance.eid_public
+    assert codec.b64decode(chal["spk"]) == unit.boot.spk
+    nonce = codec.b64decode(chal["jti"])
     assert len(nonce) == 32 and int.from_bytes(nonce[:4], "little") == IAT
 
 
@@ -171,7 +172,7 @@ def test_login_is_audit_logged_with_subject_and_scope(unit: SimulatedPpa, url: s
     text = unit.state.log.text(unit.state.log.current_id)
     records = [line.split("|") for line in text.splitlines() if not line.startswith("#")]
     logins = [r for r in records if int(r[2], 16) == Event.AUTH_SUCCESS_INTERNAL]
-    seen = [(int(r[3]), r[4], p.b64decode(r[5]).decode()) for r in logins]
+    seen = [(int(r[3]), r[4], codec.b64decode(r[5]).decode()) for r in logins]
     assert seen == [(Result.OK, "U", "logger:get"), (Result.OK, "M", "system:config")]
 
 
@@ -193,7 +194,7 @@ def test_login_is_paced_as_an_auth_call() -> None:
 
 
 def test_vector_proof_is_reproduced(vector_key: bytes) -> None:
-    assert p.x25519_public_b64(vector_key) == VECTOR_ISS
+    assert codec.x25519_public_b64(vector_key) == VECTOR_ISS
     claims = {
         "jti": "0123456789abcdef",
         "aud": VECTOR_SPK,
@@ -202,7 +203,7 @@ def test_vector_proof_is_reproduced(vector_key: bytes) -> None:
         "iss": VECTOR_ISS,
         "scope": "keymgmt:gen",
     }
-    shared = p.x25519_shared_secret(vector_key, p.b64decode(VECTOR_SPK))
+    shared = p.x25519_shared_secret(vector_key, codec.b64decode(VECTOR_SPK))
     assert p.encode_ecdh_jwt(claims, shared) == VECTOR_JWT
 
 
@@ -247,7 +248,7 @@ def test_unknown_key_is_401(url: str) -> None:
 
 def test_bad_signature_is_401(url: str) -> None:
     chal = challenge(url)
-    wrong = p.x25519_shared_secret(OTHER_PRIVATE, p.b64decode(chal["spk"]))
+    wrong = p.x25519_shared_secret(OTHER_PRIVATE, codec.b64decode(chal["spk"]))
     assert post(url, TOKEN, {"auth": proof(chal, key=wrong)}).status_code == 401
     assert post(url, TOKEN, {"auth": proof(chal)}).status_code == 200  # the nonce survived the forgery
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from station.core.codec import b64decode, b64url_encode
 from station.core.errors import VerificationError
-from station.devices.ppa.protocol import b64decode, b64url_encode, hs256
+from station.devices.ppa.protocol import hs256
 
 
 def log_line_mac(log_key: bytes, line_without_mac: str) -> str:

@@ -16,15 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from station.core.codec import b64decode, b64encode, x25519_public_b64
 from station.core.errors import ProtocolError, VerificationError
 from station.devices.ppa.protocol import (
-    b64decode,
-    b64encode,
     encode_ecdh_jwt,
     is_ecdh_header,
     parse_jwt,
     verify_hs256,
-    x25519_public_b64,
     x25519_shared_secret,
 )
 

@@ -35,9 +35,11 @@ from typing import Any, cast
 
 import requests
 
+from station.core import codec
 from station.core.errors import DeviceProtocolError, ProtocolError
+from station.devices.http import transport_error
 from station.devices.ppa import protocol
-from station.devices.ppa.failures import status_error, transport_error
+from station.devices.ppa.failures import status_error
 from station.devices.ppa.replies import (
     Attestation,
     CheckinResult,
@@ -213,7 +215,7 @@ class PpaClient:
             "aud": challenge.spk,
             "exp": issued + lifetime,
             "iat": issued,
-            "iss": protocol.x25519_public_b64(private_key),
+            "iss": codec.x25519_public_b64(private_key),
             "scope": scope,
         }
         shared = _shared_secret(private_key, challenge.spk, AUTH_TOKEN)
@@ -225,9 +227,9 @@ class PpaClient:
         ``cfg["masterkey"]`` must be the public half of ``master_private`` (the unit answers 401
         otherwise); this is checked first so the mistake is named instead of refused.
         """
-        master_public = protocol.x25519_public_key(master_private)
+        master_public = codec.x25519_public_key(master_private)
         try:
-            matches = protocol.b64decode(cfg.get("masterkey", "")) == master_public
+            matches = codec.b64decode(cfg.get("masterkey", "")) == master_public
         except ProtocolError:
             matches = False
         if not matches:
@@ -238,7 +240,7 @@ class PpaClient:
             "aud": challenge.spk,
             "exp": challenge.exp,
             "iat": challenge.exp - CHALLENGE_LIFETIME,
-            "iss": protocol.b64encode(master_public),
+            "iss": codec.b64encode(master_public),
             "cfg": dict(cfg),
         }
         shared = _shared_secret(master_private, challenge.spk, AUTH_INIT)
@@ -270,7 +272,7 @@ class PpaClient:
         data = raw
         if body is not None:
             sent["Content-Type"] = "application/json"
-            data = protocol.compact_json(dict(body))
+            data = codec.compact_json(dict(body))
         started = time.monotonic()
         try:
             response = self._session.request(
@@ -297,7 +299,7 @@ class PpaClient:
 def _shared_secret(private_key: bytes, spk: str, path: str) -> bytes:
     """X25519 with the challenge's session key; an unusable ``spk`` is the unit's fault, named as such."""
     try:
-        return protocol.x25519_shared_secret(private_key, protocol.b64decode(spk))
+        return protocol.x25519_shared_secret(private_key, codec.b64decode(spk))
     except ProtocolError as exc:
         raise DeviceProtocolError(
             f"GET {path}: reply field 'spk' is unusable ({exc})", endpoint=path, status=200, field="spk"

@@ -3,25 +3,23 @@
 Both sides use this module: the station (``ppa/client.py``, the pipeline, the factory backend) and the
 device simulator (``sim/ppa``). Everything here follows ``docs/reference/encedo-ppa-api.md``; the section
 numbers in docstrings point into it. Built on it: audit-log verification (``ppa/auditlog.py``) and the
-check-in backend's side (``ppa/checkin.py``).
+check-in backend's side (``ppa/checkin.py``). The plain encodings it uses (base64, compact JSON, raw
+public keys) live in ``core/codec.py``: the records and the factory share them.
 
 Example (log in as the user, reference §5.2)::
 
     priv = derive_user_private_key("correct horse battery staple", challenge["eid"])
-    shared = x25519_shared_secret(priv, b64decode(challenge["spk"]))
+    shared = x25519_shared_secret(priv, codec.b64decode(challenge["spk"]))
     claims = {"jti": challenge["jti"], "aud": challenge["spk"], "exp": exp, "iat": now,
-              "iss": x25519_public_b64(priv), "scope": "system:config"}
+              "iss": codec.x25519_public_b64(priv), "scope": "system:config"}
     body = {"auth": encode_ecdh_jwt(claims, shared)}
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import json
-import re
 import unicodedata
 import uuid
 from collections.abc import Mapping
@@ -29,63 +27,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from station.core.codec import b64decode, b64encode, b64url_encode, compact_json, p256_uncompressed
 from station.core.errors import ProtocolError, VerificationError
 
-# --- base64 (reference §1.2) ------------------------------------------------------------------------------
-
-_B64_ALPHABET = re.compile(r"^[A-Za-z0-9+/\-_]*={0,2}$")
-
-
-def b64encode(data: bytes) -> str:
-    """Standard base64 with padding: what the device emits and what JWT claim values use."""
-    return base64.b64encode(data).decode("ascii")
-
-
-def b64url_encode(data: bytes) -> str:
-    """base64url without padding: the encoding of JWT segments and audit-log fields."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64decode(text: str) -> bytes:
-    """Decode base64 the way the device does: standard or URL-safe alphabet, padding optional.
-
-    Raises ProtocolError (never binascii.Error) so callers can report which field was bad.
-    """
-    if not isinstance(text, str) or not _B64_ALPHABET.match(text):
-        raise ProtocolError("not base64 text")
-    core = text.rstrip("=").replace("-", "+").replace("_", "/")
-    if len(core) % 4 == 1:
-        raise ProtocolError("base64 text has an impossible length")
-    try:
-        return base64.b64decode(core + "=" * (-len(core) % 4), validate=True)
-    except binascii.Error as exc:
-        raise ProtocolError(f"bad base64: {exc}") from None
-
-
-def compact_json(value: Any) -> bytes:
-    """JSON as the device's clients send it: no whitespace, non-ASCII kept, ``/`` not escaped."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-# --- X25519 helpers ---------------------------------------------------------------------------------------
-
-
-def x25519_public_key(private_key: bytes) -> bytes:
-    """Raw 32-byte X25519 public key of a raw 32-byte private key (RFC 7748 clamping applied)."""
-    return (
-        x25519.X25519PrivateKey.from_private_bytes(private_key)
-        .public_key()
-        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    )
-
-
-def x25519_public_b64(private_key: bytes) -> str:
-    """Standard base64 of the public key: the form used in ``iss``, ``userkey``, ``masterkey``."""
-    return b64encode(x25519_public_key(private_key))
+# --- X25519 -----------------------------------------------------------------------------------------------
 
 
 def x25519_shared_secret(private_key: bytes, peer_public: bytes) -> bytes:
@@ -97,12 +46,6 @@ def x25519_shared_secret(private_key: bytes, peer_public: bytes) -> bytes:
         return priv.exchange(x25519.X25519PublicKey.from_public_bytes(peer_public))
     except ValueError as exc:  # low-order point: the exchange result would be all zeros
         raise ProtocolError(f"unusable X25519 public key: {exc}") from None
-
-
-def ed25519_public_raw(key: ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey) -> bytes:
-    """Raw 32-byte Ed25519 public key (the form of ``eid_sign`` and ``/api/logger/key``)."""
-    pub = key.public_key() if isinstance(key, ed25519.Ed25519PrivateKey) else key
-    return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 # --- JWTs: the ECDH-JWT (init, auth, check, checked) and the device's bearer token (§4.2, §5.2, §6) -----
@@ -238,11 +181,6 @@ class Genuine:
     ski: bytes
     timestamp: int
     signature: bytes
-
-
-def p256_uncompressed(public_key: ec.EllipticCurvePublicKey) -> bytes:
-    """``04 || X || Y``: the point form whose SHA-1 is the certificate's SubjectKeyIdentifier."""
-    return public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
 
 
 def attestation_ski(public_key: ec.EllipticCurvePublicKey) -> bytes:

@@ -27,8 +27,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from station.core.codec import b64decode
 from station.core.errors import VerificationError
-from station.devices.ppa.protocol import b64decode
 from station.devices.ppa.wire import ReplyBody
 
 _LOG_ID = re.compile(r"^[0-9a-f]{8}$")

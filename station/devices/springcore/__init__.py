@@ -17,9 +17,10 @@ Modules, each with its public API in its docstring:
 - ``values.py`` — ``ADDR[.modifier]`` keys and the bytes a value means;
 - ``configdata.py`` — body validation (flat and CONFIG-DATA forms) into a frozen ``ConfigData`` with its
   canonical JSON and SHA-256; pure, shared by the Companion simulator (422s) and the station;
-- ``client.py`` — ``CompanionClient``: typed calls, errors mapped onto ``station.core.errors.ReaderError``;
+- ``client.py`` — ``CompanionClient``: typed calls, errors mapped onto ``springcore.errors.ReaderError``;
 - ``replies.py`` — the DEVICE object and the other replies, strictly parsed;
-- ``failures.py`` — error statuses to exceptions; ``waiting.py`` — wait for a restarted reader.
+- ``errors.py`` — ``ReaderError`` and its subclasses; ``failures.py`` — error statuses to them;
+- ``waiting.py`` — wait for a restarted reader.
 
 The behaviour follows ``docs/reference/springcard-companion-api.md`` and its binding decisions §11;
 our further decisions are in ``docs/companion.md``.

@@ -37,7 +37,7 @@ from typing import Any, Literal, cast
 
 import requests
 
-from station.devices.ppa.failures import transport_error
+from station.devices.http import transport_error
 from station.devices.springcore.configdata import ConfigData
 from station.devices.springcore.failures import reader_error
 from station.devices.springcore.replies import (

@@ -41,7 +41,7 @@ from typing import Any, Literal
 import rfc8785
 
 from station.core.errors import ConfigDataError
-from station.devices.ppa.wire import json_kind
+from station.devices.http import json_kind
 from station.devices.springcore.registers import DEVICE_SPECIFIC, SECRET, label, register
 from station.devices.springcore.values import ValueRejected, split_key, to_bytes
 

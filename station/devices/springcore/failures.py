@@ -1,4 +1,4 @@
-"""Error statuses of the Companion Service as ``station.core.errors.ReaderError`` subclasses (reference §7).
+"""Error statuses of the Companion Service as ``springcore.errors.ReaderError`` subclasses (reference §7).
 
 Example::
 
@@ -10,7 +10,7 @@ Example::
 The ERROR object (``{"Result": "error", "Message": ..., "Error": ...}``) is read when the body holds one;
 the reference says "when possible", so an empty or non-JSON error body is fine and simply carries no
 message. The service's message is shown quoted, cut to ``MESSAGE_LIMIT`` characters, printable only.
-Transport failures (no answer, refused, dropped) are mapped by ``devices.ppa.failures.transport_error``,
+Transport failures (no answer, refused, dropped) are mapped by ``devices.http.transport_error``,
 as for the PPA: DeviceTimeout and DeviceUnreachable.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from station.core.errors import (
+from station.devices.springcore.errors import (
     ReaderBadRequest,
     ReaderBusy,
     ReaderError,

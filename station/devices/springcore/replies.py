@@ -2,7 +2,7 @@
 
 Example::
 
-    device = Device.parse(ReplyBody.decode("GET", path, response.content))
+    device = Device.parse(JsonReply.decode("GET", path, response.content))
     device.device_id, device.status, device.config_id     # "vkYkoELRDS3p9xhQO1lx8a", "ok", "0000...-..."
     parse_devices("GET", "/devices", response.content)    # a tuple of Device, in the service's order
     parse_config_guid("PUT", path, response.content)      # the new ConfigId, uppercase 8-4-4-4-12
@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from station.core.errors import DeviceProtocolError
-from station.devices.ppa.wire import ReplyBody
+from station.devices.http import JsonReply
 
 BINDINGS = ("pnp", "not-bound", "bound")
 STATUSES = ("ok", "error", "missing", "unknown")
@@ -38,8 +38,8 @@ _ADDRESS = re.compile(r"[0-9A-Fa-f]{4}")
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2})*")
 
 
-class Fields(ReplyBody):
-    """A ``ReplyBody`` whose field names carry a prefix (``[2].``) for objects inside a list."""
+class Fields(JsonReply):
+    """A ``JsonReply`` whose field names carry a prefix (``[2].``) for objects inside a list."""
 
     def __init__(self, method: str, path: str, data: Mapping[str, Any], prefix: str = "") -> None:
         super().__init__(method, path, data)
@@ -199,7 +199,7 @@ def parse_devices(method: str, path: str, content: bytes) -> tuple[Device, ...]:
 
 
 def parse_object(method: str, path: str, content: bytes) -> Fields:
-    return Fields(method, path, ReplyBody.decode(method, path, content).data)
+    return Fields(method, path, JsonReply.decode(method, path, content).data)
 
 
 def parse_config_guid(method: str, path: str, content: bytes) -> str:

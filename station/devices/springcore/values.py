@@ -25,7 +25,7 @@ import binascii
 import re
 from typing import Any
 
-from station.devices.ppa.wire import json_kind
+from station.devices.http import json_kind
 
 MODIFIERS = {
     "s": "string",

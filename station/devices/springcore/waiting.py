@@ -22,8 +22,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from station.core.errors import DeviceTimeout, ReaderGone, ReaderRestarting
+from station.core.errors import DeviceTimeout
 from station.devices.springcore.client import CompanionClient, device_path
+from station.devices.springcore.errors import ReaderGone, ReaderRestarting
 from station.devices.springcore.replies import Device
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 
+from station.core.codec import b64decode, b64encode, p256_uncompressed
 from station.core.config import KeysSection
 from station.core.errors import ConfigError, ProtocolError
-from station.devices.ppa.protocol import b64decode, b64encode, p256_uncompressed
 from station.factory.keys.pkcs11 import TokenAccess
 from station.factory.keys.pkcs11uri import Pkcs11Uri, is_pkcs11_uri, parse_pkcs11_uri
 from station.factory.keys.tokenkeys import (

@@ -15,15 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from station.core.codec import b64decode, x25519_public_b64
 from station.core.config import Profile
 from station.core.errors import ConfigError, ProtocolError
 from station.devices.ppa.protocol import (
-    b64decode,
     derive_user_private_key,
     generate_mnemonic,
     master_private_key_from_mnemonic,
     validate_mnemonic,
-    x25519_public_b64,
 )
 from station.factory.escrow import seal
 

@@ -23,7 +23,7 @@ from station.access.users import UserStore
 from station.app.data import StationData
 from station.core.config import StationConfig
 from station.core.errors import AccessError, LoginRefused
-from station.records.model import Operator
+from station.core.operator import Operator
 
 DEMO_NAMES = {"operator": "Demo Operator", "qa": "Demo QA", "rma": "Demo RMA", "admin": "Demo Admin"}
 DEMO_PIN_DIGITS = 8

@@ -9,7 +9,7 @@ B0042 (operator) may not switch to RMA: only an RMA engineer or an admin may. ..
 from __future__ import annotations
 
 from station.access.roles import PERMISSIONS, allowed
-from station.records.model import Operator
+from station.core.operator import Operator
 
 MODES = ("production", "qa", "rma")
 TITLES = {"production": "Production", "qa": "QA", "rma": "RMA"}

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from station.app.station import Station
 from station.core.config import StationConfig
+from station.core.operator import Operator
 from station.pipeline.modes.rma.flow import RmaPolicy
-from station.records.model import Operator
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from station.records.history import links_of, superseded_by
 from station.records.store.sqlite import SqliteStore
 from station.records.view import RecordView, record_view
 
-RECENT = 200
+NEWEST_LISTED = 200  # records the search lists when nothing is typed (the newest first)
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,10 @@ class Trust:
 
 
 def find_records(store: SqliteStore, text: str) -> list[StoredRecord]:
-    """Records matching ``text`` (record id, devid or genuine id); the newest ``RECENT`` if empty."""
+    """Records matching ``text`` (record id, devid or genuine id); the newest ``NEWEST_LISTED`` if empty."""
     query = text.strip()
     if not query:
-        return list(deque(store.records(), maxlen=RECENT))
+        return list(deque(store.records(), maxlen=NEWEST_LISTED))
     found = store.get(query)
     if found is not None:
         return [found]
@@ -64,10 +64,10 @@ def record_notes(store: SqliteStore, records: list[StoredRecord]) -> dict[str, s
         if newer is not None:
             parts.append(f"SUPERSEDED by {newer.record_id}")
         links = links_of(record)
-        if links.get("supersedes"):
-            parts.append(f"supersedes {links['supersedes']}")
-        if links.get("verifies"):
-            parts.append(f"checks {links['verifies']}")
+        if links.supersedes:
+            parts.append(f"supersedes {links.supersedes}")
+        if links.verifies:
+            parts.append(f"checks {links.verifies}")
         if parts:
             notes[record.record_id] = shorten_ids("; ".join(parts))
     return notes

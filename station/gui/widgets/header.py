@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from station.core.operator import Operator
 from station.gui.model import modes
-from station.records.model import Operator
 
 NOBODY = "nobody logged in"
 

@@ -23,10 +23,10 @@ from station.access.auditverify import verify_audit
 from station.access.pins import Pin
 from station.access.session import OperatorSession
 from station.core.errors import LoginRefused, PermissionDenied, StationError
+from station.core.operator import Operator
 from station.gui.model import modes
 from station.gui.model.accounts import DemoAccounts, refusal_text
 from station.labels.service import LabelService
-from station.records.model import Operator
 from station.records.store import RecordStore
 
 log = logging.getLogger("station.gui")

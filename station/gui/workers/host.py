@@ -14,11 +14,11 @@ from PySide6.QtCore import QObject, Signal
 
 from station.app.station import Station
 from station.core.errors import StationError
+from station.core.operator import Operator
 from station.gui.model.opener import StationOpener
 from station.gui.workers.bridge import EventBridge
 from station.gui.workers.runner import StationRunner
 from station.pipeline.modes.rma.flow import RmaPolicy
-from station.records.model import Operator
 
 log = logging.getLogger("station.gui")
 

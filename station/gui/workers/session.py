@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject
 
 from station.access.pins import Pin
 from station.app.station import Station
+from station.core.operator import Operator
 from station.gui.model import modes
 from station.gui.model.opener import StationOpener
 from station.gui.model.search import Trust
@@ -25,7 +26,6 @@ from station.gui.workers.host import StationHost, Target
 from station.gui.workers.rmainputs import RmaInputs
 from station.gui.workers.runner import StationRunner
 from station.records import jws
-from station.records.model import Operator
 
 log = logging.getLogger("station.gui")
 

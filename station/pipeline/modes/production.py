@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from station.core import codec
 from station.core.config import Profile
 from station.core.errors import DeviceRefused, DeviceTimeout, DeviceUnreachable, VerificationError
 from station.devices.ppa import protocol
@@ -200,7 +201,7 @@ class ProductionFlow:
                 "no-firmware", f"unit has {current}, {required} is required, no images configured"
             )
         try:
-            image = catalog.image_for(required, vendor_key=protocol.b64decode(self.facts.fwk or ""))
+            image = catalog.image_for(required, vendor_key=codec.b64decode(self.facts.fwk or ""))
         except VerificationError:  # a fact about the unit (it trusts another vendor), not a station fault
             raise StepFailed(
                 "untrusted-firmware",
@@ -267,7 +268,7 @@ class ProductionFlow:
         return f"secure element {self.facts.genuine_id} is blank; attestation verified"
 
     def _already_provisioned(self, attestation: ProvisionedAttestation) -> str:
-        der = protocol.b64decode(attestation.crt)
+        der = codec.b64decode(attestation.crt)
         certificate = attestation.certificate
         self.facts.genuine_id = _genuine_id_of_subject(certificate)
         if self.prior.crt_sha256 == hashlib.sha256(der).hexdigest():
@@ -323,18 +324,18 @@ class ProductionFlow:
         ctx.intent(
             {
                 "crt_sha256": hashlib.sha256(der).hexdigest(),
-                "crt": protocol.b64encode(der),
+                "crt": codec.b64encode(der),
                 "genuine_id": self.facts.genuine_id,
             }
         )
-        self.client.provision(protocol.b64encode(der), attestation.genuine)
+        self.client.provision(codec.b64encode(der), attestation.genuine)
         return "certificate written to the secure element"
 
     def verify_lock(self, ctx: RunContext) -> str:
         der = self.facts.crt_der
         assert der is not None
         attestation = self.client.attestation()
-        if not isinstance(attestation, ProvisionedAttestation) or protocol.b64decode(attestation.crt) != der:
+        if not isinstance(attestation, ProvisionedAttestation) or codec.b64decode(attestation.crt) != der:
             raise StepFailed("not-locked", "attestation does not return the certificate the station wrote")
         key = attestation.certificate.public_key()
         try:
@@ -344,7 +345,7 @@ class ProductionFlow:
                 "bad-genuine", f"attestation after provisioning does not verify: {exc}"
             ) from None
         try:
-            self.client.provision(protocol.b64encode(der), attestation.genuine)
+            self.client.provision(codec.b64encode(der), attestation.genuine)
         except DeviceRefused as exc:
             if exc.status != 406:
                 raise
@@ -392,8 +393,8 @@ class ProductionFlow:
         ]
         if mismatches:
             raise StepFailed("config-mismatch", "; ".join(mismatches))
-        masterkey = protocol.b64decode(keys.public()[0])
-        expected = protocol.derive_instanceid(masterkey, protocol.b64decode(config.eid), config.devid)
+        masterkey = codec.b64decode(keys.public()[0])
+        expected = protocol.derive_instanceid(masterkey, codec.b64decode(config.eid), config.devid)
         if config.eid != self.facts.eid or config.instanceid != expected or expected != self.facts.instanceid:
             raise StepFailed("identity-mismatch", "the unit's eid or instanceid is not the one personalised")
         if self.facts.genuine_id and config.genuine_id != self.facts.genuine_id:

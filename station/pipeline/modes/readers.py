@@ -11,17 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from station.core.config import ReaderProfile
-from station.core.errors import (
-    ConfigDataError,
-    DeviceFailure,
-    DeviceTimeout,
-    DeviceUnreachable,
-    ReaderBusy,
-    ReaderGone,
-    ReaderRestarting,
-)
+from station.core.errors import ConfigDataError, DeviceFailure, DeviceTimeout, DeviceUnreachable
 from station.devices.springcore.client import CompanionClient
 from station.devices.springcore.configdata import ConfigData
+from station.devices.springcore.errors import ReaderBusy, ReaderGone, ReaderRestarting
 from station.devices.springcore.profile import INVENTORY_REGISTER, LOCATION_REGISTER, unit_registers
 from station.devices.springcore.waiting import WaitCancelled, wait_until_back
 from station.pipeline.drafts import RunFrame, record_draft

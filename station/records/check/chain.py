@@ -31,6 +31,7 @@ from station.core.errors import RecordError, SignatureError
 from station.records import jws
 from station.records.certificates import check_certificate
 from station.records.model import GENESIS_PREV, chain_hash
+from station.records.payload import RecordPayload
 from station.records.validate import validate_payload
 
 
@@ -90,20 +91,20 @@ class ChainVerifier:
         self._problems: list[Problem] = []
         self._checked = 0
 
-    def feed(self, text: str, hint: Hint | None = None) -> tuple[dict[str, Any] | None, Problem | None]:
-        """Check one record; returns its verified payload (None if unverifiable) and its problem, if any."""
+    def feed(self, text: str, hint: Hint | None = None) -> tuple[RecordPayload | None, Problem | None]:
+        """Check one record; returns its verified payload, typed (None if unverifiable), and its problem."""
         index = self._checked
         self._checked += 1
-        payload, reason = self._check(text)
+        payload, record, reason = self._check(text)
         name = (hint.station, hint.seq, hint.record_id) if hint is not None else _identity(payload)
-        if reason is None and payload is not None:
-            reason = self._follow(payload["station"]["id"], payload["seq"], payload["prev"], text)
+        if reason is None and record is not None:
+            reason = self._follow(record.station.id, record.seq, record.prev, text)
         elif name[0] is not None and name[1] is not None:
             self._advance(name[0], name[1], text)
         problem = None if reason is None else Problem(index, *name, reason)
         if problem is not None:
             self._problems.append(problem)
-        return (payload if reason is None else None), problem
+        return (record if reason is None else None), problem
 
     @property
     def checked(self) -> int:
@@ -126,29 +127,27 @@ class ChainVerifier:
         problems = tuple(sorted(self._problems, key=lambda problem: problem.index))
         return VerifyReport(checked=self._checked, stations=stations, problems=problems)
 
-    def _check(self, text: str) -> tuple[dict[str, Any] | None, str | None]:
+    def _check(self, text: str) -> tuple[dict[str, Any] | None, RecordPayload | None, str | None]:
+        """(the payload as it reads, unverified; the verified record; the first problem)."""
         try:
             parsed = jws.parse(text)
         except RecordError as exc:
-            return None, f"malformed JWS: {exc}"
+            return None, None, f"malformed JWS: {exc}"
         key = self.trusted_keys.get(parsed.kid)
         if key is None:
-            return parsed.payload, f"signed by unknown key {parsed.kid}"
+            return parsed.payload, None, f"signed by unknown key {parsed.kid}"
         try:
             payload = _verified(parsed, key)
             validate_payload(payload)
+            record = RecordPayload.parse(payload)
         except RecordError as exc:
-            return parsed.payload, str(exc)
-        if payload["station"]["key_id"] != parsed.kid:
-            return (
-                payload,
-                f"station.key_id {payload['station']['key_id']} is not the signing key {parsed.kid}",
-            )
-        if payload.get("provisioning") is not None:
-            reason = check_certificate(payload["provisioning"], self.ca_certificate)
-            if reason is not None:
-                return payload, reason
-        return payload, None
+            return parsed.payload, None, str(exc)
+        if record.station.key_id != parsed.kid:
+            signer = f"station.key_id {record.station.key_id} is not the signing key {parsed.kid}"
+            return payload, record, signer
+        if record.provisioning is not None:
+            return payload, record, check_certificate(record.provisioning, self.ca_certificate)
+        return payload, record, None
 
     def _follow(self, station: str, seq: int, prev: str, text: str) -> str | None:
         link = self._links.setdefault(station, _Link())

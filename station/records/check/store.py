@@ -16,14 +16,13 @@ database itself finds its file intact. Any ``store.RecordStore`` will do: SQLite
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.records.check.chain import ChainVerifier, Hint, Problem, VerifyReport
 from station.records.entries import RegistryEntry, StoredRecord
-from station.records.model import index_ids
+from station.records.payload import RecordPayload
 from station.records.store import RecordStore
 
 
@@ -59,17 +58,17 @@ def _name(hint: Hint) -> tuple[str, int, str]:
     return hint.station, hint.seq, hint.record_id
 
 
-def column_mismatch(record: StoredRecord, payload: Mapping[str, Any]) -> str | None:
+def column_mismatch(record: StoredRecord, payload: RecordPayload) -> str | None:
     """Which stored column differs from the signed payload, or None (the columns are only an index)."""
-    devid, genuine_id = index_ids(payload)
+    devid, genuine_id = payload.index_ids
     signed = {
-        "station_id": payload["station"]["id"],
-        "seq": payload["seq"],
-        "record_id": payload["record_id"],
+        "station_id": payload.station.id,
+        "seq": payload.seq,
+        "record_id": payload.record_id,
         "devid": devid,
         "genuine_id": genuine_id,
-        "mode": payload["mode"],
-        "outcome": payload["outcome"],
+        "mode": payload.mode,
+        "outcome": payload.outcome,
     }
     for column, value in signed.items():
         if getattr(record, column) != value:
@@ -78,23 +77,21 @@ def column_mismatch(record: StoredRecord, payload: Mapping[str, Any]) -> str | N
 
 
 def registry_mismatch(
-    record: StoredRecord, payload: Mapping[str, Any], registry: Mapping[str, RegistryEntry]
+    record: StoredRecord, payload: RecordPayload, registry: Mapping[str, RegistryEntry]
 ) -> str | None:
     """Why the unit registry disagrees with this (verified) record, or None."""
     entry = registry.get(record.record_id)
-    production_pass = payload["mode"] == "production" and payload["outcome"] == "pass"
+    production_pass = payload.production_pass
     if production_pass and entry is None:
         return "passing production record has no unit registry entry"
     if entry is None:
         return None
     if not production_pass:
         return "unit registry names a record that is not a passing production record"
-    unit = payload["unit"]
     if (entry.devid, entry.genuine_id, entry.station_id, entry.seq) != (
-        unit["devid"],
-        unit["genuine_id"],
-        payload["station"]["id"],
-        payload["seq"],
+        *payload.index_ids,
+        payload.station.id,
+        payload.seq,
     ):
         return "unit registry entry differs from the signed record"
     return None

@@ -132,7 +132,7 @@ def _register_units(connection: Connection, records: list[StoredRecord]) -> list
         [r.station_id for r in records],
         [r.seq for r in records],
         [r.record_id for r in records],
-        [str(r.payload.get("finished", r.created)) for r in records],
+        [r.finished for r in records],
     ]
     registered = {row[0] for row in connection.execute(_INSERT_REGISTRY, columns).fetchall()}
     notes = []

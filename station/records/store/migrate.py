@@ -2,9 +2,9 @@
 
 Example::
 
-    result = migrate_target("postgresql://line_owner@db.example/line")   # station records migrate
-    print(f"schema version {result.before} -> {result.after}")
     migrate_sqlite(connection, now)                  # what SqliteStore does on every open
+    result = migrate_postgres(connection)            # MigrateResult(before, after, applied)
+    print(f"schema version {result.before} -> {result.after}")
 
 The files are ``migrations/NNNN_<name>.<dialect>.sql`` with dialect ``sqlite`` or ``postgres``. Every
 number exists for both dialects and means the same schema step (0001 records and unit registry, 0002
@@ -16,7 +16,8 @@ existed: a store written then (version 1, no ``schema_migrations``) is adopted a
 
 SQLite applies each step in its own ``BEGIN IMMEDIATE`` transaction after re-reading the version, so two
 processes opening a new store at once cannot both apply a step. PostgreSQL applies all pending steps in
-one transaction under an advisory lock: a failed step leaves the database as it was.
+one transaction under an advisory lock: a failed step leaves the database as it was. Both stores call
+into this module; ``admin.py`` (``station records migrate``) opens a store by its target and calls back.
 """
 
 from __future__ import annotations
@@ -26,15 +27,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from station.core.errors import RecordError
-
-if TYPE_CHECKING:
-    from station.records.store.postgres import PostgresStore
 
 DIALECTS = ("sqlite", "postgres")
 ADVISORY_LOCK = 0x5354_4D49  # "STMI": serialises concurrent `station records migrate` runs
@@ -43,7 +40,6 @@ _SQLITE_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_migrations "
     "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
 )
-LINE_TABLES = ("records", "unit_registry", "stations", "sync_conflicts")
 _POSTGRES_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_migrations "
     "(version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
@@ -181,36 +177,3 @@ def postgres_version(connection: psycopg.Connection[tuple[Any, ...]]) -> int:
         return 0
     version = connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
     return int(version[0]) if version is not None else 0
-
-
-def grant_station_role(line: PostgresStore, role: str) -> None:
-    """Let ``role`` (the stations' login) read and append, and nothing else (docs/line-database.md).
-
-    INSERT and SELECT on the line tables, SELECT on ``schema_migrations``; UPDATE, DELETE and TRUNCATE
-    are revoked in case someone granted them, so the role cannot rewrite history even by mistake.
-    """
-    tables = sql.SQL(", ").join(sql.Identifier(table) for table in LINE_TABLES)
-    who = sql.Identifier(role)
-    with line.connect() as connection, connection.transaction():
-        connection.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(who))
-        connection.execute(sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(tables, who))
-        connection.execute(sql.SQL("GRANT SELECT ON schema_migrations TO {}").format(who))
-        connection.execute(
-            sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {} FROM {}").format(tables, who)
-        )
-
-
-def migrate_target(target: str) -> MigrateResult:
-    """``station records migrate --store TARGET``: a PostgreSQL URL or a SQLite store file."""
-    if is_url(target):
-        from station.records.store.postgres import PostgresStore
-
-        with PostgresStore(target, check_schema=False).connect() as connection:
-            return migrate_postgres(connection)
-    from station.records.store.sqlite import SqliteStore
-
-    store = SqliteStore(target, migrate=False)
-    with store.connect() as connection:
-        before = sqlite_version(connection)
-        applied = migrate_sqlite(connection, store.now())
-    return MigrateResult(before, before + len(applied), applied)

@@ -183,7 +183,7 @@ class PostgresStore:
 
 def public_key_text(key: Ed25519PublicKey) -> str:
     """How ``stations.public_key`` holds a key: standard base64 of the raw 32 bytes."""
-    from station.devices.ppa.protocol import ed25519_public_raw
+    from station.core.codec import ed25519_public_raw
 
     return base64.b64encode(ed25519_public_raw(key)).decode("ascii")
 

@@ -12,8 +12,8 @@ from enum import IntEnum
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from station.core.codec import b64url_encode
 from station.devices.ppa.auditlog import log_line_mac
-from station.devices.ppa.protocol import b64url_encode
 
 
 class Event(IntEnum):

@@ -10,8 +10,9 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from station.core.codec import b64encode
 from station.core.errors import ProtocolError
-from station.devices.ppa.protocol import b64encode, make_bearer_token, make_nonce, parse_jwt, verify_hs256
+from station.devices.ppa.protocol import make_bearer_token, make_nonce, parse_jwt, verify_hs256
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.http import Request, Response, empty
 from station.sim.ppa.unit import Unit

@@ -20,8 +20,8 @@ from typing import Any, TypeGuard
 
 from cryptography import x509
 
+from station.core.codec import b64decode
 from station.core.errors import ProtocolError
-from station.devices.ppa.protocol import b64decode
 from station.sim.ppa.state import SD_CAPACITY_SECTORS, DeviceConfig
 
 Rule = Callable[[Any], bool]

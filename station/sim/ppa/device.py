@@ -26,8 +26,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from station.core.codec import b64decode
 from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
-from station.devices.ppa.protocol import b64decode
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import InvalidBearer, parse_bearer
 from station.sim.ppa.clock import DeviceClock, MonotonicSource

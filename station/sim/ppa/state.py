@@ -17,7 +17,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
-from station.devices.ppa.protocol import b64encode, make_nonce
+from station.core.codec import b64encode
+from station.devices.ppa.protocol import make_nonce
 from station.sim.ppa.auditlog import AuditLog
 from station.sim.ppa.identity import HardwareIdentity, InstanceKeys
 

@@ -10,9 +10,9 @@ from dataclasses import replace
 import pytest
 import requests
 
-from station.core.errors import ReaderGone, ReaderRejected
 from station.devices.springcore.client import CompanionClient
 from station.devices.springcore.configdata import parse_config
+from station.devices.springcore.errors import ReaderGone, ReaderRejected
 from station.devices.springcore.replies import ZERO_GUID
 from station.sim.companion.reader import ReaderModel
 from station.sim.companion.service import SimulatedCompanion

@@ -9,7 +9,8 @@ from dataclasses import replace
 import pytest
 import requests
 
-from station.core.errors import (
+from station.devices.springcore.client import CompanionClient
+from station.devices.springcore.errors import (
     ReaderBadRequest,
     ReaderBusy,
     ReaderGone,
@@ -17,7 +18,6 @@ from station.core.errors import (
     ReaderRestarting,
     ReaderUnsupported,
 )
-from station.devices.springcore.client import CompanionClient
 from station.sim.companion.service import SimulatedCompanion
 from station.sim.companion.timing import FAST
 from tests.sim.companion.conftest import StartService, client_for

@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from station.core.errors import (
-    DeviceProtocolError,
-    DeviceTimeout,
-    DeviceUnreachable,
-    ReaderGone,
-    ReaderServiceFailure,
-)
+from station.core.errors import DeviceProtocolError, DeviceTimeout, DeviceUnreachable
 from station.devices.springcore.client import CompanionClient
+from station.devices.springcore.errors import ReaderGone, ReaderServiceFailure
 from station.sim.companion.service import SimulatedCompanion
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.faults import FaultRule, parse_spec

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import requests
 
-from station.core.errors import DeviceTimeout, DeviceUnreachable, ReaderBusy, ReaderRestarting
+from station.core.errors import DeviceTimeout, DeviceUnreachable
 from station.devices.springcore.client import CompanionClient
+from station.devices.springcore.errors import ReaderBusy, ReaderRestarting
 from station.devices.springcore.waiting import WaitCancelled, wait_until_back
 from station.sim.companion.service import SimulatedCompanion
 from station.sim.companion.timing import FAST

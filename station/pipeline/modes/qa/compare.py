@@ -1,15 +1,15 @@
 """QA's verdict on one unit: what it says now against what its record says, field by field.
 
->>> record = {"unit": {"hwv": "PPA rev 2.2", "fwv": "Encedo nGINE FW v1.2.3"}}
->>> findings, notes = compare(Observed(hwv="PPA rev 2.1", fwv="Encedo nGINE FW v1.2.4"), record)
+>>> from dataclasses import replace; from station.labels.content import SAMPLE_RECORD as rec
+>>> seen = Observed(devid=rec.unit.devid, genuine_id=rec.unit.genuine_id, hwv="PPA rev 2.1", fwv="v1.2.4")
+>>> findings, notes = compare(seen, replace(rec, unit=replace(rec.unit, hwv="PPA rev 2.2")))
 >>> [str(finding) for finding in findings], notes             # a newer firmware is only a note
 (["hwv: record says 'PPA rev 2.2', unit has 'PPA rev 2.1'"],
- ["fwv: upgraded from 'Encedo nGINE FW v1.2.3' to 'Encedo nGINE FW v1.2.4' since the record"])
+ ["fwv: upgraded from 'Encedo nGINE FW v1.2.2' to 'v1.2.4' since the record"])
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from station.core.errors import ProtocolError
 from station.devices.ppa import protocol
 from station.factory.firmware import needs_upgrade
+from station.records.model import UnitIdentity
+from station.records.payload import RecordPayload
 
 EXACT = ("devid", "genuine_id", "hwv", "eid", "eid_sign", "instanceid")
 VERSIONED = ("fwv", "blv")
@@ -66,20 +68,21 @@ class Observed:
     instanceid: str | None = None
 
 
-def compare(seen: Observed, record: Mapping[str, Any]) -> tuple[list[Finding], list[str]]:
+def compare(seen: Observed, record: RecordPayload) -> tuple[list[Finding], list[str]]:
     """Every mismatch between ``seen`` and the (verified) ``record`` payload, and the notes."""
-    unit = _mapping(record.get("unit"))
-    provisioning = _mapping(record.get("provisioning"))
+    unit = record.ppa_unit or UnitIdentity()
+    provisioning = record.provisioning
     findings: list[Finding] = []
     notes: list[str] = []
     for name in EXACT:
-        _exact(name, unit.get(name), getattr(seen, name), findings, notes)
+        _exact(name, getattr(unit, name), getattr(seen, name), findings, notes)
     for name in VERSIONED:
-        _versioned(name, unit.get(name), getattr(seen, name), findings, notes)
+        _versioned(name, getattr(unit, name), getattr(seen, name), findings, notes)
     for name in ("crt_sha256", "attestation_key_sha1"):
-        _exact(name, provisioning.get(name), getattr(seen, name), findings, notes)
-    personalization = record.get("personalization")
-    if isinstance(personalization, Mapping):
+        recorded = None if provisioning is None else getattr(provisioning, name)
+        _exact(name, recorded, getattr(seen, name), findings, notes)
+    personalization = record.personalization
+    if personalization is not None:
         _exact("lbl", personalization.get("user"), seen.lbl, findings, notes)
         if seen.inited is False:
             findings.append(Finding("inited", "true", "false", "the record personalised it; it is blank now"))
@@ -166,10 +169,6 @@ def _versioned(
     else:
         why = "older than recorded" if older else "another build of the same version"
         findings.append(Finding(name, _text(recorded), found, why))
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def _text(value: Any) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from station.core import codec
 from station.core.errors import DeviceRefused
 from station.devices.ppa import protocol
 from station.devices.ppa.client import PpaClient
@@ -186,7 +187,7 @@ class QaFlow:
     def compare(self, ctx: RunContext) -> str:
         found = self.facts.found
         assert found is not None  # the record step passed
-        findings, notes = compare(self.facts.seen, found.latest.stored.payload)
+        findings, notes = compare(self.facts.seen, found.latest.stored.parsed)
         findings = self.facts.attestation + _devid_owner(findings, found)
         notes = self.facts.notes + notes
         self.facts.details["compare"] = {
@@ -213,7 +214,7 @@ class QaFlow:
         )
 
     def _check_attestation(self, attestation: ProvisionedAttestation) -> None:
-        der = protocol.b64decode(attestation.crt)
+        der = codec.b64decode(attestation.crt)
         certificate = attestation.certificate
         seen = self.facts.seen
         seen.crt_sha256 = hashlib.sha256(der).hexdigest()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -19,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from station.records.check.chain import ChainVerifier, Hint
 from station.records.check.store import column_mismatch, registry_mismatch
 from station.records.entries import RegistryEntry, StoredRecord
+from station.records.history import links_of
 from station.records.store import RecordStore
 
 
@@ -108,7 +108,7 @@ def unit_records(
     for source in sources:
         for stored in source.store.records_of_unit(devid=devid, genuine_id=genuine_id):
             found.setdefault(stored.record_id, stored)
-    return sorted(found.values(), key=lambda stored: str(stored.payload.get("finished") or stored.created))
+    return sorted(found.values(), key=lambda stored: stored.finished)
 
 
 def check_found(found: FoundRecord, ca_certificate: x509.Certificate | None) -> str | None:
@@ -165,7 +165,7 @@ def _rma_root(sources: tuple[RecordSource, ...], devid: str | None) -> Located |
     """A passing RMA record of ``devid`` that supersedes nothing (a unit no production record explains)."""
     if devid is None:
         return None
-    roots = [found for found in _passing(sources, devid, "rma") if not _links(found).get("supersedes")]
+    roots = [found for found in _passing(sources, devid, "rma") if not links_of(found.stored).supersedes]
     return roots[0] if roots else None
 
 
@@ -173,7 +173,7 @@ def _follow_supersedes(root: Located, candidates: list[Located]) -> list[Located
     history = [root]
     while True:
         newest = history[-1].stored.record_id
-        later = [found for found in candidates if _links(found).get("supersedes") == newest]
+        later = [found for found in candidates if links_of(found.stored).supersedes == newest]
         if not later or later[0] in history:
             return history
         history.append(later[0])
@@ -187,8 +187,3 @@ def _passing(sources: tuple[RecordSource, ...], devid: str, mode: str) -> Iterat
             if stored.mode == mode and stored.outcome == "pass" and stored.record_id not in seen:
                 seen.add(stored.record_id)
                 yield Located(stored, source)
-
-
-def _links(found: Located) -> Mapping[str, Any]:
-    links = found.stored.payload.get("links")
-    return links if isinstance(links, Mapping) else {}

@@ -13,6 +13,7 @@ from typing import Any
 
 from cryptography import x509
 
+from station.core import codec
 from station.core.errors import VerificationError
 from station.devices.ppa import protocol
 from station.devices.ppa.replies import ProvisionedAttestation
@@ -26,9 +27,7 @@ def issuer_reason(attestation: ProvisionedAttestation, ca: x509.Certificate) -> 
     """Why the certificate the secure element carries is not one our factory CA issued, or None."""
     certificate = attestation.certificate
     try:
-        verify_device_certificate(
-            protocol.b64decode(attestation.crt), ca, at=certificate.not_valid_before_utc
-        )
+        verify_device_certificate(codec.b64decode(attestation.crt), ca, at=certificate.not_valid_before_utc)
     except VerificationError as exc:
         return str(exc)
     return None
@@ -55,14 +54,14 @@ def summary(record: StoredRecord) -> dict[str, Any]:
         "outcome": record.outcome,
         "station": record.station_id,
         "seq": record.seq,
-        "finished": str(record.payload.get("finished", "")),
+        "finished": record.finished,
     }
 
 
 def history_lines(records: Iterable[StoredRecord]) -> list[str]:
     """The unit's history for the operator's log, oldest first."""
     return [
-        f"history: {record.mode} {record.outcome.upper()} {record.payload.get('finished', '?')} "
+        f"history: {record.mode} {record.outcome.upper()} {record.finished} "
         f"station {record.station_id} seq {record.seq}, record {record.record_id}"
         for record in records
     ]

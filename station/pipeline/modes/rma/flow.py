@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from station.core import codec
 from station.devices.ppa import protocol
 from station.devices.ppa.client import PpaClient
 from station.devices.ppa.replies import FreshAttestation, ProvisionedAttestation
@@ -247,7 +248,7 @@ class RmaFlow:
         if reason is not None:
             raise _foreign(self.facts.genuine_id, reason, wiped=self.wiper.method != NO_WIPE)
         certificate = attestation.certificate
-        self.facts.crt_der = protocol.b64decode(attestation.crt)
+        self.facts.crt_der = codec.b64decode(attestation.crt)
         key = certificate.public_key()
         self.facts.attestation_key_sha1 = protocol.attestation_ski(key).hex()  # type: ignore[arg-type]
         return (

@@ -22,8 +22,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from station.core.codec import b64decode, b64encode, p256_uncompressed
 from station.core.errors import ProtocolError
-from station.devices.ppa.protocol import b64decode, b64encode, make_genuine, p256_uncompressed, verify_genuine
+from station.devices.ppa.protocol import make_genuine, verify_genuine
 from station.sim.ppa.auth import require
 from station.sim.ppa.http import Request, Response, empty, reply
 from station.sim.ppa.identity import attestation_csr

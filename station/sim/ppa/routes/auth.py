@@ -19,10 +19,10 @@ import ipaddress
 import re
 from typing import Any
 
+from station.core.codec import b64encode
 from station.core.errors import ProtocolError
 from station.devices.ppa.protocol import (
     ParsedJwt,
-    b64encode,
     derive_instanceid,
     is_ecdh_header,
     make_genuine,

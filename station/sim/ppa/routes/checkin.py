@@ -20,10 +20,9 @@ from typing import Any
 
 from cryptography import x509
 
+from station.core.codec import b64decode, b64encode
 from station.core.errors import ProtocolError
 from station.devices.ppa.protocol import (
-    b64decode,
-    b64encode,
     checkin_qid,
     encode_ecdh_jwt,
     is_ecdh_header,

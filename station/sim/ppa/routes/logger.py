@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from station.devices.ppa.protocol import b64decode, b64encode
+from station.core.codec import b64decode, b64encode
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import EXT, M, U, request_subject, require
 from station.sim.ppa.http import Request, Response, empty, reply

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from station.devices.ppa.protocol import b64encode
+from station.core.codec import b64encode
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import request_bearer, request_subject, require
 from station.sim.ppa.http import Request, Response, empty, reply

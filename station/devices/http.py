@@ -1,0 +1,216 @@
+"""The HTTP edge both device clients share: transport failures as station errors, a strict JSON reader.
+
+Example::
+
+    try:
+        response = session.request("GET", url + path, timeout=timeout)
+    except requests.RequestException as exc:
+        raise transport_error("GET", path, exc, timeout) from None   # DeviceTimeout / DeviceUnreachable
+    body = JsonReply.decode("GET", path, response.content)          # not a JSON object: raises
+    body.integer("exp")     # DeviceProtocolError(status=200, field="exp") if missing or not an integer
+    body.base64("eid", 32)  # the text as sent, checked to decode to 32 bytes
+
+The PPA client (``ppa/``) and the Companion client (``springcore/``) both talk JSON over HTTP to a unit
+or a service on the bench; what a failed connection means and how a reply field is read do not depend on
+which. What does (error statuses, the PPA's ``genuine`` token, the Companion's field prefixes) stays with
+each device. Causes of a failure come from the exception chain's types and never from exception text,
+which carries URLs and, for some errors, request data. Messages never contain bodies, tokens or keys.
+
+Reading replies: values sent as base64 stay the text that was sent; the reader only checks that they
+decode, to a size when one is given. Optional fields are read with the ``opt_`` accessors (absent is None)
+or with ``absent=`` (the documented meaning of absence). JSON ``null`` is never accepted: the devices
+omit fields, they do not null them.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import socket
+import ssl
+from collections.abc import Mapping
+from typing import Any, Self
+
+import requests
+import urllib3.exceptions
+
+from station.core.codec import b64decode
+from station.core.errors import (
+    DeviceError,
+    DeviceProtocolError,
+    DeviceTimeout,
+    DeviceUnreachable,
+    ProtocolError,
+)
+
+_HEX = re.compile(r"^[0-9a-fA-F]*$")
+
+# --- a request that got no answer --------------------------------------------------------------------------
+
+
+def transport_error(method: str, path: str, exc: requests.RequestException, timeout: float) -> DeviceError:
+    """DeviceTimeout or DeviceUnreachable for a request that got no answer, its cause in plain words."""
+    timed_out, cause = describe_failure(exc)
+    if timed_out:
+        return DeviceTimeout(f"{method} {path}: no answer within {timeout:g} s ({cause})", endpoint=path)
+    return DeviceUnreachable(f"{method} {path}: {cause}", endpoint=path)
+
+
+# Causes of a failed connection, most specific first; found anywhere in the exception's chain.
+_CAUSES: tuple[tuple[type[BaseException], bool, str], ...] = (
+    (ConnectionRefusedError, False, "connection refused (no unit listening)"),
+    (ConnectionResetError, False, "connection reset by the unit"),
+    (http.client.RemoteDisconnected, False, "the unit closed the connection without answering"),
+    (BrokenPipeError, False, "connection broken while sending"),
+    (ssl.SSLError, False, "TLS handshake or certificate check failed"),
+    (socket.gaierror, False, "host name not resolved"),
+    # After the OS-level causes: urllib3's NewConnectionError (refused) subclasses ConnectTimeoutError.
+    (urllib3.exceptions.ReadTimeoutError, True, "read timed out"),
+    (urllib3.exceptions.ConnectTimeoutError, True, "connect timed out"),
+    (TimeoutError, True, "timed out"),
+    (urllib3.exceptions.ProtocolError, False, "connection dropped mid-reply"),
+    (OSError, False, "network error"),
+)
+
+
+def describe_failure(exc: BaseException) -> tuple[bool, str]:
+    """(timed out?, cause in plain words) for a failed request, from the exception chain's types.
+
+    Only types are used, never the exception text: that carries URLs and, for some errors, request data.
+    """
+    chain = _chain(exc)
+    if isinstance(exc, requests.Timeout):
+        chain.insert(0, TimeoutError())
+    for kind, timed_out, words in _CAUSES:
+        if any(isinstance(link, kind) for link in chain):
+            return timed_out, words
+    return False, f"request failed ({type(exc).__name__})"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """Every exception reachable through causes, contexts, urllib3 ``reason`` and exception args."""
+    found: list[BaseException] = []
+    todo: list[object] = [exc]
+    while todo and len(found) < 32:
+        link = todo.pop()
+        if not isinstance(link, BaseException) or any(link is seen for seen in found):
+            continue
+        found.append(link)
+        todo += [link.__cause__, link.__context__, getattr(link, "reason", None), *link.args]
+    return found
+
+
+# --- a reply that is a JSON object --------------------------------------------------------------------------
+
+
+def json_kind(value: object) -> str:
+    """The JSON type of ``value`` in words, for messages (never the value itself: it may be huge, or a
+    secret)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+class JsonReply:
+    """A JSON object reply and the call that produced it; accessors fail naming the field."""
+
+    def __init__(self, method: str, path: str, data: Mapping[str, Any], status: int = 200) -> None:
+        self.method, self.path, self.status, self.data = method, path, status, data
+
+    @classmethod
+    def decode(cls, method: str, path: str, content: bytes, status: int = 200) -> Self:
+        """Parse the raw body: not JSON, not UTF-8 or not an object is a DeviceProtocolError."""
+        shell = cls(method, path, {}, status)
+        try:
+            data = json.loads(content)
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+            raise shell.error(None, "is not JSON") from None
+        if not isinstance(data, dict):
+            raise shell.error(None, f"is {json_kind(data)}, not a JSON object")
+        return cls(method, path, data, status)
+
+    def error(self, field: str | None, problem: str) -> DeviceProtocolError:
+        subject = "reply" if field is None else f"reply field {field!r}"
+        return DeviceProtocolError(
+            f"{self.method} {self.path}: {subject} {problem}",
+            endpoint=self.path,
+            status=self.status,
+            field=field,
+        )
+
+    def _get(self, name: str, kinds: tuple[type, ...], wanted: str, *, required: bool = True) -> Any:
+        if name not in self.data:
+            if required:
+                raise self.error(name, "is missing")
+            return None
+        value = self.data[name]
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            raise self.error(name, f"is {json_kind(value)}, expected {wanted}")
+        return value
+
+    def text(self, name: str) -> str:
+        return str(self._get(name, (str,), "a string"))
+
+    def opt_text(self, name: str) -> str | None:
+        value = self._get(name, (str,), "a string", required=False)
+        return None if value is None else str(value)
+
+    def integer(self, name: str) -> int:
+        return int(self._get(name, (int,), "an integer"))
+
+    def opt_integer(self, name: str) -> int | None:
+        value = self._get(name, (int,), "an integer", required=False)
+        return None if value is None else int(value)
+
+    def number(self, name: str) -> float:
+        return float(self._get(name, (int, float), "a number"))
+
+    def flag(self, name: str, absent: bool | None = None) -> bool:
+        """A JSON boolean; ``absent`` is its meaning when the reply leaves it out (None: required)."""
+        value = self._get(name, (bool,), "a boolean", required=absent is None)
+        return bool(absent) if value is None else bool(value)
+
+    def opt_flag(self, name: str) -> bool | None:
+        value = self._get(name, (bool,), "a boolean", required=False)
+        return None if value is None else bool(value)
+
+    def base64(self, name: str, size: int | None = None) -> str:
+        """Base64 text, kept as sent, checked to decode (to ``size`` bytes when given)."""
+        return self._checked_base64(name, self.text(name), size)
+
+    def opt_base64(self, name: str, size: int | None = None) -> str | None:
+        text = self.opt_text(name)
+        return None if text is None else self._checked_base64(name, text, size)
+
+    def _checked_base64(self, name: str, text: str, size: int | None) -> str:
+        try:
+            raw = b64decode(text)
+        except ProtocolError:
+            raise self.error(name, "is not base64") from None
+        if size is not None and len(raw) != size:
+            raise self.error(name, f"decodes to {len(raw)} bytes, expected {size}")
+        return text
+
+    def hex_text(self, name: str, size: int | None = None) -> str:
+        text = self.text(name)
+        if not _HEX.match(text) or len(text) % 2 or (size is not None and len(text) != 2 * size):
+            wanted = "hex" if size is None else f"{size} bytes of hex"
+            raise self.error(name, f"is not {wanted}")
+        return text
+
+    def texts(self, name: str, absent: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        """A list of strings; ``absent`` is its meaning when left out (None: required)."""
+        values = self._get(name, (list,), "a list", required=absent is None)
+        if values is None:
+            return absent or ()
+        for index, item in enumerate(values):
+            if not isinstance(item, str):
+                raise self.error(name, f"item {index} is {json_kind(item)}, expected a string")
+        return tuple(values)
