@@ -1,8 +1,8 @@
 """Finding records for the records view: by record id, device id or genuine id (Qt-free).
 
->>> import tempfile; from pathlib import Path
->>> with tempfile.TemporaryDirectory() as folder:                  # an empty store
-...     store = SqliteStore(Path(folder) / "records.sqlite3")
+>>> import tempfile; from pathlib import Path; from station.records.store import open_store
+>>> with tempfile.TemporaryDirectory() as folder:                  # an empty store, either kind
+...     store = open_store(str(Path(folder) / "records.sqlite3"), create=True)
 ...     find_records(store, "2023b758c209269a"), find_records(store, "")     # "": the newest records
 ([], [])
 """
@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from station.gui.model.verdicts import shorten_ids
 from station.records.entries import StoredRecord
 from station.records.history import links_of, superseded_by
-from station.records.store.sqlite import SqliteStore
+from station.records.store import RecordStore
 from station.records.view import RecordView, record_view
 
 NEWEST_LISTED = 200  # records the search lists when nothing is typed (the newest first)
@@ -33,7 +33,7 @@ class Trust:
     ca: x509.Certificate | None
 
 
-def find_records(store: SqliteStore, text: str) -> list[StoredRecord]:
+def find_records(store: RecordStore, text: str) -> list[StoredRecord]:
     """Records matching ``text`` (record id, devid or genuine id); the newest ``NEWEST_LISTED`` if empty."""
     query = text.strip()
     if not query:
@@ -50,12 +50,12 @@ def find_records(store: SqliteStore, text: str) -> list[StoredRecord]:
     return list(store.records(devid=entry.devid))
 
 
-def check_record(store: SqliteStore, record: StoredRecord, trust: Trust) -> RecordView:
+def check_record(store: RecordStore, record: StoredRecord, trust: Trust) -> RecordView:
     """The decoded record with its signature, chain and certificate checks."""
     return record_view(store, record, trusted_keys=trust.keys, ca_certificate=trust.ca)
 
 
-def record_notes(store: SqliteStore, records: list[StoredRecord]) -> dict[str, str]:
+def record_notes(store: RecordStore, records: list[StoredRecord]) -> dict[str, str]:
     """How each listed record links to others, in a few words (records without links are left out)."""
     notes = {}
     for record in records:

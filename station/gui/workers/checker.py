@@ -21,7 +21,7 @@ from station.core.errors import LabelRefused, StationError
 from station.gui.model.search import Trust, check_record, find_records, record_notes
 from station.labels.service import LabelService
 from station.records.entries import StoredRecord
-from station.records.store.sqlite import SqliteStore
+from station.records.store import RecordStore
 
 log = logging.getLogger("station.gui")
 
@@ -36,7 +36,7 @@ class RecordChecker(QObject):
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: RecordStore,
         trust: Trust,
         parent: QObject | None = None,
         *,
