@@ -215,7 +215,9 @@ def station_role(pg_admin: str, line_url: str) -> Iterator[str]:
     with psycopg.connect(pg_admin, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
     grant_station_role(PostgresStore(line_url), role)
-    yield with_database(line_url, psycopg.conninfo.conninfo_to_dict(line_url)["dbname"] or "", user=role)
+    dbname = psycopg.conninfo.conninfo_to_dict(line_url)["dbname"]
+    assert isinstance(dbname, str)  # line_url names its database (create_database)
+    yield with_database(line_url, dbname, user=role)
     with psycopg.connect(line_url, autocommit=True) as connection:
         connection.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
     with psycopg.connect(pg_admin, autocommit=True) as connection:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ class Bench:
         login = ["--operator", badge, "--pin-file", self.pin_file(badge)] if badge else []
         return main([verb, "--config", str(self.config), "--units", "1", *login, *extra])
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[Mapping[str, Any]]:
         return [record.payload for record in SqliteStore(self.data / "records.sqlite3").records()]
 
     def audit_actions(self) -> list[tuple[str, str]]:

@@ -11,9 +11,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from station.access.audit import AUDIT_SCHEMA, AuditLog, read_audit
 from station.access.auditverify import verify_audit
+from station.core.codec import b64url_encode
 from station.core.errors import RecordError
 from station.core.operator import Operator
 from station.records import jws
+from station.records.canonical import canonical_json
 from station.records.model import GENESIS_PREV, chain_hash
 from station.records.store.sqlite import SqliteStore
 from station.records.validate import validate_payload
@@ -83,7 +85,7 @@ def test_an_edited_entry_is_found_and_named(
     fill(audit)
     text = read_audit(audit.store)[2].jws
     header, _, signature = text.split(".")
-    changed = jws.b64url_encode(jws.canonical_json({**jws.peek(text)[1], "outcome": "failed"}))
+    changed = b64url_encode(canonical_json({**jws.peek(text)[1], "outcome": "failed"}))
     copy = tampered_copy(
         audit.store, tmp_path, "UPDATE audit_log SET jws = ? WHERE seq = 3", f"{header}.{changed}.{signature}"
     )

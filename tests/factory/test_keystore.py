@@ -13,7 +13,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from station.core import codec
 from station.core.errors import ConfigError
-from station.factory.keys.keystore import FileKeyStore, key_id, open_key, open_keystore, raw_public_bytes
+from station.factory.keys.keystore import (
+    FileKeyStore,
+    KeyRef,
+    key_id,
+    open_key,
+    open_keystore,
+    raw_public_bytes,
+)
 
 
 def mode(path: Path) -> int:
@@ -140,6 +147,7 @@ def test_key_id_is_16_hex_of_sha256_of_the_raw_public_key(tmp_path: Path) -> Non
 
 def test_file_uris_resolve_relative_to_the_data_dir(tmp_path: Path) -> None:
     ref = open_key("file:keys/station-signing.pem", tmp_path)
+    assert isinstance(ref, KeyRef)  # a file: URI, not a token key
     assert ref.store.folder == tmp_path / "keys"
     assert ref.name == "station-signing"
     assert isinstance(ref.ed25519(), ed25519.Ed25519PrivateKey)

@@ -11,7 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from station.core import codec
 from station.core.config import KeysSection
@@ -137,7 +137,7 @@ def test_certificate_for_the_unit_verifies_and_the_unit_accepts_it(
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage)
     assert usage.critical and usage.value.digital_signature and not usage.value.key_cert_sign
     assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     (other,) = san.get_values_for_type(x509.OtherName)
     assert other.type_id == ENCEDO_SAN_OID
     assert other.value == b"\x04\x14" + hashlib.sha1(bytes.fromhex(genuine_id)).digest()  # noqa: S324

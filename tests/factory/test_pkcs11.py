@@ -29,7 +29,13 @@ from station.factory.keys.keystore import (
 )
 from station.factory.keys.pkcs11 import TokenAccess, TokenError, token_session
 from station.factory.keys.pkcs11uri import parse_pkcs11_uri
-from station.factory.keys.tokenkeys import KeyKind, create_token_key, open_token_key
+from station.factory.keys.tokenkeys import (
+    KeyKind,
+    TokenEcdsaKey,
+    TokenEd25519Key,
+    create_token_key,
+    open_token_key,
+)
 from station.records import jws
 from tests.factory.softhsm import PIN_ENV, SoftHsm, shared_softhsm, unique_label
 
@@ -145,6 +151,7 @@ def test_ed25519_signing_key_in_the_token_signs_records(hsm: SoftHsm, tmp_path: 
     uri = parse_pkcs11_uri(hsm.uri("station", unique_label("signing")))
     create_token_key(uri, access, KeyKind.ED25519)
     key = open_token_key(uri, access, KeyKind.ED25519)
+    assert isinstance(key, TokenEd25519Key)
     public = key.public_key()
     assert isinstance(public, ed25519.Ed25519PublicKey)
     token = jws.sign({"seq": 1, "note": "made in the token"}, key, jws.key_id(public))
@@ -226,7 +233,9 @@ def test_certificate_from_token_matches_one_from_a_file_key_in_shape(hsm: SoftHs
     access = env_access(hsm, "factory")
     uri = parse_pkcs11_uri(hsm.uri("factory", unique_label("shape")))
     create_token_key(uri, access, KeyKind.P256)
-    token_cert = create_ca_certificate(open_token_key(uri, access, KeyKind.P256), name="x", now=NOW)
+    token_key = open_token_key(uri, access, KeyKind.P256)
+    assert isinstance(token_key, TokenEcdsaKey)
+    token_cert = create_ca_certificate(token_key, name="x", now=NOW)
     file_cert = create_ca_certificate(ec.generate_private_key(ec.SECP256R1()), name="x", now=NOW)
     assert token_cert.signature_algorithm_oid == file_cert.signature_algorithm_oid
     assert [e.oid for e in token_cert.extensions] == [e.oid for e in file_cert.extensions]
@@ -242,6 +251,7 @@ def test_a_lost_session_fails_one_call_and_the_next_logs_in_again(hsm: SoftHsm) 
     uri = parse_pkcs11_uri(hsm.uri("station", unique_label("lost")))
     create_token_key(uri, access, KeyKind.ED25519)
     key = open_token_key(uri, access, KeyKind.ED25519)
+    assert isinstance(key, TokenEd25519Key)
     with token_session(uri, access, login=True) as session:
         session.close()  # what a token removal or an HSM restart does to the station's session
     with pytest.raises(TokenError, match="token 'station'"):

@@ -28,8 +28,20 @@ MNEMONIC = p.generate_mnemonic()
 SEALED = Profile(secrets="sealed", escrow_public_key=ESCROW_B64)
 
 
-def batch(**names: str) -> Profile:
-    return Profile(secrets="batch", **names)
+def batch(
+    *,
+    passphrase_file: str | None = None,
+    passphrase_env: str | None = None,
+    mnemonic_file: str | None = None,
+    mnemonic_env: str | None = None,
+) -> Profile:
+    return Profile(
+        secrets="batch",
+        passphrase_file=passphrase_file,
+        passphrase_env=passphrase_env,
+        mnemonic_file=mnemonic_file,
+        mnemonic_env=mnemonic_env,
+    )
 
 
 def test_sealed_policy_makes_fresh_secrets_per_unit(tmp_path: Path) -> None:

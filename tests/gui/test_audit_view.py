@@ -9,10 +9,11 @@ from station.access.auditverify import AuditProblem, AuditReport
 from station.gui.widgets.auditview import AuditView
 from station.gui.workers.session import Session
 from tests.gui.conftest import ADMIN_PIN, DEADLINE_MS, OPERATOR_PIN, Gui, log_in
+from tests.gui.tables import cell_text
 
 
 def cells(view: AuditView, column: int) -> list[str]:
-    return [view.table.item(row, column).text() for row in range(view.table.rowCount())]
+    return [cell_text(view.table, row, column) for row in range(view.table.rowCount())]
 
 
 def press_ctrl_l(qtbot: QtBot, session: Session) -> None:

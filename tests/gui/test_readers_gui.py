@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from station.gui.model.palette import TileState
+from station.gui.widgets.tile import Tile
 from tests.gui.conftest import DEADLINE_MS, OPERATOR_PIN, Gui, log_in
 
 
@@ -26,7 +27,11 @@ def test_the_mixed_demo_passes_reader_slots_beside_ppa_slots(qtbot: QtBot, gui: 
     assert set(records) == {"A1", "A2", "R1", "R2"}
     for slot in ("R1", "R2"):
         tile = window.grid.tile(slot)
-        qtbot.waitUntil(lambda tile=tile: tile.view is not None and tile.view.state is TileState.PASS)
+
+        def passed(tile: Tile = tile) -> bool:
+            return tile.view is not None and tile.view.state is TileState.PASS
+
+        qtbot.waitUntil(passed)
         texts = tile.texts()
         record = records[slot]
         assert texts["slot"] == f"{slot} · reader"

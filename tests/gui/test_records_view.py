@@ -17,6 +17,7 @@ from station.gui.workers.checker import RecordChecker
 from station.records import jws
 from station.records.entries import StoredRecord
 from tests.gui.conftest import DEADLINE_MS, Gui
+from tests.gui.tables import cell_text
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def view(qtbot: QtBot, provisioned: tuple[Station, list[StoredRecord]]) -> Itera
 def search(qtbot: QtBot, view: RecordsView, text: str) -> list[str]:
     with qtbot.waitSignal(view.checker.found, timeout=DEADLINE_MS):
         view.search(text)
-    return [view.table.item(row, 5).text() for row in range(view.table.rowCount())]
+    return [cell_text(view.table, row, 5) for row in range(view.table.rowCount())]
 
 
 def test_search_by_device_genuine_and_record_id(

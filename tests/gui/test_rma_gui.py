@@ -22,6 +22,7 @@ from station.gui.model.palette import TileState
 from station.gui.workers.session import Session
 from station.records.store.sqlite import DEFAULT_FILENAME
 from tests.gui.conftest import DEADLINE_MS, RMA_PIN, Gui, log_in
+from tests.gui.tables import cell_text
 from tests.pipeline import conftest as pipeline
 from tests.pipeline.conftest import BATCH_PASSPHRASE, Line, LineFactory
 
@@ -75,7 +76,7 @@ def test_the_passphrase_is_asked_in_the_window_and_the_old_record_is_superseded(
 
     records = window.dialogs.open_records()
     qtbot.waitUntil(lambda: records.table.rowCount() == 2, timeout=DEADLINE_MS)
-    links = {records.table.item(row, 5).text(): records.table.item(row, 6).text() for row in range(2)}
+    links = {cell_text(records.table, row, 5): cell_text(records.table, row, 6) for row in range(2)}
     rma_id = next(record_id for record_id in links if record_id != production_id)
     assert links[production_id] == f"SUPERSEDED by {rma_id[:8]}…"
     assert links[rma_id] == f"supersedes {production_id[:8]}…"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -27,8 +28,8 @@ class ListJournal:
     def __init__(self) -> None:
         self.entries: list[tuple[str, str, dict[str, Any]]] = []
 
-    def journal(self, run_id: str, step: str, phase: str, detail: dict[str, Any]) -> None:
-        self.entries.append((step, phase, detail))
+    def journal(self, run_id: str, step: str, phase: str, detail: Mapping[str, Any] | None = None) -> None:
+        self.entries.append((step, phase, dict(detail or {})))
 
 
 class Flaky:
@@ -48,7 +49,8 @@ class Flaky:
 def run(
     plan: list[Step | Group], cancel: threading.Event | None = None
 ) -> tuple[Any, ListJournal, list[Event]]:
-    bus, journal, events = EventBus(), ListJournal(), []
+    bus, journal = EventBus(), ListJournal()
+    events: list[Event] = []
     bus.subscribe(events.append)
     ctx = RunContext("run-1", "A1", "production", journal, cancel or threading.Event(), bus)
     return Engine(bus).run(ctx, plan), journal, events

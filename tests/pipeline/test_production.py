@@ -27,6 +27,7 @@ from station.devices.ppa import protocol
 from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
 from station.factory.backend import Backend
 from station.factory.keys.secrets import UnitSecrets, derive_keys
+from station.sim.ppa import cfgcheck
 from station.sim.ppa.routes import attestation as attestation_route
 from station.sim.ppa.routes import auth as auth_route
 from station.sim.ppa.state import DeviceConfig
@@ -257,7 +258,7 @@ def test_a_genuine_token_from_another_key_is_refused(
     line_factory: LineFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     impostor = ec.generate_private_key(ec.SECP256R1())
-    real_make_genuine = attestation_route.make_genuine
+    real_make_genuine = protocol.make_genuine  # the route imported it; it is patched there below
 
     def impostor_genuine(se_key: ec.EllipticCurvePrivateKey, timestamp: int) -> str:
         return real_make_genuine(impostor, timestamp)
@@ -281,7 +282,7 @@ def test_a_genuine_token_from_another_key_is_refused(
 def test_a_unit_that_stores_another_configuration_fails_verification(
     line_factory: LineFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_apply = auth_route.apply_fields
+    real_apply = cfgcheck.apply_fields  # the route imported it; it is patched there below
 
     def apply_but_mislabel(config: DeviceConfig, values: Mapping[str, Any], names: Any) -> bool:
         changed = real_apply(config, values, names)

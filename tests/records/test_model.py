@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from station.core.errors import RecordError
-from station.records.model import StationInfo, build_payload, rfc3339
+from station.records.model import StationInfo, UnitIdentity, build_payload, rfc3339
 from station.records.validate import validate_payload
 from tests.records.factories import CONFIG_SHA256, Ca, draft
 
@@ -79,6 +79,7 @@ def test_validation_refuses_bad_drafts(ca: Ca, change: dict[str, Any], reason: s
 
 def test_passing_production_record_needs_identity_and_certificate(ca: Ca) -> None:
     good = draft(ca)
+    assert isinstance(good.unit, UnitIdentity)  # a production draft
     with pytest.raises(RecordError, match=r"unit\.devid is required"):
         _build(dataclasses.replace(good, unit=dataclasses.replace(good.unit, devid=None)))
     with pytest.raises(RecordError, match="provisioning is required"):

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from station.core import codec
+from station.core.errors import VerificationError
 from station.devices.ppa import protocol as p
 from station.devices.ppa.auditlog import LogRecord, verify_audit_log
 from station.devices.ppa.checkin import CheckRequest, sign_checked, verify_check
@@ -130,7 +131,7 @@ def test_check_verifies_with_the_backend_key_and_has_every_claim(
 
 def test_check_does_not_verify_for_another_backend(unit: SimulatedPpa) -> None:
     token = get(unit.http_url, CHECKIN).json()["check"]
-    with pytest.raises(p.VerificationError):
+    with pytest.raises(VerificationError):
         verify_check(token, OTHER_BACKEND)
 
 

@@ -43,8 +43,8 @@ QUIRKS = [("POST", "/api/crypto/hmac/hash"), ("DELETE", f"/api/keymgmt/delete/{K
 
 
 def send(base: str, method: str, path: str) -> requests.Response:
-    body = {"json": {"kid": KID}} if method == "POST" else {}
-    return requests.request(method, base + path, timeout=TIMEOUT, verify=False, **body)
+    body = {"kid": KID} if method == "POST" else None  # json=None sends no body
+    return requests.request(method, base + path, timeout=TIMEOUT, verify=False, json=body)
 
 
 @pytest.mark.parametrize(("method", "path"), TLS_REQUIRED)

@@ -39,10 +39,15 @@ FW_IMAGE = (IMAGES / FW_ENTRY["file"]).read_bytes()
 UI_IMAGE = (IMAGES / UI_ENTRY["file"]).read_bytes()
 FILENAMES = {"fw": "firmware.bin", "ui": "webroot.tar"}
 UPGRADE = "/api/system/upgrade"
-VENDOR_KEY = serialization.load_pem_private_key(
-    (IMAGES / "TEST-ONLY-vendor-signing-key.pem").read_bytes(), None
-)
-assert isinstance(VENDOR_KEY, ed25519.Ed25519PrivateKey)
+
+
+def _vendor_key() -> ed25519.Ed25519PrivateKey:
+    key = serialization.load_pem_private_key((IMAGES / "TEST-ONLY-vendor-signing-key.pem").read_bytes(), None)
+    assert isinstance(key, ed25519.Ed25519PrivateKey)
+    return key
+
+
+VENDOR_KEY = _vendor_key()
 
 
 def upload(

@@ -36,7 +36,8 @@ def test_500_is_a_service_failure_without_a_message(
         client.put_config(device_id, {})
     assert caught.value.status == 500
     assert caught.value.service_message is None
-    assert client.device(device_id).config_id.startswith("00000000")  # nothing was written
+    config_id = client.device(device_id).config_id
+    assert config_id is not None and config_id.startswith("00000000")  # nothing was written
 
 
 def test_garbage_is_a_protocol_error(service: SimulatedCompanion, client: CompanionClient) -> None:
