@@ -4,7 +4,7 @@
 >>> line = PostgresStore("postgresql://station@127.0.0.1:1/line", connect_timeout=1)   # down: port 1
 >>> register_station(line, "line1-st01", Ed25519PrivateKey.generate().public_key())
 Traceback (most recent call last):
-station.core.errors.RecordError: line database postgresql://station@127.0.0.1:1/line: connection failed: ...
+station.core.errors.RecordError: line database postgresql://station@127.0.0.1:1/line: ...
 """
 
 from __future__ import annotations
