@@ -31,6 +31,9 @@ CHECKED = (
     "station.fixtures",
     "station.factory",
     "station.labels",
+    "station.core",
+    "station.devices",
+    "station.records",
 )
 # Modules inside CHECKED that are not rewritten yet; this set only shrinks.
 NOT_YET = frozenset({"station.fixtures.registry", "station.labels.service", "station.labels.content"})

@@ -1,12 +1,10 @@
 """Plain encodings every layer shares: base64 in the device's dialect, compact JSON, raw public-key bytes.
 
-They sit in core (not beside the PPA protocol) because the record store, the factory backends and both
-device clients use them and none of these is a protocol of its own. No I/O, no clocks, no state.
-
-Example::
-
-    token = b64url_encode(compact_json({"alg": "EdDSA"}))
-    key = b64decode(reply["spk"])  # standard or URL-safe, padding optional; ProtocolError if not base64
+>>> b64url_encode(compact_json({"alg": "EdDSA"})), b64decode("-_8") == b64decode("+/8=")
+('eyJhbGciOiJFZERTQSJ9', True)
+>>> b64decode("not base64!")                 # a ProtocolError, never binascii.Error: callers name the field
+Traceback (most recent call last):
+station.core.errors.ProtocolError: not base64 text
 """
 
 from __future__ import annotations

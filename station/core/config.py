@@ -1,22 +1,11 @@
 """Typed station configuration: ``station.toml`` → frozen dataclasses, validated once at start-up.
 
-Example::
-
-    cfg = load(Path("station.toml"))
-    cfg.station.id            # "demo-st01"
-    cfg.fixtures[0].kind      # "simulated"
-    cfg.profiles["default"].hostname
-
-Every problem is a ConfigError naming the file, the dotted key and what is allowed: unknown keys are
-refused (never silently ignored), types are checked, required keys must be present. Secrets never live
-in this file: profiles name the files or environment variables that hold them.
-
-This module checks the file's shape and the rules that need nothing but the file; what only another
-module understands is checked by that module when the station is assembled (``station/app``), before
-any unit is touched: a ``[[fixture]]``'s kind and the settings its kind needs (``fixtures/registry.py``),
-``[label]``'s printer address and template (``labels/service.py``), a ``[reader_profile.<name>]``'s
-CONFIG-DATA file (``devices/springcore/profile.py``). Those errors name the file and key just the same.
-Nothing here imports the station's other layers.
+>>> cfg = parse({"station": {"id": "st01"}, "fixture": [{"slot": "A1", "kind": "usbnet", "port": "1-1.2"}]})
+>>> cfg.station.id, cfg.fixtures[0].port, cfg.backend.kind         # what the file leaves out has a default
+('st01', '1-1.2', 'local')
+>>> parse({"station": {"id": "st01", "colour": "red"}})        # unknown keys are refused, never ignored
+Traceback (most recent call last):
+station.core.errors.ConfigError: <memory>: [station.colour] unknown key; allowed: data_dir, id, simulated
 """
 
 from __future__ import annotations

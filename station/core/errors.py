@@ -1,17 +1,10 @@
-"""The station's exception tree: one root, a shallow hierarchy, structured fields.
+"""The station's exception tree: one root, a shallow hierarchy, structured fields, no secret in a message.
 
-Example::
-
-    try:
-        client.status()
-    except DeviceTimeout as exc:
-        log.warning("unit on %s did not answer %s", slot, exc.endpoint)
-    except DeviceProtocolError as exc:
-        fail(step, code=f"HTTP {exc.status}", message=str(exc))
-
-Expected failures of a unit (a refused certificate, a wrong firmware) are step *outcomes*, not exceptions;
-these classes are for I/O faults, bad input and bugs. Messages never contain secrets: callers pass only
-public values (paths, status codes, field names) into them.
+>>> exc = DeviceRefused("POST /api/auth/init refused with 401", endpoint="/api/auth/init", status=401)
+>>> isinstance(exc, DeviceProtocolError), exc.status, exc.endpoint
+(True, 401, '/api/auth/init')
+>>> str(ConfigError("unknown key", path="station.toml", key="station.colour"))
+'station.toml: [station.colour] unknown key'
 """
 
 from __future__ import annotations

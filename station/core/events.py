@@ -1,14 +1,9 @@
 """Events the engine emits, and the bus that delivers them to subscribers (console, GUI bridge, tests).
 
-Example::
-
-    bus = EventBus()
-    bus.subscribe(print)                      # any callable taking an Event
-    bus.publish(StepStarted(run_id, "A1", "attest", 1, time.time()))
-
-Events are immutable values. Publishing calls subscribers synchronously in the worker thread that
-published, so subscribers must be quick and must not touch GUI widgets (the Qt bridge re-emits them as
-signals into the GUI thread). A failing subscriber is reported once on stderr and never breaks a run.
+>>> bus = EventBus()
+>>> bus.subscribe(lambda event: print(event.slot, event.step, event.attempt))
+>>> bus.publish(StepStarted(slot="A1", at=0.0, run_id="run-1", step="attest", attempt=1))   # synchronous
+A1 attest 1
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
-"""Who did it: the person (or the station itself) a record and an audit entry name.
+"""Who did it: the person (or the station itself) a record and an audit entry name; public values only.
 
-Example::
-
-    operator = Operator(id="B0042", role="operator")   # a badge id and one of access.roles.ROLES
-    Operator("station", "operator")                    # an unattended run, named as the station
-
-It sits in core because two layers above use it and neither owns it: ``records`` signs it into every
-record's ``operator`` block, ``access`` returns it from a login and checks its role. Only public values:
-a badge id and a role, never a PIN or a name.
+>>> Operator("B0042", "operator")        # a badge id and one of access.roles.ROLES; never a PIN or a name
+Operator(id='B0042', role='operator')
 """
 
 from __future__ import annotations

@@ -1,25 +1,10 @@
 """The HTTP edge both device clients share: transport failures as station errors, a strict JSON reader.
 
-Example::
-
-    try:
-        response = session.request("GET", url + path, timeout=timeout)
-    except requests.RequestException as exc:
-        raise transport_error("GET", path, exc, timeout) from None   # DeviceTimeout / DeviceUnreachable
-    body = JsonReply.decode("GET", path, response.content)          # not a JSON object: raises
-    body.integer("exp")     # DeviceProtocolError(status=200, field="exp") if missing or not an integer
-    body.base64("eid", 32)  # the text as sent, checked to decode to 32 bytes
-
-The PPA client (``ppa/``) and the Companion client (``springcore/``) both talk JSON over HTTP to a unit
-or a service on the bench; what a failed connection means and how a reply field is read do not depend on
-which. What does (error statuses, the PPA's ``genuine`` token, the Companion's field prefixes) stays with
-each device. Causes of a failure come from the exception chain's types and never from exception text,
-which carries URLs and, for some errors, request data. Messages never contain bodies, tokens or keys.
-
-Reading replies: values sent as base64 stay the text that was sent; the reader only checks that they
-decode, to a size when one is given. Optional fields are read with the ``opt_`` accessors (absent is None)
-or with ``absent=`` (the documented meaning of absence). JSON ``null`` is never accepted: the devices
-omit fields, they do not null them.
+>>> body = JsonReply.decode("GET", "/api/auth/init", b'{"exp": 1700000060, "eid": "AAEC"}')
+>>> body.integer("exp"), body.base64("eid", size=3), body.opt_text("spk")   # base64 stays the text sent
+(1700000060, 'AAEC', None)
+>>> transport_error("GET", "/api/auth/init", requests.ConnectionError(ConnectionRefusedError()), 5)
+DeviceUnreachable('GET /api/auth/init: connection refused (no unit listening)')
 """
 
 from __future__ import annotations

@@ -1,21 +1,10 @@
-"""Signed manufacturing records: model, JWS signing, the SQLite store with its run journal, verification.
+"""Signed manufacturing records: drafts signed (JWS, Ed25519), chained, stored durably; anyone can verify.
 
-Example::
-
-    store = SqliteStore(data_dir / DEFAULT_FILENAME)
-    writer = RecordWriter(store, signing_key, key_id(signing_key.public_key()), "line1-st01",
-                          config_sha256=config.sha256)
-    run_id = store.begin_run(slot="A1", mode="production")
-    store.journal(run_id, "provision", "intent", {"devid": devid})
-    stored = writer.append(draft, run_id=run_id)          # durable when it returns
-    report = verify_store(store, trusted_keys_from([signing_key.public_key()]), ca_certificate)
-
-Module map: ``model`` (RecordDraft and the payload of docs/records.md), ``payload`` (a payload read back as
-typed fields), ``validate`` (schema checks), ``canonical`` (RFC 8785), ``jws`` (compact JWS, EdDSA),
-``entries`` (what a store returns), ``writer`` (signs and appends), ``certificates``, ``history``, ``view``
-and ``export``; ``store/`` (the reader interface both stores offer, ``sqlite``, ``postgres``, ``journal``,
-``migrate``, ``admin``); ``check/`` (``chain`` and ``store`` verification); ``line/`` (store-and-forward
-to the line database, docs/line-database.md: ``sync``, ``push``, ``state``, ``link``).
+>>> from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+>>> from station.records.jws import sign, verify
+>>> key = Ed25519PrivateKey.generate()                     # the station's record-signing key
+>>> verify(sign({"seq": 1}, key, key_id(key.public_key())), key.public_key())   # SignatureError if changed
+{'seq': 1}
 """
 
 from station.records.check.chain import Problem, VerifyReport, verify_chain

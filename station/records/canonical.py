@@ -1,15 +1,10 @@
 """RFC 8785 (JSON Canonicalization Scheme) bytes: the exact form a record's signature covers.
 
-Example::
-
-    canonical_json({"b": 1, "a": [True, None, 2.5]})   # b'{"a":[true,null,2.5],"b":1}'
-    parse_canonical(b'{"a":1}')                         # {"a": 1}; b'{ "a": 1 }' is refused
-
-Why canonical: a verifier on another machine (or the line database) re-serialises nothing; it checks the
-signature over the bytes as stored, and ``parse_canonical`` refuses any payload that is not already in
-canonical form, so one record has exactly one signed representation. The serialisation itself is the
-``rfc8785`` package (Trail of Bits), which sorts keys by UTF-16 code units and formats numbers as
-ECMAScript does.
+>>> canonical_json({"b": 1, "a": [True, None, 2.5]})
+b'{"a":[true,null,2.5],"b":1}'
+>>> parse_canonical(b'{ "a": 1 }')                  # one record, exactly one signed spelling
+Traceback (most recent call last):
+station.core.errors.RecordError: payload is not in RFC 8785 canonical form
 """
 
 from __future__ import annotations

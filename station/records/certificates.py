@@ -1,13 +1,10 @@
 """The device certificate inside a record: is it the one the record claims, issued by our factory CA?
 
-Example::
-
-    reason = check_certificate(record.provisioning, ca_certificate)   # None when all is well
-    info = describe_certificate(record.provisioning.crt)             # subject, serial, validity
-
-A record names the certificate three ways (the DER bytes, their SHA-256, the SHA-1 of the attestation
-key); all three must agree, and with a CA at hand its signature must verify, so a certificate swapped
-into a record, or one the factory CA never issued, is caught.
+>>> evidence = ProvisioningEvidence.from_der(b"not DER", attestation_key_sha1="0" * 40, refusal_status=406)
+>>> check_certificate(evidence, None)                  # None when all is well (and, given a CA, it signed)
+'provisioning.crt is not a DER X.509 certificate'
+>>> check_certificate(ProvisioningEvidence(evidence.crt, "0" * 64, "0" * 40, 406), None)   # a swapped digest
+'provisioning.crt_sha256 is not the SHA-256 of provisioning.crt'
 """
 
 from __future__ import annotations

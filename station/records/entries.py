@@ -1,16 +1,9 @@
 """Values read back from a record store: stored records, registry entries, runs and journal lines.
 
-Example::
-
-    entry = store.find_production(devid="2023b758c209269a")
-    if entry is not None:
-        print(f"provisioned earlier by station {entry.station_id}, record {entry.record_id}")
-
-``StoredRecord.payload`` is decoded from the stored JWS without checking its signature: good for display
-and lookups, never for trust (``verify.verify_chain`` is the check). ``StoredRecord.parsed`` is the same
-payload as typed fields (``payload.RecordPayload``); a damaged row (a JWS that no longer decodes, a
-payload edited by hand) raises RecordError there, or reads as None through ``readable``, so that listings
-and histories can still show the rest.
+>>> row = StoredRecord("line1-st01", 7, "rec-7", devid=None, genuine_id=None, mode="qa", outcome="pass",
+...                    created="2025-01-02T03:04:05.678Z", jws="a.b.c", payload={"schema": "edited by hand"})
+>>> row.readable, row.finished             # a damaged row still lists, by its stored columns
+(None, '2025-01-02T03:04:05.678Z')
 """
 
 from __future__ import annotations

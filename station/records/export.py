@@ -1,14 +1,10 @@
-"""Records out of the station: JSON Lines (complete, with the signed text) or CSV (a flat summary).
+r"""Records out of the station: JSON Lines (complete, with the signed text) or CSV (a flat summary).
 
-Example::
-
-    count = export_jsonl(store.records(), sys.stdout)    # {"jws": "...", "outcome": "pass", ...} per line
-    count = export_csv(store.records(), handle)          # station,seq,record_id,devid,...
-
-A JSONL line is the payload plus ``"jws"``, written as RFC 8785 canonical JSON, so it can be checked
-again anywhere (the ``jws`` is the evidence; the other fields are there for grep and jq). CSV is for
-spreadsheets: one row per record, no nesting, no certificate. Both read the stored payload without
-verifying it; ``station records verify`` is the check.
+>>> import io
+>>> row = StoredRecord("line1-st01", 7, "rec-7", "2023b758c209269a", None, "qa", "pass", "2025-01-02",
+...                    jws="<the signed text>", payload={"seq": 7, "outcome": "pass"})
+>>> out = io.StringIO(); export_jsonl([row], out), out.getvalue()     # canonical JSON, the "jws" alongside
+(1, '{"jws":"<the signed text>","outcome":"pass","seq":7}\n')
 """
 
 from __future__ import annotations

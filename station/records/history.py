@@ -1,21 +1,10 @@
 """A unit's history across record stores, and which record supersedes which (RMA; docs/records.md).
 
-Example::
-
-    records = unit_history([station.store, line_store], devid=None, genuine_id="0123eb561f5ea073ee")
-    current = current_record(records)       # the passing production/RMA record describing the unit now
-    newer = superseded_by(store, current.record_id)   # the passing record whose links.supersedes names it
-
-An RMA record names the record it replaces in its signed ``links.supersedes``. Whether a record is
-superseded is computed here from the signed payloads of the unit's own records (found through the
-``devid``/``genuine_id`` indexes: a unit has a handful), not kept in a column. So there is no migration,
-the station's SQLite store and the line database give the same answer by construction, and nothing
-beside the signatures can disagree with them. A station's own store only knows the records it holds: a
-production record superseded by another station's RMA record shows as superseded in the line database
-(and on the RMA station once it holds both, e.g. after a look-up there).
-
-Only a passing record supersedes: a failed RMA run names the record it meant to replace, and that record
-stays current (the unit is still the unit it describes, or in no described state at all).
+>>> rows = [StoredRecord("line1-st01", n, f"rec-{n}", "2023b758c209269a", None, mode, outcome,
+...                      f"2025-01-0{n}T08:00:00.000Z", jws="", payload={})
+...         for n, mode, outcome in [(1, "production", "pass"), (2, "rma", "fail"), (3, "qa", "pass")]]
+>>> current_record(rows).record_id          # the newest passing production/RMA record; QA only checks
+'rec-1'
 """
 
 from __future__ import annotations

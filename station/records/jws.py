@@ -1,19 +1,10 @@
 """Compact JWS (RFC 7515) with EdDSA over Ed25519 (RFC 8037): how a station signs its records.
 
-Example::
-
-    key = Ed25519PrivateKey.generate()
-    kid = key_id(key.public_key())                  # first 16 hex digits of SHA-256(raw public key)
-    token = sign({"seq": 1}, key, kid)              # "eyJhbGciOiJFZERTQSIs..."
-    verify(token, key.public_key())                 # {"seq": 1}, or SignatureError
-    header, payload = peek(token)                   # unverified: for routing and for error messages
-
-The protected header is ``{"alg":"EdDSA","kid":<key_id>,"typ":"ppa-station-record+jws"}`` and both the
-header and the payload are RFC 8785 canonical JSON, so re-signing the same payload with the same key
-gives byte-identical text (Ed25519 is deterministic). Decoding is strict (base64url without padding, in
-its one canonical spelling): a byte changed anywhere in the text, even in the unused low bits of the
-last base64 digit, makes the record fail. Malformed text is a RecordError; a signature that does not
-verify is a SignatureError.
+>>> from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+>>> key = Ed25519PrivateKey.generate(); token = sign({"seq": 1}, key, key_id(key.public_key()))
+>>> verify(token.replace("eyJzZXEiOjF9", "eyJzZXEiOjJ9"), key.public_key())      # {"seq":1} made {"seq":2}
+Traceback (most recent call last):
+station.core.errors.SignatureError: signature does not verify with key ...
 """
 
 from __future__ import annotations

@@ -1,32 +1,11 @@
 """The manufacturing record of docs/records.md: what the pipeline fills in, and the payload that gets signed.
 
-Example::
-
-    draft = RecordDraft(
-        mode="production",
-        operator=Operator(id="op7", role="operator"),
-        fixture=FixtureRef(slot="A1", port="1-1.2"),
-        unit=UnitIdentity(devid="2023b758c209269a", genuine_id="0123eb561f5ea073ee", fwv="..."),
-        provisioning=ProvisioningEvidence.from_der(crt_der, attestation_key_sha1=ski_hex, refusal_status=406),
-        personalization={"profile": "default", "hostname": "my.ence.do", "sealed_secrets": {...}},
-        steps=(StepRecord("identify", "pass", t0, t1), ...),
-        outcome="pass",
-        started=t0,
-        finished=t9,
-        simulated=True,
-    )
-    writer.append(draft)     # RecordWriter adds record_id, station, seq, prev; validates; signs; stores
-
-The pipeline fills a ``RecordDraft`` (everything but the record id, the station block and the chain
-fields); ``build_payload`` turns it into the plain dict that is canonicalised and signed, and validates
-it on the way (see ``validate``). Times are timezone-aware datetimes here and RFC 3339 UTC text with
-millisecond precision (``2025-01-02T03:04:05.678Z``) in the payload.
-
-Conventions where docs/records.md is silent: ``crt_sha256`` is the lowercase hex SHA-256 of the DER
-certificate; ``attestation_key_sha1`` is the lowercase hex SHA-1 of the uncompressed P-256 attestation
-point (the certificate's SubjectKeyIdentifier, ``protocol.attestation_ski``); a step's outcome may also
-be ``skipped`` (firmware already current); a record whose outcome is not ``pass`` must say why in
-``failure``.
+>>> draft = RecordDraft("qa", Operator("B0042", "qa"), FixtureRef("A1"), UnitIdentity("2023b758c209269a"),
+...                     steps=(), outcome="pass", started=utc_now(), finished=utc_now(), simulated=True)
+>>> payload = build_payload(draft, station=StationInfo("line1-st01", SOFTWARE, "0" * 64, "0123456789abcdef"),
+...                         seq=1, prev=GENESIS_PREV, record_id="5f0c7a9e-2b1d-4c3e-9a8f-6e5d4c3b2a10")
+>>> payload["unit"]["devid"], payload["failure"], payload["started"].endswith("Z")    # validated on the way
+('2023b758c209269a', None, True)
 """
 
 from __future__ import annotations

@@ -1,23 +1,8 @@
-"""A record's payload as typed fields, for everything that reads records back.
+"""A record's payload as typed fields, for everything that reads records back (verification, views, labels).
 
-Example::
-
-    record = RecordPayload.parse(jws.verify(text, key))  # RecordError: "... steps[2].outcome is a number"
-    record.mode, record.outcome, record.station.id, record.seq
-    record.unit            # UnitIdentity (a PPA) or ReaderIdentity (mode ``readers``)
-    record.provisioning    # ProvisioningEvidence or None; record.links.supersedes, record.failure.code
-    stored.parsed          # the same for a StoredRecord (its payload is not verified: see entries.py)
-
-The writer builds the payload from a ``RecordDraft`` (``model.build_payload``); readers (verification,
-history, the record view, export, labels, QA) turn it back into the same frozen types here instead of
-indexing the dict, so a field's name and type are written down once. Times stay the RFC 3339 UTC text
-that was signed (it sorts as time and is what people are shown); step and personalization details stay
-mappings, as they are free-form.
-
-Parsing checks each field's presence and JSON type and names the first one at fault; it does not repeat
-the schema's finer rules (patterns, allowed words, the certificate digest): ``validate.validate_payload``
-is that check, and a verified record has passed it. Unknown fields are ignored (the schema may grow).
-Optional fields (``unit.fwv``, ``fixture.port``, ``provisioning`` ...) read as None when absent or null.
+>>> RecordPayload.parse({"schema": "ppa-station/record/1", "mode": "qa", "record_id": "rec-1", "station": {}})
+Traceback (most recent call last):
+station.core.errors.RecordError: record payload: station.id is missing
 """
 
 from __future__ import annotations

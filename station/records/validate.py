@@ -1,13 +1,9 @@
 """Structural and semantic checks of a record payload (docs/records.md), shared by the writer and verifiers.
 
-Example::
-
-    validate_payload(payload)      # None, or RecordError("steps[2].outcome is 'maybe', expected one of ...")
-
-Errors name the dotted path of the field at fault and never quote values that could be secret. Unknown
-keys are allowed (the schema may grow without a new version, docs/records.md), but a key whose name suggests
-a secret (passphrase, mnemonic, private, password) is refused anywhere outside a ``sealed_secrets`` object:
-defence in depth behind the pipeline, which should never have put it there.
+>>> refuse_secret_names({"personalization": {"sealed_secrets": {"passphrase": "<sealed>"}}}, "")  # allowed
+>>> validate_payload({"personalization": {"profile": "default", "passphrase": "ABCD-EFGH"}})
+Traceback (most recent call last):
+station.core.errors.RecordError: personalization.passphrase: a field named like a secret may only appear ...
 """
 
 from __future__ import annotations

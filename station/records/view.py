@@ -1,15 +1,11 @@
 """A stored record made readable, with its own verification: the logic behind ``station records show``.
 
-Example::
-
-    view = record_view(store, stored, trusted_keys={kid: public_key}, ca_certificate=ca)
-    view.outcome, [step.name for step in view.steps], view.certificate.subject, view.checks.signature
-
-Nothing here prints (``commands.format_view`` does). Each check says what it found in words, and
-``Checks.ok`` says whether any of them failed; a check that could not run (no trusted keys, no CA) is
-"not checked", which is not a failure. Sealed secrets are listed by name only. ``line`` says whether
-the record has reached the line database (from the station's ``sync_state``). ``superseded_by`` names the
-passing record (an RMA) that replaced this one in the same store (``history.superseded_by``).
+>>> import tempfile
+>>> row = StoredRecord("line1-st01", 1, "rec-1", None, None, "qa", "pass", "2025-01-02", "a.b.c", payload={})
+>>> with tempfile.TemporaryDirectory() as folder:           # a damaged row: its columns, and what failed
+...     view = record_view(SqliteStore(f"{folder}/records.sqlite3"), row, trusted_keys={})
+...     view.outcome, view.checks.signature, view.checks.ok, view.line
+('pass', 'FAILED: protected header is not base64url text', False, 'not sent yet')
 """
 
 from __future__ import annotations

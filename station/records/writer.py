@@ -1,17 +1,11 @@
 """Appending signed records to a station's chain: one transaction, durable when ``append`` returns.
 
-Example::
-
-    writer = RecordWriter(store, signing_key, key_id(signing_key.public_key()), "line1-st01",
-                          config_sha256=config.sha256)
-    stored = writer.append(draft, run_id=run_id)     # seq, prev, record_id, signature, registry, run closed
-    print(stored.seq, stored.record_id)
-
-Under the store's process-wide lock and a single ``BEGIN IMMEDIATE`` transaction the writer reads the
-station's last record, sets ``seq`` = last + 1 (1 for the first) and ``prev`` = SHA-256 hex of the last
-record's JWS text (64 zeros for the first), refuses a second passing production record for a unit
-(naming the earlier station and record), signs, inserts the record, fills the unit registry for a
-passing production record and closes the run. Either all of that is committed (and fsynced) or none.
+>>> import tempfile; from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+>>> with tempfile.TemporaryDirectory() as folder:          # a record's kid must name the key that signs it
+...     store, key = SqliteStore(f"{folder}/records.sqlite3"), Ed25519PrivateKey.generate()
+...     RecordWriter(store, key, "0123456789abcdef", "line1-st01", config_sha256="0" * 64)
+Traceback (most recent call last):
+station.core.errors.RecordError: key id '0123456789abcdef' does not name the station's signing key
 """
 
 from __future__ import annotations

@@ -1,13 +1,10 @@
 """Verifying a unit's audit-log file (reference §7.4, §18.10): the station's reader of ``/api/logger``.
 
-Example::
-
-    key = client.logger_key(token)              # LoggerKey: the unit's eid_sign key, checked with .verify()
-    text = client.logger_read(token, file_id)
-    for record in verify_audit_log(text, b64decode(key.key)):   # VerificationError at the first bad line
-        record.seq, record.type, record.result, record.subject
-
-The simulator's writer of these files is ``station/sim/ppa/auditlog.py``; both use ``log_line_mac``.
+>>> eid_sign, log_key = ed25519.Ed25519PrivateKey.generate(), bytes(range(32))
+>>> line = f"0|65a0b0c0|0|0|{b64url_encode(log_key)}|{b64url_encode(eid_sign.sign(log_key))}|"
+>>> text, key = line + log_line_mac(log_key, line), eid_sign.public_key().public_bytes_raw()
+>>> [(record.seq, record.type) for record in verify_audit_log(text, key)]   # KEY_INIT only; a bad line raises
+[(0, 0)]
 """
 
 from __future__ import annotations

@@ -1,13 +1,10 @@
 """The trusted check-in backend's side of check-in (reference §6, §18.4): verify ``check``, sign ``checked``.
 
-Example::
-
-    request = verify_check(client.checkin_request(), backend_private)     # VerificationError if forged
-    checked = sign_checked(request, backend_private, iat=int(time.time()), status="OK")
-    client.checkin(checked)                                               # sets the unit's RTC to iat
-
-The HMAC key of both tokens is X25519(backend private key, the unit's per-boot session key); the unit's
-side of the exchange is ``station/sim/ppa/routes/checkin.py`` in the simulator.
+>>> backend, unit = bytes(range(32)), bytes(range(32, 64))          # raw X25519 private keys
+>>> shared = x25519_shared_secret(unit, b64decode(x25519_public_b64(backend)))     # the unit's side
+>>> request = verify_check(encode_ecdh_jwt({"jti": "q1", "iss": x25519_public_b64(unit)}, shared), backend)
+>>> parse_jwt(sign_checked(request, backend, iat=1700000000, status="OK")).claims["iat"]  # the unit's new RTC
+1700000000
 """
 
 from __future__ import annotations

@@ -1,28 +1,11 @@
-"""``PpaClient``: the station's typed client of one unit's REST API (reference §2-§8).
+"""``PpaClient``: a typed client of one unit's REST API (reference §2-§8); every failure a station error.
 
-Example::
-
-    client = PpaClient(session, "http://192.168.7.1")      # the fixture's session, bound to its interface
-    if not client.status().inited:
-        checked = backend.checkin(client.checkin_request())
-        client.checkin(checked)                            # sets the unit's RTC
-        result = client.personalise(master_private_key, cfg)
-    token = client.login(user_private_key, "system:config")
-    client.config(token).eid
-
-One client per fixture, holding no auth state: bearer tokens are passed per call. Every request carries
-the timeout and ``Connection: close`` (the unit closes after each reply and a reused connection breaks the
-next call), and never goes through a proxy (the unit sits at the other end of a USB network link, and a
-factory PC's ``http_proxy`` must not capture it). Failures map onto ``station.core.errors``:
-
-- 4xx: DeviceRefused; 5xx: DeviceFailure (both carry ``status`` and ``endpoint``);
-- no answer within the timeout: DeviceTimeout; refused, reset or dropped connection: DeviceUnreachable;
-- an answer that does not parse (not JSON, missing field, wrong type): DeviceProtocolError naming the field.
-
-``ppa/failures.py`` builds the first two kinds and ``ppa/wire.py`` (the strict reply reader) the third.
-
-Messages say which call failed and how ("POST /api/system/config/provisioning refused with 406 ...");
-they never contain request bodies, tokens or keys. Nothing is logged but method, path, status and time.
+>>> import socket
+>>> with socket.socket() as closed:                   # bound, not listening: no unit on this port
+...     closed.bind(("127.0.0.1", 0))
+...     PpaClient(requests.Session(), f"http://127.0.0.1:{closed.getsockname()[1]}", timeout=2).status()
+Traceback (most recent call last):
+station.core.errors.DeviceUnreachable: GET /api/system/status: connection refused (no unit listening)
 """
 
 from __future__ import annotations

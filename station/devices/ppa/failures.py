@@ -1,15 +1,9 @@
-"""Error statuses of a unit as ``station.core.errors`` exceptions, with plain-words messages.
+"""Error statuses of a unit as ``station.core.errors`` exceptions, with plain-words messages (reference §1.3).
 
-Example::
-
-    if response.status_code != 200:
-        raise status_error("POST", path, response, (200,))           # DeviceRefused / DeviceFailure
-    status_problem(406, (200,))     # "refused with 406 (operation failed: bad data, already done or ...)"
-
-The meanings are the PPA's (reference §1.3). A request that got no answer at all is not the PPA's to
-explain: ``devices.http.transport_error`` maps it, for the Companion client too. An error body is shown
-only when it is short printable ASCII (the SE's ``atecc_N``). Messages never contain request bodies,
-tokens or keys.
+>>> status_problem(406, (200,))
+'refused with 406 (operation failed: bad data, already done or verification failed)'
+>>> status_problem(500, (200,)), status_problem(204, (200,))
+('failed on the unit with 500 (internal error)', 'answered 204, expected 200')
 """
 
 from __future__ import annotations

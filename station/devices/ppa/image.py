@@ -1,20 +1,11 @@
-"""Firmware and Manager image format: a signed footer at the end of ``firmware.bin`` / ``webroot.tar``.
+"""Firmware and Manager images: a signed 128-byte footer at the end of ``firmware.bin`` / ``webroot.tar``.
 
-Encedo does not publish the image layout (reference §17.13), only that ``fwv`` comes from "a signed image
-footer" and that ``fwk``/``fws`` are an Ed25519 key and signature. Our decision, shared by the simulator
-and ``factory/firmware.py``:
-
-    image  = payload || footer                      (footer: the last 128 bytes)
-    footer = magic (8) || version (56, UTF-8, NUL-padded) || signature (64)
-    signature = Ed25519(vendor key, payload || magic || version)
-
-``magic`` is ``b"ENCFWIMG"`` for firmware and ``b"ENCUIIMG"`` for the Manager web app. After install,
-``fwv`` is the footer's version and ``fws`` its signature; ``uis`` is SHA-256 of the whole UI image.
-
-Example::
-
-    image = build_image(b"...payload...", "Encedo nGINE FW v1.2.3", vendor_private_key, kind="fw")
-    footer = verify_image(image, vendor_public_raw, kind="fw")   # raises VerificationError
+>>> vendor = ed25519.Ed25519PrivateKey.generate()
+>>> image = build_image(b"payload", "Encedo nGINE FW v1.2.3", vendor, kind="fw")   # payload || footer
+>>> verify_image(image, vendor.public_key().public_bytes_raw(), kind="fw").version  # or VerificationError
+'Encedo nGINE FW v1.2.3'
+>>> image[-128:-120], len(image)                     # footer: magic, version (56 bytes), signature (64)
+(b'ENCFWIMG', 135)
 """
 
 from __future__ import annotations

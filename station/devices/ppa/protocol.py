@@ -1,18 +1,10 @@
-"""Pure protocol functions of the Encedo PPA REST API: no I/O, no clocks, no global state.
+"""Pure protocol functions of the Encedo PPA REST API (docs/reference/encedo-ppa-api.md): no I/O, no clocks.
 
-Both sides use this module: the station (``ppa/client.py``, the pipeline, the factory backend) and the
-device simulator (``sim/ppa``). Everything here follows ``docs/reference/encedo-ppa-api.md``; the section
-numbers in docstrings point into it. Built on it: audit-log verification (``ppa/auditlog.py``) and the
-check-in backend's side (``ppa/checkin.py``). The plain encodings it uses (base64, compact JSON, raw
-public keys) live in ``core/codec.py``: the records and the factory share them.
-
-Example (log in as the user, reference §5.2)::
-
-    priv = derive_user_private_key("correct horse battery staple", challenge["eid"])
-    shared = x25519_shared_secret(priv, codec.b64decode(challenge["spk"]))
-    claims = {"jti": challenge["jti"], "aud": challenge["spk"], "exp": exp, "iat": now,
-              "iss": codec.x25519_public_b64(priv), "scope": "system:config"}
-    body = {"auth": encode_ecdh_jwt(claims, shared)}
+>>> se_key = ec.generate_private_key(ec.SECP256R1())            # the unit's secure-element key
+>>> token = make_genuine(se_key, timestamp=1700000000)          # ``genuine`` (§3.5): key id, time, signature
+>>> verify_genuine(token, se_key.public_key(), now=1700001000)  # on the unit's clock: 1000 s old
+Traceback (most recent call last):
+station.core.errors.VerificationError: genuine token is stale (issued at 1700000000, device time 1700001000)
 """
 
 from __future__ import annotations

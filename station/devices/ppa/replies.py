@@ -1,18 +1,11 @@
 """Typed replies of the PPA REST API, parsed strictly from the unit's JSON (reference §2-§8).
 
-Example::
-
-    body = ReplyBody.decode("GET", "/api/system/status", response.content)   # ReplyBody: ppa/wire.py
-    status = Status.parse(body)     # DeviceProtocolError(status=200, field="fls_state") if it is missing
-    status.inited, status.time      # False, None: a fresh unit before its check-in
-
-Values the unit sends as base64 stay the text it sent, because several are used as text: the ``eid`` text
-is the salt of the user-key derivation and the challenge ``spk`` goes back verbatim as ``aud``. Each parser
-checks that they decode, to the size the reference fixes where it fixes one, so a malformed value fails
-here, naming the endpoint and the field, and never as a KeyError or ProtocolError deep in a pipeline step.
-Optional fields follow the reference: absent means None, or the documented meaning of absence
-(``inited`` absent = personalised). JSON ``null`` is never accepted: the unit omits fields, it does not
-null them.
+>>> body = ReplyBody.decode("GET", "/api/system/status", b'{"ctx":0,"uptime":9,"temp":31.5,"fls_state":0}')
+>>> Status.parse(body).inited, Status.parse(body).time   # "inited" absent: personalised; no "time": RTC unset
+(True, None)
+>>> Status.parse(ReplyBody.decode("GET", "/api/system/status", b'{"ctx": 0}'))
+Traceback (most recent call last):
+station.core.errors.DeviceProtocolError: GET /api/system/status: reply field 'uptime' is missing
 """
 
 from __future__ import annotations

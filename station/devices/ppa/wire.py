@@ -1,15 +1,11 @@
 """``ReplyBody``: the strict reader of the unit's JSON replies, with the PPA's own ``genuine`` token.
 
-Example::
-
-    body = ReplyBody.decode("GET", "/api/auth/init", response.content)  # not a JSON object: raises
-    body.integer("exp")      # DeviceProtocolError(status=200, field="exp") if missing or not an integer
-    body.base64("eid", 32)   # the text as sent, checked to decode to 32 bytes
-    body.genuine()           # a well-formed ``genuine`` token, not yet verified against a key
-
-The typed accessors are ``devices.http.JsonReply``'s, shared with the Companion client; this module adds
-what only the PPA sends. Values the unit sends as base64 stay the text it sent (the typed replies in
-``ppa/replies.py`` say why).
+>>> body = ReplyBody.decode("GET", "/api/auth/init", b'{"exp": 1700000060, "genuine": "no.token"}')
+>>> body.integer("exp")
+1700000060
+>>> body.genuine()                # checked to be well-formed here; verified against a key later
+Traceback (most recent call last):
+station.core.errors.DeviceProtocolError: GET /api/auth/init: reply field 'genuine' is not a genuine token ...
 """
 
 from __future__ import annotations

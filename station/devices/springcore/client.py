@@ -1,30 +1,11 @@
 """``CompanionClient``: the station's typed client of the SpringCard Companion Service REST API.
 
-Example::
-
-    client = CompanionClient(requests.Session(), "http://127.0.0.1:3998", timeout=10)
-    for device in client.devices():                          # GET /devices
-        client.wink(device.device_id)                        # the operator spots the reader
-        config_id = client.put_config(device.device_id, profile, specific="preserve")   # then it restarts
-        device = wait_until_back(client, device.device_id, within=10)                  # (waiting.py)
-        client.put_specific(device.device_id, {"0201.s": "A-1042"})
-        client.reset(device.device_id)
-        client.get_specific(device.device_id)                # {0x0200: b"...", 0x0201: b"A-1042"}
-
-One client per service (the service fronts every reader on the PC); ``session`` is injected (tests pass
-one bound to loopback), every call carries ``timeout`` and ignores any proxy (the service is local; a
-factory PC's ``http_proxy`` must not capture it). Bodies are a ``ConfigData`` (``configdata.py``; its
-canonical JSON is sent) or a plain mapping sent as given, so tests can send what the station never would.
-
-Failures map onto ``station.core.errors``:
-
-- an error status: a ``ReaderError`` subclass (400 ReaderBadRequest, 404/405 ReaderUnsupported,
-  409 ReaderBusy, 410 ReaderGone, 422 ReaderRejected with the service's message, 499 ReaderFault,
-  500 ReaderServiceFailure, 503 ReaderRestarting with ``retry_after``), see ``failures.py``;
-- no answer within the timeout: DeviceTimeout; refused, reset or dropped connection: DeviceUnreachable;
-- a 200 whose body does not parse: DeviceProtocolError naming the call and the field (``replies.py``).
-
-Nothing is logged but method, path, status and time: bodies carry passwords and keys.
+>>> client = CompanionClient(requests.Session(), "http://127.0.0.1:3998", timeout=5)
+>>> client.put_config("../admin", {"config": {}})          # an id that is not URL-safe: nothing is sent
+Traceback (most recent call last):
+ValueError: not a Companion DeviceId: '../admin'
+>>> device_path("vkYkoELRDS3p9xhQO1lx8a", "/config/specific")
+'/device/vkYkoELRDS3p9xhQO1lx8a/config/specific'
 """
 
 from __future__ import annotations

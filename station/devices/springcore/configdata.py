@@ -1,31 +1,11 @@
 """Parse and validate a Companion configuration body: the flat Address=Value map or a CONFIG-DATA object.
 
-Example::
-
-    config = parse_config({"config": {"01.s": "Bench 3", "C0.i": 0}, "atecc": {"00": "..."}})
-    config.registers            # {0x0201: b"Bench 3", 0x02C0: b"\\x00"} (read-only)
-    config.sha256()             # hex SHA-256 of config.canonical_json(): exactly what will be written
-    parse_specific({"0202.s": "Line 1"})      # for PUT .../config/specific: device-specific registers only
-    parse_config(load_body(request_bytes))    # strict JSON first: UTF-8, no duplicate keys
-
-Why here and pure: the Companion simulator refuses a bad body with 422 using exactly these rules, and the
-station checks its reader profiles with them at start-up, so a profile that would be refused on the line is
-refused before the first reader is plugged in. No I/O, no logging.
-
-Body forms (reference §3.1, §5; decision §11.4): if any top-level key is a section name the body is
-CONFIG-DATA and every top-level key must be a section; otherwise it is the flat form, whose keys are 4 hex
-digits in 0200-03FF. Section keys are 2 hex digits, or 4 whose high byte is the section's bank (02
-``config``, 03 ``templates``). Modifiers (``values.py``) work in both forms; hex and modifiers are
-case-insensitive. ``commands``, ``constants`` and ``security`` are checked to be objects and ignored.
-Secure-element sections (``samav``, ``samav-rsa``, ``samav-ecc``, ``ataes``, ``atecc``, ``certificates``)
-are kept as entry number → bytes without size checks (their sizes are not published, reference §10.12);
-``parse_specific`` refuses them (§11.6).
-
-Every failure is a ``ConfigDataError`` whose ``rule`` is one of ``RULES`` and whose message names the
-register in 4 hex digits (or the key, for problems before an address is known) and the rule broken; it
-never contains a value. Secrets (``registers.SECRET`` and every secure-element section) are also left out
-of ``repr`` and of ``public_json``; ``canonical_json`` and ``sha256`` cover them (that is what is written),
-so keep those two out of logs and records and use the public pair there.
+>>> config = parse_config({"config": {"01.s": "Bench 3", "C0.i": 0, "FE.s": "s3cret"}})   # FE: user password
+>>> config.public_json()             # for logs and records; canonical_json() and sha256() hold the secret
+b'{"config":{"0201":"42656E63682033","02C0":"00","02FE":"<secret>"}}'
+>>> parse_config({"config": {"30.i": 513}})          # the simulator refuses this body with 422
+Traceback (most recent call last):
+station.core.errors.ConfigDataError: register 0230 (key "config/30.i") breaks the size rule: ...
 """
 
 from __future__ import annotations

@@ -1,18 +1,8 @@
 """The Companion Service's error statuses as exceptions: ``ReaderError`` and one subclass per meaning.
 
-Example::
-
-    try:
-        client.put_config(device_id, body)
-    except ReaderBusy:              # 409: another request holds the reader; worth a retry
-        ...
-    except ReaderError as exc:      # any other error status; exc.status, exc.service_message
-        fail(step, code=f"HTTP {exc.status}", message=str(exc))
-
-They live with the reader client, not in ``core.errors``: nothing below the devices layer raises or
-catches them. ``ReaderError`` is a ``core.errors.DeviceProtocolError``, so code that handles any unit's
-error status handles these too. ``failures.reader_error`` maps a status onto them (reference §7).
-Messages never contain register values: some are passwords or keys.
+>>> exc = ReaderBusy("PUT /device/vkYk/config refused with 409", endpoint="/device/vkYk/config", status=409)
+>>> isinstance(exc, ReaderError), isinstance(exc, DeviceProtocolError), exc.status   # 409: worth a retry
+(True, True, 409)
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
 """Error statuses of the Companion Service as ``springcore.errors.ReaderError`` subclasses (reference §7).
 
-Example::
-
-    if response.status_code != 200:
-        raise reader_error("PUT", "/device/vkYk.../config", response)
-        # 422 -> ReaderRejected("PUT /device/vkYk.../config refused with 422 (request data invalid):
-        #        'register 0201 (key \\"0201\\") breaks the size rule: ...'", service_message=...)
-
-The ERROR object (``{"Result": "error", "Message": ..., "Error": ...}``) is read when the body holds one;
-the reference says "when possible", so an empty or non-JSON error body is fine and simply carries no
-message. The service's message is shown quoted, cut to ``MESSAGE_LIMIT`` characters, printable only.
-Transport failures (no answer, refused, dropped) are mapped by ``devices.http.transport_error``,
-as for the PPA: DeviceTimeout and DeviceUnreachable.
+>>> import io
+>>> response = requests.Response()
+>>> response.status_code, response.raw = 422, io.BytesIO(b'{"Result": "error", "Message": "0201: too long"}')
+>>> reader_error("PUT", "/device/vkYk/config", response)
+ReaderRejected("PUT /device/vkYk/config refused with 422 (request data invalid): '0201: too long'")
 """
 
 from __future__ import annotations

@@ -1,18 +1,10 @@
 """Reader profiles: the global CONFIG-DATA file of ``[reader_profile.<name>]``, each reader's own registers.
 
-Example::
-
-    global_config = load_reader_config(Path("profiles/readers/bench.json"), location="Line 1, bench 3")
-    loaded = load_reader_profiles(config)       # {name: ConfigData} of every [reader_profile.<name>]
-    client.put_config(device_id, global_config, specific="preserve")
-    client.put_specific(device_id, unit_registers("RDR-251C1A74", "Line 1, bench 3"))
-
-Every profile's file is validated when the station is assembled (``load_reader_profiles``), before any
-reader is touched, so a profile that a reader would refuse with 422 stops the station at start-up, naming
-the file, the register and the rule, instead of failing the first reader on the bench (``config.py``
-checks only the shape of the ``[reader_profile.<name>]`` tables). Per-unit values go to the
-device-specific registers 0201 (inventory number) and 0202 (location), the "Inventory" and "Location" of
-the reference (§4.2).
+>>> [(hex(a), value) for a, value in unit_registers("RDR-251C1A74", "Line 1, bench 3").registers.items()]
+[('0x201', b'RDR-251C1A74'), ('0x202', b'Line 1, bench 3')]
+>>> unit_registers("RDR-251C1A74", "x" * 33)          # a location must fit register 0202 (32 bytes)
+Traceback (most recent call last):
+station.core.errors.ConfigDataError: register 0202 (key "0202.s") breaks the size rule: 33 bytes given; ...
 """
 
 from __future__ import annotations

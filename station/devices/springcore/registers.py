@@ -1,29 +1,10 @@
 """The SpringCore register table: sizes and roles of the registers a Companion configuration may write.
 
-Example::
-
-    spec = register(0x0201)          # Register 0201 "Inventory number", 0 to 32 bytes, device-specific
-    spec.accepts(19)                 # True: variable length
-    register(0x0230).accepts(2)      # False: exactly 1 byte
-    register(0x0222)                 # None: not a register we know (a body naming it is refused)
-    label(0x20A)                     # "020A"
-
-Why a table: the Companion REST API publishes no sizes, yet it refuses a value whose length is not the
-register's (reference §3.1, §10.2). The sizes come from SpringCard's per-product XML files (reference
-§6.2, the union over products), amended by our decisions (§11.1-2):
-
-- fixed-size registers take exactly their size (two sizes where products differ: both accepted);
-- variable-length ("dyn") registers take 0 up to their size;
-- 0200 (Configuration GUID) is 16 bytes; 0201/0202 hold up to 32 bytes; 0203-0207 and 020B-020F up to 64;
-- template registers 0300-03FF take 0 to 64 bytes; a 02xx register missing from the table is refused.
-
-An empty value is always accepted: it blanks the register (back to its default).
-
-Device-specific registers are the REST API's list (reference §3.3-3.4, §6.3): 0200-020F, 0280, 0281,
-02FE, 02FF. The XML files also mark 0244 (BLE device name) individual; the REST API does not, so neither
-do we. Secret registers (passwords, the master-card key) must never reach a log, a record or a message.
-
-This module is pure data; ``configdata.py`` applies it.
+>>> spec = register(0x0201)
+>>> spec.name, spec.describe_size(), spec.device_specific, spec.accepts(19)
+('Inventory number', '0 to 32 bytes', True, True)
+>>> register(0x0230).accepts(2), register(0x0222), label(0x20A)      # 0230: 1 byte; 0222: not a register
+(False, None, '020A')
 """
 
 from __future__ import annotations

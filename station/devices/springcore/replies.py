@@ -1,18 +1,11 @@
 """Typed replies of the Companion Service: the DEVICE object, CONFIG-GUID, SUCCESS, register maps.
 
-Example::
-
-    device = Device.parse(JsonReply.decode("GET", path, response.content))
-    device.device_id, device.status, device.config_id     # "vkYkoELRDS3p9xhQO1lx8a", "ok", "0000...-..."
-    parse_devices("GET", "/devices", response.content)    # a tuple of Device, in the service's order
-    parse_config_guid("PUT", path, response.content)      # the new ConfigId, uppercase 8-4-4-4-12
-
-Strict where the station depends on a field (reference §4.2): ``DeviceId`` (URL-safe: it goes into paths),
-``Binding``, ``Status`` and ``Channel`` are always required and must be one of the documented values;
-``Mode``, ``FriendlyMode``, ``Profile`` and ``Name`` are required when ``Status`` is ``ok``; every other
-field is optional but must have its documented type (a ``ConfigId`` must be a GUID). Unknown fields are
-ignored, as a newer service may add some. Every failure is a ``DeviceProtocolError`` naming the call and
-the field (``[2].Status`` for the third device of a list).
+>>> listed = b'[{"DeviceId": "vkYkoELRDS3p", "Binding": "pnp", "Status": "missing", "Channel": "usb"}]'
+>>> parse_devices("GET", "/devices", listed)[0].status           # not "ok": Mode, Name ... may be left out
+'missing'
+>>> parse_devices("GET", "/devices", listed.replace(b"usb", b"radio"))
+Traceback (most recent call last):
+station.core.errors.DeviceProtocolError: GET /devices: reply field '[0].Channel' is 'radio', expected ...
 """
 
 from __future__ import annotations

@@ -1,21 +1,10 @@
-"""Register keys and values of a Companion configuration body: ``ADDR[.MODIFIER]`` and the bytes they mean.
+r"""Register keys and values of a Companion configuration body: ``ADDR[.MODIFIER]`` and the bytes they mean.
 
-Example::
-
-    split_key("01.S")                         # ("01", "string"): modifiers are case-insensitive
-    to_bytes("string", "Demo bench, R&D Lab")  # b"Demo bench, R&D Lab" (UTF-8)
-    to_bytes("integer", 513, sizes=(2,))       # b"\\x02\\x01": big-endian, in the register's size
-    to_bytes("boolean", True)                  # b"\\x01"
-    to_bytes("hex", "0a0B")                    # b"\\x0a\\x0b"; no modifier means hex
-
-The modifiers are the documented ones (reference §5, "Format modifiers"); how a modifier becomes bytes is
-our decision §11.5: ``.i`` a non-negative JSON integer, big-endian, in the register's size (the fewest
-bytes that hold it where the register has a variable length, at least one); ``.b`` JSON true/false as one
-byte 01/00; ``.s`` UTF-8; ``.64`` standard base64, padding optional. Every string form may be "" (blank).
-
-``ValueRejected`` carries the rule broken and a description that never contains the value itself (a
-value may be a password or a key); ``configdata.py`` turns it into a ``ConfigDataError`` naming the
-register.
+>>> split_key("C0.I"), to_bytes("integer", 513, sizes=(2,)), to_bytes("boolean", True)   # modifier: any case
+(('C0', 'integer'), b'\x02\x01', b'\x01')
+>>> to_bytes("integer", -1)                             # the message never quotes the value
+Traceback (most recent call last):
+station.devices.springcore.values.ValueRejected: a .i value must not be negative
 """
 
 from __future__ import annotations

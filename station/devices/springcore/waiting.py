@@ -1,19 +1,10 @@
 """Wait until a restarted reader is back: after ``put_config``, ``delete_config`` and ``reset``.
 
-Example::
-
-    config_id = client.put_config(device_id, profile)
-    device = wait_until_back(client, device_id, within=10.0, cancel=run.cancel)
-    assert device.config_id == config_id
-
-A reader restarts after every configuration write (reference §3.1, decision §11.10): for a moment it is
-missing from ``/devices`` and its routes answer 503; a real service may also briefly not know it (410)
-while the USB device re-enumerates, or list it with a Status other than ``ok``. All three mean "not back
-yet". Anything else (no service, a timeout, a malformed reply) is raised at once.
-
-Polling is every ``interval`` seconds, not at the ``Retry-After`` the service sends: that header counts
-whole seconds (1) while a restart takes about 0.3 s, and a factory line should not wait 1 s for nothing.
-Waiting is on ``cancel`` (a ``threading.Event``), so an operator stop ends it at once: ``WaitCancelled``.
+>>> class Unplugged:                                    # a service that no longer lists the reader
+...     def device(self, device_id): raise ReaderGone(f"GET /device/{device_id} refused with 410", status=410)
+>>> wait_until_back(Unplugged(), "vkYk", within=0.05, interval=0.01)        # 503 and 410 mean "not yet"
+Traceback (most recent call last):
+station.core.errors.DeviceTimeout: reader vkYk was not back within 0.05 s (last seen: not listed (410))
 """
 
 from __future__ import annotations

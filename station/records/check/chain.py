@@ -1,20 +1,11 @@
 """Checking a chain of records the way an auditor would: signatures, links, schema, certificates.
 
-Example::
-
-    report = verify_chain(jws_texts, trusted_keys={kid: station_public_key}, ca_certificate=ca)
-    if not report.ok:
-        bad = report.first                   # the FIRST bad record: station, seq, record_id and why
-        print(f"station {bad.station} seq {bad.seq} record {bad.record_id}: {bad.reason}")
-
-    report = verify_store(store, trusted_keys, ca)   # the same, plus stored columns and the unit registry
-
-For every record, in order: the JWS parses strictly; its ``kid`` names a trusted key and the signature
-verifies with it; the payload passes the record schema; ``seq`` continues the station's chain from 1
-without a gap and ``prev`` is the SHA-256 of the station's previous JWS; and when the record carries a
-certificate, its SHA-256 matches ``crt_sha256``, its key matches ``attestation_key_sha1`` and (given a CA)
-the factory CA signed it. A record is reported once, with its first problem; the chain check then carries
-on from that record, so one tampered record shows up as itself and as the broken link after it.
+>>> from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+>>> key = Ed25519PrivateKey.generate(); text = jws.sign({"seq": 1}, key, jws.key_id(key.public_key()))
+>>> verify_chain([text], trusted_keys={}).first.reason                      # only the keys you trust count
+'signed by unknown key ...'
+>>> verify_chain([text], jws.trusted_keys_from([key.public_key()])).first.reason     # signed, but no record
+"schema is not 'ppa-station/record/1'"
 """
 
 from __future__ import annotations

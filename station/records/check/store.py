@@ -1,16 +1,10 @@
 """Verifying a whole record store: the chains, plus everything the store says beside the signed text.
 
-Example::
-
-    report = verify_store(SqliteStore(path, create=False), trusted_keys, ca_certificate)
-    print("ok" if report.ok else f"first bad record: {report.first}")
-    report = verify_store(PostgresStore(url), line.station_keys())     # the line database, the same way
-
-The signed JWS is the evidence; the store's other columns (devid, outcome ...) and the unit registry are
-indexes derived from it. Someone editing the file could change an index without touching a signature
-(to hide a duplicate unit, say), so this checks that every column equals the signed payload, that every
-passing production record has its registry entry and every registry entry its record, and that the
-database itself finds its file intact. Any ``store.RecordStore`` will do: SQLite or the line database.
+>>> import tempfile; from station.records.store.sqlite import SqliteStore
+>>> with tempfile.TemporaryDirectory() as folder:       # SQLite here; the line database is checked alike
+...     report = verify_store(SqliteStore(f"{folder}/records.sqlite3"), trusted_keys={})
+...     report.ok, report.checked, report.problems
+(True, 0, ())
 """
 
 from __future__ import annotations

@@ -1,16 +1,11 @@
 """A station's link to its line database: the cross-station unit lookup and the background sync thread.
 
-Example::
-
-    line = LineLink(store, "postgresql://station@db.example/line", signing_public_key)
-    line.start(bus)                                  # sync thread; woken by every finished unit
-    entry = line.find_production(genuine_id=gid)     # the local registry first, then the line's
-    line.stop()                                      # one last sync, then the thread ends
-
-The station never waits for the line database: records are durable in its own SQLite store before any
-verdict is shown, and the thread forwards them when it can. A line database that is down or refuses
-costs a warning on the bus (``LogLine`` from slot "line", shown by the console and the GUI), once per
-distinct problem, and production carries on with the local registry.
+>>> import tempfile; from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+>>> with tempfile.TemporaryDirectory() as folder:                 # a line database that is down (port 1)
+...     link = LineLink(SqliteStore(f"{folder}/records.sqlite3"), "postgresql://station@127.0.0.1:1/line",
+...                     Ed25519PrivateKey.generate().public_key())
+...     link.find_production(genuine_id="0123eb561f5ea073ee"), link.sync_now()    # production carries on
+(None, None)
 """
 
 from __future__ import annotations

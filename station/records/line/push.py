@@ -1,16 +1,10 @@
 """The line database's side of the sync: register a station's key, take a verified batch, note conflicts.
 
-Example::
-
-    keys = register_station(line, "line1-st01", signing_public_key)   # {key_id: key}; first use registers
-    pushed = push_batch(line, "line1-st01", verified_records)         # one transaction
-    pushed.inserted, pushed.identical, pushed.different, pushed.duplicate_units
-    report_conflict(line, record, "refused", "signature does not verify with key ...")
-
-Only ``sync.py`` calls these, after it has verified the records; they need INSERT and SELECT and nothing
-more, so they work for the ``station`` role of docs/line-database.md. Every write to one station's chain
-holds a transaction-scoped advisory lock named after the station, so two syncs of the same station (a
-restarted CLI sync beside the background thread) take turns instead of racing for the next ``seq``.
+>>> from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+>>> line = PostgresStore("postgresql://station@127.0.0.1:1/line", connect_timeout=1)   # down: port 1
+>>> register_station(line, "line1-st01", Ed25519PrivateKey.generate().public_key())
+Traceback (most recent call last):
+station.core.errors.RecordError: line database postgresql://station@127.0.0.1:1/line: ...
 """
 
 from __future__ import annotations

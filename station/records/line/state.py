@@ -1,15 +1,10 @@
 """The station's side of the sync: which of its records reached the line database, and which were refused.
 
-Example::
-
-    mark(store, [Mark("line1-st01", 7, SENT), Mark("line1-st01", 8, REFUSED, "signature does not verify")])
-    status(store, "line1-st01", 7)            # SyncStatus(state="sent", reason=None, at="2025-...")
-    summary(store)                            # SyncSummary(sent=7, refused=1, unsent=0)
-
-Rows live in the station's own SQLite store (``sync_state``, migration 0002), written in the same file as
-the records so "sent" can never get ahead of the record it describes. No row means not sent yet. A sent
-record stays sent (a trigger refuses any change); a refused one may become sent when a later sync
-succeeds (e.g. once an administrator registered the station's new key).
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as folder:
+...     store = SqliteStore(f"{folder}/records.sqlite3")
+...     summary(store), pending(store), status(store, "line1-st01", 1)       # no row: not sent yet
+(SyncSummary(sent=0, refused=0, unsent=0), False, None)
 """
 
 from __future__ import annotations

@@ -1,27 +1,10 @@
 """Store-and-forward: push a station's records from its SQLite store to the line database, verified.
 
-Example::
-
-    report = sync(SqliteStore(data / DEFAULT_FILENAME), PostgresStore(url), signing_public_key, batch=200)
-    print(report.sent, "sent;", [str(refusal) for refusal in report.refused])
-
-For each station in the local store: register its signing key on first contact (``stations``, trust on
-first use; another key for a known station is refused until an administrator adds it), read the line's
-newest record of that station, then offer the following local records in batches. Before a record is
-accepted it must verify exactly as an auditor checks it (``verify.ChainVerifier``): its signature with a
-key registered for that station, its schema, and its link to the record before it, the first one
-linking to the line's newest. Its stored columns must equal the signed payload.
-
-The first record that fails is refused: kept locally, marked ``refused`` with the reason
-(``syncstate``), written to the line's ``sync_conflicts``, reported; the records after it wait behind
-it, so the line only ever holds a gapless verified prefix of each chain. Nothing is dropped.
-
-Each batch is one PostgreSQL transaction under a per-station advisory lock: rows the line already holds
-are compared (identical: fine; different: refused as ``different-record``), the rest are inserted with
-``ON CONFLICT (station_id, seq) DO NOTHING``, and passing production records enter the line's unit
-registry (a unit already registered by another record is accepted as evidence and reported as
-``duplicate-unit``). Only after the commit are the records marked ``sent`` locally; a sync killed in
-between finds them in the line next time (same text: marked sent), so nothing is lost or duplicated.
+>>> import tempfile; from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+>>> line = PostgresStore("postgresql://station@127.0.0.1:1/line")       # down: nothing listens on port 1
+>>> with tempfile.TemporaryDirectory() as folder:                # nothing to send: the line is not asked
+...     sync(SqliteStore(f"{folder}/records.sqlite3"), line, Ed25519PrivateKey.generate().public_key())
+SyncReport(sent=0, already=0, refused=[], waiting=0, duplicate_units=[])
 """
 
 from __future__ import annotations

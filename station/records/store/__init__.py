@@ -1,17 +1,11 @@
 """What every record store offers readers: the station's SQLite file and the line's PostgreSQL database.
 
-Example::
-
-    def units_of(store: RecordStore, devid: str) -> list[str]:
-        return [record.record_id for record in store.records(devid=devid)]
-
-    units_of(SqliteStore(path), devid)
-    units_of(PostgresStore("postgresql://station@db.example/line"), devid)
-    store = open_store("postgresql://...")      # or a path: the same reader either way
-
-The contract tests (``tests/records/contract.py``) run one suite against both implementations. Writing
-differs on purpose: a station appends and signs through ``RecordWriter`` on its own SQLite store; the line
-database is filled only by the sync (``sync.py``), which re-verifies what it copies.
+>>> open_store("postgresql://station:s3cret@127.0.0.1/line")      # connects when a call needs it
+PostgresStore('postgresql://station:***@127.0.0.1/line')
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as folder:
+...     open_store(f"{folder}/records.sqlite3", create=True).stations()    # the same reader interface
+[]
 """
 
 from __future__ import annotations

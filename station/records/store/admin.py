@@ -1,13 +1,10 @@
 """Administering a record store by its target: ``station records migrate [--grant ROLE]``.
 
-Example::
-
-    result = migrate_target("postgresql://line_owner@db.example/line")   # or a SQLite store file
-    print(f"schema version {result.before} -> {result.after}")
-    grant_station_role(PostgresStore(url), "station")                   # read and append, nothing else
-
-Apart from ``migrate.py`` because these open a store (SQLite or PostgreSQL) and both stores use
-``migrate.py`` on open: kept there, the migrations would import the stores that import them.
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as folder:               # or a PostgreSQL URL: the line database
+...     path = f"{folder}/records.sqlite3"; first, again = migrate_target(path), migrate_target(path)
+...     first.before, first.after == again.before == again.after, again.applied    # re-running is a no-op
+(0, True, ())
 """
 
 from __future__ import annotations

@@ -1,21 +1,11 @@
 """The crash journal: a run's progress written durably before and after every device write.
 
-Example::
-
-    run_id = store.begin_run(slot="A1", mode="production")
-    store.set_run_devid(run_id, "2023b758c209269a")
-    store.journal(run_id, "provision", "intent", {"crt_sha256": digest})   # fsynced before the POST
-    ...                                                                    # POST /api/system/provisioning
-    store.journal(run_id, "provision", "done")
-    writer.append(draft, run_id=run_id)                                    # record written, run closed
-
-    for run in store.open_runs():                                          # after a crash, on restart
-        last = store.run_journal(run.run_id)[-1]                           # e.g. provision/intent
-
-A run is ``open`` until it is closed, normally by ``RecordWriter.append`` in the same transaction as its
-record, so "record written" and "run finished" can never disagree. An open run after a restart is a
-crash to resolve: re-identify the unit, read its real state, and finish or fail it. Journal details
-are public values only; a key named like a secret is refused, exactly as in records.
+>>> import tempfile; from station.records.store.sqlite import SqliteStore
+>>> with tempfile.TemporaryDirectory() as folder:
+...     store = SqliteStore(f"{folder}/records.sqlite3")
+...     entry = store.journal(store.begin_run(slot="A1", mode="production"), "provision", "intent")  # fsynced
+...     [(run.slot, store.run_journal(run.run_id)[-1].phase) for run in store.open_runs()]   # after a crash
+[('A1', 'intent')]
 """
 
 from __future__ import annotations

@@ -1,23 +1,10 @@
 """Numbered plain-SQL schema migrations for a station's SQLite store and for the line database.
 
-Example::
-
-    migrate_sqlite(connection, now)                  # what SqliteStore does on every open
-    result = migrate_postgres(connection)            # MigrateResult(before, after, applied)
-    print(f"schema version {result.before} -> {result.after}")
-
-The files are ``migrations/NNNN_<name>.<dialect>.sql`` with dialect ``sqlite`` or ``postgres``. Every
-number exists for both dialects and means the same schema step (0001 records and unit registry, 0002
-sync bookkeeping); the SQL differs because the databases do (SQLite ``RAISE(ABORT)`` triggers against
-PL/pgSQL ones) and because the line database keeps no runs or journal, which stay on the station.
-Applied steps are rows of ``schema_migrations(version, name, applied_at)``, so re-running is a no-op.
-SQLite also keeps ``PRAGMA user_version`` at the latest applied step, as it did before migrations
-existed: a store written then (version 1, no ``schema_migrations``) is adopted as it is.
-
-SQLite applies each step in its own ``BEGIN IMMEDIATE`` transaction after re-reading the version, so two
-processes opening a new store at once cannot both apply a step. PostgreSQL applies all pending steps in
-one transaction under an advisory lock: a failed step leaves the database as it was. Both stores call
-into this module; ``admin.py`` (``station records migrate``) opens a store by its target and calls back.
+>>> connection = sqlite3.connect(":memory:", isolation_level=None)           # what SqliteStore does on open
+>>> applied = migrate_sqlite(connection, "2025-01-02T03:04:05.678Z")
+>>> sqlite_version(connection) == latest("sqlite") == len(applied), migrate_sqlite(connection, "later")
+(True, ())
+>>> connection.close()
 """
 
 from __future__ import annotations

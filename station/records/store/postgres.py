@@ -1,19 +1,11 @@
 """The line database: every station's records in one PostgreSQL database (psycopg 3).
 
-Example::
-
-    line = PostgresStore("postgresql://station@db.example/line")
-    entry = line.find_production(genuine_id="0123eb561f5ea073ee")     # provisioned by any station?
-    for record in line.records(station_id="line1-st02"):
-        print(record.seq, record.outcome)
-    keys = line.station_keys("line1-st02")                              # registered signing keys
-
-Readers get the same interface as ``SqliteStore`` (``store.RecordStore``; the contract tests prove it).
-Records arrive only through the sync (``sync.py``), never through ``RecordWriter``. Each call opens a
-short-lived autocommit connection (``connect_timeout`` bounds a dead server), so a line database that goes
-away costs a call an error, never a hung station. The schema is created by ``station records migrate``
-(the owner role); the first connection checks that it is current and names the command if not. The URL's
-password never appears in a repr or an error.
+>>> line = PostgresStore("postgresql://station:s3cret@127.0.0.1:1/line", connect_timeout=1)
+>>> line                                        # the password never shows, in a repr or an error
+PostgresStore('postgresql://station:***@127.0.0.1:1/line')
+>>> line.last("line1-st01")                     # a database that is down costs the call an error, at once
+Traceback (most recent call last):
+station.core.errors.RecordError: line database postgresql://station:***@127.0.0.1:1/line: ...
 """
 
 from __future__ import annotations

@@ -1,18 +1,11 @@
 """The station's own record store: one SQLite file in WAL mode, durable at every commit.
 
-Example::
-
-    store = SqliteStore(data_dir / DEFAULT_FILENAME)
-    for record in store.records(devid="2023b758c209269a"):
-        print(record.seq, record.outcome)
-    entry = store.find_production(genuine_id="0123eb561f5ea073ee")
-
-Every operation opens its own connection and closes it again, so worker threads share nothing but the
-file; writes go through ``write()``, which holds a process-wide lock for this file and one
-``BEGIN IMMEDIATE`` transaction (the lock keeps our threads in order, the transaction keeps other
-processes out). ``synchronous=FULL`` makes each commit an fsync of the WAL: when a write returns, it
-survives a power cut. Records are appended by ``RecordWriter`` (``writer.py``); the run journal lives in
-``RunJournal`` (``journal.py``), which shares this store.
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as folder:
+...     store = SqliteStore(Path(folder) / DEFAULT_FILENAME)     # created, migrated, WAL
+...     run_id = store.begin_run(slot="A1", mode="production")
+...     [run.slot for run in store.open_runs()], list(store.records()), store.integrity()
+(['A1'], [], None)
 """
 
 from __future__ import annotations
