@@ -59,17 +59,24 @@ def add_parser(commands: Subparsers) -> None:
     companion.set_defaults(handler=sim_companion)
 
 
+def _development_config(args: argparse.Namespace) -> StationConfig | None:
+    """``--config`` (or ./station.toml) if there is one; a production configuration refuses simulators."""
+    from station.sim import refuse_in_production
+
+    config = optional_config(args.config)
+    if config is not None:
+        refuse_in_production(config.station.simulated, where=config.path)
+    return config
+
+
 def sim_ppa(args: argparse.Namespace) -> int:
     """One JSON line per simulated unit (its ports and identity), then serve until SIGINT/SIGTERM."""
-    from station.sim import refuse_in_production
     from station.sim.ppa.faults import parse_spec
     from station.sim.ppa.fleet import start_fleet, stop_fleet
     from station.sim.ppa.state import DEFAULT_FWV
     from station.sim.ppa.timing import profile
 
-    config = optional_config(args.config)
-    if config is not None:
-        refuse_in_production(config.station.simulated, where=config.path)
+    config = _development_config(args)
     if args.count < 1:
         raise StationError("--count must be at least 1")
     if args.count > 1 and (args.http_port or args.https_port):
@@ -98,14 +105,11 @@ def sim_ppa(args: argparse.Namespace) -> int:
 
 def sim_companion(args: argparse.Namespace) -> int:
     """One JSON line ``{"rest": URL, "readers": [DeviceId, ...]}``, then serve until SIGINT/SIGTERM."""
-    from station.sim import refuse_in_production
     from station.sim.companion.service import SimulatedCompanion
     from station.sim.companion.timing import profile
     from station.sim.ppa.faults import parse_spec
 
-    config = optional_config(args.config)
-    if config is not None:
-        refuse_in_production(config.station.simulated, where=config.path)
+    _development_config(args)  # refuses inside a production configuration
     if args.readers < 0:
         raise StationError("--readers must be 0 or more")
     if not 0 <= args.port <= 65535:

@@ -13,6 +13,7 @@ from typing import Any
 
 from station.core.errors import RecordError
 from station.core.operator import Operator
+from station.devices.http import json_kind
 from station.records.model import (
     Failure,
     FixtureRef,
@@ -157,7 +158,7 @@ class _Fields:
                 return None
             raise self.error(name, "is missing" if name not in self.data else f"is null, expected {wanted}")
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-            raise self.error(name, f"is {_kind(value)}, expected {wanted}")
+            raise self.error(name, f"is {json_kind(value)}, expected {wanted}")
         return value
 
     def text(self, name: str) -> str:
@@ -203,20 +204,9 @@ class _Fields:
         nested = []
         for index, item in enumerate(items):
             if not isinstance(item, Mapping):
-                raise self.error(f"{name}[{index}]", f"is {_kind(item)}, expected an object")
+                raise self.error(f"{name}[{index}]", f"is {json_kind(item)}, expected an object")
             nested.append(self._nested(f"{name}[{index}]", item))
         return nested
 
     def _nested(self, name: str, value: Mapping[str, Any]) -> _Fields:
         return _Fields(value, f"{self.path}.{name}" if self.path else name, self.what)
-
-
-def _kind(value: object) -> str:
-    """The JSON type of ``value`` in words (never the value: it is signed, but may be long)."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "a list" if isinstance(value, list) else "an object"

@@ -108,7 +108,9 @@ def test_reprint_of_an_unknown_record_is_refused(service: LabelService, store: S
 
 
 def test_a_record_whose_payload_is_unreadable_gets_no_label(service: LabelService) -> None:
-    with pytest.raises(LabelRefused, match=r"its payload is unreadable .*seq is text, expected an integer"):
+    with pytest.raises(
+        LabelRefused, match=r"its payload is unreadable .*seq is a string, expected an integer"
+    ):
         service.for_record(stored({**KNOWN_PAYLOAD, "seq": "42"}))
 
 

@@ -68,8 +68,8 @@ def _payload(writer: RecordWriter, ca: Ca) -> dict[str, Any]:
         (lambda p: p.update(mode=None), "mode is null, expected text"),
         (lambda p: p["unit"].update(fwv=12), "unit.fwv is a number, expected text or null"),
         (lambda p: p["steps"][2].update(outcome=[]), "steps[2].outcome is a list, expected text"),
-        (lambda p: p["steps"].append("x"), "steps[4] is text, expected an object"),
-        (lambda p: p.update(provisioning="crt"), "provisioning is text, expected an object or null"),
+        (lambda p: p["steps"].append("x"), "steps[4] is a string, expected an object"),
+        (lambda p: p.update(provisioning="crt"), "provisioning is a string, expected an object or null"),
         (lambda p: p["links"].pop("verifies") and None, None),  # an absent optional field is None
     ],
 )
