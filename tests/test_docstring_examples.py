@@ -31,6 +31,7 @@ CHECKED = (
     "station.fixtures",
     "station.factory",
     "station.labels",
+    "station.app",
 )
 # Modules inside CHECKED that are not rewritten yet; this set only shrinks.
 NOT_YET: frozenset[str] = frozenset()
