@@ -3,7 +3,7 @@
 >>> import argparse; parser = argparse.ArgumentParser(prog="station records verify"); store_arguments(parser)
 >>> vars(parser.parse_args(["--data", "station-data", "--trust", "st02.pem"]))   # station_data(args) opens it
 {'config': None, 'data': 'station-data', 'store': None, 'trust': ['st02.pem']}
->>> optional_config("no-such.toml")        # None names ./station.toml when it exists, else no configuration
+>>> optional_config("no-such.toml")        # a named file must exist; without a name: ./station.toml or None
 Traceback (most recent call last):
 station.core.errors.ConfigError: no-such.toml: configuration file not found
 """

@@ -2,9 +2,9 @@
 
 >>> from station.sim.ppa.device import SimulatedPpa
 >>> unit = SimulatedPpa(backend_key=bytes(32))
->>> [(reply.status, reply.reason) for reply in (unit.handle(Request("GET", "/api/keymgmt/list", "", {}, b"",
-...     scheme)) for scheme in ("http", "https"))]        # 418 with an empty reason phrase; 404 over HTTPS
-[(418, ''), (404, None)]
+>>> get = lambda scheme: unit.handle(Request("GET", "/api/keymgmt/list", "", {}, b"", scheme))
+>>> (get("http").status, get("http").reason), get("https").status     # 418, empty reason; 404 over HTTPS
+((418, ''), 404)
 """
 
 from __future__ import annotations
