@@ -1,19 +1,10 @@
 """Assembly: a ``StationConfig`` turned into the parts a station runs with, one small function per part.
 
-Example::
-
-    with ExitStack() as undo:
-        parts = assemble(config, Path("station-data"), dict(os.environ), Choices(timing="fast"), undo)
-        parts.fixtures, parts.backend, parts.plan.labels   # what ``Station`` runs provisioning with
-        undo.pop_all()                                     # assembled: the caller now closes the fixtures
-
-Order matters. First what the configuration alone decides, each part checked by the module that
-understands it (``config.py`` checked only the file's shape): every ``[[fixture]]``'s kind and settings,
-the label printer and template, the reader profiles' files, then the profile and the firmware catalog.
-Then the data directory's store and signing key, the backend, and last the fixtures, the only step that
-starts anything (a simulated unit, a reader hub). So a configuration error never leaves a half-started
-station behind, and comes before any unit is touched. A failure after fixtures were made closes them
-(``undo``).
+>>> from station.core.config import FixtureConfig as Slot, StationSection
+>>> config = StationConfig(StationSection(id="st01"), fixtures=(Slot("N1", "network", url="http://127.0.0.1:1"),))
+>>> check_and_plan(config, Choices())         # the configuration's checks first: nothing opened or started
+Traceback (most recent call last):
+station.core.errors.ConfigError: ...[profile] no [profile.<name>] configured
 """
 
 from __future__ import annotations

@@ -1,27 +1,10 @@
 """A station's data directory, opened one way by every caller: station, command line and window.
 
-Example::
-
-    data = StationData.open(config, create=True)          # the station itself: store made on first start
-    writer_key = data.signing_key()                       # file key (made once) or token key (PIN)
-    store = data.store()                                  # SqliteStore at <data>/records.sqlite3
-
-    data = StationData.open(None, data_dir=Path("station-data"), trust=[Path("st02.pem")])
-    report = verify_store(data.store(), data.trusted_keys(), data.ca_certificate())   # a reader
-
-Why one way: the store file, the ``[keys]`` URIs (resolved against the data directory, token PINs from
-``[keys] pin_file`` relative to the configuration's folder or ``pin_env``), the ``--trust`` files and the
-factory CA certificate beside the CA key are decided here and nowhere else, so the station that writes
-records and the commands that read them can never look in different places.
-
-Readers create nothing: ``create=False`` (the default) opens an existing store only, ``trusted_keys`` and
-``ca_certificate`` read only keys and certificates that exist, and a token key's public half comes from
-the token's public object without a PIN. ``signing_key`` and ``signing_public_key`` make a file signing
-key on first use, as the station does on its first start (``station keys export`` on a new data directory
-prints the key the station will sign with).
-
-The record modules are imported where they are used: ``station sim`` reads its check-in key through this
-class too and must start without loading the record store and its database drivers.
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as folder:
+...     data = StationData.open(None, data_dir=Path(folder))      # a reader: it creates nothing
+...     data.store_path.name, data.has_signing_key(), data.trusted_keys(), data.ca_certificate()
+('records.sqlite3', False, {}, None)
 """
 
 from __future__ import annotations

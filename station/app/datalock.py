@@ -1,16 +1,11 @@
 """One station process per data directory: an exclusive lock taken when a station opens.
 
-Example::
-
-    lock = DataDirLock.acquire(Path("station-data"))   # ConfigError naming the holder if already taken
-    ...
-    lock.release()
-
-Two processes running on one data directory would each append to the record chain from their own view
-of its end and fork it, and would drive the same fixtures twice. ``flock`` is held by the open file, so
-the kernel drops it when the process dies (a power cut or SIGKILL never leaves a stale lock behind) and a
-second open in the same process is refused as well. The holder's pid is written into the file only to
-name it in the message.
+>>> import tempfile; folder = tempfile.TemporaryDirectory()
+>>> held = DataDirLock.acquire(Path(folder.name))
+>>> DataDirLock.acquire(Path(folder.name))               # a second station on the same data directory
+Traceback (most recent call last):
+station.core.errors.ConfigError: ...: another station (pid ...) is running on data directory ...
+>>> held.release(); folder.cleanup()
 """
 
 from __future__ import annotations

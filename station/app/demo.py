@@ -1,14 +1,10 @@
 """``station demo``: a whole station on simulated fixtures, set up in a data directory of its own.
 
-Example::
-
-    config = demo_config(Path("/tmp/demo"), fixtures=8)
-    station = Station.open(config, timing="realistic")
-
-The demo station is what a development station looks like: simulated fixtures (refused in production),
-the local factory backend with file keys, the ``sealed`` key policy with an escrow key made for the demo
-and kept in the data directory (marked DEMO ONLY: whoever holds the folder can open the secrets), and a
-station id ``demo-<signing key id>`` so that demo records can never pass for a real station's.
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as folder:         # keys are made there, marked for the demo
+...     config = demo_config(Path(folder), fixtures=3, family="mixed")
+...     [(slot.slot, slot.family) for slot in config.fixtures], config.station.id.startswith("demo-")
+([('A1', 'ppa'), ('A2', 'ppa'), ('R1', 'reader')], True)
 """
 
 from __future__ import annotations

@@ -1,16 +1,11 @@
 """The station at run time: provisions units over the assembled parts in one mode, until stopped or closed.
 
-Example::
-
-    station = Station.open(load("station.toml"))
-    verdicts = station.run(units=16)           # blocks; one worker thread per fixture
-    station.close()
-
-``Station.open`` has ``assembly.py`` build the parts (backend, fixtures, profile, firmware, labels,
-readers, line link) and keeps them with what changes while it runs: the mode's flows, the verdicts, the
-stop and finish requests. Start-up resolves the journal: every run left open by a crash is handed to its
-slot's worker, which resumes it if the same unit is still there (docs/architecture.md). Nothing here
-imports Qt; the GUI subscribes to ``station.bus``.
+>>> import tempfile; from station import sim; from station.app.demo import demo_config
+>>> sim.install()                                 # as the entry points do: the ``simulated`` fixture kind
+>>> with tempfile.TemporaryDirectory() as folder:
+...     station = Station.open(demo_config(Path(folder), fixtures=2), mode="qa")   # ``run(units=16)`` blocks
+...     [fixture.slot for fixture in station.fixtures], station.mode, station.close()
+(['A1', 'A2'], 'qa', None)
 """
 
 from __future__ import annotations

@@ -1,1 +1,6 @@
-"""``station``: the command line, one module per verb family."""
+"""``station``: the command line, one module per verb family.
+
+>>> from station.cli.main import VERB_MODULES
+>>> [family.__name__.rsplit(".", 1)[1] for family in VERB_MODULES]      # in the order ``--help`` lists them
+['sim', 'run', 'records', 'keys', 'gui', 'users', 'audit']
+"""

@@ -1,13 +1,11 @@
 """``station audit show|verify``: the station's signed audit log, read without a login.
 
-Example::
-
-    station audit show --last 20 --verify
-    station audit verify --data station-data
-
-Reading the log needs no login, like ``records show``: the station's database is guarded by the file
-system, and the window's view by ``audit.view``. Nothing is created: a data directory without a store
-is an error.
+>>> import argparse, pathlib, tempfile; from station.app.data import StationData
+>>> with tempfile.TemporaryDirectory() as folder:                # a new station: its audit log is empty
+...     data = StationData(pathlib.Path(folder), create=True)
+...     audit_show(argparse.Namespace(last=None, verify=False), data)
+the audit log is empty
+0
 """
 
 from __future__ import annotations

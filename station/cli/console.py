@@ -1,11 +1,11 @@
 """Headless faces of a run: one progress line per finished unit, and the end-of-run summary.
 
-Example::
-
-    printer = ProgressPrinter(sys.stdout)
-    station.bus.subscribe(printer)
-    station.run(units=16)
-    print(summarize(station.tally, elapsed), file=sys.stdout)
+>>> import sys; printer = ProgressPrinter(sys.stdout)       # ``station run`` subscribes it to station.bus
+>>> printer(RunFinished("A1", 0.0, "run-1", Outcome.FAIL, "2023b758c209269a", "r-1", "attest", "refused"))
+  A1  FAIL     2023b758c209269a  record r-1
+      attest: refused
+>>> summarize(VerdictTally(keep=None), elapsed=60.0).splitlines()[0]
+'units: 0   pass: 0   fail: 0   error: 0   aborted: 0'
 """
 
 from __future__ import annotations

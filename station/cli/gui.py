@@ -1,13 +1,9 @@
 """``station gui``: the operator window (PySide6), or a screenshot of it for the documentation.
 
-Example::
-
-    station gui --config station.toml
-    station gui --demo --fixtures 4 --family mixed
-    station gui --demo --screenshot window.png --screenshot-view records
-
-Qt is imported by the handler only: without PySide6 every other verb still works, and this one says how
-to install the window instead of failing with a traceback.
+>>> import argparse; commands = argparse.ArgumentParser(prog="station").add_subparsers(); add_parser(commands)
+>>> args = commands.choices["gui"].parse_args(["--demo", "--fixtures", "4", "--family", "mixed"])
+>>> args.demo, args.fixtures, args.family, args.screenshot_view             # Qt is imported by the handler
+(True, 4, 'mixed', 'window')
 """
 
 from __future__ import annotations

@@ -1,13 +1,11 @@
 """``station keys export|init``, ``station ca export`` and ``station secrets open``: the station's keys.
 
-Example::
-
-    station keys export --data station-data > st01.pem     # the record-signing public key (no PIN)
-    station keys init --pkcs11 "pkcs11:token=line1;object=signing"    # PIN from [keys] pin_file/pin_env
-    station ca export > factory-ca.pem
-    station secrets open 0a1b2c... --escrow-key escrow.key            # a customer's sealed secrets
-
-Public keys and certificates go to stdout as PEM; nothing here prints a private key or a PIN.
+>>> import tempfile; from station.cli.main import main
+>>> with tempfile.TemporaryDirectory() as folder:           # a new station: the key it will sign with
+...     _ = Path(folder, "station.toml").write_text('station = {id = "st01"}')
+...     main(["keys", "export", "--config", f"{folder}/station.toml"])      # public PEM only, no PIN
+-----BEGIN PUBLIC KEY-----...-----END PUBLIC KEY-----
+0
 """
 
 from __future__ import annotations

@@ -1,15 +1,10 @@
 """``station records migrate|sync``: the line database's schema, and pushing a station's records to it.
 
-Example::
-
-    station records migrate --store postgresql://line_owner@db/line --grant station
-    station records sync --config station.toml               # [store] line, or --store URL
-    sys.exit(cmd_sync(StationData.open(config), "postgresql://station@db/line", batch=200))
-
-Exit codes as in ``records``: 0 all good; 1 a record was refused; 2 the command could not run (database
-unreachable, schema not current). Whether a ``--store`` is the line database is decided by ``open_store``'s
-own test (``is_line_url`` asks it), never by a second copy of it. Database modules are imported by the
-handlers only: ``station --help`` must not load psycopg.
+>>> is_line_url("postgresql://station@db/line"), is_line_url("station-data/records.sqlite3")
+(True, False)
+>>> line_database("line.sqlite3")                     # sync pushes to the line database only
+Traceback (most recent call last):
+station.core.errors.RecordError: the line database must be a postgresql:// URL, not 'line.sqlite3'
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
 """Who runs a command: the operator login the mode and account verbs share, and the station's accounts.
 
-Example::
-
-    add_login_arguments(parser)                        # --operator BADGE, --pin-file FILE (station run ...)
-    operator = login_from_args(args, data)             # Operator, audited; LoginRefused otherwise
-    operator = operator_for_mode(args, config, data_dir, "qa")   # login + audited mode change
-    users = open_access(StationData.open(config, create=True)).users
-
-A PIN is never a command-line argument (it would sit in the shell history and in ``ps``): it comes from
-the terminal (``getpass``, without echo) or from the first line of a file only its owner can read. A CLI
-login is audited as ``login`` with ``face: cli``; it lasts one command, so no ``logout`` follows. The
-account modules are imported inside the functions: ``station --help`` builds these parsers without them.
+>>> import argparse; parser = argparse.ArgumentParser(prog="station qa"); add_login_arguments(parser)
+>>> args = parser.parse_args(["--pin-file", "q.pin"])      # a PIN is never an argument: a file or getpass
+>>> login_from_args(args, data=None)
+Traceback (most recent call last):
+station.core.errors.AccessError: this command needs a login: --operator BADGE (PIN from the terminal or ...)
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
 """The ``station`` command line (contract: docs/cli.md): one module per verb family.
 
-Example::
-
-    station sim ppa --count 2            # prints one JSON line per simulated unit, serves until Ctrl-C
-    station records verify --data station-data
-    python -m station.cli --help         # the same as the ``station`` console script
-
-Each family module (``sim``, ``run``, ``records`` with ``line``, ``keys``, ``gui``, ``users``, ``audit``)
-adds its parsers with ``add_parser`` and sets the handler of each verb beside what the verb does. Errors
-the user can fix (bad config, bad fault spec) print one line naming the problem and exit 2, never a
-traceback. Family modules import their heavy dependencies inside the handlers, so ``station --help``
-stays fast.
+>>> import contextlib, sys
+>>> with contextlib.redirect_stderr(sys.stdout):          # a mistake the user can fix: one line, exit 2
+...     main(["records", "verify", "--config", "no-such.toml"])
+station: no-such.toml: configuration file not found
+2
 """
 
 from __future__ import annotations

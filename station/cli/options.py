@@ -1,12 +1,11 @@
 """What several verb families share: the configuration and data-directory options, and how they resolve.
 
-Example::
-
-    store_arguments(parser)                    # --config --data --store --trust (records, keys, users ...)
-    data = station_data(args)                  # StationData from those options: the one way in
-    config = optional_config(args.config)      # the named file, ./station.toml when present, or None
-
-This module stays light (no record store, no keys): ``station --help`` imports every family's parser.
+>>> import argparse; parser = argparse.ArgumentParser(prog="station records verify"); store_arguments(parser)
+>>> vars(parser.parse_args(["--data", "station-data", "--trust", "st02.pem"]))   # station_data(args) opens it
+{'config': None, 'data': 'station-data', 'store': None, 'trust': ['st02.pem']}
+>>> optional_config("no-such.toml")        # a named file must exist; without a name: ./station.toml or None
+Traceback (most recent call last):
+station.core.errors.ConfigError: no-such.toml: configuration file not found
 """
 
 from __future__ import annotations

@@ -1,12 +1,11 @@
 """``station rma``: where the customer's passphrase of a returned unit comes from, and the RMA choices.
 
-Example::
-
-    policy = rma_policy("customer.pass", accept_unknown=False, no_backend_wipe=False)
-    policy.customer_passphrase(unit)        # the first line of customer.pass (a chmod 600 file)
-
-Without ``--passphrase-file`` the bench operator is asked on the terminal for each personalised unit,
-one question at a time and never echoed; an empty answer wipes through the backend instead.
+>>> import tempfile
+>>> with tempfile.NamedTemporaryFile("w") as file:          # mode 600: a secret only its owner reads
+...     _ = file.write("ABCD-EFGH"); file.flush()
+...     policy = rma_policy(file.name, accept_unknown=False, no_backend_wipe=False)
+>>> policy.customer_passphrase(None), policy.unknown_unit    # without a file: asked on the terminal
+('ABCD-EFGH', 'refuse')
 """
 
 from __future__ import annotations

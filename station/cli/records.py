@@ -1,18 +1,9 @@
 """``station records verify|export|show``: read a station's store or the line database, check, print.
 
-Example::
-
-    station records verify --data station-data --trust st02.pem
-    station records show --store postgresql://auditor@db/line 2023b758c209269a
-    sys.exit(cmd_verify(store_path, trusted_keys={kid: public_key}, ca=ca_certificate))
-
-Exit codes: 0 all good; 1 a record is bad (or, for ``show``, not found or failing a check); 2 the
-command could not run (no store at the path, an unknown export format, database unreachable). Every
-store is opened with ``open_store``, which tells a line database URL from a store file. A station's
-store is checked against its own signing key, its factory CA and ``--trust`` keys (``StationData``);
-the line database against the keys registered in its ``stations`` table (the keys the sync accepted
-records with) and ``--trust`` keys, without a CA. Data goes to ``out`` (stdout), diagnostics to ``err``
-(stderr), so ``export > file`` stays clean. ``records migrate|sync`` are in ``line.py``.
+>>> import sys       # exit codes: 0 all good, 1 a record is bad, 2 the command could not run
+>>> cmd_verify(Path("no-such-dir/records.sqlite3"), trusted_keys={}, ca=None, err=sys.stdout)
+records verify: no record store at no-such-dir/records.sqlite3
+2
 """
 
 from __future__ import annotations

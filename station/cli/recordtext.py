@@ -1,11 +1,9 @@
 """Records as people read them: the ``records verify`` summary and one record with its checks.
 
-Example::
-
-    print(format_report(verify_store(store, trusted_keys, ca), with_ca=ca is not None))
-    print(format_view(record_view(store, stored, trusted_keys=keys, ca_certificate=ca)))
-
-Shared by ``station records verify|show`` and the window's records view, so both say the same thing.
+>>> from station.records.check.chain import VerifyReport
+>>> print(format_report(VerifyReport(checked=3, stations={"st01": 3}, problems=()), with_ca=True))
+checked 3 records (signatures, chains, schema, certificates (CA checked)); stations: st01 seq 1-3
+OK: every record verifies
 """
 
 from __future__ import annotations

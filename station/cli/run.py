@@ -1,15 +1,9 @@
 """``station demo|run|qa|rma``: the station headless, one progress line per unit and a summary at the end.
 
-Example::
-
-    station demo --fixtures 8 --units 16                  # simulated fixtures in a new data directory
-    station run --config station.toml --operator B0042    # production until Ctrl-C (PIN asked)
-    station qa --units 4 --operator Q0007 --pin-file q.pin
-    station rma --operator R0009 --passphrase-file customer.pass
-
-Exit 0 only if every unit passed (the demo also needs every record to verify), 1 otherwise. SIGINT or
-SIGTERM stops every slot after its current step. The station modules are imported by the handlers only:
-``station --help`` must not load them.
+>>> import argparse; commands = argparse.ArgumentParser(prog="station").add_subparsers(); add_parser(commands)
+>>> args = commands.choices["qa"].parse_args(["--units", "4", "--operator", "Q0007"])
+>>> args.config, args.units, args.operator, args.handler.__name__        # exit 0 only if every unit passed
+('station.toml', 4, 'Q0007', '_qa')
 """
 
 from __future__ import annotations

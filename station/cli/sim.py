@@ -1,13 +1,11 @@
 """``station sim ppa|companion``: device simulators on 127.0.0.1, serving until SIGINT/SIGTERM.
 
-Example::
-
-    station sim ppa --count 2 --data station-data     # one JSON line per unit, then serves
-    station sim companion --readers 2 --seed 7         # one JSON line {"rest": URL, "readers": [...]}
-
-Simulators are refused on a production station (``simulated = false``). Each fault that fires is one JSON
-line on stderr, so tests and people can see what was injected. The simulator modules are imported by
-the handlers only: ``station --help`` must not load them.
+>>> import argparse, tempfile
+>>> with tempfile.TemporaryDirectory() as folder:
+...     _ = Path(folder, "station.toml").write_text('station = {id = "st01"}')      # simulated = false
+...     sim_ppa(argparse.Namespace(config=f"{folder}/station.toml"))
+Traceback (most recent call last):
+station.core.errors.ConfigError: ...: [station.simulated] simulators cannot run in a production ...
 """
 
 from __future__ import annotations

@@ -1,16 +1,11 @@
 """``station users add|list|disable|enable|set-pin``: operator accounts, managed by an admin.
 
-Example::
-
-    station users add A0001 --name "Ada Admin" --role admin              # bootstrap: PIN asked twice
-    station users add B0042 --name "Bo" --role operator --pin-file new.pin \\
-        --operator A0001 --operator-pin-file admin.pin
-    station users list --operator A0001                                  # admin PIN from the terminal
-
-``users add`` takes the new account's PIN with ``--pin-file``, so the admin's own login on these
-commands is ``--operator BADGE`` with ``--operator-pin-file``. Managing accounts needs an admin login
-except on a station without an enabled admin, where the first account (an admin) is the bootstrap. The
-accounts live in the station's store, which these commands create on a new station.
+>>> import argparse, tempfile; from station.app.data import StationData
+>>> args = argparse.Namespace(badge="A0001", name="Ada", role="admin", pin_file=None, operator=None)
+>>> with tempfile.TemporaryDirectory() as folder:          # a new station: the first account is an admin
+...     users_add(args, StationData(Path(folder), create=True), read_pin=lambda prompt: "428613")
+added A0001 (Ada), role admin
+0
 """
 
 from __future__ import annotations

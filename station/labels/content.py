@@ -1,22 +1,10 @@
-"""What a unit label says, taken from a signed record payload: a pure function, no I/O.
+"""What a unit label says, taken from a signed record payload: pure functions, no I/O.
 
-Example::
-
-    fields = label_fields(stored.parsed)                   # a records.payload.RecordPayload
-    fields["devid"], fields["date"], fields["qr_data"]     # "2023b758c209269a", "2025-03-04", "PPA1:..."
-    parse_qr("PPA1:2023B758C209269A:0F8FAD5B-...")          # ("2023b758c209269a", "0f8fad5b-...")
-
-Fields (the placeholders a template may use; one the record lacks is absent, and a template that uses it
-fails naming it): ``record_id``, ``devid``, ``genuine_id``, ``hwv``, ``fwv``, ``station``, ``seq``,
-``mode``, ``profile``, ``finished`` ("2025-03-04 10:00:05 UTC"), ``date`` ("2025-03-04", UTC),
-``simulated`` ("SIMULATED" for a simulator unit, else empty: an empty field prints nothing) and
-``qr_data``. The label service adds ``product`` from ``[label] product``.
-
-The QR payload is ``PPA1:<DEVID>:<RECORD-ID>``: a format tag (``PPA1`` = PPA unit label, format 1), the
-device id and the record id, upper-cased and colon-separated. Every character is in QR's alphanumeric set
-(0-9, A-Z, ``:``, ``-``), which packs 58 characters into a version 3 symbol (29x29 modules) instead of
-version 4 in byte mode, and each is a key a barcode scanner types on any keyboard layout the station's
-scan field accepts. Readers lower-case both ids back (``parse_qr``): hex ids and UUIDs ignore case.
+>>> fields = label_fields(SAMPLE_RECORD)                # the values of a template's placeholders
+>>> fields["devid"], fields["date"], fields["qr_data"]
+('2023b758c209269a', '2025-03-04', 'PPA1:2023B758C209269A:0F8FAD5B-D9CB-469F-A165-70867728950E')
+>>> from dataclasses import replace; labelled(replace(SAMPLE_RECORD, mode="qa"))  # None: it gets one
+'it is a qa record; only production and RMA records get a unit label'
 """
 
 from __future__ import annotations

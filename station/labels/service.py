@@ -1,26 +1,10 @@
-"""Unit labels for stored records: make, print after a pass, reprint (audited) from the records view.
+"""Unit labels for stored records: made from a template, printed after a pass, reprinted (audited).
 
-Example::
-
-    labels = LabelService.from_config(config)              # None: no [label] section, labels are off
-                                                           # ConfigError: a printer or template refused
-    if labels is not None:
-        message = labels.after_pass(stored)                # "label printed" / "label not printed: ..."
-        label = labels.for_record(stored)                  # Label: fields, ZPL (the GUI previews it)
-        labels.reprint(record_id, store, audit=audit_log)  # LabelRefused for a failed unit's record
-
-A printer fault never fails a unit or loses its record: the record is stored before ``after_pass`` runs,
-and ``after_pass`` never raises; it returns the line for the slot log and tile, and the operator
-reprints from the records view. Labels from several slots go to the printer one at a time (printers
-take one raw connection at a time); a slot waits at most the printer timeout for its turn.
-
-``audit`` is the caller's audit log: ``audit(action, detail)``. A reprint is audited before anything is
-sent (``label.reprint``, like the journal's intent before a device write: no reprint goes unaudited)
-and again with its result (``label.reprint.printed`` or ``label.reprint.failed`` with ``reason``).
-
-``config.py`` checks only the shape of ``[label]``; this module checks what only it understands (the
-printer address, the template loaded and test-rendered) when the station is assembled, before any unit,
-as a ConfigError naming the file and ``label.printer`` or ``label.template``.
+>>> labels = LabelService(load_template(SHIPPED_TEMPLATE, product="PPA"), ZplPrinter("127.0.0.1", 9))
+>>> import json, dataclasses; payload = json.loads(json.dumps(dataclasses.asdict(SAMPLE_RECORD)))  # as stored
+>>> unit = StoredRecord("st01", 1, "r-1", None, None, "production", "pass", "", "", payload)
+>>> labels.after_pass(unit)              # never raises: the record is stored, the operator reprints it
+'label not printed: printer 127.0.0.1:9 refused the connection'
 """
 
 from __future__ import annotations

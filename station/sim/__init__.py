@@ -1,16 +1,11 @@
 """Simulated peers of the real devices: the Encedo PPA (``sim.ppa``) and the SpringCard Companion Service.
 
-Example::
-
-    install()                      # the entry points that allow simulation: the ``simulated`` fixture kind
-    install_for(config)            # the same, when the station's configuration has simulated fixtures
-    printer = SimulatedPrinter()   # station.sim.printer: the demo's label printer
-
-Simulators serve the real protocols over real HTTP on 127.0.0.1; the station's client code has no
-simulation branch. No product module imports this package: the entry points that allow simulation (the
-command line, the window's demo) call ``install``, tests and benches too. A production configuration
-still refuses simulated fixtures when it is loaded, and a simulator refuses to start inside one
-(``refuse_in_production``).
+>>> from station.fixtures import registry
+>>> install(); "simulated" in registry.known()          # what the entry points that allow simulation do
+True
+>>> refuse_in_production(simulated_allowed=False)
+Traceback (most recent call last):
+station.core.errors.ConfigError: station.toml: [station.simulated] simulators cannot run in a production ...
 """
 
 from __future__ import annotations

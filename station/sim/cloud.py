@@ -1,14 +1,11 @@
 """A stand-in for Encedo's cloud: serves a ``LocalBackend`` over HTTP so ``RemoteBackend`` has a peer.
 
-Paths (``factory/remote.py`` documents them): ``POST /checkin`` ``{check[, action]}`` → ``{checked}``,
-``POST /provisioning`` ``{csr, key, genuine}`` → ``{crt, genuine}``, ``GET /ca`` → the CA certificate as
-PEM. A refusal is 403 with ``{"error": reason}``, a malformed request 400, a backend fault 500; every reply
-closes the connection. Plain HTTP on 127.0.0.1 by default: it is for tests and demos only.
-
-Example::
-
-    with CloudBackendServer(LocalBackend(FileKeyStore(tmp / "keys"))) as cloud:
-        remote = RemoteBackend(cloud.url, checkin_key=cloud.backend.checkin_public_key())
+>>> import pathlib, tempfile; from station.factory.keys.keystore import FileKeyStore
+>>> from station.factory.remote import RemoteBackend
+>>> with tempfile.TemporaryDirectory() as folder:                # plain HTTP on 127.0.0.1: tests and demos
+...     with CloudBackendServer(LocalBackend(FileKeyStore(pathlib.Path(folder)), name="line1")) as cloud:
+...         RemoteBackend(cloud.url).ca_certificate().subject.rfc4514_string()        # GET /ca
+'CN=PPA Factory CA line1'
 """
 
 from __future__ import annotations

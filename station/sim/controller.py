@@ -1,17 +1,11 @@
 """A simulated fixture controller on a pseudo-terminal, speaking the real line protocol.
 
-Example::
-
-    with SimulatedController(slots=4, on_power=units_by_slot_power) as sim:
-        controller = FixtureController.open(sim.url)      # the real driver, over the pty
-        controller.power(2, on=False)                     # -> on_power(2, False): the unit loses power
-        sim.leds[2]                                       # "OFF"
-
-The simulator is a peer of the hardware, not a branch in the driver: the driver opens ``sim.url``
-(``serial:///dev/pts/N``) exactly as it opens a USB-serial board. ``on_power`` lets a test connect a
-slot's supply to a simulated unit (off = unplugged, on = the same unit boots again). ``silent`` makes the
-board stop answering (a hung controller), ``delay`` makes it answer late, and ``transcript`` keeps every
-exchange for assertions.
+>>> from station.fixtures.controller import FixtureController
+>>> with SimulatedController(slots=4, on_power=lambda slot, on: print("slot", slot, "power", on)) as board:
+...     controller = FixtureController.open(board.url); controller.power(2, on=False)   # the real driver
+...     controller.led(2, "red"); controller.close(); board.leds[2]
+slot 2 power False
+'RED'
 """
 
 from __future__ import annotations

@@ -1,13 +1,10 @@
 """The ``simulated`` fixture kind: an in-process simulated unit per slot, for demos and development stations.
 
-``family = "ppa"`` (the default): a simulated PPA per slot. ``family = "reader"``: a simulated SpringCard
-reader per slot, all served by one simulated Companion Service the station's reader slots share, reached
-exactly as a real service is (``fixtures/companion.py``). After each verdict the slot's 'operator' plugs
-in a fresh unit (a new identity), so a demo keeps producing units. Refused by production configurations
-(``config.py``), and every record made on such a slot is marked ``simulated``.
-
-The kind exists only once ``station.sim.install()`` has registered ``factory`` and ``check`` with
-``station.fixtures.registry``: the product does not import the simulators.
+>>> from station.core.config import FixtureConfig
+>>> slot = factory(FixtureConfig(slot="A1", kind="simulated"), FixtureContext(backend_key=bytes(32)), 0)
+>>> slot.port, slot.simulated, slot.presence.present()      # a simulated PPA, served on 127.0.0.1
+('sim:0', True, True)
+>>> slot.swap.release(); slot.close()                       # after a verdict a fresh unit; then stopped
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
 """A simulated ZPL label printer on 127.0.0.1: the demo's printer, so ``station gui --demo`` prints labels.
 
-Example::
-
-    with SimulatedPrinter() as printer:
-        section = LabelSection(printer=printer.url)          # "tcp://127.0.0.1:<port>"
-        ...                                                  # the station prints after every pass
-        printer.labels                                       # how many label documents arrived
-
-A peer of a Zebra on its raw port, as far as the station uses one: each connection is one exchange;
-``~HS`` is answered with the three host status strings of a ready printer (paper in, not paused, head
-closed); whatever else arrives until the station closes its side is one label document, counted and
-dropped; then the printer closes. Faults are for the tests' own fake printer (``tests/fakeprinter.py``).
+>>> from station.labels.printer import ZplPrinter, parse_address
+>>> with SimulatedPrinter() as printer:                # ``~HS``: paper in, not paused, head closed
+...     ZplPrinter(*parse_address(printer.url)).send("^XA^FDPPA^FS^XZ")
+...     printer.labels                                 # label documents received (and dropped)
+1
 """
 
 from __future__ import annotations

@@ -1,17 +1,8 @@
 """Simulated SpringCard Companion Service (REST, 127.0.0.1) with simulated readers behind it.
 
-Example::
-
-    from station.sim.companion.service import SimulatedCompanion
-    from station.sim.companion.timing import profile
-
-    with SimulatedCompanion(readers=2, timing=profile("realistic")) as service:
-        service.url                       # "http://127.0.0.1:PORT", for CompanionClient
-        reader = service.add_reader()     # plug a reader in at run time
-        service.remove_reader(reader.device_id)
-
-Modules: ``service.py`` (the server, the readers, faults, the Python API), ``routes.py`` (routes and the
-check order), ``reader.py`` (one reader: identity, registers, lock, restart), ``timing.py`` (profiles).
-Validation is ``station.devices.springcore.configdata``, the same code the station uses. Behaviour and every
-decision beyond the reference's §11: docs/companion.md.
+>>> from station.sim.companion.service import SimulatedCompanion
+>>> with SimulatedCompanion(readers=2) as service:           # the URL is what CompanionClient talks to
+...     reader = service.add_reader(); service.remove_reader(reader.device_id)   # plugged in, then out
+...     len(service.readers), service.url.startswith("http://127.0.0.1:")
+(2, True)
 """

@@ -1,21 +1,11 @@
 """One simulated SpringCard reader behind the Companion Service: identity, register memory, lock, restart.
 
-Example::
-
-    reader = SimulatedReader.fresh(random.Random(1))
-    reader.device_object(now)["ConfigId"]          # "00000000-0000-0000-0000-000000000000" (decision §11.3)
-    reader.write_config(parse_config({"0201.s": "A-1"}), preserve=True, guid=new_guid)
-    reader.registers[0x0201]                        # b"A-1"
-
-The service (``service.py``) owns the readers and calls these methods under its lock; the reader's own
-lock (``try_lock``/``hold``/``unlock``) is the per-reader busy flag of decision §11.11, held across a whole
-write or wink without holding the service lock, so other readers keep answering.
-
-Register memory holds only non-blank values: a blank (``""``) write, or a register a ``PUT config`` leaves
-out, is back at its default, which the simulator does not model (it is simply absent). Secure-element
-entries are kept write-only in ``secure`` when the reader has that element (``characteristics``), and
-ignored otherwise (decision §11.6). A configuration write never touches them, nor does a factory reset
-(reference §3.2: keys and certificates survive).
+>>> from station.devices.springcore.configdata import parse_config
+>>> reader = SimulatedReader.fresh(random.Random(1)); reader.config_id     # blank: decision §11.3
+'00000000-0000-0000-0000-000000000000'
+>>> reader.write_config(parse_config({"0201.s": "A-1"}), preserve=True, guid=str(uuid.UUID(int=7)))
+>>> reader.registers[0x0201], reader.config_id
+(b'A-1', '00000000-0000-0000-0000-000000000007')
 """
 
 from __future__ import annotations

@@ -1,14 +1,10 @@
 """Routes of the simulated Companion Service, in the check order of decision §11.11.
 
-Example::
-
-    response = dispatch(service, request)     # a Response with a JSON body (SUCCESS, DEVICE, ERROR...)
-
-Checks run in the order 404 (no such route), 405 (method; with ``Allow``), 410 (unknown DeviceId),
-503 (reader restarting; ``Retry-After: 1``), 400 (a ``specific`` that is neither preserve nor discard,
-a body that is not UTF-8 JSON), 422 (``configdata`` refuses the body; its message is the ERROR
-object's ``Message``), 409 (the reader's lock is held by another write or a wink). Reads never get 409.
-Every error answer carries an ERROR object ``{"Result": "error", "Message": ...}``.
+>>> from station.sim.companion.service import SimulatedCompanion
+>>> service = SimulatedCompanion(readers=1)                  # not started: dispatch is a plain function
+>>> [dispatch(service, Request(method, path, "", {}, b"", "http")).status for method, path in
+...     [("GET", "/devices"), ("POST", "/devices"), ("GET", "/device/unplugged"), ("GET", "/nowhere")]]
+[200, 405, 410, 404]
 """
 
 from __future__ import annotations

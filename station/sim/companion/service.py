@@ -1,25 +1,11 @@
 """The simulated SpringCard Companion Service: one REST server on 127.0.0.1 fronting many readers.
 
-Example::
-
-    with SimulatedCompanion(readers=2) as service:
-        client = CompanionClient(requests.Session(), service.url)
-        first = service.readers[0]
-        client.put_config(first.device_id, {"0201.s": "A-1"})   # 200, then the reader restarts
-        added = service.add_reader()                            # plugged in at run time
-        service.remove_reader(added.device_id)                  # unplugged: its routes answer 410
-        service.describe()                          # {"rest": "http://127.0.0.1:PORT", "readers": [...]}
-
-Why a service object: the real Companion Service is one local HTTP server for every reader on the PC
-(reference §1); tests and the station demo add and remove readers through this Python API while the
-station talks to the REST API. Behaviour follows the reference and its decisions §11; ``routes.py`` holds
-the routes and check order, ``reader.py`` one reader's state. Our further decisions: docs/companion.md.
-
-Time is read from an injectable monotonic source (``station.sim.ppa.clock.ManualTime`` in tests), so a
-restart window ends exactly when a test says. Faults use the PPA simulator's plan syntax
-(``station.sim.ppa.faults``): ``drop``, ``delay``, ``stall``, ``500`` (empty body), ``garbage`` (200, not
-JSON) and ``unplug``, which removes the reader the request names (later 410; with ``replug=S`` a fresh
-reader, new DeviceId, appears S seconds later); an ``unplug`` on ``/devices`` only drops the connection.
+>>> import requests; from station.devices.springcore.client import CompanionClient
+>>> with SimulatedCompanion(readers=1) as service:
+...     client, reader = CompanionClient(requests.Session(), service.url), service.readers[0]
+...     _ = client.put_config(reader.device_id, {"0201.s": "A-1"})     # 200, then the reader restarts
+...     reader.registers[0x0201], reader.restarts
+(b'A-1', 1)
 """
 
 from __future__ import annotations

@@ -1,15 +1,9 @@
 """Timing profiles of the simulated Companion Service: answer delay, lock windows, restart window.
 
-Example::
-
-    profile("realistic")                       # ~5 ms answers, 0.2 s writes, 0.5 s winks, 0.3 s restarts
-    profile("realistic*0.1")                   # the same proportions, ten times faster
-    replace(FAST, write=math.inf)              # a write holds the reader's lock until a test releases it
-
-``fast`` adds no delay (tests, CI). ``write`` and ``wink`` are the windows during which a reader's lock is
-held (decision §11.11: a second write meanwhile gets 409); ``math.inf`` holds it until
-``SimulatedReader.release()`` is called, so a test can provoke a 409 deterministically. ``restart`` is how
-long a reader is gone after a configuration write or a reset (decision §11.10, "about 0.3 s").
+>>> profile("realistic").restart, profile("realistic*0.5").write     # ``fast`` (tests, CI) adds nothing
+(0.3, 0.1)
+>>> replace(FAST, write=math.inf).write         # holds a reader's lock until SimulatedReader.release()
+inf
 """
 
 from __future__ import annotations

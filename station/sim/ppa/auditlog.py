@@ -1,8 +1,11 @@
 """The unit's audit log (reference §7.4, §18.10): one file per boot, per-line truncated HMACs.
 
-Each boot starts a file named by the 8-hex-digit boot counter with a fresh 32-byte log key; its first
-record (KEY_INIT, seq 0) carries that key signed by the unit's ``eid_sign`` key, the second is STARTUP.
-The file of the current boot is locked (``/api/logger/{id}`` answers 406 for it).
+>>> from station.devices.ppa.auditlog import verify_audit_log
+>>> eid_sign = ed25519.Ed25519PrivateKey.generate(); log = AuditLog("Encedo nGINE FW v1.2.2")
+>>> log.start_file(boot_counter=1, signer=eid_sign, device_time=0); log.append(5, Event.RTC_SET, Result.OK)
+>>> records = verify_audit_log(log.text("00000001"), eid_sign.public_key().public_bytes_raw())
+>>> [record.type for record in records]             # KEY_INIT (the log key, signed), STARTUP, RTC_SET
+[0, 1, 19]
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """Bearer tokens on the simulated unit: issue, check, and the scope/role rules of reference §1.4.
 
-A present but invalid ``Authorization`` header is refused with 401 before routing (``parse_bearer``);
-a missing one is left to the endpoint (``require``), which knows whether a fresh unit accepts it.
+>>> from station.sim.ppa.device import SimulatedPpa
+>>> unit = SimulatedPpa(backend_key=bytes(32)); token = issue_token(unit, scope="system:config", sub=U)
+>>> request = Request("GET", "/api/logger/key", "", {"authorization": f"Bearer {token}"}, b"", "http")
+>>> parse_bearer(unit, request).role, require(unit, request, ["logger:get"]).status     # wrong scope
+('U', 403)
 """
 
 from __future__ import annotations

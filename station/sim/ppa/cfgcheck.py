@@ -1,14 +1,10 @@
 """Configuration values on the simulated unit: one rule per field, shared by init and config writes.
 
-The init ``cfg`` (reference §4.2) and ``POST /api/system/config`` (§3.2) use the same field rules
-(§18.6): a bad value anywhere answers 400 and nothing is written, so callers check the whole request
-first and only then apply it.
-
-Example::
-
-    if not init_cfg_ok(cfg):
-        return empty(400)
-    apply_fields(dev.state.config, cfg, INIT_FIELDS)
+>>> update_ok({"user": "Ada", "storage_mode": 0x51}), update_ok({"user": "Ada", "storage_mode": 7})
+(True, False)
+>>> config = DeviceConfig()
+>>> apply_fields(config, {"user": "Ada", "ctx": 3}, ["user"]), config.user, config.ctx
+(True, 'Ada', 0)
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
-"""The device's notion of time.
+"""The device's notion of time: seconds since boot, until a check-in sets the clock to real time.
 
-A real PPA has no battery-backed RTC: at power-up its clock counts seconds from boot, and only a
-check-in sets it to real time (reference §6.4, §18.1). Everything time-dependent in the simulator
-(nonce lifetimes, ``genuine`` timestamps, token expiry, audit-log ``ts``) reads this clock, and the
-monotonic source is injectable so tests can move time forward without sleeping.
-
-Example::
-
-    source = ManualTime()
-    clock = DeviceClock(source)
-    clock.now()          # 0: seconds since boot
-    clock.set_rtc(1_700_000_000)
-    source.advance(61)   # a nonce issued before this is now expired
+>>> source = ManualTime(); clock = DeviceClock(source)      # tests move time without sleeping
+>>> source.advance(61); clock.now()                        # no battery-backed RTC: uptime
+61
+>>> clock.set_rtc(1_700_000_000); source.advance(5); clock.now()
+1700000005
 """
 
 from __future__ import annotations

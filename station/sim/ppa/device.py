@@ -1,14 +1,10 @@
 """One simulated Encedo PPA: state, lifecycle (boot, reboot, unplug, shutdown) and request dispatch.
 
-Example::
-
-    with SimulatedPpa(backend_key=backend_public) as unit:
-        requests.get(unit.http_url + "/api/system/status", timeout=5).json()
-        unit.reboot_now()                # as if the unit were power-cycled by the fixture
-        unit.unplug(replug_after=2.0)    # a fresh unit takes its place 2 s later
-
-The device handles one request at a time (the firmware is single-threaded, reference §17.20): a
-per-device lock serialises dispatch, so 32 units answer concurrently but each one in order.
+>>> import requests; from station.devices.ppa.client import PpaClient
+>>> with SimulatedPpa(backend_key=bytes(32)) as unit:           # HTTP and HTTPS on 127.0.0.1, free ports
+...     client = PpaClient(requests.Session(), unit.http_url)
+...     client.status().inited, client.version().fwv
+(False, 'Encedo nGINE FW v1.2.2')
 """
 
 from __future__ import annotations

@@ -1,25 +1,11 @@
 """Fault plans: make a simulated unit misbehave the way real units and cables do, deterministically.
 
-A plan is a list of rules; each request is matched against them in order and the first rule that fires
-applies. Kinds:
-
-- ``drop``: close the connection without answering (cable glitch, firmware hang);
-- ``delay``: answer ``s`` seconds late (use it past the client's timeout to provoke a timeout);
-- ``500``: answer 500 with an empty body;
-- ``garbage``: answer 200 with a body that is not JSON;
-- ``stall``: carry the request out, then hold the reply ``s`` seconds (the unit did the work, the client
-  does not know yet: the moment a station crash is hardest to recover from);
-- ``unplug``: the unit disappears (every connection is dropped); with ``replug=S`` a fresh unit with a
-  new identity takes its place S seconds later, as an operator swapping units would.
-
-Spec syntax (``station sim ppa --faults``): rules separated by ``;``, each ``KIND key=value ...``::
-
-    seed=7; drop p=0.05; delay p=0.1 s=2.5 path=/api/auth/*; 500 method=POST times=1; unplug p=0.001 replug=5
-
-``p`` is the probability (default 1), ``times`` how often the rule may fire (default unlimited),
-``skip`` how many matching requests pass untouched before the rule applies (default 0),
-``path`` an fnmatch pattern, ``method`` an HTTP method. Randomness comes from a per-device
-``random.Random`` seeded with ``seed`` and the device's slot, so a run is reproducible.
+>>> faults = parse_spec("seed=7; 500 method=POST times=1; delay p=0.1 s=2.5 path=/api/auth/*").for_device(0)
+>>> faults.pick("POST", "/api/system/config").kind, faults.pick("POST", "/api/system/config")   # once only
+('500', None)
+>>> parse_spec("explode p=0.5")
+Traceback (most recent call last):
+station.core.errors.ConfigError: unknown fault kind 'explode'; choose one of drop, delay, ...
 """
 
 from __future__ import annotations

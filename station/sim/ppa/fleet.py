@@ -1,12 +1,9 @@
 """Many simulated units in one process, as ``station sim ppa --count N`` serves them.
 
-Example::
-
-    units = start_fleet(8, backend_key=public)
-    for unit in units:
-        print(json.dumps(unit.describe()))
-    ...
-    stop_fleet(units)
+>>> units = start_fleet(1, backend_key=bytes(32), fwv="Encedo nGINE FW v1.2.0")   # slots 0..N-1
+>>> sorted(units[0].describe()), units[0].state.firmware.fwv     # ``describe()``: the JSON line printed
+(['devid', 'http', 'https', 'slot'], 'Encedo nGINE FW v1.2.0')
+>>> stop_fleet(units)
 """
 
 from __future__ import annotations

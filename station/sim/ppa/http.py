@@ -1,14 +1,9 @@
 """HTTP(S) plumbing of the simulated unit: requests in, responses out, one connection per request.
 
-The handler only moves bytes; every decision (transport checks, faults, routing) belongs to the device
-(``device.py``). Wire details copied from the firmware (reference §1): every reply carries
-``Content-Type: application/json`` (log files excepted) and ``Connection: close``; error replies have an
-empty body; a 418 has an empty reason phrase.
-
-Example::
-
-    listener = DeviceListener(("127.0.0.1", 0), device, scheme="http")
-    threading.Thread(target=listener.serve_forever, daemon=True).start()
+>>> reply({"inited": False}).body               # compact JSON, as the firmware writes it
+b'{"inited":false}'
+>>> empty(418, reason="").status, empty(418, reason="").body         # errors: an empty body
+(418, b'')
 """
 
 from __future__ import annotations

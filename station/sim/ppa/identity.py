@@ -1,8 +1,9 @@
 """A simulated unit's identity: serials, instance keys, the secure element's key, the HTTPS certificate.
 
-Serial formats follow the published samples (reference §3.1): ``devid`` is 8 bytes in lowercase hex,
-``genuine_id`` is the 9-byte ATECC608 serial (always starting ``0123``). A seeded ``random.Random`` makes
-serials reproducible in tests; keys always come from the OS.
+>>> import random
+>>> first, again = HardwareIdentity.generate(random.Random(7)), HardwareIdentity.generate(random.Random(7))
+>>> len(first.devid), first.genuine_id[:4], first.devid == again.devid     # seeded serials; keys from the OS
+(16, '0123', True)
 """
 
 from __future__ import annotations

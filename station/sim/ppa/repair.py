@@ -1,17 +1,9 @@
 """Bench repairs on a simulated unit: a board whose secure element was replaced by a blank one.
 
-Example::
-
-    unit = SimulatedPpa(backend_key=key).start()
-    ...                                          # the unit is produced, shipped and returned
-    new_serial = fit_blank_secure_element(unit)  # same board (devid, flash), new unprovisioned ATECC608
-    # the RMA station now finds a blank secure element under a devid its records know
-
-An RMA bench sees such boards after a secure-element fault: the ATECC608 is replaced, everything else on
-the board stays (``devid``, the flash with its configuration and keys). The new chip has its own serial
-(``genuine_id``) and attestation key and no certificate, so attestation offers a CSR again and the
-station must provision it. The unit is power-cycled, as after any rework. Call this while no request is
-in flight (between runs), as a technician works on an unplugged unit.
+>>> unit = SimulatedPpa(backend_key=bytes(32)); devid, old = unit.devid, unit.state.hardware.genuine_id
+>>> new = fit_blank_secure_element(unit)           # same board (devid, flash), new unprovisioned ATECC608
+>>> unit.devid == devid, new != old, new[:4], unit.state.se_certificate
+(True, True, '0123', None)
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The simulated unit's state, split the way the hardware splits it (reference §16).
 
-``PersistentState`` survives reboots (flash and secure element); ``BootState`` is rebuilt at every
-power-up (session keys, nonces, RTC, the open audit-log file). A wipeout resets the configuration part
-of the persistent state and regenerates the instance keys, but keeps the hardware identity, the secure
-element's certificate, the TLS bundle and the boot counter (reference §18.9).
+>>> import random
+>>> state = PersistentState.fresh(random.Random(1)); state.config.user = "Ada"; state.initialised = True
+>>> devid = state.hardware.devid; state.wipe()                    # a wipeout: the hardware stays
+>>> state.config.user, state.initialised, state.hardware.devid == devid
+('', False, True)
 """
 
 from __future__ import annotations

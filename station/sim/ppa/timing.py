@@ -1,10 +1,9 @@
 """Timing profiles: how long the simulated unit takes to answer, reboot and format.
 
-``fast`` adds no delay (tests, CI). ``realistic`` follows the orders of magnitude in the reference:
-~50 ms for simple calls, at least 500 ms for every auth reply (the firmware's brute-force pacing,
-reference §5.2), seconds for a reboot and for the disk format after personalisation. ``scaled`` keeps
-the proportions while shrinking wall time, so a benchmark can run in minutes; by name, ``realistic*0.25``
-is ``REALISTIC.scaled(0.25)`` (accepted wherever a timing name is: ``--timing``, ``Station.open``).
+>>> FAST.delay("auth"), profile("realistic").delay("auth")     # 0.5 s: the firmware's brute-force pacing
+(0.0, 0.5)
+>>> profile("realistic*0.25").reboot                          # the same proportions, in less wall time
+0.75
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
 """The simulated unit as its routes and token checks see it: a protocol, so they need not import the device.
 
-Example::
-
-    def status(dev: Unit, req: Request, match: re.Match[str]) -> Response:
-        return reply({"initialised": dev.state.initialised})
-
-``device.SimulatedPpa`` implements it and imports the routes; the routes and ``auth.py`` depend only on
-this module, so the device, its token rules and its route table form no import cycle.
+>>> from station.sim.ppa.device import SimulatedPpa
+>>> members = [name for name in dir(Unit) if not name.startswith("_")] + list(Unit.__annotations__)
+>>> [name for name in members if not hasattr(SimulatedPpa(backend_key=bytes(32)), name)]
+[]
 """
 
 from __future__ import annotations

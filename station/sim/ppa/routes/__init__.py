@@ -1,8 +1,7 @@
 """The simulated unit's route table, assembled from one module per API area.
 
-Each module exposes ``ROUTES``: a list of ``Route(method, pattern, handler, cost)`` (``table.py``).
-``pattern`` is a full-match regular expression over the path; ``cost`` names the timing class
-(``timing.py``) that delays the reply. A handler is ``handler(unit, request, match) -> Response``.
+>>> [(route.method, route.pattern.pattern, route.cost) for route in all_routes()][:2]
+[('GET', '/api/system/status', 'simple'), ('GET', '/api/system/version', 'simple')]
 """
 
 from __future__ import annotations

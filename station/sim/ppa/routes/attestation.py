@@ -1,15 +1,10 @@
 """Secure-element attestation and one-shot provisioning (reference §3.4-§3.6, §18.5, §19).
 
-The ATECC608 holds a P-256 key from the factory. Until it is provisioned, attestation offers a CSR
-and the public key; the factory backend issues a certificate and the station posts it back with the
-``genuine`` token the unit just made. The unit checks the token is its own and fresh and that the
-certificate is for its key (not who issued it), stores it, and refuses every later attempt.
-
-Example::
-
-    att = requests.get(url + "/api/system/config/attestation").json()   # {csr, key, genuine}
-    crt = backend.issue(att["csr"], att["key"], att["genuine"])          # base64 DER
-    requests.post(url + "/api/system/config/provisioning", json={"crt": crt, "genuine": att["genuine"]})
+>>> import json; from station.sim.ppa.device import SimulatedPpa
+>>> unit = SimulatedPpa(backend_key=bytes(32))           # not served: a handler is a plain function
+>>> offer = json.loads(attestation(unit, Request("GET", "", "", {}, b"", "http"), None).body)
+>>> sorted(offer), offer["csr"].splitlines()[0]           # a blank secure element offers a CSR
+(['csr', 'genuine', 'key'], '-----BEGIN CERTIFICATE REQUEST-----')
 """
 
 from __future__ import annotations

@@ -1,15 +1,9 @@
 """Personalisation and token login (reference §4, §5.1-§5.3, §18.6-§18.7).
 
-Both POSTs carry an ECDH-JWT: HS256 keyed with the raw X25519 secret between this boot's session key
-(``spk``) and the signer's key (``iss``), so only the holder of the master key (init) or of the user or
-master key (login) can make one, and only for this boot. Each challenge ``jti`` is single use, 60 s.
-
-Example (what a client does)::
-
-    challenge = GET /api/auth/init        -> {eid, spk, jti, exp, genuine}
-    POST /api/auth/init {"init": jwt}     -> {instanceid, token, genuine}
-    challenge = GET /api/auth/token       -> {exp, spk, jti, lbl, eid}
-    POST /api/auth/token {"auth": jwt}    -> {token}
+>>> from station.sim.ppa.device import SimulatedPpa
+>>> unit, get = SimulatedPpa(backend_key=bytes(32)), Request("GET", "", "", {}, b"", "http")
+>>> init_challenge(unit, get, None).status, token_challenge(unit, get, None).status
+(403, 409)
 """
 
 from __future__ import annotations

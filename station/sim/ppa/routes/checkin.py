@@ -1,15 +1,11 @@
 """Check-in endpoints (reference §6, §18.4): the unit's only source of real time, and remote management.
 
-``GET`` hands out a ``check`` ECDH-JWT that only the trusted backend can verify (HMAC key =
-X25519(session private, backend public)); the backend answers with a ``checked`` token keyed with the
-same secret. ``POST`` verifies it, sets the RTC from ``iat`` and runs the action in ``status``.
-
-Example (the backend's side is ``verify_check`` / ``sign_checked`` of ``station.devices.ppa.checkin``)::
-
-    check = requests.get(url + "/api/system/checkin").json()["check"]
-    request = verify_check(check, backend_private)
-    checked = sign_checked(request, backend_private, iat=int(time.time()), status="OK")
-    requests.post(url + "/api/system/checkin", json={"checked": checked}).json()   # {"status": "OK"}
+>>> import json, station.sim.ppa; from station.core import codec; from station.devices.ppa import checkin
+>>> unit = station.sim.ppa.device.SimulatedPpa(backend_key=codec.x25519_public_key(backend := bytes(32)))
+>>> request = checkin.verify_check(json.loads(get_check(unit, None, None).body)["check"], backend)  # backend
+>>> checked = {"checked": checkin.sign_checked(request, backend, iat=1_700_000_000, status="OK")}
+>>> post_checked(unit, Request("POST", "", "", {}, b"", "http", checked), None).body, unit.clock.now()
+(b'{"status":"OK"}', 1700000000)
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Configuration endpoints (reference §3.1-§3.3, §3.7, §18.7-§18.9): read, write, rotate, wipe.
 
-A factory-fresh unit takes exactly one kind of write without a token: its first TLS bundle. Once
-personalised, writes need a ``system:config`` token of the user or the master; reads also accept
-``logger:get`` and ``auth:ext:pair`` tokens, and external authenticators.
+>>> from station.sim.ppa.device import SimulatedPpa
+>>> unit = SimulatedPpa(backend_key=bytes(32))             # not served: a handler is a plain function
+>>> read_config(unit, Request("GET", "/api/system/config", "", {}, b"", "http"), None).status   # no token
+401
 """
 
 from __future__ import annotations

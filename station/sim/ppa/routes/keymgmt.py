@@ -1,10 +1,10 @@
 """Key management and crypto paths (reference §10, §14, §18.12): present, but not simulated.
 
-The station never uses the key repository, so the simulator only reproduces what a client can trip over
-on the wire: every ``/api/keymgmt/*`` and ``/api/crypto/*`` path answers 418 over plain HTTP with an
-*empty* reason phrase (``HTTP/1.1 418 ``), except the two fw 1.2.2 quirks that answer 409 instead
-(``POST /api/crypto/hmac/hash`` and ``DELETE /api/keymgmt/delete/{kid}``). Over HTTPS they answer 404, as
-an unknown path would (§18.12). The HTTP answers come before any authorization check, as on the device.
+>>> from station.sim.ppa.device import SimulatedPpa
+>>> unit = SimulatedPpa(backend_key=bytes(32))
+>>> get = lambda scheme: unit.handle(Request("GET", "/api/keymgmt/list", "", {}, b"", scheme))
+>>> (get("http").status, get("http").reason), get("https").status     # 418, empty reason; 404 over HTTPS
+((418, ''), 404)
 """
 
 from __future__ import annotations

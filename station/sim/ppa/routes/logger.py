@@ -1,18 +1,9 @@
 """Audit-log access (reference §7.1-§7.3, §18.10): signing key, file list, file download.
 
-A reader verifies a file with ``devices.ppa.auditlog.verify_audit_log(text, key)`` where ``key`` comes from
-``/api/logger/key``: the file's first record carries its log key signed by that ``eid_sign`` key, and
-every line carries a truncated HMAC under the log key. The file of the current boot is still open and
-answers 406.
-
-Decisions where the reference is silent:
-
-* 409 (wrong internal state) comes before the token check: a unit that is not personalised has no log
-  reader, and a latched ``fls_state`` (a check-in lock) stops reads even with a token issued earlier.
-* ``/api/logger/list/{offset}`` with an offset at or past the number of files is the "listing failed"
-  404 (audit-logged FAILED); the Manager never asks for one. A page holds 128 ids (the docs' figure).
-* Over HTTP these endpoints work unless the unit was built with ``https_only_storage_and_logger``
-  (then 418 with an empty reason, like key management), since the reference lists no 418 here (§1.1).
+>>> from station.sim.ppa.device import SimulatedPpa
+>>> unit = SimulatedPpa(backend_key=bytes(32))             # not personalised: no log reader yet
+>>> key(unit, Request("GET", "/api/logger/key", "", {}, b"", "http"), None).status    # 409 before the token
+409
 """
 
 from __future__ import annotations

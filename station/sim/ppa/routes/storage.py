@@ -1,19 +1,10 @@
 """SD-card disks as USB mass storage (reference §9): unlock read-write or read-only, lock.
 
-Which disk, and whether it may be written, come from the token's scope, never from the URL:
-``storage:disk<N>`` (read-only) or ``storage:disk<N>:rw`` with N 0 (plain Disk0) or 1 (encrypted Disk1).
-The effect is what the host would see, and what status ``storage`` reports (``dev.boot.disk_modes``:
-``rw``, ``ro`` or ``-``); it lasts until the next boot.
-
-Decisions where the reference is silent:
-
-* ``GET /api/storage/unlock`` opens the disk read-write when the scope ends in ``:rw``, else read-only;
-  ``/unlock/rw`` without ``:rw`` is 406; ``/unlock/ro`` is always read-only.
-* ``/lock`` with the bare ``storage:disk`` scope locks both disks; with ``storage:disk<N>[:rw]`` only N.
-  A scope naming any other disk (or none, for unlock) is 406 "invalid slot".
-* Role M is refused (403): fw 1.2.2 means to deny it but reads an uninitialised pointer there.
-* 409 before the token check when the unit is not personalised or ``fls_state`` is latched (as for the
-  audit log); 409 after it while the disks still format after personalisation (status ``format``).
+>>> from station.sim.ppa.device import SimulatedPpa
+>>> unit = SimulatedPpa(backend_key=bytes(32))             # not personalised: the disks stay locked
+>>> get = Request("GET", "/api/storage/unlock", "", {}, b"", "http")
+>>> unlock(unit, get, None).status, lock(unit, get, None).status       # 409 before the token check
+(409, 409)
 """
 
 from __future__ import annotations

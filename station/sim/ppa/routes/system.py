@@ -1,4 +1,10 @@
-"""System endpoints (reference §2): status, version, reboot, shutdown, selftest."""
+"""System endpoints (reference §2): status, version, reboot, shutdown, selftest.
+
+>>> from station.sim.ppa.device import SimulatedPpa
+>>> unit = SimulatedPpa(backend_key=bytes(32))             # not served: a handler is a plain function
+>>> status(unit, Request("GET", "/api/system/status", "", {}, b"", "http"), None).body
+b'{"ctx":0,"uptime":...,"fls_state":0,"inited":false,"https":true,...}'
+"""
 
 from __future__ import annotations
 

@@ -1,11 +1,8 @@
 """One route of the simulated unit: method, full-match path pattern, handler and timing class.
 
-Example::
-
-    ROUTES = [route("GET", r"/api/system/status", status)]   # in each area's module
-
-A handler is ``handler(unit, request, match) -> Response``; ``unit`` is the ``Unit`` protocol, so the
-area modules and the device that dispatches to them do not import each other.
+>>> read = route("GET", r"/api/logger/(?P<id>[0-9a-f]{8})", lambda unit, request, match: None)
+>>> read.pattern.fullmatch("/api/logger/0000002a")["id"], read.pattern.fullmatch("/api/logger/x"), read.cost
+('0000002a', None, 'simple')
 """
 
 from __future__ import annotations

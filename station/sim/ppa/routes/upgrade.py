@@ -1,22 +1,9 @@
 """Firmware and Manager (web app) upgrade (reference §8): upload, background check, install, usbmode.
 
-The unit keeps one staged image per kind (``fw`` from ``upload_fw``, ``ui`` from ``upload_ui``) with a
-verification task: none → running → ok | failed. The footer format and its Ed25519 signature are ours
-(``station.devices.ppa.image``); the unit verifies with its ``fwk`` (``dev.vendor_key``).
-
-Decisions where the reference is silent (§17.13, §17.19):
-
-* A check finishes once ``timing.fw_check`` seconds have passed on the device clock *and* it has been
-  polled at least once while running. Even the ``fast`` profile therefore shows 201 (started) → 202
-  (running) → 200/406, the sequence every client must handle.
-* The unit runs one verification task at a time: starting a check while the other kind's check is
-  running is 409 ("unexpected task state"); install and usbmode answer 409 while any check is running
-  ("install in progress"). A new upload replaces the staged image of its kind and abandons its task.
-* ``check_ui`` also opens the payload as a tar archive (the firmware untars it); ``firmware.hex``
-  uploads are Intel HEX text of the same image and are decoded before the signature check.
-* After ``usbmode`` the unit leaves the network (its USB function changes); only a power cycle with the
-  same unit, ``SimulatedPpa.replug(new_unit=False)``, brings it back. The 406 "branch not taken" of the
-  reference is not simulated.
+>>> from station.sim.ppa.device import SimulatedPpa
+>>> unit, get = SimulatedPpa(backend_key=bytes(32)), Request("GET", "", "", {}, b"", "http")
+>>> install_fw(unit, get, None).status, install_ui(unit, get, None).status      # nothing staged
+(406, 406)
 """
 
 from __future__ import annotations
