@@ -414,8 +414,9 @@ class Transport:
 
     def __post_init__(self) -> None:
         problem = url_problem(self.base_url)
-        if problem is not None:
-            raise ValueError(f"URL {self.base_url!r} {problem}")
+        if problem is not None:  # a URL with credentials is not repeated: it may carry a password
+            shown = "" if "@" in self.base_url else f" {self.base_url!r}"
+            raise ValueError(f"URL{shown} {problem}")
         secure = urlsplit(self.base_url).scheme == "https"
         if secure and self.tls is None:
             raise ValueError(f"{self.base_url} needs a pinned certificate (tls_fingerprint or tls_ca)")

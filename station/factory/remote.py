@@ -29,6 +29,7 @@ from station.devices.transport import (
     Interrupted,
     ReplyTooLarge,
     Watched,
+    current_deadline,
     encoding_problem,
     read_capped,
 )
@@ -137,17 +138,23 @@ class RemoteBackend:
         return reply
 
     def _send(self, method: str, path: str, body: dict[str, Any] | None) -> _Answer:
-        """One request within ``timeout`` by the wall clock (connect and whole reply), its reply read as
-        a stream up to ``REPLY_CAP``, never redirected, never encoded; error statuses raise."""
+        """One request within ``timeout`` by the wall clock (connect and whole reply; the thread's
+        ``call_deadline`` when earlier), its reply read as a stream up to ``REPLY_CAP``, never redirected,
+        never encoded; error statuses raise."""
         url = self.url + path
         deadline = time.monotonic() + self._timeout
+        outer = current_deadline()  # a step's deadline bounds the backend's requests too
+        if outer is not None and outer < deadline:
+            deadline = outer
         try:
             with Watched(deadline):
                 answer = self._exchange(method, url, body, deadline)
         except Interrupted as stop:
             if stop.aborted:
                 raise BackendError(f"{url}: {stop.reason}") from None
-            raise BackendError(f"{url}: no complete reply within {self._timeout:g} s") from None
+            raise BackendError(
+                f"{url}: no complete reply by the deadline ({self._timeout:g} s or the step's)"
+            ) from None
         except (requests.Timeout, urllib3.exceptions.ReadTimeoutError):
             raise BackendError(f"{url}: no reply within {self._timeout:g} s") from None
         except ReplyTooLarge as large:
