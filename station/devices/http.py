@@ -66,7 +66,9 @@ _CAUSES: tuple[tuple[type[BaseException], bool, str], ...] = (
     (ssl.SSLError, False, "TLS handshake or certificate check failed"),
     (socket.gaierror, False, "host name not resolved"),
     (urllib3.exceptions.NameResolutionError, False, "host name not resolved"),
-    # After the OS-level causes: urllib3's NewConnectionError (refused) subclasses ConnectTimeoutError.
+    # After the OS-level causes: urllib3's NewConnectionError (refused) subclasses ConnectTimeoutError,
+    # and is no timeout (an unreachable network, an interface gone while connecting).
+    (urllib3.exceptions.NewConnectionError, False, "could not connect (no route to the unit)"),
     (urllib3.exceptions.ReadTimeoutError, True, "read timed out"),
     (urllib3.exceptions.ConnectTimeoutError, True, "connect timed out"),
     (TimeoutError, True, "timed out"),
