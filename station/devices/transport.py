@@ -1,10 +1,10 @@
 """The bounded HTTP edge to units and services: one connection per request, a size cap and a deadline.
 
->>> unit = Transport("http://127.0.0.1:9")                      # nothing listens on the discard port
->>> unit.request("GET", "/api/system/status", timeout=2.0)     # a 3xx would come back as a status
+>>> unit = Transport("http://127.0.0.1:9")                   # nothing listens on the discard port
+>>> with call_deadline(time.monotonic() + 5):                # bounds every request made inside
+...     unit.request("GET", "/api/system/status", timeout=2.0, cap=DEFAULT_CAP)
 Traceback (most recent call last):
 station.core.errors.DeviceUnreachable: GET /api/system/status: connection refused (no unit listening)
->>> with call_deadline(time.monotonic() + 0.5): pass           # bounds every request made inside
 """
 
 from __future__ import annotations
@@ -504,7 +504,7 @@ class Transport:
             )
         else:
             conn = WatchedHTTPConnection(host, port, timeout=_left(deadline), socket_options=socket_options)
-        sent = {"Connection": "close", "Accept-Encoding": "identity", **(headers or {})}
+        sent = {**(headers or {}), "Connection": "close", "Accept-Encoding": "identity"}
         try:
             conn.connect()
             conn.timeout = _left(deadline)
