@@ -377,6 +377,7 @@ def test_no_secret_in_any_exception_or_log(
     unit: SimulatedPpa, client: PpaClient, canned: CannedUnit, backend_private: bytes, caplog: Any
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="station")  # whatever an earlier test set it to
     check_in(client, backend_private)
     passphrase = "correct horse battery staple"
     user = p.derive_user_private_key(passphrase, client.init_challenge().eid, rounds=1000)

@@ -228,6 +228,7 @@ def test_no_password_in_logs_errors_or_reprs(
     service: SimulatedCompanion, client: CompanionClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="station")  # whatever an earlier test set it to
     device_id = first(service)
     secret = "Sup3r-Secret-PW"
     config = parse_config({"config": {"FF.s": secret, "01.s": "A-1"}})
