@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -37,7 +36,7 @@ FIRMWARE = Path(__file__).parent.parent / "firmware_images" / "test-firmware-v1.
 
 @pytest.fixture
 def client(unit: SimulatedPpa) -> PpaClient:
-    return PpaClient(requests.Session(), unit.http_url)
+    return PpaClient.at(unit.http_url)
 
 
 @pytest.fixture
@@ -238,7 +237,7 @@ def test_with_timeout_keeps_unit_and_session(client: PpaClient) -> None:
 @pytest.mark.parametrize("url", ["192.168.7.1", "ftp://192.168.7.1", ""])
 def test_base_url_needs_a_scheme(url: str) -> None:
     with pytest.raises(ValueError, match="http:// or https://"):
-        PpaClient(requests.Session(), url)
+        PpaClient.at(url)
 
 
 def test_personalise_refuses_a_cfg_for_another_master_key(

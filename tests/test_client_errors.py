@@ -17,7 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -108,7 +107,7 @@ def canned() -> Iterator[CannedUnit]:
 
 @pytest.fixture
 def client(unit: SimulatedPpa) -> PpaClient:
-    return PpaClient(requests.Session(), unit.http_url)
+    return PpaClient.at(unit.http_url)
 
 
 def b64(size: int, fill: int = 7) -> str:
@@ -229,7 +228,7 @@ def test_refused_connection_is_unreachable(backend_private: bytes) -> None:
     with SimulatedPpa(backend_key=codec.x25519_public_key(backend_private)) as gone:
         url = gone.http_url
     with pytest.raises(DeviceUnreachable, match="GET /api/system/status: connection refused"):
-        PpaClient(requests.Session(), url).status()
+        PpaClient.at(url).status()
 
 
 def test_slow_reply_past_the_timeout(unit: SimulatedPpa, client: PpaClient) -> None:
@@ -281,7 +280,7 @@ def test_malformed_reply_names_endpoint_and_field(
 ) -> None:
     canned.reply(path, body)
     with pytest.raises(DeviceProtocolError) as bad:
-        call(PpaClient(requests.Session(), canned.url))
+        call(PpaClient.at(canned.url))
     assert type(bad.value) is DeviceProtocolError
     assert (bad.value.status, bad.value.endpoint, bad.value.field) == (200, path, field)
     assert str(bad.value).startswith(f"{canned.seen[-1].method} {path}: reply")
@@ -292,13 +291,13 @@ def test_malformed_reply_names_endpoint_and_field(
 def test_unexpected_success_status_is_a_protocol_error(canned: CannedUnit) -> None:
     canned.reply("/api/system/upgrade/check_fw", b"", status=204)
     with pytest.raises(DeviceProtocolError, match="answered 204, expected 201 or 202 or 200 or 406"):
-        PpaClient(requests.Session(), canned.url).check_firmware()
+        PpaClient.at(canned.url).check_firmware()
 
 
 def test_redirect_is_not_followed(canned: CannedUnit) -> None:
     canned.reply("/api/system/status", b"", status=302, Location="http://10.255.255.1/")
     with pytest.raises(DeviceProtocolError) as moved:
-        PpaClient(requests.Session(), canned.url).status()
+        PpaClient.at(canned.url).status()
     assert moved.value.status == 302
     assert len(canned.seen) == 1
 
@@ -306,25 +305,25 @@ def test_redirect_is_not_followed(canned: CannedUnit) -> None:
 def test_se_failure_body_is_shown(canned: CannedUnit) -> None:
     canned.reply("/api/system/config/attestation", b"atecc_2", status=500)
     with pytest.raises(DeviceFailure, match="atecc_2"):
-        PpaClient(requests.Session(), canned.url).attestation()
+        PpaClient.at(canned.url).attestation()
 
 
 def test_log_file_that_is_not_utf8(canned: CannedUnit) -> None:
     canned.reply("/api/logger/00000001", b"\xff\xfe# log")
     with pytest.raises(DeviceProtocolError, match="not UTF-8"):
-        PpaClient(requests.Session(), canned.url).logger_read("t", "00000001")
+        PpaClient.at(canned.url).logger_read("t", "00000001")
 
 
 def test_unusable_session_key_in_token_challenge(canned: CannedUnit) -> None:
     """An all-zero ``spk`` is a low-order point: the unit's fault, named as such, not a crypto crash."""
     canned.reply("/api/auth/token", {"exp": 60, "spk": b64(32, 0), "jti": b64(32), "lbl": "", "eid": b64(32)})
     with pytest.raises(DeviceProtocolError) as bad:
-        PpaClient(requests.Session(), canned.url).login(USER_PRIVATE, "system:config")
+        PpaClient.at(canned.url).login(USER_PRIVATE, "system:config")
     assert bad.value.field == "spk"
 
 
 def test_bad_arguments_are_refused_before_sending(canned: CannedUnit) -> None:
-    client = PpaClient(requests.Session(), canned.url)
+    client = PpaClient.at(canned.url)
     with pytest.raises(ValueError, match="8 hex digits"):
         client.logger_read("t", "../../x")
     with pytest.raises(ValueError, match="scope"):
@@ -339,7 +338,7 @@ def test_bad_arguments_are_refused_before_sending(canned: CannedUnit) -> None:
 
 def test_wire_format(canned: CannedUnit) -> None:
     """Connection: close, one connection per request, JSON and raw bodies, bearer only when given."""
-    client = PpaClient(requests.Session(), canned.url)
+    client = PpaClient.at(canned.url)
     canned.reply("/api/system/checkin", {"status": "OK"})
     canned.reply("/api/system/status", STATUS)
     client.status()
@@ -378,6 +377,7 @@ def test_no_secret_in_any_exception_or_log(
     unit: SimulatedPpa, client: PpaClient, canned: CannedUnit, backend_private: bytes, caplog: Any
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="station")  # whatever an earlier test set it to
     check_in(client, backend_private)
     passphrase = "correct horse battery staple"
     user = p.derive_user_private_key(passphrase, client.init_challenge().eid, rounds=1000)
@@ -413,7 +413,7 @@ def test_no_secret_in_any_exception_or_log(
     attempt(lambda: client.config(token))
     attempt(lambda: client.config(token + "x"))  # tampered: 401
     canned.reply("/api/auth/token", {"exp": 60, "spk": b64(32, 0), "jti": b64(32), "lbl": "", "eid": b64(32)})
-    attempt(lambda: PpaClient(requests.Session(), canned.url).login(master, "system:config"))
+    attempt(lambda: PpaClient.at(canned.url).login(master, "system:config"))
 
     kinds = {type(exc).__name__ for exc in raised}
     assert kinds >= {"ValueError", "DeviceFailure", "DeviceUnreachable", "DeviceProtocolError"}

@@ -270,7 +270,7 @@ class Station:
         readers = self.parts.plan.readers
         if readers is None:  # assembly refuses reader slots without a profile; kept for safety
             raise ConfigError("reader fixtures need a [reader_profile.<name>]", path=self.config.path)
-        client = CompanionClient(link.session(), link.base_url, timeout=self.client_timeout)
+        client = CompanionClient(link.transport(), timeout=self.client_timeout)
         return ReadersFlow(client, link.device_id(), replace(readers, scanned=self.scans.take))
 
     def _production(self, client: PpaClient, prior: Prior | None) -> ProductionFlow:

@@ -39,6 +39,7 @@ TABLES = (  # the file's top-level tables
     "label",
     "reader_profile",
 )
+_FINGERPRINT = re.compile(r"sha256:(?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}")
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
@@ -116,6 +117,9 @@ class FixtureConfig:
     family: str = (
         "ppa"  # simulated slots: "ppa" (a simulated PPA) or "reader" (a simulated SpringCard reader)
     )
+    # An https:// url is pinned by one of these (fixtures/registry.py refuses it otherwise):
+    tls_fingerprint: str | None = None  # "sha256:<64 hex>" of the certificate (openssl x509 -fingerprint)
+    tls_ca: str | None = None  # PEM file of a CA that signed it, relative to this file; no host name check
 
 
 @dataclass(frozen=True)
@@ -298,6 +302,20 @@ def _validate_fixture(fixture: FixtureConfig, source: str, key: str) -> FixtureC
             'controller_channel needs controller = "serial:///dev/..."',
             path=source,
             key=f"{key}.controller_channel",
+        )
+    if fixture.tls_fingerprint is not None and not _FINGERPRINT.fullmatch(fixture.tls_fingerprint):
+        raise ConfigError(
+            'must be "sha256:" and the certificate\'s 64 hex digits (colons between bytes allowed)',
+            path=source,
+            key=f"{key}.tls_fingerprint",
+        )
+    if fixture.tls_ca is not None and not fixture.tls_ca.strip():
+        raise ConfigError("must name a PEM file", path=source, key=f"{key}.tls_ca")
+    if fixture.tls_fingerprint is not None and fixture.tls_ca is not None:
+        raise ConfigError(
+            "pin the certificate one way: tls_fingerprint or tls_ca, not both",
+            path=source,
+            key=f"{key}.tls_ca",
         )
     return fixture
 

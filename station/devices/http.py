@@ -34,7 +34,7 @@ _HEX = re.compile(r"^[0-9a-fA-F]*$")
 # --- a request that got no answer --------------------------------------------------------------------------
 
 
-def transport_error(method: str, path: str, exc: requests.RequestException, timeout: float) -> DeviceError:
+def transport_error(method: str, path: str, exc: BaseException, timeout: float) -> DeviceError:
     """DeviceTimeout or DeviceUnreachable for a request that got no answer, its cause in plain words."""
     timed_out, cause = describe_failure(exc)
     if timed_out:
@@ -50,11 +50,16 @@ _CAUSES: tuple[tuple[type[BaseException], bool, str], ...] = (
     (BrokenPipeError, False, "connection broken while sending"),
     (ssl.SSLError, False, "TLS handshake or certificate check failed"),
     (socket.gaierror, False, "host name not resolved"),
-    # After the OS-level causes: urllib3's NewConnectionError (refused) subclasses ConnectTimeoutError.
+    (urllib3.exceptions.NameResolutionError, False, "host name not resolved"),
+    # After the OS-level causes: urllib3's NewConnectionError (refused) subclasses ConnectTimeoutError,
+    # and is no timeout (an unreachable network, an interface gone while connecting).
+    (urllib3.exceptions.NewConnectionError, False, "could not connect (no route to the unit)"),
     (urllib3.exceptions.ReadTimeoutError, True, "read timed out"),
     (urllib3.exceptions.ConnectTimeoutError, True, "connect timed out"),
     (TimeoutError, True, "timed out"),
     (urllib3.exceptions.ProtocolError, False, "connection dropped mid-reply"),
+    (http.client.IncompleteRead, False, "connection dropped mid-reply"),
+    (http.client.HTTPException, False, "the reply is not well-formed HTTP"),
     (OSError, False, "network error"),
 )
 

@@ -8,16 +8,67 @@ station.core.errors.BackendError: https://factory.example: the remote backend's 
 
 from __future__ import annotations
 
+import http.client
+import json
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3
+import urllib3.exceptions
 from cryptography import x509
+from requests.adapters import HTTPAdapter
 
 from station.core.codec import b64decode
 from station.core.errors import BackendError, BackendRefused, ProtocolError
+from station.devices.transport import (
+    CHUNK,
+    DEFAULT_CAP,
+    WATCHED_POOLS,
+    Interrupted,
+    ReplyTooLarge,
+    Watched,
+    current_deadline,
+    encoding_problem,
+    read_capped,
+)
 from station.factory.ca import certificate_matches_key
 
 _ERROR_TEXT_LIMIT = 200
+REPLY_CAP = DEFAULT_CAP  # every reply of the backend is a small JSON object or one PEM certificate
+_HEADERS = {"Connection": "close", "Accept-Encoding": "identity"}
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    content: bytes
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """Connections whose sockets the transport's watchdog shuts at the request's deadline (a reply
+    dripping in, a handshake that hangs) or when the station stops (``transport.abort_all``)."""
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if isinstance(manager, urllib3.ProxyManager):  # a SOCKS manager keeps its own connections
+            manager.pool_classes_by_scheme = WATCHED_POOLS
+        return manager
+
+
+def _watched_session() -> requests.Session:
+    session = requests.Session()  # proxies and CA bundle from the environment, as any HTTPS client
+    adapter = _WatchedAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 class RemoteBackend:
@@ -62,9 +113,9 @@ class RemoteBackend:
 
     def ca_certificate(self) -> x509.Certificate:
         if self._ca is None:
-            response = self._send("GET", "/ca", None)
+            answer = self._send("GET", "/ca", None)
             try:
-                self._ca = x509.load_pem_x509_certificate(response.content)
+                self._ca = x509.load_pem_x509_certificate(answer.content)
             except ValueError:
                 raise BackendError(f"{self.url}/ca: reply is not a PEM certificate") from None
         return self._ca
@@ -77,36 +128,73 @@ class RemoteBackend:
         return self._checkin_key
 
     def _request(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self._send(method, path, body)
+        answer = self._send(method, path, body)
         try:
-            reply = response.json()
-        except ValueError:
-            raise BackendError(f"{self.url}{path}: reply is not JSON (HTTP {response.status_code})") from None
+            reply = json.loads(answer.content)
+        except (ValueError, RecursionError):
+            raise BackendError(f"{self.url}{path}: reply is not JSON (HTTP {answer.status})") from None
         if not isinstance(reply, dict):
             raise BackendError(f"{self.url}{path}: reply is not a JSON object")
         return reply
 
-    def _send(self, method: str, path: str, body: dict[str, Any] | None) -> requests.Response:
+    def _send(self, method: str, path: str, body: dict[str, Any] | None) -> _Answer:
+        """One request within ``timeout`` by the wall clock (connect and whole reply; the thread's
+        ``call_deadline`` when earlier), its reply read as a stream up to ``REPLY_CAP``, never redirected,
+        never encoded; error statuses raise."""
         url = self.url + path
-        sender = self._session if self._session is not None else requests
+        deadline = time.monotonic() + self._timeout
+        outer = current_deadline()  # a step's deadline bounds the backend's requests too
+        if outer is not None and outer < deadline:
+            deadline = outer
         try:
-            response = sender.request(
+            with Watched(deadline):
+                answer = self._exchange(method, url, body, deadline)
+        except Interrupted as stop:
+            if stop.aborted:
+                raise BackendError(f"{url}: {stop.reason}") from None
+            raise BackendError(
+                f"{url}: no complete reply by the deadline ({self._timeout:g} s or the step's)"
+            ) from None
+        except (requests.Timeout, urllib3.exceptions.ReadTimeoutError):
+            raise BackendError(f"{url}: no reply within {self._timeout:g} s") from None
+        except ReplyTooLarge as large:
+            raise BackendError(f"{url}: {large}") from None
+        except (
+            requests.RequestException,
+            urllib3.exceptions.HTTPError,
+            http.client.HTTPException,
+            OSError,
+        ) as exc:
+            raise BackendError(f"{url}: {type(exc).__name__}") from None
+        if 400 <= answer.status < 500:
+            raise BackendRefused(f"{url} refused (HTTP {answer.status}){_error_text(answer.content)}")
+        if answer.status != 200:
+            raise BackendError(f"{url} failed (HTTP {answer.status}){_error_text(answer.content)}")
+        return answer
+
+    def _exchange(self, method: str, url: str, body: dict[str, Any] | None, deadline: float) -> _Answer:
+        session = self._session if self._session is not None else _watched_session()
+        left = max(deadline - time.monotonic(), 0.001)
+        try:
+            response = session.request(
                 method,
                 url,
                 json=body,
-                headers={"Connection": "close"},
-                timeout=self._timeout,
+                headers=_HEADERS,
+                timeout=(left, left),
                 verify=self._verify,
+                allow_redirects=False,
+                stream=True,
             )
-        except requests.Timeout:
-            raise BackendError(f"{url}: no reply within {self._timeout} s") from None
-        except requests.RequestException as exc:
-            raise BackendError(f"{url}: {type(exc).__name__}") from None
-        if 400 <= response.status_code < 500:
-            raise BackendRefused(f"{url} refused (HTTP {response.status_code}){_error_text(response)}")
-        if response.status_code != 200:
-            raise BackendError(f"{url} failed (HTTP {response.status_code}){_error_text(response)}")
-        return response
+            with response:
+                problem = encoding_problem(response.headers, REPLY_CAP)
+                if problem is not None:
+                    raise BackendError(f"{url}: {problem} (HTTP {response.status_code})")
+                content = read_capped(response.raw.stream(CHUNK, decode_content=False), REPLY_CAP)
+        finally:
+            if session is not self._session:
+                session.close()
+        return _Answer(response.status_code, content)
 
 
 def _string_field(reply: dict[str, Any], name: str, url: str) -> str:
@@ -116,10 +204,10 @@ def _string_field(reply: dict[str, Any], name: str, url: str) -> str:
     return value
 
 
-def _error_text(response: requests.Response) -> str:
+def _error_text(content: bytes) -> str:
     """``: <reason>`` from a JSON ``{"error": ...}`` body, if the service gave one."""
     try:
-        reason = response.json().get("error")
-    except (ValueError, AttributeError):
+        reason = json.loads(content).get("error")
+    except (ValueError, RecursionError, AttributeError):
         return ""
     return f": {reason[:_ERROR_TEXT_LIMIT]}" if isinstance(reason, str) else ""

@@ -28,6 +28,11 @@ _SILENT_STATUS = (
 )
 _SILENT_AFTER_LABEL = ": it has the label but did not confirm it; look before reprinting"
 _Done = Callable[[bytes, bytes], bool]  # (everything read so far, the last chunk) -> stop reading?
+READ_LIMIT = 4096  # bytes a printer may send on one connection: a ~HS status is about 80
+
+
+class _TooMuch(Exception):
+    """A printer sent more than ``READ_LIMIT`` bytes where a short status or nothing was expected."""
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -148,6 +153,10 @@ class ZplPrinter:
         ``silent`` is what a timeout means at this point."""
         try:
             yield
+        except _TooMuch:
+            raise self._error(
+                f"sent more than {READ_LIMIT} bytes ({doing}); not a printer's status"
+            ) from None
         except ConnectionRefusedError:
             raise self._error("refused the connection") from None
         except TimeoutError:
@@ -169,11 +178,15 @@ def _left(deadline: float) -> float:
 
 
 def _read_until(connection: socket.socket, deadline: float, done: _Done) -> bytes:
-    """Read until ``done(data, last_chunk)`` (an empty chunk is the printer's close) or the deadline."""
+    """Read until ``done(data, last_chunk)`` (an empty chunk is the printer's close); TimeoutError at the
+    deadline however slowly the bytes come (each wait is what is left of it), ``_TooMuch`` past
+    ``READ_LIMIT`` bytes."""
     data = b""
     while True:
         connection.settimeout(_left(deadline))
-        chunk = connection.recv(4096)
+        chunk = connection.recv(READ_LIMIT + 1 - len(data))
         data += chunk
         if done(data, chunk):
             return data
+        if len(data) > READ_LIMIT:
+            raise _TooMuch

@@ -10,6 +10,7 @@ the unit was removed from slot A1 during reboot (no answer in 60 s); it is unfin
 from __future__ import annotations
 
 from station.core.events import Event, RunStarted, SlotChanged, SlotState
+from station.fixtures.base import PresenceTrouble
 from station.pipeline.engine import Failure
 
 POWER_CYCLE_WAIT = 60.0  # seconds a power-cycled unit has to answer again before its run ends as it was
@@ -46,3 +47,19 @@ def left_the_slot(failure: Failure | None, slot: str) -> Failure | None:
         f"the unit was removed from slot {slot} during {failure.step} ({failure.message}); it is "
         "unfinished: plug it in again to give it a new run, or set it aside for QA",
     )
+
+
+class TroubleNotice:
+    """Why a slot's presence check cannot reach its unit, said once per change of cause (a refused
+    connection, a TLS failure, a timeout), so a slot that stays empty is not a silent mystery."""
+
+    def __init__(self) -> None:
+        self._last: str | None = None
+
+    def line(self, presence: object) -> str | None:
+        """The log line to show after a presence check, or None (no trouble, or the same as before)."""
+        trouble = presence.trouble() if isinstance(presence, PresenceTrouble) else None
+        if trouble == self._last:
+            return None
+        self._last = trouble
+        return None if trouble is None else f"slot not responding: {trouble}"

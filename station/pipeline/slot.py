@@ -29,7 +29,13 @@ from station.devices.ppa.client import PpaClient
 from station.fixtures.base import Fixture, LinkEpoch
 from station.pipeline.drafts import RunFrame
 from station.pipeline.engine import Engine, Group, RunContext, RunResult, Step
-from station.pipeline.fixturehooks import POWER_CYCLE_WAIT, lamp_colour, left_the_slot, power_cycle_helps
+from station.pipeline.fixturehooks import (
+    POWER_CYCLE_WAIT,
+    TroubleNotice,
+    lamp_colour,
+    left_the_slot,
+    power_cycle_helps,
+)
 from station.pipeline.flow import FlowFactory, SlotUnit
 from station.pipeline.modes.production import Prior, genuine_id_of
 from station.pipeline.recording import prior_from_journal
@@ -100,6 +106,7 @@ class SlotWorker:
         self.open_run = open_run
         self._power_cycled: set[str] = set()  # runs whose unit was power-cycled once already
         self._new_unit_in_slot = False  # the last run's slot already holds another unit
+        self._trouble = TroubleNotice()  # why the slot's unit cannot be reached, said once per change
 
     def run(self) -> None:
         cancel = self.services.cancel
@@ -119,7 +126,11 @@ class SlotWorker:
         """Poll presence until it is ``present``; False if the station was cancelled or is finishing."""
         state = SlotState.PRESENT if present else SlotState.EMPTY
         while not self.services.cancel.is_set() and not self.services.quota.closed:
-            if self.fixture.presence.present() == present:
+            found = self.fixture.presence.present() == present
+            notice = self._trouble.line(self.fixture.presence) if present else None
+            if notice is not None:
+                self._log(None, notice, "warning")
+            if found:
                 self._publish(SlotChanged(self.fixture.slot, time.time(), state))
                 return True
             self.services.cancel.wait(PRESENCE_POLL)
@@ -128,10 +139,8 @@ class SlotWorker:
     def _client(self) -> PpaClient:
         link = self.fixture.link
         if isinstance(link, LinkEpoch):  # re-read the unit's identity after a reconnect, before writing
-            return GuardedClient(
-                link.session(), link.base_url, epoch=link.epoch, timeout=self.services.client_timeout
-            )
-        return PpaClient(link.session(), link.base_url, timeout=self.services.client_timeout)
+            return GuardedClient(link.transport(), epoch=link.epoch, timeout=self.services.client_timeout)
+        return PpaClient(link.transport(), timeout=self.services.client_timeout)
 
     def _holds_new_unit(self) -> bool:
         """After a verdict: the slot already holds another unit (swapped mid-run), so start its run now."""

@@ -1,7 +1,7 @@
 """The unit a run writes to is the unit it identified: after any reconnect, identity is re-read first.
 
->>> import requests
->>> client = GuardedClient(requests.Session(), "http://192.168.7.1", epoch=lambda: 0)  # the link's losses
+>>> from station.devices.transport import Transport
+>>> client = GuardedClient(Transport("http://192.168.7.1"), epoch=lambda: 0)  # the link's losses
 >>> client.replaced()                # no reconnect since the run began: the same unit, nothing to ask
 False
 """
@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import requests
-
 from station.core.errors import DeviceError
 from station.devices.ppa.client import PpaClient
 from station.devices.ppa.replies import Attestation, CheckinResult, ConfigUpdate, InitChallenge, InitResult
+from station.devices.transport import Transport
 from station.pipeline.engine import StepFailed
 from station.pipeline.modes.production import genuine_id_of
 
@@ -23,10 +22,8 @@ from station.pipeline.modes.production import genuine_id_of
 class GuardedClient(PpaClient):
     """A ``PpaClient`` whose writes are fenced by an identity check after every reconnect."""
 
-    def __init__(
-        self, session: requests.Session, base_url: str, *, epoch: Callable[[], int], timeout: float = 10.0
-    ) -> None:
-        super().__init__(session, base_url, timeout=timeout)
+    def __init__(self, transport: Transport, *, epoch: Callable[[], int], timeout: float = 10.0) -> None:
+        super().__init__(transport, timeout=timeout)
         self._epoch = epoch
         self._confirmed = epoch()
         self.genuine_id: str | None = None

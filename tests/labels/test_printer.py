@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from station.core.errors import LabelError
 from station.labels import HostStatus, ZplPrinter, parse_address
+from station.labels.printer import READ_LIMIT
+from tests.edgeserver import EdgeServer, drip, endless_chunked
 from tests.fakeprinter import Behaviour, FakePrinter, PrinterFlags
 
 DOCUMENT = "^XA\n^FO10,10^A0N,20,20^FH^FD2023b758c209269a^FS\n^PQ1\n^XZ\n"
@@ -125,3 +129,21 @@ def test_repr_names_the_printer_only() -> None:
     assert (
         repr(ZplPrinter("::1", 9100, timeout=2)) == "ZplPrinter('[::1]:9100', timeout=2, check_status=True)"
     )
+
+
+def test_a_status_dripping_in_ends_at_the_deadline() -> None:
+    """One byte every 0.1 s never lets a socket read time out; the label's deadline still holds."""
+    status = b"\x02030,0,0,1245,000,0,0,0,000,0,0,0\x03\r\n" * 3
+    with EdgeServer(drip(b"", status, every=0.1), read_head=False) as server:
+        started = time.monotonic()
+        with pytest.raises(LabelError, match=r"did not answer within 1 s \(asking its ~HS status\)"):
+            ZplPrinter("127.0.0.1", server.port, timeout=1.0).host_status()
+        assert time.monotonic() - started < 2.0
+
+
+def test_a_status_that_never_ends_is_refused_at_its_size_limit() -> None:
+    with (
+        EdgeServer(endless_chunked, read_head=False) as server,
+        pytest.raises(LabelError, match=f"sent more than {READ_LIMIT} bytes \\(asking its ~HS status\\)"),
+    ):
+        ZplPrinter("127.0.0.1", server.port, timeout=5.0).host_status()

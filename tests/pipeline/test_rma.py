@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from station.app.data import StationData
 from station.cli.records import cmd_show, cmd_verify
@@ -116,7 +115,7 @@ def verify_ok(line: Line) -> None:
 
 
 def unit_client(line: Line) -> PpaClient:
-    return PpaClient(requests.Session(), line.url())
+    return PpaClient.at(line.url())
 
 
 # --- a personalised unit comes back ------------------------------------------------------------------------

@@ -14,13 +14,10 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from typing import Any, cast
-
-import requests
+from typing import Any
 
 from station.core import codec
 from station.core.errors import DeviceProtocolError, ProtocolError
-from station.devices.http import transport_error
 from station.devices.ppa import protocol
 from station.devices.ppa.failures import status_error
 from station.devices.ppa.replies import (
@@ -39,14 +36,14 @@ from station.devices.ppa.replies import (
     parse_attestation,
 )
 from station.devices.ppa.wire import ReplyBody
+from station.devices.transport import DEFAULT_CAP, Reply, TlsPin, Transport
 
 log = logging.getLogger(__name__)
 
 CHALLENGE_LIFETIME = 60  # a challenge's ``exp`` is the unit's time + 60 s (reference §4.1, §5.1)
 SCOPE_MAX = 127
+AUDIT_LOG_CAP = 16 << 20  # an audit-log file is the one legitimately large reply (reference §7)
 _LOG_ID = re.compile(r"^[0-9a-fA-F]{8}$")
-# None disables a proxy, including one from the environment; the stubs only admit str values.
-_NO_PROXY = cast("dict[str, str]", {"http": None, "https": None})
 
 STATUS, VERSION, REBOOT = "/api/system/status", "/api/system/version", "/api/system/reboot"
 CHECKIN, CONFIG = "/api/system/checkin", "/api/system/config"
@@ -58,20 +55,33 @@ CHECK_FW, INSTALL_FW = "/api/system/upgrade/check_fw", "/api/system/upgrade/inst
 
 
 class PpaClient:
-    """Typed calls to one unit at ``base_url`` through an injected ``requests.Session``."""
+    """Typed calls to one unit through its ``Transport`` (the fixture's: bound to the slot's interface).
 
-    def __init__(self, session: requests.Session, base_url: str, *, timeout: float = 10.0) -> None:
-        if not base_url.startswith(("http://", "https://")):
-            raise ValueError(f"unit base URL must start with http:// or https://, not {base_url!r}")
+    ``timeout`` is each request's wall-clock limit, connect and whole reply (``devices/transport.py``).
+    """
+
+    def __init__(self, transport: Transport, *, timeout: float = 10.0) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
-        self._session = session
-        self.base_url = base_url.rstrip("/")
+        self.transport = transport
         self.timeout = timeout
 
+    @classmethod
+    def at(cls, base_url: str, *, timeout: float = 10.0, tls: TlsPin | None = None) -> PpaClient:
+        """A client of the unit at ``base_url`` on a plain transport (tests, tools; slots use their link)."""
+        try:
+            transport = Transport(base_url, tls=tls)
+        except ValueError as exc:
+            raise ValueError(f"unit base URL: {exc}") from None
+        return PpaClient(transport, timeout=timeout)
+
+    @property
+    def base_url(self) -> str:
+        return self.transport.base_url
+
     def with_timeout(self, timeout: float) -> PpaClient:
-        """The same unit and session with another per-request timeout (a quick presence probe, say)."""
-        return PpaClient(self._session, self.base_url, timeout=timeout)
+        """The same unit and transport with another per-request timeout (a quick presence probe, say)."""
+        return PpaClient(self.transport, timeout=timeout)
 
     # --- system (§2) ------------------------------------------------------------------------------------
 
@@ -152,7 +162,7 @@ class PpaClient:
             raise ValueError(f"audit-log file id must be 8 hex digits, not {file_id!r}")
         path = f"{LOGGER}/{file_id}"
         try:
-            return self._call("GET", path, token=token).content.decode("utf-8")
+            return self._call("GET", path, token=token, cap=AUDIT_LOG_CAP).content.decode("utf-8")
         except UnicodeDecodeError:
             raise ReplyBody("GET", path, {}).error(None, "is not UTF-8 text") from None
 
@@ -247,9 +257,11 @@ class PpaClient:
         raw: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         accept: tuple[int, ...] = (200,),
-    ) -> requests.Response:
-        """One request, one connection; any status outside ``accept`` or any I/O failure raises."""
-        sent = {"Connection": "close", **(headers or {})}
+        cap: int = DEFAULT_CAP,
+    ) -> Reply:
+        """One request, one connection (the transport's rule); a status outside ``accept`` or any I/O
+        failure raises; replies past ``cap`` bytes are refused as bad replies."""
+        sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         data = raw
@@ -257,22 +269,9 @@ class PpaClient:
             sent["Content-Type"] = "application/json"
             data = codec.compact_json(dict(body))
         started = time.monotonic()
-        try:
-            response = self._session.request(
-                method,
-                self.base_url + path,
-                data=data,
-                headers=sent,
-                timeout=self.timeout,
-                allow_redirects=False,
-                proxies=_NO_PROXY,
-            )
-        except requests.RequestException as exc:
-            raise transport_error(method, path, exc, self.timeout) from None
-        finally:
-            # The unit closes after every reply; never let a pooled connection be reused, even when a
-            # reply forgets ``Connection: close`` (a reused, half-closed socket fails the next call).
-            self._session.close()
+        response = self.transport.request(
+            method, path, body=data, headers=sent, timeout=self.timeout, cap=cap
+        )
         log.debug("%s %s -> %d in %.3f s", method, path, response.status_code, time.monotonic() - started)
         if response.status_code not in accept:
             raise status_error(method, path, response, accept)

@@ -8,14 +8,11 @@
 
 from __future__ import annotations
 
-import requests
-
 from station.core.errors import DeviceFailure, DeviceProtocolError, DeviceRefused
+from station.devices.transport import Reply
 
 
-def status_error(
-    method: str, path: str, response: requests.Response, accept: tuple[int, ...]
-) -> DeviceProtocolError:
+def status_error(method: str, path: str, response: Reply, accept: tuple[int, ...]) -> DeviceProtocolError:
     """DeviceRefused (4xx), DeviceFailure (5xx) or DeviceProtocolError for a status outside ``accept``."""
     code = response.status_code
     message = f"{method} {path} {status_problem(code, accept)}{_body_hint(response.content)}"

@@ -14,11 +14,8 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-import requests
-
-from station.devices.http import transport_error
 from station.devices.springcore.configdata import ConfigData
 from station.devices.springcore.failures import reader_error
 from station.devices.springcore.replies import (
@@ -30,28 +27,40 @@ from station.devices.springcore.replies import (
     parse_object,
     parse_registers,
 )
+from station.devices.transport import Reply, TlsPin, Transport
 
 log = logging.getLogger(__name__)
 
 Specific = Literal["preserve", "discard"]
 Body = ConfigData | Mapping[str, Any]
 
-# None disables a proxy, including one from the environment; the stubs only admit str values.
-_NO_PROXY = cast("dict[str, str]", {"http": None, "https": None})
 DEVICES = "/devices"
 
 
 class CompanionClient:
-    """Typed calls to one Companion Service at ``base_url`` through an injected ``requests.Session``."""
+    """Typed calls to one Companion Service through its ``Transport``.
 
-    def __init__(self, session: requests.Session, base_url: str, *, timeout: float = 10.0) -> None:
-        if not base_url.startswith(("http://", "https://")):
-            raise ValueError(f"Companion Service URL must start with http:// or https://, not {base_url!r}")
+    ``timeout`` is each request's wall-clock limit, connect and whole reply (``devices/transport.py``).
+    """
+
+    def __init__(self, transport: Transport, *, timeout: float = 10.0) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
-        self._session = session
-        self.base_url = base_url.rstrip("/")
+        self.transport = transport
         self.timeout = timeout
+
+    @classmethod
+    def at(cls, base_url: str, *, timeout: float = 10.0, tls: TlsPin | None = None) -> CompanionClient:
+        """A client of the service at ``base_url`` on a plain transport."""
+        try:
+            transport = Transport(base_url, tls=tls)
+        except ValueError as exc:
+            raise ValueError(f"Companion Service URL: {exc}") from None
+        return CompanionClient(transport, timeout=timeout)
+
+    @property
+    def base_url(self) -> str:
+        return self.transport.base_url
 
     # --- devices (reference §2, §4) ------------------------------------------------------------------
 
@@ -110,26 +119,16 @@ class CompanionClient:
         *,
         query: Mapping[str, str] | None = None,
         body: Body | None = None,
-    ) -> requests.Response:
+    ) -> Reply:
         """One request; any status but 200, or any I/O failure, raises."""
         headers, data = {"Accept": "application/json"}, None
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = _encode(body)
         started = time.monotonic()
-        try:
-            response = self._session.request(
-                method,
-                self.base_url + path,
-                params=query,
-                data=data,
-                headers=headers,
-                timeout=self.timeout,
-                allow_redirects=False,
-                proxies=_NO_PROXY,
-            )
-        except requests.RequestException as exc:
-            raise transport_error(method, path, exc, self.timeout) from None
+        response = self.transport.request(
+            method, path, query=query, body=data, headers=headers, timeout=self.timeout
+        )
         log.debug("%s %s -> %d in %.3f s", method, path, response.status_code, time.monotonic() - started)
         if response.status_code != 200:
             raise reader_error(method, path, response)

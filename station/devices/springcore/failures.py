@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import requests
-
 from station.devices.springcore.errors import (
     ReaderBadRequest,
     ReaderBusy,
@@ -25,6 +23,7 @@ from station.devices.springcore.errors import (
     ReaderServiceFailure,
     ReaderUnsupported,
 )
+from station.devices.transport import Reply
 
 MESSAGE_LIMIT = 200
 
@@ -44,7 +43,7 @@ _KINDS: dict[int, tuple[type[ReaderError], str]] = {
 }
 
 
-def reader_error(method: str, path: str, response: requests.Response) -> ReaderError:
+def reader_error(method: str, path: str, response: Reply) -> ReaderError:
     """The ReaderError subclass for ``response``'s status, carrying the ERROR object's fields."""
     code = response.status_code
     kind, meaning = _KINDS.get(code, (ReaderError, ""))

@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import requests
 
 from station.devices.springcore.client import CompanionClient
 from station.sim.companion.service import SimulatedCompanion
@@ -40,17 +39,9 @@ def service(start_service: StartService) -> SimulatedCompanion:
 
 
 @pytest.fixture
-def session() -> Iterator[requests.Session]:
-    with requests.Session() as shared:
-        yield shared
+def client(service: SimulatedCompanion) -> CompanionClient:
+    return CompanionClient.at(service.url, timeout=10)
 
 
-@pytest.fixture
-def client(service: SimulatedCompanion, session: requests.Session) -> CompanionClient:
-    return CompanionClient(session, service.url, timeout=10)
-
-
-def client_for(
-    service: SimulatedCompanion, session: requests.Session, timeout: float = 10
-) -> CompanionClient:
-    return CompanionClient(session, service.url, timeout=timeout)
+def client_for(service: SimulatedCompanion, timeout: float = 10) -> CompanionClient:
+    return CompanionClient.at(service.url, timeout=timeout)

@@ -35,8 +35,7 @@ def test_prints_one_json_line_serves_and_stops_on_sigterm(tmp_path: Path) -> Non
         line = json.loads(proc.stdout.readline())
         assert set(line) == {"rest", "readers"}
         assert line["rest"].startswith("http://127.0.0.1:")
-        with requests.Session() as session:
-            devices = CompanionClient(session, line["rest"]).devices()
+        devices = CompanionClient.at(line["rest"]).devices()
         assert [d.device_id for d in devices] == line["readers"]
         assert len(line["readers"]) == 3
     finally:

@@ -165,10 +165,10 @@ def test_get_specific_returns_readable_set_registers_only(
 
 
 def test_put_specific_writes_only_what_it_names_without_new_guid_or_restart(
-    start_service: StartService, session: requests.Session
+    start_service: StartService,
 ) -> None:
     service = start_service(timing=replace(FAST, restart=5.0))
-    client = client_for(service, session)
+    client = client_for(service)
     device_id = first(service)
     client.put_specific(device_id, {"0201.s": "A-1", "0202.s": "Bay 4"})
     client.put_specific(device_id, {"config": {"02": ""}})  # blank: erased
@@ -228,6 +228,7 @@ def test_no_password_in_logs_errors_or_reprs(
     service: SimulatedCompanion, client: CompanionClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="station")  # whatever an earlier test set it to
     device_id = first(service)
     secret = "Sup3r-Secret-PW"
     config = parse_config({"config": {"FF.s": secret, "01.s": "A-1"}})
@@ -244,14 +245,14 @@ def test_no_password_in_logs_errors_or_reprs(
     assert f"PUT /device/{device_id}/config" in caplog.text  # method and path are logged
 
 
-def test_client_refuses_unsafe_ids_and_bad_arguments(session: requests.Session) -> None:
-    client = CompanionClient(session, "http://127.0.0.1:9")
+def test_client_refuses_unsafe_ids_and_bad_arguments() -> None:
+    client = CompanionClient.at("http://127.0.0.1:9")
     for bad in ("", "../devices", "a/b", "x" * 65, "id?x=1"):
         with pytest.raises(ValueError, match="DeviceId"):
             client.device(bad)
     with pytest.raises(ValueError, match="specific"):
         client.put_config("abc", {}, specific="keep")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        CompanionClient(session, "127.0.0.1:3998")
+        CompanionClient.at("127.0.0.1:3998")
     with pytest.raises(ValueError):
-        CompanionClient(session, "http://127.0.0.1:3998", timeout=0)
+        CompanionClient.at("http://127.0.0.1:3998", timeout=0)

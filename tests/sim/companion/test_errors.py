@@ -151,9 +151,9 @@ def test_400_before_422(service: SimulatedCompanion) -> None:
     assert response.status_code == 400
 
 
-def test_422_before_409_and_409_last(start_service: StartService, session: requests.Session) -> None:
+def test_422_before_409_and_409_last(start_service: StartService) -> None:
     service = start_service(timing=replace(FAST, write=math.inf))
-    client = client_for(service, session)
+    client = client_for(service)
     reader = service.readers[0]
     writer = threading.Thread(target=client.put_config, args=(reader.device_id, {"0230": "01"}))
     writer.start()
@@ -169,11 +169,9 @@ def test_422_before_409_and_409_last(start_service: StartService, session: reque
     assert reader.registers[0x0230] == b"\x01"
 
 
-def test_client_exception_for_503_carries_retry_after(
-    start_service: StartService, session: requests.Session
-) -> None:
+def test_client_exception_for_503_carries_retry_after(start_service: StartService) -> None:
     service = start_service(timing=replace(FAST, restart=1.0))
-    client = client_for(service, session)
+    client = client_for(service)
     client.reset(service.readers[0].device_id)
     with pytest.raises(ReaderRestarting) as caught:
         client.device(service.readers[0].device_id)

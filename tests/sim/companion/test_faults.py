@@ -21,10 +21,10 @@ def test_drop_is_unreachable(service: SimulatedCompanion, client: CompanionClien
     assert len(client.devices()) == 2  # times=1
 
 
-def test_delay_past_the_timeout_is_a_timeout(service: SimulatedCompanion, session: requests.Session) -> None:
+def test_delay_past_the_timeout_is_a_timeout(service: SimulatedCompanion) -> None:
     service.faults.add(FaultRule("delay", seconds=0.5, times=1))
     with pytest.raises(DeviceTimeout):
-        client_for(service, session, timeout=0.1).devices()
+        client_for(service, timeout=0.1).devices()
 
 
 def test_500_is_a_service_failure_without_a_message(
@@ -48,13 +48,11 @@ def test_garbage_is_a_protocol_error(service: SimulatedCompanion, client: Compan
     assert caught.value.status == 200
 
 
-def test_stall_does_the_work_then_answers_late(
-    service: SimulatedCompanion, session: requests.Session
-) -> None:
+def test_stall_does_the_work_then_answers_late(service: SimulatedCompanion) -> None:
     device_id = service.readers[0].device_id
     service.faults.add(FaultRule("stall", seconds=0.5, path="*/config", times=1))
     with pytest.raises(DeviceTimeout):
-        client_for(service, session, timeout=0.1).put_config(device_id, {"0230": "01"})
+        client_for(service, timeout=0.1).put_config(device_id, {"0230": "01"})
     assert service.readers[0].registers[0x0230] == b"\x01"  # written although the client never heard
 
 

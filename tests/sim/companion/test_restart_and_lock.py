@@ -34,8 +34,8 @@ def restarting_service(start_service: StartService) -> SimulatedCompanion:
 
 
 @pytest.fixture
-def rclient(restarting_service: SimulatedCompanion, session: requests.Session) -> CompanionClient:
-    return client_for(restarting_service, session)
+def rclient(restarting_service: SimulatedCompanion) -> CompanionClient:
+    return client_for(restarting_service)
 
 
 class AdvancingEvent(threading.Event):
@@ -171,11 +171,9 @@ def held_write(
     return thread
 
 
-def test_a_second_write_meanwhile_gets_409_reads_do_not(
-    start_service: StartService, session: requests.Session
-) -> None:
+def test_a_second_write_meanwhile_gets_409_reads_do_not(start_service: StartService) -> None:
     service = start_service(timing=replace(FAST, write=math.inf))
-    client = client_for(service, session)
+    client = client_for(service)
     reader, other = service.readers
     writer = held_write(service, client, {"0230": "01"})
     try:
@@ -201,9 +199,9 @@ def test_a_second_write_meanwhile_gets_409_reads_do_not(
     client.wink(reader.device_id)  # free again
 
 
-def test_a_wink_holds_the_lock(start_service: StartService, session: requests.Session) -> None:
+def test_a_wink_holds_the_lock(start_service: StartService) -> None:
     service = start_service(timing=replace(FAST, wink=math.inf, write=math.inf))
-    client = client_for(service, session)
+    client = client_for(service)
     reader = service.readers[0]
     winker = threading.Thread(target=client.wink, args=(reader.device_id,), daemon=True)
     winker.start()
@@ -217,9 +215,7 @@ def test_a_wink_holds_the_lock(start_service: StartService, session: requests.Se
     assert reader.winks == 1
 
 
-def test_unplugged_during_a_held_write_answers_499(
-    start_service: StartService, session: requests.Session
-) -> None:
+def test_unplugged_during_a_held_write_answers_499(start_service: StartService) -> None:
     service = start_service(timing=replace(FAST, write=math.inf))
     reader = service.readers[0]
     url = f"{service.url}/device/{reader.device_id}/config"
