@@ -3,7 +3,7 @@
 >>> import socket
 >>> with socket.socket() as closed:                   # bound, not listening: no unit on this port
 ...     closed.bind(("127.0.0.1", 0))
-...     PpaClient(requests.Session(), f"http://127.0.0.1:{closed.getsockname()[1]}", timeout=2).status()
+...     PpaClient.at(f"http://127.0.0.1:{closed.getsockname()[1]}", timeout=2).status()
 Traceback (most recent call last):
 station.core.errors.DeviceUnreachable: GET /api/system/status: connection refused (no unit listening)
 """

@@ -1,6 +1,6 @@
 """``CompanionClient``: the station's typed client of the SpringCard Companion Service REST API.
 
->>> client = CompanionClient(requests.Session(), "http://127.0.0.1:3998", timeout=5)
+>>> client = CompanionClient.at("http://127.0.0.1:3998", timeout=5)
 >>> client.put_config("../admin", {"config": {}})          # an id that is not URL-safe: nothing is sent
 Traceback (most recent call last):
 ValueError: not a Companion DeviceId: '../admin'

@@ -1,8 +1,6 @@
 """Error statuses of the Companion Service as ``springcore.errors.ReaderError`` subclasses (reference §7).
 
->>> import io
->>> response = requests.Response()
->>> response.status_code, response.raw = 422, io.BytesIO(b'{"Result": "error", "Message": "0201: too long"}')
+>>> response = Reply(422, {}, b'{"Result": "error", "Message": "0201: too long"}')
 >>> reader_error("PUT", "/device/vkYk/config", response)
 ReaderRejected("PUT /device/vkYk/config refused with 422 (request data invalid): '0201: too long'")
 """

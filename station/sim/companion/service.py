@@ -1,8 +1,8 @@
 """The simulated SpringCard Companion Service: one REST server on 127.0.0.1 fronting many readers.
 
->>> import requests; from station.devices.springcore.client import CompanionClient
+>>> from station.devices.springcore.client import CompanionClient
 >>> with SimulatedCompanion(readers=1) as service:
-...     client, reader = CompanionClient(requests.Session(), service.url), service.readers[0]
+...     client, reader = CompanionClient.at(service.url), service.readers[0]
 ...     _ = client.put_config(reader.device_id, {"0201.s": "A-1"})     # 200, then the reader restarts
 ...     reader.registers[0x0201], reader.restarts
 (b'A-1', 1)

@@ -1,8 +1,8 @@
 """One simulated Encedo PPA: state, lifecycle (boot, reboot, unplug, shutdown) and request dispatch.
 
->>> import requests; from station.devices.ppa.client import PpaClient
+>>> from station.devices.ppa.client import PpaClient
 >>> with SimulatedPpa(backend_key=bytes(32)) as unit:           # HTTP and HTTPS on 127.0.0.1, free ports
-...     client = PpaClient(requests.Session(), unit.http_url)
+...     client = PpaClient.at(unit.http_url)
 ...     client.status().inited, client.version().fwv
 (False, 'Encedo nGINE FW v1.2.2')
 """
