@@ -76,7 +76,7 @@ class Station:
     client_timeout: float = 10.0
     rma: RmaPolicy = field(default_factory=RmaPolicy)  # rma mode: unknown units, passphrase, backend wipe
     bus: EventBus = field(default_factory=EventBus)
-    cancel: threading.Event = field(default_factory=threading.Event)  # ``stop``: after the current step
+    cancel: threading.Event = field(default_factory=threading.Event)  # ``stop``: now, requests cut
     finishing: threading.Event = field(default_factory=threading.Event)  # ``finish``: no new units
     scans: ScanBox = field(default_factory=ScanBox)  # codes scanned for a slot (readers' inventory)
     tally: VerdictTally | None = None  # the verdicts of the current (or last) run
