@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from station.core.codec import x25519_public_key
+from station.devices.transport import reset_abort
 from station.sim import install as install_simulation
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
@@ -20,6 +21,14 @@ def simulation() -> None:
     """Tests build stations on simulated fixtures, as the demo does: the ``simulated`` kind is registered
     the way the entry points register it (``tests/fixtures/test_registry.py`` checks a build without it)."""
     install_simulation()
+
+
+@pytest.fixture(autouse=True)
+def _requests_work_again() -> Iterator[None]:
+    """A station stopped in a test aborts every request of the process (``Station.stop``); the next
+    test starts with requests working, whatever the last one left behind."""
+    yield
+    reset_abort()
 
 
 @pytest.fixture

@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -24,11 +26,12 @@ from station.app.assembly import Choices, StationParts, assemble, close_all, is_
 from station.app.datalock import DataDirLock
 from station.core.config import StationConfig
 from station.core.errors import ConfigError
-from station.core.events import EventBus
+from station.core.events import EventBus, LogLine
 from station.core.operator import Operator
 from station.devices.ppa.client import PpaClient
 from station.devices.ppa.protocol import derive_user_private_key
 from station.devices.springcore.client import CompanionClient
+from station.devices.transport import abort_all, reset_abort
 from station.factory.backend import Backend
 from station.factory.keys.keystore import configured_public_key
 from station.factory.keys.secrets import UnitSecrets, seal_secrets, secrets_for_unit
@@ -52,6 +55,9 @@ from station.records.store.sqlite import SqliteStore
 from station.records.writer import RecordWriter
 
 MODES = ("production", "qa", "rma")
+STOP_WITHIN = 2.5  # seconds ``run`` waits for the slots after ``stop`` (their requests were aborted)
+
+log = logging.getLogger("station")
 
 
 @dataclass
@@ -65,7 +71,7 @@ class Station:
     client_timeout: float = 10.0
     rma: RmaPolicy = field(default_factory=RmaPolicy)  # rma mode: unknown units, passphrase, backend wipe
     bus: EventBus = field(default_factory=EventBus)
-    cancel: threading.Event = field(default_factory=threading.Event)  # ``stop``: after the current step
+    cancel: threading.Event = field(default_factory=threading.Event)  # ``stop``: now, requests cut
     finishing: threading.Event = field(default_factory=threading.Event)  # ``finish``: no new units
     scans: ScanBox = field(default_factory=ScanBox)  # codes scanned for a slot (readers' inventory)
     tally: VerdictTally | None = None  # the verdicts of the current (or last) run
@@ -160,17 +166,41 @@ class Station:
         # A shift-long run keeps its counts but only the latest verdicts: memory stays flat (tally.py).
         verdicts = VerdictTally(keep=units if units is not None and units <= VERDICTS_KEPT else VERDICTS_KEPT)
         self.tally = verdicts
+        if not self.cancel.is_set():
+            reset_abort()  # requests work again (a station stopped earlier in this process aborted them)
         workers = self._workers(self._services(units, verdicts))
         line = self.parts.line
         if line is not None:
             line.start(self.bus)  # background sync, woken by every finished unit
         for worker in workers:
             worker.start()
-        for worker in workers:
-            worker.join()
+        if self._wait_for(workers) and self.cancel.is_set():
+            reset_abort()  # every slot has ended: nothing of this run can send anything any more
         if line is not None:
             line.stop()  # a last sync pushes the records of the final units
         return verdicts.recent
+
+    def _wait_for(self, workers: list[threading.Thread]) -> bool:
+        """Until every slot's worker ends (True); after ``stop``, for ``STOP_WITHIN`` seconds at most.
+
+        A worker still alive then is reported and left behind (False): a daemon thread that cannot write
+        to its unit, as every request fails since the stop; its open run is resolved at the next start.
+        """
+        stopping_since: float | None = None
+        while alive := [worker for worker in workers if worker.is_alive()]:
+            if self.cancel.is_set():
+                stopping_since = stopping_since or time.monotonic()
+                if time.monotonic() - stopping_since >= STOP_WITHIN:
+                    self._report_stuck(alive)
+                    return False
+            alive[0].join(0.1)
+        return True
+
+    def _report_stuck(self, alive: list[threading.Thread]) -> None:
+        names = ", ".join(worker.name for worker in alive)
+        message = f"{names} did not stop within {STOP_WITHIN:g} s; its run is resolved at the next start"
+        log.error("%s", message)
+        self.bus.publish(LogLine("station", time.time(), None, "error", message))
 
     def _services(self, units: int | None, verdicts: VerdictTally) -> SlotServices:
         """What every PPA slot's worker shares during one run."""
@@ -211,8 +241,14 @@ class Station:
         self.finishing.set()
 
     def stop(self) -> None:
-        """Ask every slot to stop after its current step (cooperative; never kills a thread)."""
+        """Stop now: no new step starts, and every open request to a unit or the backend fails at once.
+
+        No thread is killed: each slot sees its request fail, ends its step as aborted and writes nothing
+        more to its unit. A run that had started writing stays open in the journal, exactly as after a
+        crash, and the next start resumes or closes it; ``run`` returns within ``STOP_WITHIN`` seconds.
+        """
         self.cancel.set()
+        abort_all("the station is stopping")
 
     def close(self) -> None:
         """Release the fixtures, stop the line sync, free the data directory (idempotent)."""

@@ -55,6 +55,11 @@ def summarize(tally: VerdictTally, elapsed: float) -> str:
         f"error: {counts[Outcome.ERROR]}   aborted: {counts[Outcome.ABORTED]}",
         f"elapsed: {elapsed:.1f} s   throughput: {per_hour:.0f} units/hour",
     ]
+    if tally.left_open:
+        lines.append(
+            f"left open by the stop: {len(tally.left_open)} run(s) that wrote to their unit; the next "
+            "start resumes or closes them (leave those units in their slots)"
+        )
     steps: dict[str, list[float]] = {}
     for verdict in tally.recent:
         for name, seconds in verdict.step_seconds.items():

@@ -9,9 +9,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -168,7 +170,7 @@ def run(
     station = Station.open(config, data_dir=data_dir, profile=profile, mode=mode, operator=operator, rma=rma)
     tally, elapsed = _run_station(station, units)
     print(summarize(tally, elapsed))
-    return 0 if tally.counts[Outcome.PASS] == tally.total else 1
+    return 0 if tally.counts[Outcome.PASS] == tally.total and not tally.left_open else 1
 
 
 def _run_station(station: Station, units: int | None) -> tuple[VerdictTally, float]:
@@ -187,11 +189,27 @@ def _run_station(station: Station, units: int | None) -> tuple[VerdictTally, flo
 
 @contextmanager
 def _stop_on_signals(station: Station) -> Iterator[None]:
-    """SIGINT/SIGTERM ask every slot to stop after its current step; a second signal is not needed."""
+    """The first SIGINT/SIGTERM stops the station now (``Station.stop``); a second one exits at once.
+
+    The stop runs in its own thread: a signal handler must not wait for locks the interrupted code may
+    hold. A run interrupted after writing to its unit stays open and the next start resolves it, so
+    exiting at once on the second signal loses nothing the journal does not already hold.
+    """
+    signals: list[int] = []
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        print("stopping after the current steps...", file=sys.stderr, flush=True)
-        station.stop()
+        signals.append(signum)
+        if len(signals) > 1:
+            print("stopping at once", file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            os._exit(128 + signum)
+        print(
+            "stopping: open requests are cut, interrupted runs stay open for the next start "
+            "(signal again to exit at once)...",
+            file=sys.stderr,
+            flush=True,
+        )
+        threading.Thread(target=station.stop, name="station-stop", daemon=True).start()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

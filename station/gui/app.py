@@ -72,7 +72,7 @@ def main(options: GuiOptions) -> int:
             session.start()
         else:
             session.start(maximized=True)
-        quitter = QuitOnSignals(app)  # systemd's SIGTERM: finish the steps in progress, then exit
+        quitter = QuitOnSignals(app)  # systemd's SIGTERM: stop the station, exit within seconds
         try:
             code = app.exec()
         finally:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from station.core.errors import (
+    BackendError,
     BackendRefused,
     DeviceFailure,
     DeviceProtocolError,
@@ -27,6 +28,7 @@ from station.core.errors import (
     StationError,
 )
 from station.core.events import EventBus, LogLine, Outcome, StepFinished, StepStarted, UnitIdentified
+from station.devices.transport import call_deadline
 
 
 class StepFailed(Exception):
@@ -140,18 +142,23 @@ class RunContext:
     monotonic: Callable[[], float] = time.monotonic
     step: str = ""
     deadline: float = float("inf")
+    timeout: float = float("inf")  # the current step's own limit, which set ``deadline``
 
     def remaining(self) -> float:
         return self.deadline - self.monotonic()
 
+    def overdue(self, what: str = "no answer") -> StepTimeout:
+        """The current step's end at its deadline; the failure names the step, the message the deadline."""
+        return StepTimeout(f"{what} within its {self.timeout:g} s deadline")
+
     def sleep(self, seconds: float) -> None:
         """Wait cooperatively: Cancelled when cancelled, StepTimeout once the step's deadline passes."""
         if self.remaining() <= 0:
-            raise StepTimeout(f"{self.step} did not finish in time")
+            raise self.overdue("not finished")
         if self.cancel.wait(min(seconds, max(self.remaining(), 0.0))):
             raise Cancelled
         if self.remaining() <= 0:
-            raise StepTimeout(f"{self.step} did not finish in time")
+            raise self.overdue("not finished")
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
@@ -214,38 +221,49 @@ class Engine:
                     raise
                 again = f"({attempt + 1}/{group.retry.attempts})"
                 ctx.log(f"{group.name}: {exc.cause}; trying the group again {again}")
-                ctx.sleep(group.retry.backoff * attempt)
+                if ctx.cancel.wait(group.retry.backoff * attempt):  # between steps: no step's deadline
+                    raise Cancelled from None
 
     def _run_step(self, ctx: RunContext, step: Step, records: list[StepRecord]) -> None:
+        """Attempts of ``step`` until one succeeds, a fault is final, the station stops or time is up.
+
+        Every attempt runs inside ``call_deadline``: the requests it makes (to the unit, the backend)
+        end by the step's deadline whatever the other end does, and a backoff that would outlast the
+        deadline is not started. A fault while the station stops is the stop (Cancelled), never a
+        failure of the unit; an I/O fault at the deadline is the deadline (StepTimeout).
+        """
         ctx.step = step.name
         ctx.journal.journal(ctx.run_id, step.name, "start", {})
         started_wall, started = utc_now(), ctx.monotonic()
-        ctx.deadline = started + step.timeout
+        ctx.deadline, ctx.timeout = started + step.timeout, step.timeout
+        begun = (started_wall, started)
         attempt = 0
         while True:
             attempt += 1
             self.bus.publish(StepStarted(ctx.slot, time.time(), ctx.run_id, step.name, attempt))
             try:
-                detail = step.action(ctx) or ""
+                with call_deadline(ctx.deadline):
+                    detail = step.action(ctx) or ""
                 break
-            except Exception as exc:
-                retry = step.retry.retries(exc) and attempt < step.retry.attempts and ctx.remaining() > 0
-                if not retry:
-                    self._finish(
-                        ctx, step, records, started=(started_wall, started), attempts=attempt, exc=exc
-                    )
+            except Exception as caught:
+                exc = _ended_by(ctx, caught)
+                again = exc is caught and step.retry.retries(exc) and attempt < step.retry.attempts
+                if again and ctx.remaining() <= step.retry.backoff * attempt:
+                    exc, again = ctx.overdue(), False  # no time left for another attempt
+                if not again:
+                    self._finish(ctx, step, records, started=begun, attempts=attempt, exc=exc)
                     if isinstance(exc, DeviceTimeout | DeviceUnreachable | DeviceFailure):
                         raise _Exhausted(exc) from exc
-                    raise
+                    if exc is caught:
+                        raise
+                    raise exc from caught
                 ctx.log(f"{step.name}: {exc}; retrying ({attempt + 1}/{step.retry.attempts})", "warning")
                 try:
                     ctx.sleep(step.retry.backoff * attempt)
                 except (Cancelled, StepTimeout) as stopped:  # during the backoff: still this step's end
-                    self._finish(
-                        ctx, step, records, started=(started_wall, started), attempts=attempt, exc=stopped
-                    )
+                    self._finish(ctx, step, records, started=begun, attempts=attempt, exc=stopped)
                     raise
-        self._finish(ctx, step, records, started=(started_wall, started), attempts=attempt, detail=detail)
+        self._finish(ctx, step, records, started=begun, attempts=attempt, detail=detail)
 
     def _finish(
         self,
@@ -276,6 +294,24 @@ class Engine:
         if outcome is Outcome.ERROR and not isinstance(cause, StationError | StepFailed):
             ctx.log(f"internal error in {step}: {traceback.format_exception(cause)[-1].strip()}", "error")
         return outcome, Failure(step, _code_of(cause), _message_of(cause))
+
+
+# A transport fault at the step's deadline: how ``call_deadline`` ends a request (a backend's own
+# error type included; its refusals are answers, not faults).
+_CUT_SHORT = (DeviceTimeout, DeviceUnreachable, BackendError)
+DEADLINE_SLACK = 0.05  # seconds: socket timers round, so a request cut at the deadline may end a hair early
+
+
+def _ended_by(ctx: RunContext, exc: Exception) -> Exception:
+    """What ended an attempt: the stop when the station is stopping, the deadline when it has passed."""
+    if isinstance(exc, Cancelled | StepTimeout):
+        return exc
+    if ctx.cancel.is_set():  # a request aborted by the stop, or whatever the step made of it
+        return Cancelled()
+    overdue = ctx.remaining() <= DEADLINE_SLACK
+    if overdue and isinstance(exc, _CUT_SHORT) and not isinstance(exc, BackendRefused):
+        return ctx.overdue()
+    return exc
 
 
 def _malformed(exc: BaseException) -> bool:

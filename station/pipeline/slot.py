@@ -26,9 +26,10 @@ from station.core.events import (
 )
 from station.core.operator import Operator
 from station.devices.ppa.client import PpaClient
+from station.devices.transport import call_deadline
 from station.fixtures.base import Fixture, LinkEpoch
 from station.pipeline.drafts import RunFrame
-from station.pipeline.engine import Engine, Group, RunContext, RunResult, Step
+from station.pipeline.engine import Cancelled, Engine, Group, RunContext, RunResult, Step
 from station.pipeline.fixturehooks import (
     POWER_CYCLE_WAIT,
     TroubleNotice,
@@ -49,6 +50,7 @@ from station.records.writer import RecordWriter
 PRESENCE_POLL = 0.2
 IDENTIFY_ATTEMPTS = 4  # tries to re-identify a resumed run's unit before closing the run as aborted
 IDENTIFY_BACKOFF = 0.5  # seconds, growing with each try (0.5 + 1 + 1.5 s at most)
+RESUME_CHECK_WITHIN = 30.0  # seconds one try may take, whatever the unit does (as the identify step)
 
 
 class UnitQuota:
@@ -155,6 +157,8 @@ class SlotWorker:
         """
         try:
             self._one_unit()
+        except Cancelled:  # stopped while resuming an interrupted run: it stays open, as it was
+            self._log(None, "stopped before the interrupted run could be resumed; it stays open", "warning")
         except Exception as exc:  # the worker thread must survive to serve the next unit
             cause = str(exc) if isinstance(exc, StationError) else "internal error, see the station log"
             message = (
@@ -177,6 +181,8 @@ class SlotWorker:
         )
         ctx = RunContext(run_id, self.fixture.slot, mode, store, self.services.cancel, self.services.bus)
         result = Engine(self.services.bus).run(ctx, plan)
+        if self._stopped_after_writing(run_id, result):
+            return  # left open, exactly as after a crash: the next start resumes or closes it
         if self._power_cycle_resumes(run_id, result):
             return  # the resumed run wrote the record
         self._after_run(run_id, client, result)
@@ -191,6 +197,29 @@ class SlotWorker:
         self._report(run_id, result, stored, flow.unit_id, time.monotonic() - clock)
         if result.outcome is Outcome.PASS:
             self._after_pass(run_id, stored)
+
+    def _stopped_after_writing(self, run_id: str, result: RunResult) -> bool:
+        """A run the station's stop interrupted after it may have written to its unit stays open.
+
+        Every write to a unit is journalled as an ``intent`` first, so a run without one wrote nothing.
+        Closing one that has would record a verdict about a unit in an unknown state; left open, the next
+        start treats it as after a crash (resumed on the same unit, or closed naming why). A stopped run
+        that wrote nothing is closed ``aborted`` by the caller, as before.
+        """
+        if result.outcome is not Outcome.ABORTED or not self.services.cancel.is_set():
+            return False
+        journal = self.services.store.run_journal(run_id)
+        if not any(entry.phase == "intent" for entry in journal):
+            return False
+        step = result.failure.step if result.failure is not None else "a step"
+        message = (
+            f"stopped during {step} after writing to the unit: run {run_id[:8]} stays open and is resumed "
+            "or closed at the next start; leave the unit in the slot"
+        )
+        self.services.verdicts.interrupted(run_id)
+        self._log(run_id, message, "warning")
+        self._publish(SlotChanged(self.fixture.slot, time.time(), SlotState.FAILED, message))
+        return True
 
     def _after_pass(self, run_id: str, stored: StoredRecord) -> None:
         """Label printing and the like: after the record is durable; a fault here never fails the unit."""
@@ -208,7 +237,7 @@ class SlotWorker:
         """Say plainly when the unit left mid-run; note when another unit already took its place."""
         if isinstance(client, GuardedClient) and client.replaced():
             self._new_unit_in_slot = True
-        elif run_id in self._power_cycled:
+        elif run_id in self._power_cycled or result.outcome is Outcome.ABORTED:
             return  # power-cycled and not back: the failure says what the station saw
         elif result.failure is not None and not self.fixture.presence.present():
             result.failure = left_the_slot(result.failure, self.fixture.slot) or result.failure
@@ -217,6 +246,8 @@ class SlotWorker:
         """A unit that stopped answering is power-cycled once; when it answers again, the run resumes."""
         power = self.fixture.power
         if power is None or run_id in self._power_cycled or not power_cycle_helps(result.failure):
+            return False
+        if self.services.cancel.is_set():
             return False
         self._power_cycled.add(run_id)
         assert result.failure is not None
@@ -262,10 +293,11 @@ class SlotWorker:
             return True  # nothing identifying was written: resuming cannot harm another unit
         for attempt in range(IDENTIFY_ATTEMPTS):
             try:
-                return self._identity_matches(client, prior)
+                with call_deadline(time.monotonic() + RESUME_CHECK_WITHIN):
+                    return self._identity_matches(client, prior)
             except DeviceError:
                 if self.services.cancel.wait(IDENTIFY_BACKOFF * (attempt + 1)):
-                    break
+                    raise Cancelled from None  # the stop, not the unit: the run stays open
         return None  # could not tell
 
     def _identity_matches(self, client: PpaClient, prior: Prior) -> bool:

@@ -39,12 +39,24 @@ class VerdictTally:
     def __init__(self, keep: int | None) -> None:
         self._recent: deque[Verdict] = deque(maxlen=keep)
         self._counts: Counter[Outcome] = Counter()
+        self._open: list[str] = []  # runs the station's stop left open (no verdict yet: the next start)
         self._lock = threading.Lock()
 
     def append(self, verdict: Verdict) -> None:
         with self._lock:
             self._recent.append(verdict)
             self._counts[verdict.outcome] += 1
+
+    def interrupted(self, run_id: str) -> None:
+        """A run the stop left open in the journal: no verdict, but the run did not finish either."""
+        with self._lock:
+            self._open.append(run_id)
+
+    @property
+    def left_open(self) -> list[str]:
+        """The runs the stop interrupted after they wrote to their unit (resolved at the next start)."""
+        with self._lock:
+            return list(self._open)
 
     @property
     def total(self) -> int:

@@ -22,6 +22,8 @@ from station.pipeline.modes.rma.flow import RmaPolicy
 
 log = logging.getLogger("station.gui")
 
+JOIN_WITHIN = 5.0  # seconds the window waits for a stopped station's threads before it closes anyway
+
 
 @dataclass(frozen=True)
 class Target:
@@ -89,10 +91,13 @@ class StationHost(QObject):
         self.target = None
         self._shut_down = True
         if self.runner is not None:
-            self.runner.stop()
-            self.runner.wait()
+            self.runner.stop()  # cuts the open requests: the run ends within seconds
+            if not self.runner.wait(JOIN_WITHIN):
+                log.error("the station's run did not end within %g s of the stop; closing", JOIN_WITHIN)
         for worker in self._workers:
-            worker.join()
+            worker.join(JOIN_WITHIN)
+            if worker.is_alive():
+                log.error("%s did not end within %g s; closing anyway", worker.name, JOIN_WITHIN)
         if self.bridge is not None:
             self.bridge.detach()
         if self.station is not None:
@@ -127,8 +132,9 @@ class StationHost(QObject):
         old, self.station = self.station, None
         if self.bridge is not None:
             self.bridge.detach()
-        if self.runner is not None:
-            self.runner.wait()  # it has ended (its stopped signal brought us here, or it never ran)
+        # The run thread has ended: its stopped signal brought us here, or it never ran.
+        if self.runner is not None and not self.runner.wait(JOIN_WITHIN):
+            log.error("the station's run thread did not end within %g s", JOIN_WITHIN)
         self.bridge = self.runner = None
         worker = threading.Thread(
             target=self._reopen, args=(old, self.target, self._serial), name="station-switch", daemon=True

@@ -120,7 +120,7 @@ class Session(QObject):
                 self._demo_login(self.demo_role)
 
     def stop(self) -> None:
-        """The window closes: no new unit waits for an answer; the station stops after its current steps."""
+        """The window closes: no new unit waits for an answer; the station stops now (requests are cut)."""
         self.rma.close()
         if self.host.runner is not None:
             self.host.runner.stop()

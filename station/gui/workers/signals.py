@@ -10,23 +10,29 @@ True
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
+import sys
 
 from PySide6.QtCore import QObject, QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
 
 class QuitOnSignals(QObject):
+    """The first SIGTERM/SIGINT quits the event loop (the window then stops the station, which cuts its
+    open requests, and closes within seconds); a second one exits the process at once."""
+
     def __init__(self, app: QApplication) -> None:
         super().__init__(app)
         self._app = app
+        self._signals = 0
         self._read, self._write = socket.socketpair()
         self._read.setblocking(False)
         self._write.setblocking(False)
         signal.set_wakeup_fd(self._write.fileno())
         for number in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(number, _note)  # a Python handler must exist for the wakeup byte to be written
+            signal.signal(number, self._note)  # a Python handler must exist for the wakeup byte to be written
         self._notifier = QSocketNotifier(self._read.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._quit)
 
@@ -37,6 +43,10 @@ class QuitOnSignals(QObject):
             return
         self._app.quit()
 
-
-def _note(signum: int, frame: object) -> None:
-    """Nothing to do in Python: the wakeup fd has already told the event loop."""
+    def _note(self, signum: int, frame: object) -> None:
+        """The first signal: nothing to do here, the wakeup fd has told the event loop. A second one, while
+        the window is still stopping: exit now (interrupted runs stay open for the next start)."""
+        self._signals += 1
+        if self._signals > 1:
+            print("stopping at once", file=sys.stderr, flush=True)
+            os._exit(128 + signum)
