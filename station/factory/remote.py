@@ -15,6 +15,8 @@ from cryptography import x509
 
 from station.core.codec import b64decode
 from station.core.errors import BackendError, BackendRefused, ProtocolError
+from station.core.strictjson import JsonRefused, strict_loads
+from station.core.text import printable
 from station.factory.ca import certificate_matches_key
 
 _ERROR_TEXT_LIMIT = 200
@@ -79,9 +81,10 @@ class RemoteBackend:
     def _request(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self._send(method, path, body)
         try:
-            reply = response.json()
-        except ValueError:
-            raise BackendError(f"{self.url}{path}: reply is not JSON (HTTP {response.status_code})") from None
+            reply = strict_loads(response.content)
+        except JsonRefused as exc:
+            status = response.status_code
+            raise BackendError(f"{self.url}{path}: reply {exc.problem} (HTTP {status})") from None
         if not isinstance(reply, dict):
             raise BackendError(f"{self.url}{path}: reply is not a JSON object")
         return reply
@@ -117,9 +120,9 @@ def _string_field(reply: dict[str, Any], name: str, url: str) -> str:
 
 
 def _error_text(response: requests.Response) -> str:
-    """``: <reason>`` from a JSON ``{"error": ...}`` body, if the service gave one."""
+    """``: <reason>`` from a JSON ``{"error": ...}`` body, if the service gave one (escaped, bounded)."""
     try:
-        reason = response.json().get("error")
+        reason = strict_loads(response.content).get("error")
     except (ValueError, AttributeError):
         return ""
-    return f": {reason[:_ERROR_TEXT_LIMIT]}" if isinstance(reason, str) else ""
+    return f": {printable(reason, _ERROR_TEXT_LIMIT)}" if isinstance(reason, str) else ""
