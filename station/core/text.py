@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from types import TracebackType
 from typing import TypeAlias
 
@@ -25,7 +26,7 @@ _ExcInfo: TypeAlias = (
 
 
 def printable(text: object, limit: int = LIMIT) -> str:
-    """``str(text)`` with every unprintable character escaped as Python writes it (``\n``, ``\x1b``,
+    r"""``str(text)`` with every unprintable character escaped as Python writes it (``\n``, ``\x1b``,
     ``\u202e``), cut to at most ``limit`` characters ending in "..." when longer.
 
     Printable non-ASCII ("é", "—") stays; backslashes stay as they are. Records keep the exact value:
@@ -66,10 +67,21 @@ class EscapingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         safe = logging.makeLogRecord(record.__dict__)  # a copy: other handlers see the record unchanged
         safe.msg, safe.args = printable(record.getMessage(), LOG_LIMIT), None
+        safe.exc_text = None  # another handler's formatter may have cached the traceback unescaped
         return super().format(safe)
 
     def formatException(self, ei: _ExcInfo) -> str:  # noqa: N802 - logging's name
-        return _lines(super().formatException(ei))
+        """The traceback's own lines (frames, source, chain notes) each escaped; an exception's type and
+        message as one escaped line, since the message may carry a unit's text."""
+        if ei[1] is None:
+            return super().formatException(ei)
+        lines: list[str] = []
+        for chunk in traceback.TracebackException(type(ei[1]), ei[1], ei[2]).format():
+            if chunk.startswith(("  ", "\n", "Traceback (most recent call last)")):
+                lines += chunk.rstrip("\n").split("\n")  # Python's own layout: kept, line by line
+            else:
+                lines.append(chunk.rstrip("\n"))  # "Type: message": one line whatever it holds
+        return "\n".join(printable(line, LOG_LIMIT) for line in lines)
 
     def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
         return _lines(super().formatStack(stack_info))
