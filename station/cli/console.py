@@ -15,6 +15,7 @@ import threading
 from typing import TextIO
 
 from station.core.events import Event, LogLine, Outcome, RunFinished, RunStarted
+from station.core.text import printable
 from station.pipeline.tally import VerdictTally
 
 
@@ -33,16 +34,20 @@ class ProgressPrinter:
                 print(line, file=self.out, flush=True)
 
     def _line(self, event: Event) -> str | None:
+        """The line(s) for ``event``; every value in them escaped (``printable``): a unit's text can neither
+        add a line nor run an escape code on the operator's terminal."""
+        slot = printable(event.slot)
         if isinstance(event, RunStarted):
-            return f"{event.slot:>4}  start    run {event.run_id[:8]}{' (resumed)' if event.resumed else ''}"
+            resumed = " (resumed)" if event.resumed else ""
+            return f"{slot:>4}  start    run {printable(event.run_id[:8])}{resumed}"
         if isinstance(event, RunFinished):
-            unit = event.unit_id or "unknown unit"
-            line = f"{event.slot:>4}  {event.outcome.upper():<7}  {unit}  record {event.record_id}"
+            unit = printable(event.unit_id or "unknown unit")
+            line = f"{slot:>4}  {event.outcome.upper():<7}  {unit}  record {printable(event.record_id)}"
             if event.outcome is not Outcome.PASS:
-                line += f"\n      {event.failed_step}: {event.message}"
+                line += f"\n      {printable(event.failed_step)}: {printable(event.message)}"
             return line
         if isinstance(event, LogLine) and (self.verbose or event.level in ("warning", "error")):
-            return f"{event.slot:>4}  {event.level:<7}  {event.message}"
+            return f"{slot:>4}  {printable(event.level):<7}  {printable(event.message)}"
         return None
 
 

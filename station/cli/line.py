@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from station.cli.options import Subparsers, config_argument, optional_config
 from station.core.errors import RecordError, StationError
+from station.core.text import printable
 
 if TYPE_CHECKING:
     from station.app.data import StationData
@@ -86,7 +87,7 @@ def cmd_migrate(target: str, *, grant: str | None = None, out: TextIO | None = N
         if grant is not None:
             grant_station_role(line_database(target), grant)
     except RecordError as exc:
-        print(f"records migrate: {exc}", file=sys.stderr)
+        print(f"records migrate: {printable(exc)}", file=sys.stderr)
         return 2
     where = line_database(target).name if is_line_url(target) else target
     names = ", ".join(f"{m.version:04d}_{m.name}" for m in result.applied) or "nothing to apply"
@@ -108,7 +109,8 @@ def cmd_sync(data: StationData, url: str, *, batch: int, out: TextIO | None = No
         line = line_database(url)
         report = sync(local, line, public_key, batch=batch)
     except RecordError as exc:
-        print(f"records sync: {exc} (records are kept locally; run the sync again)", file=sys.stderr)
+        reason = printable(exc)
+        print(f"records sync: {reason} (records are kept locally; run the sync again)", file=sys.stderr)
         return 2
     left = summary(local)
     print(

@@ -10,17 +10,20 @@ station: no-such.toml: configuration file not found
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable, Sequence
 
 from station import __version__
 from station.cli import audit, gui, keys, records, run, sim, users
 from station.core.errors import StationError
+from station.core.text import EscapingFormatter, printable
 
 VERB_MODULES = (sim, run, records, keys, gui, users, audit)  # in the order `station --help` lists them
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    log_warnings_to_stderr()
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
@@ -30,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except StationError as exc:
-        print(f"station: {exc}", file=sys.stderr)
+        print(f"station: {printable(exc)}", file=sys.stderr)
         return 2
 
 
@@ -41,6 +44,27 @@ def build_parser() -> argparse.ArgumentParser:
     for family in VERB_MODULES:
         family.add_parser(commands)
     return parser
+
+
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stderr`` as it is when a record comes (as logging's last resort does)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def log_warnings_to_stderr() -> None:
+    """Warnings and errors of the ``station`` loggers to stderr, escaped (``EscapingFormatter``): a log
+    message may carry a unit's text. Without it they reach stderr raw, through logging's last resort.
+    Installed once per process."""
+    logger = logging.getLogger("station")
+    if any(isinstance(handler, _CurrentStderr) for handler in logger.handlers):
+        return
+    handler = _CurrentStderr()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(EscapingFormatter("%(message)s"))
+    logger.addHandler(handler)
 
 
 if __name__ == "__main__":

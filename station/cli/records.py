@@ -18,6 +18,7 @@ from station.cli import line
 from station.cli.options import Subparsers, station_data, store_arguments
 from station.cli.recordtext import format_report, format_view
 from station.core.errors import RecordError
+from station.core.text import printable
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -81,7 +82,7 @@ def _line_trust(
     try:
         return database, {**database.station_keys(), **extra}
     except RecordError as exc:
-        print(f"records {verb}: {exc}", file=sys.stderr)
+        print(f"records {verb}: {printable(exc)}", file=sys.stderr)
         return None
 
 
@@ -100,7 +101,7 @@ def cmd_verify(
     try:
         report = verify_store(_open(store), trusted_keys, ca)
     except RecordError as exc:
-        print(f"records verify: {exc}", file=err)
+        print(f"records verify: {printable(exc)}", file=err)
         return 2
     print(format_report(report, with_ca=ca is not None), file=out)
     return 0 if report.ok else 1
@@ -117,7 +118,7 @@ def cmd_export(store: Path | str | RecordStore, fmt: str, out: TextIO, *, err: T
     try:
         count = (export_jsonl if fmt == "jsonl" else export_csv)(_open(store).records(), out)
     except RecordError as exc:
-        print(f"records export: {exc}", file=err)
+        print(f"records export: {printable(exc)}", file=err)
         return 2
     print(f"exported {count} records as {fmt}", file=err)
     return 0
@@ -141,7 +142,7 @@ def cmd_show(
         found = opened.get(devid_or_record_id)
         records = [found] if found is not None else list(opened.records(devid=devid_or_record_id))
     except RecordError as exc:
-        print(f"records show: {exc}", file=err)
+        print(f"records show: {printable(exc)}", file=err)
         return 2
     if not records:
         print(f"records show: no record with record id or devid {devid_or_record_id!r}", file=err)

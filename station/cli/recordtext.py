@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from station.core.text import printable
+
 if TYPE_CHECKING:
     from station.records.check.chain import VerifyReport
     from station.records.view import RecordView
 
 _MORE_PROBLEMS_SHOWN = 10
+_LINE_LIMIT = 2000  # characters of one printed line: a failure message and a certificate subject fit
 
 
 def format_report(report: VerifyReport, *, with_ca: bool) -> str:
@@ -31,7 +34,7 @@ def format_report(report: VerifyReport, *, with_ca: bool) -> str:
     hidden = len(report.problems) - 1 - _MORE_PROBLEMS_SHOWN
     if hidden > 0:
         lines.append(f"  ... and {hidden} more")
-    return "\n".join(lines)
+    return _joined(lines)
 
 
 def _superseded(view: RecordView) -> list[str]:
@@ -81,4 +84,10 @@ def format_view(view: RecordView) -> str:
     checks = view.checks
     lines += ["verification", f"  signature    {checks.signature}", f"  chain        {checks.chain}",
               f"  certificate  {checks.certificate}", f"  line db      {view.line}"]  # fmt: skip
-    return "\n".join(lines)
+    return _joined(lines)
+
+
+def _joined(lines: list[str]) -> str:
+    """The lines, each escaped (``printable``) before they are joined: a value read from a record (a
+    unit's ``hwv``, a failure message) can neither add a line nor run an escape code on a terminal."""
+    return "\n".join(printable(line, _LINE_LIMIT) for line in lines)

@@ -10,7 +10,6 @@ DeviceUnreachable('GET /api/auth/init: connection refused (no unit listening)')
 from __future__ import annotations
 
 import http.client
-import json
 import re
 import socket
 import ssl
@@ -28,8 +27,11 @@ from station.core.errors import (
     DeviceUnreachable,
     ProtocolError,
 )
+from station.core.strictjson import JsonRefused, strict_loads
 
 _HEX = re.compile(r"^[0-9a-fA-F]*$")
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+DEVICE_TEXT_MAX = 128  # characters of a device string (hwv, fwv, a hostname, a reader's name)
 
 # --- a request that got no answer --------------------------------------------------------------------------
 
@@ -116,12 +118,13 @@ class JsonReply:
 
     @classmethod
     def decode(cls, method: str, path: str, content: bytes, status: int = 200) -> Self:
-        """Parse the raw body: not JSON, not UTF-8 or not an object is a DeviceProtocolError."""
+        """Parse the raw body as strict JSON (``core.strictjson``: no key twice, no NaN/Infinity, nesting
+        bounded); not JSON, not UTF-8 or not an object is a DeviceProtocolError with the reply's status."""
         shell = cls(method, path, {}, status)
         try:
-            data = json.loads(content)
-        except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
-            raise shell.error(None, "is not JSON") from None
+            data = strict_loads(content)
+        except JsonRefused as exc:
+            raise shell.error(None, exc.problem) from None
         if not isinstance(data, dict):
             raise shell.error(None, f"is {json_kind(data)}, not a JSON object")
         return cls(method, path, data, status)
@@ -151,6 +154,59 @@ class JsonReply:
     def opt_text(self, name: str) -> str | None:
         value = self._get(name, (str,), "a string", required=False)
         return None if value is None else str(value)
+
+    def device_text(
+        self, name: str, max_len: int = DEVICE_TEXT_MAX, *, empty: bool = True, ascii_only: bool = True
+    ) -> str:
+        """A string the station shows or records (``hwv``, a hostname, a reader's name), kept as sent:
+        printable ASCII of at most ``max_len`` characters, not empty unless ``empty``.
+
+        ``ascii_only=False`` lets through any printable character (no control, format or line-separator
+        character): for a label the operator configured and the unit echoes, which may hold "é".
+        """
+        return self.checked_text(name, self.text(name), max_len, empty=empty, ascii_only=ascii_only)
+
+    def opt_device_text(
+        self, name: str, max_len: int = DEVICE_TEXT_MAX, *, empty: bool = True, ascii_only: bool = True
+    ) -> str | None:
+        value = self.opt_text(name)
+        if value is None:
+            return None
+        return self.checked_text(name, value, max_len, empty=empty, ascii_only=ascii_only)
+
+    def device_texts(
+        self, name: str, max_len: int = DEVICE_TEXT_MAX, absent: tuple[str, ...] | None = None
+    ) -> tuple[str, ...]:
+        """A list of device strings, each checked as ``device_text``; ``absent`` as for ``texts``."""
+        values = self.texts(name, absent)
+        for index, value in enumerate(values):
+            self.checked_text(name, value, max_len, item=index)
+        return values
+
+    def checked_text(
+        self,
+        name: str,
+        value: str,
+        max_len: int,
+        *,
+        empty: bool = True,
+        ascii_only: bool = True,
+        item: int | None = None,
+    ) -> str:
+        """``value`` (read from field ``name``) if it is printable, at most ``max_len`` characters long.
+
+        The message says what is wrong, never the value: it may be megabytes long, or escape codes.
+        """
+        where = "" if item is None else f"item {item} "
+        if len(value) > max_len:
+            raise self.error(name, f"{where}is {len(value)} characters long, more than {max_len}")
+        if not empty and not value:
+            raise self.error(name, f"{where}is empty")
+        if ascii_only and not _PRINTABLE_ASCII.fullmatch(value):
+            raise self.error(name, f"{where}holds characters other than printable ASCII")
+        if not ascii_only and not value.isprintable():
+            raise self.error(name, f"{where}holds control or other unprintable characters")
+        return value
 
     def integer(self, name: str) -> int:
         return int(self._get(name, (int,), "an integer"))

@@ -9,7 +9,6 @@ station.core.errors.BackendError: https://factory.example: the remote backend's 
 from __future__ import annotations
 
 import http.client
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,8 @@ from requests.adapters import HTTPAdapter
 
 from station.core.codec import b64decode
 from station.core.errors import BackendError, BackendRefused, ProtocolError
+from station.core.strictjson import JsonRefused, strict_loads
+from station.core.text import printable
 from station.devices.transport import (
     CHUNK,
     DEFAULT_CAP,
@@ -130,9 +131,9 @@ class RemoteBackend:
     def _request(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         answer = self._send(method, path, body)
         try:
-            reply = json.loads(answer.content)
-        except (ValueError, RecursionError):
-            raise BackendError(f"{self.url}{path}: reply is not JSON (HTTP {answer.status})") from None
+            reply = strict_loads(answer.content)
+        except JsonRefused as exc:
+            raise BackendError(f"{self.url}{path}: reply {exc.problem} (HTTP {answer.status})") from None
         if not isinstance(reply, dict):
             raise BackendError(f"{self.url}{path}: reply is not a JSON object")
         return reply
@@ -205,9 +206,9 @@ def _string_field(reply: dict[str, Any], name: str, url: str) -> str:
 
 
 def _error_text(content: bytes) -> str:
-    """``: <reason>`` from a JSON ``{"error": ...}`` body, if the service gave one."""
+    """``: <reason>`` from a JSON ``{"error": ...}`` body, if the service gave one (escaped, bounded)."""
     try:
-        reason = json.loads(content).get("error")
-    except (ValueError, RecursionError, AttributeError):
+        reason = strict_loads(content).get("error")
+    except (ValueError, AttributeError):
         return ""
-    return f": {reason[:_ERROR_TEXT_LIMIT]}" if isinstance(reason, str) else ""
+    return f": {printable(reason, _ERROR_TEXT_LIMIT)}" if isinstance(reason, str) else ""

@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 import tempfile
-import traceback
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from station.access.roles import ROLES
 from station.app.demo import DEMO_FAMILIES, demo_config
 from station.core.config import LabelSection, StationConfig, load
 from station.core.errors import StationError
+from station.core.text import EscapingFormatter
 from station.gui.model.accounts import DemoAccounts, first_account_text, open_operator_session
 from station.gui.model.opener import StationOpener
 from station.gui.screenshot import VIEWS, Screenshot, login_role
@@ -156,7 +156,8 @@ def _demo_role(options: GuiOptions) -> str | None:
 
 def _log_to(path: Path, cleanup: ExitStack) -> None:
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # escaped: a message may carry a unit's text (tracebacks keep their lines, each escaped)
+    handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("station")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -177,8 +178,7 @@ class _ErrorHook:
         cleanup.callback(setattr, sys, "excepthook", previous)
 
     def __call__(self, kind: type[BaseException], value: BaseException, trace: TracebackType | None) -> None:
-        details = "".join(traceback.format_exception(kind, value, trace))
-        log.error("unexpected error in the window:\n%s", details)
+        log.error("unexpected error in the window", exc_info=(kind, value, trace))
         self.window.show_error(
             f"The window hit an unexpected problem ({kind.__name__}); the station keeps running. "
             f"Details are in {self.log_path}."

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import rfc8785
 
 from station.core.errors import RecordError
+from station.core.strictjson import MAX_DEPTH, too_deep
 
 
 def canonical_json(value: Any) -> bytes:
@@ -31,11 +32,10 @@ def parse_canonical(data: bytes, what: str = "payload") -> dict[str, Any]:
     ``what`` names the part in the error message ("payload", "protected header").
     """
     try:
-        value = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_refuse_duplicates,
-            parse_constant=_refuse_constant,
-        )
+        text = data.decode("utf-8")
+        if too_deep(text, MAX_DEPTH):  # before json.loads, which recurses once per level
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+        value = json.loads(text, object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise RecordError(f"{what} is not JSON: {exc}") from None
     if not isinstance(value, dict):

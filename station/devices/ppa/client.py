@@ -21,6 +21,7 @@ from station.core.errors import DeviceProtocolError, ProtocolError
 from station.devices.ppa import protocol
 from station.devices.ppa.failures import status_error
 from station.devices.ppa.replies import (
+    TOKEN_MAX,
     Attestation,
     CheckinResult,
     CheckState,
@@ -99,7 +100,7 @@ class PpaClient:
 
     def checkin_request(self) -> str:
         """The unit's ``check`` JWS, for the check-in backend to answer."""
-        return self._json("GET", CHECKIN).text("check")
+        return self._json("GET", CHECKIN).device_text("check", TOKEN_MAX)
 
     def checkin(self, checked: str) -> CheckinResult:
         """Post the backend's ``checked`` JWS: sets the unit's RTC and runs the action it carries."""
@@ -127,7 +128,7 @@ class PpaClient:
         return TokenChallenge.parse(self._json("GET", AUTH_TOKEN))
 
     def token(self, auth_jwt: str) -> str:
-        return self._json("POST", AUTH_TOKEN, body={"auth": auth_jwt}).text("token")
+        return self._json("POST", AUTH_TOKEN, body={"auth": auth_jwt}).device_text("token", TOKEN_MAX)
 
     # --- configuration (§3.1-§3.3) ------------------------------------------------------------------------
 

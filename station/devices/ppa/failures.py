@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import re
+
 from station.core.errors import DeviceFailure, DeviceProtocolError, DeviceRefused
 from station.devices.transport import Reply
 
@@ -23,10 +25,20 @@ def status_error(method: str, path: str, response: Reply, accept: tuple[int, ...
     return DeviceProtocolError(message, endpoint=path, status=code)
 
 
+_HINT_MAX = 40  # bytes of an error body shown at most
+_PRINTABLE_ASCII = re.compile(rb"[\x20-\x7e]+")
+
+
 def _body_hint(content: bytes) -> str:
-    """A short error body worth showing (the SE's ``atecc_N``); error bodies are normally empty."""
-    text = content[:40].decode("ascii", errors="replace")
-    return f": {text!r}" if content and text.isprintable() else ""
+    """A short error body worth showing (the SE's ``atecc_N``); error bodies are normally empty.
+
+    Shown only when its first ``_HINT_MAX`` bytes are printable ASCII (a unit's bytes never reach a
+    terminal raw), quoted, with "..." when it was cut.
+    """
+    shown = content[:_HINT_MAX]
+    if not _PRINTABLE_ASCII.fullmatch(shown):
+        return ""
+    return f": {shown.decode('ascii')!r}{'...' if len(content) > _HINT_MAX else ''}"
 
 
 # What the unit's status codes mean in general (reference §1.3); the caller's context adds the specifics.

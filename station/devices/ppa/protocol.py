@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import unicodedata
 import uuid
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from station.core.codec import b64decode, b64encode, b64url_encode, compact_json, p256_uncompressed
 from station.core.errors import ProtocolError, VerificationError
+from station.core.strictjson import JsonRefused, strict_loads
 
 # --- X25519 -----------------------------------------------------------------------------------------------
 
@@ -80,10 +80,10 @@ def parse_jwt(token: str) -> ParsedJwt:
     if len(parts) != 3:
         raise ProtocolError("a JWT has three dot-separated parts")
     try:
-        header = json.loads(b64decode(parts[0]))
-        claims = json.loads(b64decode(parts[1]))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"JWT header or claims are not JSON: {exc}") from None
+        header = strict_loads(b64decode(parts[0]))  # a unit's token: strict, as every reply is
+        claims = strict_loads(b64decode(parts[1]))
+    except JsonRefused as exc:
+        raise ProtocolError(f"JWT header or claims: {exc.problem}") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise ProtocolError("JWT header and claims must be JSON objects")
     return ParsedJwt(header, claims, f"{parts[0]}.{parts[1]}".encode("ascii"), b64decode(parts[2]))

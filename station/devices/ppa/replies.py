@@ -26,6 +26,15 @@ from station.devices.ppa.wire import ReplyBody
 
 _LOG_ID = re.compile(r"^[0-9a-f]{8}$")
 
+# Device strings are printable ASCII of at most ``devices.http.DEVICE_TEXT_MAX`` (128) characters, except:
+HOSTNAME_MAX = 253  # an RFC 1123 name (reference §18: cfg ``hostname``)
+EMAIL_MAX = 254  # an address as SMTP bounds it (RFC 5321)
+ORIGIN_MAX = 300  # ``*`` or scheme://host[:port], the host an RFC 1123 name
+TOKEN_MAX = 4096  # a compact JWT (bearer token, check-in ``check``): a few claims, never shown
+# ``user``/``lbl`` is the label the operator configured (at most 32 characters, reference §18); the unit
+# echoes it, and the configuration allows non-ASCII, so it is held to "printable", not to ASCII.
+LABEL_MAX = 128
+
 
 class CheckState(enum.Enum):
     """Firmware verification task, by the status code of ``GET .../check_fw`` (reference §8)."""
@@ -62,13 +71,13 @@ class Status:
             temp=body.number("temp"),
             fls_state=body.integer("fls_state"),
             time=body.opt_integer("time"),
-            ts=body.opt_text("ts"),
+            ts=body.opt_device_text("ts"),
             inited=body.flag("inited", absent=True),
             https=body.opt_flag("https"),
-            hostname=body.opt_text("hostname"),
+            hostname=body.opt_device_text("hostname", HOSTNAME_MAX),
             tts=body.flag("tts", absent=True),
-            storage=body.texts("storage", absent=()),
-            format=body.opt_text("format"),
+            storage=body.device_texts("storage", absent=()),
+            format=body.opt_device_text("format"),
             fw_upgrade=body.flag("fw_upgrade", absent=False),
         )
 
@@ -91,16 +100,16 @@ class Version:
     @classmethod
     def parse(cls, body: ReplyBody) -> Version:
         return cls(
-            hwv=body.text("hwv"),
-            fwv=body.text("fwv"),
+            hwv=body.device_text("hwv", empty=False),
+            fwv=body.device_text("fwv", empty=False),
             fwk=body.base64("fwk", 32),
             fws=body.base64("fws", 64),
-            blv=body.opt_text("blv"),
+            blv=body.opt_device_text("blv"),
             blk=body.opt_base64("blk", 32),
             bls=body.opt_base64("bls", 64),
             uis=body.opt_base64("uis", 32),
-            sd_csd=body.opt_text("sd_csd"),
-            sd_cid=body.opt_text("sd_cid"),
+            sd_csd=body.opt_device_text("sd_csd"),
+            sd_cid=body.opt_device_text("sd_cid"),
         )
 
 
@@ -116,7 +125,10 @@ class CheckinResult:
     @classmethod
     def parse(cls, body: ReplyBody) -> CheckinResult:
         return cls(
-            body.text("status"), body.opt_text("newcrt"), body.opt_text("newfws"), body.opt_text("newuis")
+            body.device_text("status"),
+            body.opt_text("newcrt"),
+            body.opt_text("newfws"),
+            body.opt_text("newuis"),
         )
 
 
@@ -210,8 +222,8 @@ class InitResult:
     @classmethod
     def parse(cls, body: ReplyBody) -> InitResult:
         return cls(
-            instanceid=body.text("instanceid"),
-            token=body.text("token"),
+            instanceid=body.device_text("instanceid"),
+            token=body.device_text("token", TOKEN_MAX),
             genuine=body.opt_genuine(),
             reboot_required=body.flag("reboot_required", absent=False),
             csr=body.opt_text("csr"),
@@ -234,7 +246,7 @@ class TokenChallenge:
             exp=body.integer("exp"),
             spk=body.base64("spk", 32),
             jti=body.base64("jti"),
-            lbl=body.text("lbl"),
+            lbl=body.device_text("lbl", LABEL_MAX, ascii_only=False),
             eid=body.base64("eid", 32),
         )
 
@@ -274,21 +286,21 @@ class UnitConfig:
             iat=body.integer("iat"),
             uts=body.integer("uts"),
             devid=body.hex_text("devid", 8),
-            instanceid=body.opt_text("instanceid"),
+            instanceid=body.opt_device_text("instanceid"),
             eid=body.base64("eid", 32),
             eid_sign=body.base64("eid_sign", 32),
-            user=body.text("user"),
-            email=body.text("email"),
-            hostname=body.text("hostname"),
+            user=body.device_text("user", LABEL_MAX, ascii_only=False),
+            email=body.device_text("email", EMAIL_MAX, ascii_only=False),
+            hostname=body.device_text("hostname", HOSTNAME_MAX),
             dnsd=body.flag("dnsd"),
             trusted_ts=body.flag("trusted_ts"),
             trusted_backend=body.flag("trusted_backend"),
             allow_keysearch=body.flag("allow_keysearch"),
-            origin=body.text("origin"),
+            origin=body.device_text("origin", ORIGIN_MAX),
             ctx=body.integer("ctx"),
             http_option_hsts=body.flag("http_option_hsts"),
             http_option_dosprot_mode=body.integer("http_option_dosprot_mode"),
-            ip=body.text("ip"),
+            ip=body.device_text("ip"),
             genuine_id=body.hex_text("genuine_id"),
             storage_mode=body.integer("storage_mode"),
             storage_disk0size=body.integer("storage_disk0size"),

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import rfc8785
 
 from station.core.errors import ConfigDataError
+from station.core.strictjson import JsonRefused, strict_loads
 from station.devices.http import json_kind
 from station.devices.springcore.registers import DEVICE_SPECIFIC, SECRET, label, register
 from station.devices.springcore.values import ValueRejected, split_key, to_bytes
@@ -116,36 +117,20 @@ def parse_specific(body: Any) -> ConfigData:
 
 
 def load_body(raw: bytes) -> Any:
-    """Strict JSON: UTF-8, not empty, no duplicate keys, no NaN/Infinity; rule ``json`` or ``duplicate``."""
+    """Strict JSON (``core.strictjson``): UTF-8, not empty, no duplicate keys, no NaN/Infinity, nesting
+    bounded; rule ``json`` or ``duplicate``."""
     if not raw.strip():
         raise ConfigDataError("body breaks the json rule: it is empty", rule="json")
     try:
-        return json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except _DuplicateKey as exc:
-        raise _error("duplicate", "the key appears twice in one object", key=exc.key) from None
-    except UnicodeDecodeError:
-        raise ConfigDataError("body breaks the json rule: it is not UTF-8", rule="json") from None
-    except ValueError:
+        return strict_loads(raw)
+    except JsonRefused as exc:
+        if exc.kind == "duplicate":
+            raise _error("duplicate", "the key appears twice in one object", key=exc.key) from None
+        if exc.kind == "utf-8":
+            raise ConfigDataError("body breaks the json rule: it is not UTF-8", rule="json") from None
+        if exc.kind == "depth":
+            raise ConfigDataError(f"body breaks the json rule: it {exc.problem}", rule="json") from None
         raise ConfigDataError("body breaks the json rule: it is not JSON", rule="json") from None
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
-    return result
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _parse(body: Any, scope: Scope) -> ConfigData:

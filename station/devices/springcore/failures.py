@@ -7,9 +7,9 @@ ReaderRejected("PUT /device/vkYk/config refused with 422 (request data invalid):
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from station.core.strictjson import strict_loads
 from station.devices.springcore.errors import (
     ReaderBadRequest,
     ReaderBusy,
@@ -74,7 +74,7 @@ def retry_after(header: str | None) -> float | None:
 def _error_object(content: bytes) -> tuple[str | None, str | None]:
     """(Message, Error) of an ERROR object body, each cleaned for display; (None, None) otherwise."""
     try:
-        data = json.loads(content)
+        data = strict_loads(content)  # ValueError for anything but strict JSON, a deep body included
     except ValueError:
         return None, None
     if not isinstance(data, dict):
@@ -83,7 +83,8 @@ def _error_object(content: bytes) -> tuple[str | None, str | None]:
 
 
 def _clean(value: object) -> str | None:
+    """The text cut to ``MESSAGE_LIMIT`` characters, each one outside printable ASCII shown as ``?``."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
-    text = "".join(ch for ch in str(value)[:MESSAGE_LIMIT] if ch.isprintable())
+    text = "".join(ch if " " <= ch <= "~" else "?" for ch in str(value)[:MESSAGE_LIMIT])
     return text or None

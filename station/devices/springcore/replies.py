@@ -10,7 +10,6 @@ station.core.errors.DeviceProtocolError: GET /devices: reply field '[0].Channel'
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from types import MappingProxyType
 from typing import Any
 
 from station.core.errors import DeviceProtocolError
-from station.devices.http import JsonReply
+from station.core.strictjson import JsonRefused, strict_loads
+from station.devices.http import DEVICE_TEXT_MAX, JsonReply
 
 BINDINGS = ("pnp", "not-bound", "bound")
 STATUSES = ("ok", "error", "missing", "unknown")
@@ -29,6 +29,13 @@ GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-
 DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ADDRESS = re.compile(r"[0-9A-Fa-f]{4}")
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2})*")
+# Every string of a DEVICE object is printable ASCII of at most ``devices.http.DEVICE_TEXT_MAX`` (128)
+# characters, except these, legitimately longer:
+LONG_TEXTS = {
+    "Characteristics": 1024,  # a comma-separated list of every protocol and feature of the reader
+    "SealSubject": 512,  # an X.500 subject (CN=<UniqueId> on today's readers)
+    "SealSignature": 1024,  # a base64 signature
+}
 
 
 class Fields(JsonReply):
@@ -114,10 +121,10 @@ class Device:
             binding=body.choice("Binding", BINDINGS),
             status=status,
             channel=body.choice("Channel", CHANNELS),
-            mode=body.text("Mode") if ready else body.opt_text("Mode"),
-            friendly_mode=body.text("FriendlyMode") if ready else body.opt_text("FriendlyMode"),
-            profile=body.text("Profile") if ready else body.opt_text("Profile"),
-            name=body.text("Name") if ready else body.opt_text("Name"),
+            mode=body.device_text("Mode") if ready else body.opt_device_text("Mode"),
+            friendly_mode=body.device_text("FriendlyMode") if ready else body.opt_device_text("FriendlyMode"),
+            profile=body.device_text("Profile") if ready else body.opt_device_text("Profile"),
+            name=body.device_text("Name") if ready else body.opt_device_text("Name"),
             **_optional_texts(body),
             vendor_id=body.opt_integer("VendorId"),
             product_id=body.opt_integer("ProductId"),
@@ -151,11 +158,15 @@ _TEXTS = {
 
 
 def _optional_texts(body: Fields) -> dict[str, str | None]:
-    return {attribute: body.opt_text(name) for attribute, name in _TEXTS.items()}
+    return {attribute: _text(body, name) for attribute, name in _TEXTS.items()}
+
+
+def _text(body: Fields, name: str) -> str | None:
+    return body.opt_device_text(name, LONG_TEXTS.get(name, DEVICE_TEXT_MAX))
 
 
 def _characteristics(body: Fields) -> tuple[str, ...]:
-    text = body.opt_text("Characteristics") or ""
+    text = _text(body, "Characteristics") or ""
     return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
@@ -167,15 +178,15 @@ def _pcsc(body: Fields) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if not isinstance(value, dict):
         raise body.error("Pcsc", "is not an object")
     inner = Fields(body.method, body.path, value, f"{body.prefix}Pcsc.")
-    return inner.texts("Names", absent=()), inner.texts("ReaderIds", absent=())
+    return inner.device_texts("Names", absent=()), inner.device_texts("ReaderIds", absent=())
 
 
 def decode(method: str, path: str, content: bytes) -> Any:
-    """Any JSON value; a body that is not JSON is a DeviceProtocolError."""
+    """Any strict JSON value (``core.strictjson``); anything else is a DeviceProtocolError saying why."""
     try:
-        return json.loads(content)
-    except ValueError:
-        raise Fields(method, path, {}).error(None, "is not JSON") from None
+        return strict_loads(content)
+    except JsonRefused as exc:
+        raise Fields(method, path, {}).error(None, exc.problem) from None
 
 
 def parse_devices(method: str, path: str, content: bytes) -> tuple[Device, ...]:

@@ -27,6 +27,7 @@ from station.core.events import (
     StepStarted,
     UnitIdentified,
 )
+from station.core.text import printable
 from station.gui.model import words
 from station.gui.model.palette import TileState
 from station.gui.model.verdicts import MODE_PREFIX, verdict_advice
@@ -35,6 +36,7 @@ PASS_HOLD = 3.0  # seconds a PASS stays visible although the next unit already r
 LOG_LINES = 500  # per slot, for the detail panel
 SCAN_ASKED = "scan the inventory label"  # the readers flow's log line while it waits for a scan
 SCAN_PROMPT = "Scan the reader's inventory label"
+TEXT_LIMIT = 1000  # characters of one message kept for the tile, the detail panel and the slot's log
 
 _VERDICT_STATES = {Outcome.PASS: TileState.PASS, Outcome.FAIL: TileState.FAIL}
 
@@ -194,7 +196,7 @@ class SlotModel:
 
     def _unit_identified(self, event: UnitIdentified) -> None:
         if self.live is not None and self.live.run_id == event.run_id:
-            self.live.unit_id = event.unit_id
+            self.live.unit_id = _shown(event.unit_id)
 
     def _step_started(self, event: StepStarted) -> None:
         run = self.live
@@ -215,7 +217,7 @@ class SlotModel:
             line = StepLine(event.step, event.attempts)
             run.timeline.append(line)
         line.outcome, line.attempts = event.outcome, event.attempts
-        line.seconds, line.message = event.seconds, event.message
+        line.seconds, line.message = event.seconds, _shown(event.message)
         run.prompt = ""  # whatever the step waited for, it has it (or gave up)
 
     def _run_finished(self, event: RunFinished) -> None:
@@ -223,8 +225,9 @@ class SlotModel:
         if run is None:  # a run the window did not see start (opened mid-run)
             run = RunView(event.run_id, (), event.at)
         run.outcome, run.finished, run.record_id = event.outcome, event.at, event.record_id
-        run.unit_id = event.unit_id or run.unit_id
-        run.failed_step, run.message = event.failed_step, event.message
+        run.unit_id = _shown(event.unit_id) or run.unit_id
+        run.failed_step = None if event.failed_step is None else _shown(event.failed_step)
+        run.message = _shown(event.message)
         self.live, self.last = None, run
         self.finished_unit_in_slot = True
         if run.needs_operator:
@@ -246,7 +249,7 @@ class SlotModel:
 
     def _log_line(self, event: LogLine) -> None:
         level = "" if event.level == "info" else f"{event.level.upper()} "
-        self._log(_stamp(event.at, level + event.message))
+        self._log(_stamp(event.at, level + _shown(event.message)))
         if event.message.startswith(SCAN_ASKED):
             self.ask(SCAN_PROMPT)
 
@@ -267,6 +270,12 @@ def _running_view(run: RunView, now: float) -> TileView:
 
 def _position(run: RunView) -> str:
     return f"{run.done}/{len(run.steps)}" if run.steps else ""
+
+
+def _shown(text: str | None) -> str:
+    """A text from the engine's events as the window shows it: a unit's strings reach it through error
+    messages and ids, so control characters are escaped (one line, no escape codes) and it is bounded."""
+    return "" if text is None else printable(text, TEXT_LIMIT)
 
 
 def _stamp(at: float, text: str) -> str:

@@ -59,13 +59,13 @@ class DetailPanel(QWidget):
         self.preview.setMinimumHeight(160)
         self.preview.hide()
         self.checks: dict[str, tuple[str, bool]] = {}  # record id → (verification line, verified)
-        self.title = QLabel()
+        self.title = _plain_label()  # they show a unit's id and messages: never read as rich text
         self.title.setFont(_font(22, bold=True))
-        self.verdict = QLabel()
+        self.verdict = _plain_label()
         self.verdict.setWordWrap(True)
         self.verdict.setFont(_font(16))
         self.timeline = _timeline_table()
-        self.record = QLabel()
+        self.record = _plain_label()
         self.record.setWordWrap(True)
         self.record.setFont(_font(15))
         self.record.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -230,6 +230,12 @@ def _fill(table: QTableWidget, run: RunView | None) -> None:
             cell = table.item(row, column)
             if column == len(COLUMNS) - 1 and cell is not None:
                 cell.setToolTip(text)
+
+
+def _plain_label() -> QLabel:
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
 
 
 def _font(pixels: int, *, bold: bool = False) -> QFont:

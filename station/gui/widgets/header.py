@@ -14,6 +14,7 @@ from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from station.core.operator import Operator
+from station.core.text import printable
 from station.gui.model import modes
 
 NOBODY = "nobody logged in"
@@ -120,7 +121,7 @@ class Header(QWidget):
         """The line database's last word (the sync reports problems once each)."""
         where = self.line_db.text().split(" — ", 1)[0] or "Line DB"
         mark = "" if level in ("info", "debug") else "! "
-        self.line_db.setText(f"{where} — {mark}{message}")
+        self.line_db.setText(f"{where} — {mark}{printable(message)}")  # a database's words: escaped
         self.line_db.setVisible(True)
 
     def set_counters(self, text: str) -> None:

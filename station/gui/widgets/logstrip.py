@@ -16,9 +16,11 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from station.core.events import Event, LogLine, Outcome, RunFinished
+from station.core.text import printable
 from station.gui.model import words
 
 MAX_LINES = 2000
+LINE_LIMIT = 1000  # characters of one line; a unit's text in it is escaped (one line, no control codes)
 VISIBLE_LINES = 4
 
 
@@ -37,11 +39,11 @@ class LogStrip(QPlainTextEdit):
         line = _line(event)
         if line is not None:
             stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
-            self.appendPlainText(f"{stamp}  {event.slot:>4}  {line}")
+            self.appendPlainText(f"{stamp}  {event.slot:>4}  {printable(line, LINE_LIMIT)}")
 
     def note(self, text: str) -> None:
         """A line from the window itself (an error it caught, a stop)."""
-        self.appendPlainText(f"{time.strftime('%H:%M:%S')}        {text}")
+        self.appendPlainText(f"{time.strftime('%H:%M:%S')}        {printable(text, LINE_LIMIT)}")
 
 
 def _line(event: Event) -> str | None:
