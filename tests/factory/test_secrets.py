@@ -157,7 +157,7 @@ def test_a_batch_secret_file_others_may_read_is_refused_with_the_fix(tmp_path: P
     secret_file(tmp_path / "pass.txt", "batch passphrase\n")
     (tmp_path / "pass.txt").chmod(mode)
     profile = batch(passphrase_file="pass.txt", mnemonic_env="W")
-    with pytest.raises(ConfigError, match=f"run chmod 600 {tmp_path / 'pass.txt'}") as info:
+    with pytest.raises(ConfigError, match=re.escape(f"run chmod 600 {tmp_path / 'pass.txt'}")) as info:
         secrets_for_unit(profile, environ={"W": MNEMONIC}, base_dir=tmp_path)
     assert info.value.key == "profile.default.passphrase_file"
     assert "batch passphrase" not in str(info.value)
