@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from station.app.assembly import Choices, check_and_plan
+from station.app.demo import DEMO_FAMILIES, demo_config
 from station.app.station import Station
 from station.core.config import load
 from station.core.errors import ConfigError
+from station.factory.settingscheck import check_key_files
 from station.records.store.sqlite import DEFAULT_FILENAME
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,6 +37,21 @@ def test_shipped_configuration_is_a_simulated_demo_station() -> None:
     assert config.fixtures and all(f.kind == "simulated" for f in config.fixtures)
     assert len(config.sha256) == 64
     assert "default" in config.profiles
+
+
+def test_shipped_configuration_passes_the_start_up_checks(tmp_path: Path) -> None:
+    """What ``station run`` and the packaged example (share/examples/station.toml) start with."""
+    config = load(REPO / "station.toml")
+    plan = check_and_plan(config, Choices())
+    assert plan.profile_name == "default" and plan.firmware is not None
+    check_key_files(config, tmp_path / "data")
+
+
+@pytest.mark.parametrize("family", DEMO_FAMILIES)
+def test_demo_configurations_pass_the_start_up_checks(tmp_path: Path, family: str) -> None:
+    config = demo_config(tmp_path, fixtures=4, family=family)
+    check_and_plan(config, Choices())
+    check_key_files(config, tmp_path)  # the demo's keys exist by now (0600)
 
 
 def test_shipped_configuration_uses_loopback_only() -> None:
