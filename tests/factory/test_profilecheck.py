@@ -113,6 +113,14 @@ def test_every_accepted_profile_is_one_the_unit_accepts(field: str, value: Any) 
     assert init_cfg_ok(cfg)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"), [(field, value) for field, value, _ in REFUSED if INIT_CFG[field].problem(value)]
+)
+def test_what_the_table_refuses_the_simulated_unit_refuses(field: str, value: Any) -> None:
+    """The simulator's init check is built from the same table (only the station's own rules differ)."""
+    assert not init_cfg_ok(default_cfg(**{field: value}))
+
+
 def test_the_default_profile_passes() -> None:
     check_profile(profile(), "default", source=SOURCE)
 
