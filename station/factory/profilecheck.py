@@ -22,7 +22,7 @@ from station.factory.keys.secrets import secrets_for_unit
 
 # The init cfg fields a profile sets; masterkey and userkey are made per unit.
 PROFILE_FIELDS = tuple(name for name, spec in INIT_CFG.items() if spec.kind != "key")
-TEXT_MAX = 128  # the station's bound on a string it reads back from a unit (issue 14: device strings)
+TEXT_MAX = 128  # the station's bound on any string it reads back from a unit
 _PRINTABLE = re.compile(r"[\x20-\x7e]*")
 _TEXT_RULE = f"printable ASCII (space to ~), at most {TEXT_MAX} characters: the station reads it back"
 

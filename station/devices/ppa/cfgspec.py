@@ -52,7 +52,7 @@ class CfgField:
     def problem(self, value: object) -> str | None:
         """Why the unit would refuse ``value`` for this field (its 400), or None if it accepts it."""
         if not _KINDS[self.kind](value):
-            return f"{value!r} is not allowed; allowed: {self.allowed}"
+            return f"{_shown(value)} is not allowed; allowed: {self.allowed}"
         if self.kind == "int" and self.values and value not in self.values:
             return f"{value:#x} is not allowed; allowed: {self.allowed}"
         if self.kind == "int" and not self._in_range(value):
@@ -64,6 +64,12 @@ class CfgField:
     def _in_range(self, value: Any) -> bool:
         above = self.minimum is None or value >= self.minimum
         return above and (self.maximum is None or value <= self.maximum)
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """``value`` for a message: its repr, cut short (a refused value may be long)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def is_int(value: object) -> TypeGuard[int]:
