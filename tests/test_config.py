@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from station.app.assembly import Choices, check_and_plan
+from station.app.demo import DEMO_FAMILIES, demo_config
 from station.app.station import Station
 from station.core.config import load
 from station.core.errors import ConfigError
+from station.factory.settingscheck import check_key_files
 from station.records.store.sqlite import DEFAULT_FILENAME
 
 REPO = Path(__file__).resolve().parent.parent
@@ -18,7 +21,7 @@ MINIMAL = """
 id = "line1-st01"
 simulated = true
 """
-# What a station needs to be assembled, but for its fixtures (batch secrets: nothing to read at assembly).
+# What a station needs to be assembled, but for its fixtures (batch secrets: refused here before being read).
 ASSEMBLABLE = MINIMAL + '[profile.p]\nsecrets = "batch"\npassphrase_env = "P"\nmnemonic_env = "M"\n'
 
 
@@ -34,6 +37,21 @@ def test_shipped_configuration_is_a_simulated_demo_station() -> None:
     assert config.fixtures and all(f.kind == "simulated" for f in config.fixtures)
     assert len(config.sha256) == 64
     assert "default" in config.profiles
+
+
+def test_shipped_configuration_passes_the_start_up_checks(tmp_path: Path) -> None:
+    """What ``station run`` and the packaged example (share/examples/station.toml) start with."""
+    config = load(REPO / "station.toml")
+    plan = check_and_plan(config, Choices())
+    assert plan.profile_name == "default" and plan.firmware is not None
+    check_key_files(config, tmp_path / "data")
+
+
+@pytest.mark.parametrize("family", DEMO_FAMILIES)
+def test_demo_configurations_pass_the_start_up_checks(tmp_path: Path, family: str) -> None:
+    config = demo_config(tmp_path, fixtures=4, family=family)
+    check_and_plan(config, Choices())
+    check_key_files(config, tmp_path)  # the demo's keys exist by now (0600)
 
 
 def test_shipped_configuration_uses_loopback_only() -> None:
@@ -80,10 +98,6 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
             "fixture.slot",
             "repeated: A1",
         ),
-        (MINIMAL + '[profile.p]\nip = "192.168.7.1"\nsecrets="batch"\n', "profile.p.ip", "prefix"),
-        (MINIMAL + '[profile.p]\nhostname = "bad_host!"\n', "profile.p.hostname", "RFC 1123"),
-        (MINIMAL + "[profile.p]\nstorage_mode = 0x52\n", "profile.p.storage_mode", "0x51"),
-        (MINIMAL + '[profile.p]\nuser = "' + "u" * 33 + '"\n', "profile.p.user", "32 characters"),
         (MINIMAL + '[profile.p]\nsecrets = "plain"\n', "profile.p.secrets", "sealed, batch"),
         (MINIMAL + "[profile.p]\n", "profile.p.escrow_public_key", "escrow"),
         (MINIMAL + '[profile.p]\nsecrets = "batch"\n', "profile.p.passphrase_file", "passphrase_env"),
@@ -127,6 +141,31 @@ def test_a_fixture_its_kind_refuses_stops_the_station_before_it_opens_anything(
     """The file only has the shape of ``[[fixture]]`` checked at load; its kind is the registry's to check,
     when the station is assembled: before the record store is opened or any slot started."""
     path = write(tmp_path, ASSEMBLABLE + f'[[fixture]]\nslot = "A1"\n{fixture}\n')
+    config = load(path)
+    data = tmp_path / "data"
+    with pytest.raises(ConfigError, match=message) as info:
+        Station.open(config, data_dir=data, environ={})
+    assert (info.value.path, info.value.key) == (str(path), key)
+    assert not (data / DEFAULT_FILENAME).exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "key", "message"),
+    [
+        ('ip = "192.168.7.1"', "profile.p.ip", "/8 to /30 prefix"),
+        ('hostname = "bad_host!"', "profile.p.hostname", "RFC 1123"),
+        ("storage_mode = 0x52", "profile.p.storage_mode", "0x51"),
+        ('user = "' + "u" * 33 + '"', "profile.p.user", "at most 32 characters"),
+        ("storage_disk0size = 99999999999999999", "profile.p.storage_disk0size", "from 1 to 121634815"),
+        ('escrow_public_key = "AAAA"', "profile.p.escrow_public_key", "32 bytes"),
+    ],
+)
+def test_a_profile_value_the_unit_would_refuse_stops_the_station_before_it_opens_anything(
+    tmp_path: Path, setting: str, key: str, message: str
+) -> None:
+    """``load`` checks the profile's shape; its values are checked against the unit's rules when the
+    station is assembled, before the record store is opened or any slot started."""
+    path = write(tmp_path, ASSEMBLABLE + f'{setting}\n[[fixture]]\nslot = "A1"\nkind = "simulated"\n')
     config = load(path)
     data = tmp_path / "data"
     with pytest.raises(ConfigError, match=message) as info:

@@ -22,7 +22,9 @@ from station.devices.springcore.configdata import ConfigData
 from station.devices.springcore.profile import load_reader_profiles
 from station.factory.backend import Backend, LocalBackend
 from station.factory.firmware import FirmwareCatalog
+from station.factory.profilecheck import check_profiles, check_secret_sources
 from station.factory.remote import RemoteBackend
+from station.factory.settingscheck import check_key_files, check_settings
 from station.fixtures import registry
 from station.fixtures.base import Fixture
 from station.fixtures.companion import ReaderLink
@@ -74,6 +76,7 @@ def assemble(
 ) -> StationParts:
     """The station's parts; fixtures made are registered on ``undo``, to be closed if a later step fails."""
     plan = check_and_plan(config, choices)
+    check_key_files(config, data_dir)  # the data directory's key files: before they are opened
     store, signing = _open_data(config, data_dir, environ)
     writer = RecordWriter(
         store, signing, jws.key_id(signing.public_key()), config.station.id, config_sha256=config.sha256
@@ -81,6 +84,10 @@ def assemble(
     backend = _backend(config, data_dir, environ)
     fixtures = _fixtures(config, backend, choices.timing, undo)
     _refuse_readers_without_profile(config, fixtures)
+    if not all(is_reader(fixture) for fixture in fixtures):  # PPA slots: read the batch secrets now, once
+        check_secret_sources(
+            plan.profile, plan.profile_name, source=config.path, environ=environ, base_dir=config.base_dir
+        )
     line = LineLink(store, config.store.line, signing.public_key()) if config.store.line else None
     return StationParts(config, data_dir, environ, plan, store, writer, backend, fixtures, line)
 
@@ -99,6 +106,8 @@ def check_and_plan(config: StationConfig, choices: Choices) -> Plan:
     name, profile = _profile(config, choices.profile)
     if not config.fixtures:
         raise ConfigError("no [[fixture]] configured", path=config.path, key="fixture")
+    check_profiles(config)  # every cfg value, the escrow key: refused now, not after a one-shot write
+    check_settings(config)  # [backend] url and check-in key, [firmware] require
     return Plan(
         profile_name=name,
         profile=profile,

@@ -11,7 +11,6 @@ station.core.errors.ConfigError: <memory>: [station.colour] unknown key; allowed
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
 import tomllib
 import types
@@ -26,7 +25,6 @@ INVENTORY_SOURCES = ("generated", "scanned")  # where a reader's inventory numbe
 SIMULATED_KIND = "simulated"  # the fixture kind a production station refuses (station.simulated = false)
 BACKEND_KINDS = ("local", "remote")
 SECRET_POLICIES = ("sealed", "batch")
-STORAGE_MODES = (0x51, 0xA1, 0x53, 0xA3, 0x50, 0xA0)
 TABLES = (  # the file's top-level tables
     "station",
     "backend",
@@ -40,9 +38,6 @@ TABLES = (  # the file's top-level tables
     "reader_profile",
 )
 _FINGERPRINT = re.compile(r"sha256:(?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}")
-_HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
-)
 
 
 @dataclass(frozen=True)
@@ -330,28 +325,12 @@ def _validate_usb_ids(config: StationConfig, source: str) -> None:
 
 
 def _validate_profile(profile: Profile, source: str, key: str) -> Profile:
+    """The key policy's shape; every ``cfg`` value is checked against the unit's own rules when the station
+    is assembled (``factory/profilecheck.py``, with ``devices/ppa/cfgspec.py``)."""
+
     def fail(name: str, message: str) -> ConfigError:
         return ConfigError(message, path=source, key=f"{key}.{name}")
 
-    if len(profile.user) > 32:
-        raise fail("user", "user label is at most 32 characters")
-    if not _HOSTNAME.match(profile.hostname):
-        raise fail("hostname", f"{profile.hostname!r} is not an RFC 1123 host name")
-    try:
-        network = ipaddress.IPv4Interface(profile.ip)
-    except ValueError:
-        raise fail(
-            "ip", f"{profile.ip!r} is not an IPv4 address with /prefix (e.g. 192.168.7.1/24)"
-        ) from None
-    if "/" not in profile.ip or not 8 <= network.network.prefixlen <= 30:
-        raise fail("ip", "the prefix must be between /8 and /30")
-    if profile.storage_mode not in STORAGE_MODES:
-        allowed = ", ".join(hex(m) for m in STORAGE_MODES)
-        raise fail(
-            "storage_mode", f"{profile.storage_mode:#x} is not a storage mode; choose one of {allowed}"
-        )
-    if profile.storage_disk0size < 1:
-        raise fail("storage_disk0size", "disk 0 needs at least one sector")
     _validate_key_policy(profile, fail)
     return profile
 

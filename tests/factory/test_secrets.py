@@ -44,6 +44,12 @@ def batch(
     )
 
 
+def secret_file(path: Path, text: str) -> None:
+    """A batch secret file as an operator must leave it: readable by its owner only."""
+    path.write_text(text)
+    path.chmod(0o600)
+
+
 def test_sealed_policy_makes_fresh_secrets_per_unit(tmp_path: Path) -> None:
     one = secrets_for_unit(SEALED, environ={}, base_dir=tmp_path)
     two = secrets_for_unit(SEALED, environ={}, base_dir=tmp_path)
@@ -67,16 +73,16 @@ def test_batch_from_environment(tmp_path: Path) -> None:
 
 def test_batch_from_files_relative_to_the_config(tmp_path: Path) -> None:
     (tmp_path / "secrets").mkdir()
-    (tmp_path / "secrets" / "pass.txt").write_text(" spaced passphrase \n")
-    (tmp_path / "secrets" / "words.txt").write_text(MNEMONIC + "\r\n")
+    secret_file(tmp_path / "secrets" / "pass.txt", " spaced passphrase \n")
+    secret_file(tmp_path / "secrets" / "words.txt", MNEMONIC + "\r\n")
     profile = batch(passphrase_file="secrets/pass.txt", mnemonic_file="secrets/words.txt")
     got = secrets_for_unit(profile, environ={}, base_dir=tmp_path)
     assert got == UnitSecrets(" spaced passphrase ", MNEMONIC)
 
 
 def test_environment_wins_over_file_and_file_is_the_fallback(tmp_path: Path) -> None:
-    (tmp_path / "pass.txt").write_text("from file\n")
-    (tmp_path / "words.txt").write_text(MNEMONIC)
+    secret_file(tmp_path / "pass.txt", "from file\n")
+    secret_file(tmp_path / "words.txt", MNEMONIC)
     profile = batch(passphrase_env="PPA_PASS", passphrase_file="pass.txt", mnemonic_file="words.txt")
     assert (
         secrets_for_unit(profile, environ={"PPA_PASS": "from env"}, base_dir=tmp_path).passphrase
@@ -97,7 +103,7 @@ def test_missing_or_empty_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the passphrase file") as info:
         secrets_for_unit(profile, environ={"W": MNEMONIC}, base_dir=tmp_path)
     assert info.value.path == str(tmp_path / "nope.txt")
-    (tmp_path / "nope.txt").write_text("\n")
+    secret_file(tmp_path / "nope.txt", "\n")
     with pytest.raises(ConfigError, match="the passphrase file is empty"):
         secrets_for_unit(profile, environ={"W": MNEMONIC}, base_dir=tmp_path)
 
@@ -140,5 +146,18 @@ def test_sealed_secrets_open_with_the_escrow_key() -> None:
     sealed = seal_secrets(secrets, ESCROW_B64, devid="0011223344556677")
     opened = open_sealed(sealed, ESCROW_PRIVATE, devid="0011223344556677", purpose="unit-secrets")
     assert opened == {"passphrase": "pw-1", "mnemonic": MNEMONIC}
-    with pytest.raises(ConfigError, match="escrow_public_key"):
+    with pytest.raises(ConfigError, match="escrow_public_key decodes to 3 bytes"):
         seal_secrets(secrets, "AAAA", devid="0011223344556677")
+    with pytest.raises(ConfigError, match="escrow_public_key is a low-order point"):
+        seal_secrets(secrets, codec.b64encode(bytes(32)), devid="0011223344556677")
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620])
+def test_a_batch_secret_file_others_may_read_is_refused_with_the_fix(tmp_path: Path, mode: int) -> None:
+    secret_file(tmp_path / "pass.txt", "batch passphrase\n")
+    (tmp_path / "pass.txt").chmod(mode)
+    profile = batch(passphrase_file="pass.txt", mnemonic_env="W")
+    with pytest.raises(ConfigError, match=re.escape(f"run chmod 600 {tmp_path / 'pass.txt'}")) as info:
+        secrets_for_unit(profile, environ={"W": MNEMONIC}, base_dir=tmp_path)
+    assert info.value.key == "profile.default.passphrase_file"
+    assert "batch passphrase" not in str(info.value)

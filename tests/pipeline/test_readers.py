@@ -14,6 +14,7 @@ from station.app.station import Station
 from station.core.config import load
 from station.core.errors import ConfigError
 from station.core.events import Event, LogLine
+from station.devices.ppa.protocol import generate_mnemonic
 from station.devices.springcore.profile import load_reader_config
 from station.records import jws
 from station.records.check.store import verify_store
@@ -26,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 BENCH_PROFILE = REPO / "profiles" / "readers" / "bench.json"
 LOCATION = "Line 1, bench 3"
 STEPS = ["identify", "wink", "inventory", "configure", "personalize", "reset", "verify"]
+BATCH_SECRETS = {"P": "x", "M": generate_mnemonic()}  # read at start-up when a PPA slot may use them
 
 
 def reader_station(tmp_path: Path, slots: list[dict[str, Any]], **profile: Any) -> Station:
@@ -52,7 +54,7 @@ def reader_station(tmp_path: Path, slots: list[dict[str, Any]], **profile: Any) 
     }
     path = tmp_path / "station.toml"
     path.write_text(toml_text(document), encoding="utf-8")
-    return Station.open(load(path), environ={"P": "x", "M": "y"})
+    return Station.open(load(path), environ=BATCH_SECRETS)
 
 
 @pytest.fixture
@@ -247,7 +249,7 @@ def test_reader_slots_rest_while_the_station_runs_qa(tmp_path: Path, opened: lis
     slots = [{"slot": "R1", "kind": "simulated", "family": "reader"}, {"slot": "A1", "kind": "simulated"}]
     station = reader_station(tmp_path, slots)
     station.close()
-    qa = Station.open(station.config, environ={"P": "x", "M": "y"}, mode="qa")
+    qa = Station.open(station.config, environ=BATCH_SECRETS, mode="qa")
     opened.append(qa)
     (verdict,) = qa.run(units=1)
     assert verdict.slot == "A1" and verdict.record.payload["mode"] == "qa"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import stat
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from station.core.codec import b64decode, b64encode, p256_uncompressed
 from station.core.config import KeysSection
 from station.core.errors import ConfigError, ProtocolError
+from station.factory.keys.filemode import refuse_shared
 from station.factory.keys.pkcs11 import TokenAccess
 from station.factory.keys.pkcs11uri import Pkcs11Uri, is_pkcs11_uri, parse_pkcs11_uri
 from station.factory.keys.tokenkeys import (
@@ -102,11 +102,7 @@ class FileKeyStore:
         """The file's text after the permission check; a missing file is created atomically first."""
         if not path.exists():
             create_exclusive(path, make())
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise ConfigError(
-                f"key file is readable by others (mode {mode:o}); run chmod 600", path=str(path)
-            )
+        refuse_shared(path, "key file")
         try:
             return path.read_text("ascii")
         except UnicodeDecodeError:

@@ -11,7 +11,6 @@ station.core.errors.ConfigError: [keys.pin_env] environment variable STATION_TOK
 from __future__ import annotations
 
 import contextlib
-import stat
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ import pkcs11
 from pkcs11 import exceptions as p11error
 
 from station.core.errors import ConfigError, StationError
+from station.factory.keys.filemode import refuse_shared
 from station.factory.keys.pkcs11uri import Pkcs11Uri
 
 if TYPE_CHECKING:
@@ -66,20 +66,14 @@ class TokenAccess:
 
 
 def _read_pin_file(path: Path) -> str:
+    refuse_shared(path, "PIN file", key="keys.pin_file")
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ConfigError(
             f"cannot read the PIN file: {reason}", path=str(path), key="keys.pin_file"
         ) from None
-    if mode & 0o077:
-        raise ConfigError(
-            f"PIN file is readable by others (mode {mode:o}); run chmod 600",
-            path=str(path),
-            key="keys.pin_file",
-        )
     pin = text.removesuffix("\n").removesuffix("\r")
     if not pin:
         raise ConfigError("the PIN file is empty", path=str(path), key="keys.pin_file")

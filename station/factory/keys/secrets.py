@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from station.core.codec import b64decode, x25519_public_b64
+from station.core.codec import x25519_public_b64
 from station.core.config import Profile
 from station.core.errors import ConfigError, ProtocolError
 from station.devices.ppa.protocol import (
@@ -25,6 +25,8 @@ from station.devices.ppa.protocol import (
     validate_mnemonic,
 )
 from station.factory.escrow import seal
+from station.factory.keys.filemode import refuse_shared
+from station.factory.keys.publickey import x25519_public
 
 SEALED_PURPOSE = "unit-secrets"
 _HIDDEN = "<hidden>"
@@ -103,11 +105,9 @@ def public_keys(secrets: UnitSecrets, eid: str) -> tuple[str, str]:
 def seal_secrets(secrets: UnitSecrets, escrow_public_key: str, *, devid: str) -> dict[str, Any]:
     """A record's ``sealed_secrets``: the bundle sealed to the profile's escrow key, bound to ``devid``."""
     try:
-        recipient = b64decode(escrow_public_key)
-    except ProtocolError:
-        raise ConfigError("escrow_public_key is not base64", key="profile.escrow_public_key") from None
-    if len(recipient) != 32:
-        raise ConfigError("escrow_public_key is not a 32-byte X25519 key", key="profile.escrow_public_key")
+        recipient = x25519_public(escrow_public_key)  # checked at start-up too (factory/profilecheck.py)
+    except ProtocolError as exc:
+        raise ConfigError(f"escrow_public_key {exc}", key="profile.escrow_public_key") from None
     return seal(secrets.bundle(), recipient, devid=devid, purpose=SEALED_PURPOSE)
 
 
@@ -134,6 +134,7 @@ class _Source:
 
     def _file(self, what: str, file: str) -> str:
         path = Path(file) if Path(file).is_absolute() else self.base_dir / file
+        refuse_shared(path, f"{what} file", key=f"{self.prefix}.{what}_file")
         try:
             value = path.read_text("utf-8").removesuffix("\n").removesuffix("\r")
         except (OSError, UnicodeDecodeError) as exc:

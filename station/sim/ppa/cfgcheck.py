@@ -9,24 +9,17 @@
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeGuard
 
 from cryptography import x509
 
-from station.core.codec import b64decode
-from station.core.errors import ProtocolError
-from station.sim.ppa.state import SD_CAPACITY_SECTORS, DeviceConfig
+from station.devices.ppa.cfgspec import INIT_CFG, INIT_REQUIRED, STORED, b64_bytes, is_int, key_bytes
+from station.sim.ppa.state import DeviceConfig
 
 Rule = Callable[[Any], bool]
 
-STORAGE_MODES = frozenset({0x51, 0xA1, 0x53, 0xA3, 0x50, 0xA0})  # reference §5.4
-USER_MAX = 32
-HOSTNAME_MAX = 253
 ROTATION = ("userkey", "userkey_nonce", "userkey_hmac")
-_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
 def is_bool(value: object) -> bool:
@@ -34,31 +27,9 @@ def is_bool(value: object) -> bool:
     return isinstance(value, bool)
 
 
-def is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def is_text(value: object) -> bool:
-    return isinstance(value, str)
-
-
-def is_user(value: object) -> bool:
-    return isinstance(value, str) and len(value) <= USER_MAX
-
-
-def is_ctx(value: object) -> bool:
-    return is_int(value) and 0 <= value <= 0xFFFF_FFFF
-
-
 def is_dosprot(value: object) -> bool:
     """Request timeout in 0.5 s units, 0 = off, at most 4 (reference §3.1)."""
     return is_int(value) and 0 <= value <= 4
-
-
-def key_bytes(value: object) -> bytes | None:
-    """A 32-byte public key from base64 text (either alphabet), or None."""
-    raw = _b64_bytes(value)
-    return raw if raw is not None and len(raw) == 32 else None
 
 
 def is_key(value: object) -> bool:
@@ -67,43 +38,7 @@ def is_key(value: object) -> bool:
 
 def is_b64(value: object) -> bool:
     """Non-empty base64 text (standard or URL-safe alphabet, padding optional)."""
-    return bool(_b64_bytes(value))
-
-
-def _b64_bytes(value: object) -> bytes | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return b64decode(value)
-    except ProtocolError:
-        return None
-
-
-def is_hostname(value: object) -> bool:
-    """An RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens."""
-    if not isinstance(value, str) or not 0 < len(value) <= HOSTNAME_MAX:
-        return False
-    return all(_LABEL.match(label) for label in value.split("."))
-
-
-def is_cidr(value: object) -> bool:
-    """``A.B.C.D/prefix`` with a prefix from /8 to /30: the unit's own address on its USB network."""
-    if not isinstance(value, str) or value.count("/") != 1:
-        return False
-    try:
-        interface = ipaddress.IPv4Interface(value)
-    except ValueError:
-        return False
-    return 8 <= interface.network.prefixlen <= 30
-
-
-def is_storage_mode(value: object) -> bool:
-    return is_int(value) and value in STORAGE_MODES
-
-
-def is_disk0size(value: object) -> bool:
-    """Disk0 in sectors; Disk1 (encrypted) gets the rest of the card, so at least one sector each."""
-    return is_int(value) and 1 <= value < SD_CAPACITY_SECTORS
+    return bool(b64_bytes(value))
 
 
 def is_tls_bundle(value: object) -> bool:
@@ -124,7 +59,7 @@ def is_tls_bundle(value: object) -> bool:
 
 def _is_chain(value: object) -> bool:
     """Base64 of one or more concatenated DER certificates."""
-    der = _b64_bytes(value)
+    der = b64_bytes(value)
     if not der:
         return False
     while der:
@@ -152,35 +87,14 @@ def _der_length(der: bytes) -> int | None:
     return 2 + count + int.from_bytes(der[2 : 2 + count], "big")
 
 
-# Fields both init and config writes accept, and how each is checked.
-COMMON_RULES: dict[str, Rule] = {
-    "user": is_user,
-    "email": is_text,
-    "origin": is_text,
-    "dnsd": is_bool,
-    "trusted_ts": is_bool,
-    "trusted_backend": is_bool,
-    "allow_keysearch": is_bool,
-    "ctx": is_ctx,
-    "storage_mode": is_storage_mode,
-    "storage_disk0size": is_disk0size,
-}
-INIT_RULES: dict[str, Rule] = {
-    **COMMON_RULES,
-    "masterkey": is_key,
-    "userkey": is_key,
-    "hostname": is_hostname,
-    "ip": is_cidr,
-    "gen_csr": is_bool,
-}
-# All but ``ctx`` and ``gen_csr`` are mandatory on a PPA (completeness mask 0x3FFF, reference §4.2).
-INIT_REQUIRED = tuple(name for name in INIT_RULES if name not in ("ctx", "gen_csr"))
-INIT_FIELDS = tuple(name for name in INIT_RULES if name not in ("masterkey", "userkey", "gen_csr"))
+# The device's own table (devices/ppa/cfgspec.py): what init checks, what config writes check too.
+COMMON_RULES: dict[str, Rule] = {name: spec.accepts for name, spec in INIT_CFG.items() if spec.config_write}
+INIT_RULES: dict[str, Rule] = {name: spec.accepts for name, spec in INIT_CFG.items()}
+INIT_FIELDS = STORED  # what an init writes into the configuration (not the keys, not gen_csr)
 UPDATE_RULES: dict[str, Rule] = {
     **COMMON_RULES,
     "http_option_hsts": is_bool,
     "http_option_dosprot_mode": is_dosprot,
-    "gen_csr": is_bool,
     "tls": is_tls_bundle,
 }
 UPDATE_FIELDS = tuple(name for name in UPDATE_RULES if name not in ("gen_csr", "tls"))

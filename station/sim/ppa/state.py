@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
 from station.core.codec import b64encode
+from station.devices.ppa.cfgspec import CARD_SECTORS
 from station.devices.ppa.protocol import make_nonce
 from station.sim.ppa.auditlog import AuditLog
 from station.sim.ppa.identity import HardwareIdentity, InstanceKeys
@@ -28,7 +29,7 @@ NONCE_POOL_SIZE = 16
 DEFAULT_FWV = "Encedo nGINE FW v1.2.2"
 DEFAULT_BLV = "Encedo Secure Bootloader v2.0.1"
 HWV = "PPA rev 2.2"
-SD_CAPACITY_SECTORS = 121_634_816  # a 64 GB card, in 512-byte sectors
+SD_CAPACITY_SECTORS = CARD_SECTORS  # a 64 GB card, in 512-byte sectors (the device table's)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from typing import Any
 
 from station.core.codec import b64encode
 from station.core.errors import ProtocolError
+from station.devices.ppa.cfgspec import is_int, key_bytes
 from station.devices.ppa.protocol import (
     ParsedJwt,
     derive_instanceid,
@@ -26,7 +27,7 @@ from station.devices.ppa.protocol import (
 )
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import M, U, issue_token
-from station.sim.ppa.cfgcheck import INIT_FIELDS, apply_fields, init_cfg_ok, is_int, key_bytes
+from station.sim.ppa.cfgcheck import INIT_FIELDS, apply_fields, init_cfg_ok
 from station.sim.ppa.http import Request, Response, empty, reply
 from station.sim.ppa.routes.config import tls_csr
 from station.sim.ppa.routes.table import route

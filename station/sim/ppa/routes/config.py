@@ -19,10 +19,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from station.core.codec import b64decode, b64encode
+from station.devices.ppa.cfgspec import key_bytes
 from station.devices.ppa.protocol import make_genuine, userkey_rotation_hmac
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import EXT, Bearer, M, U, request_bearer, require
-from station.sim.ppa.cfgcheck import UPDATE_FIELDS, apply_fields, key_bytes, rotation_requested, update_ok
+from station.sim.ppa.cfgcheck import UPDATE_FIELDS, apply_fields, rotation_requested, update_ok
 from station.sim.ppa.http import Request, Response, empty, reply
 from station.sim.ppa.routes.table import route
 from station.sim.ppa.state import SD_CAPACITY_SECTORS
