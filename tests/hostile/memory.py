@@ -3,7 +3,7 @@ taking the machine down (the station under test runs in this process).
 
 Example::
 
-    with MemoryWatch(ceiling=400 * MB, on_trip=hostile.close) as memory:
+    with MemoryWatch(ceiling=250 * MB, on_trip=hostile.close) as memory:
         station.run(units=2)
     assert memory.growth < 100 * MB, memory.describe()
 
@@ -57,9 +57,9 @@ class MemoryWatch:
     def __init__(
         self,
         *,
-        ceiling: int = 400 * MB,
+        ceiling: int = 250 * MB,
         on_trip: Callable[[], None] | None = None,
-        address_headroom: int | None = 4 * GB,
+        address_headroom: int | None = 2 * GB,
     ) -> None:
         self.ceiling = ceiling
         self.on_trip = on_trip

@@ -33,6 +33,7 @@ import zlib
 from collections import Counter, deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
 
@@ -49,6 +50,8 @@ MAX_CONNECTIONS = 64  # open connections at once; more are closed at once
 LIFETIME = 900.0  # seconds the accept loop runs at most
 BLOCK = 64 * KB  # unit of streaming
 BOMB_BLOCK = 1 * MB  # uncompressed bytes per repeated deflate block of a gzip bomb
+BOMB_BACKLOG = 16 * KB  # compressed bytes of a gzip bomb left unread by the client before sending more
+PROC_TCP = Path("/proc/net/tcp")
 PLACEHOLDER = "hostile-placeholder-5d1e"  # a field's value while the reply is rendered around it
 
 KINDS = ("endless", "huge", "gzip_bomb", "drip", "hang", "redirect", "field", "duplicate_key", "deep", "nan")
@@ -228,6 +231,37 @@ class Link:
             return bool(readable) and self.sock.recv(1, socket.MSG_PEEK) == b""
         except OSError:
             return True
+
+    def peer_backlog(self) -> int | None:
+        """Bytes the peer received but has not read yet (Linux ``/proc/net/tcp``); None if unknown.
+
+        Both ends are on this machine, so the peer's socket is in the table: its local address is our
+        peer's and its remote address ours.
+        """
+        try:
+            mine, theirs = self.sock.getsockname(), self.sock.getpeername()
+            table = PROC_TCP.read_text().splitlines()[1:]
+        except OSError:
+            return None
+        wanted = (_proc_address(theirs), _proc_address(mine))
+        for line in table:
+            columns = line.split()
+            if len(columns) > 4 and (columns[1], columns[2]) == wanted:
+                return int(columns[4].split(":")[1], 16)
+        return None
+
+    def drained(self, backlog: int) -> None:
+        """Wait until the peer has fewer than ``backlog`` unread bytes (or that cannot be known).
+
+        A gzip bomb expands ~1000:1: what sits unread in the client's socket buffer is what a client
+        that inflates everything will still inflate after the test closes the server. Sending only
+        while the client keeps up keeps that small, so a failing station cannot exhaust the machine.
+        """
+        since = time.monotonic()
+        while (waiting := self.peer_backlog()) is not None and waiting >= backlog:
+            self._alive(since)
+            if self.closing.wait(0.002):
+                raise Gone("server closing")
 
     def wait(self, seconds: float) -> None:
         """Sleep, but end at once (Gone) on close() or when the peer left."""
@@ -544,6 +578,8 @@ class HostileUnit(SocketServer):
             size, pieces = _rewritten(obj, rule)
         client.send(reply.head({**headers, "Content-Length": str(size)}))
         for piece in pieces:
+            if rule.kind == "gzip_bomb":
+                client.drained(BOMB_BACKLOG)
             client.send(piece)
 
     def _gzip_bomb(self) -> _Bomb:
@@ -551,6 +587,12 @@ class HostileUnit(SocketServer):
             if self._bomb is None:
                 self._bomb = _Bomb()
             return self._bomb
+
+
+def _proc_address(address: tuple[str, int]) -> str:
+    """``127.0.0.1:8080`` as ``/proc/net/tcp`` writes it: ``0100007F:1F90`` (address little-endian)."""
+    host, port = address[0], address[1]
+    return f"{struct.unpack('<I', socket.inet_aton(host))[0]:08X}:{port:04X}"
 
 
 def _chunk(data: bytes) -> bytes:
@@ -656,7 +698,7 @@ class _Bomb:
         def pieces() -> Iterator[bytes]:
             yield self.HEADER + opening
             crc = zlib.crc32(prefix)
-            batch = max(BLOCK // max(len(self.block), 1), 1)  # ~64 KB of compressed blocks per send
+            batch = max(BOMB_BACKLOG // max(len(self.block), 1), 1)  # ~16 KB of compressed blocks per send
             sent = 0
             while sent < blocks:
                 count = min(batch, blocks - sent)
