@@ -116,11 +116,12 @@ def test_endless_never_ends_and_stops_on_close(unit: SimulatedPpa) -> None:
         hostile.close()
     assert time.monotonic() - started < 3
     assert hostile.threads() == 0
-    sock.settimeout(3)
-    with pytest.raises(OSError):  # the server closed its side: the rest drains, then the stream ends
+    sock.settimeout(3)  # what was in flight drains, then the stream ends (never a timeout)
+    try:
         while sock.recv(1 << 16):
             pass
-        raise ConnectionError("ended")
+    except ConnectionResetError:
+        pass
     sock.close()
 
 
