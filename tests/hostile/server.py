@@ -201,7 +201,8 @@ class Link:
         return b"".join(parts)[:size]
 
     def read_to_end(self, limit: int) -> bytes:
-        parts, have = [], 0
+        parts: list[bytes] = []
+        have = 0
         while True:
             chunk = self.recv()
             if not chunk:

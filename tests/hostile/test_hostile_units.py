@@ -209,7 +209,7 @@ def run_both(bench: Bench, *, client_timeout: float = CLIENT_TIMEOUT, bound: flo
     station = bench.open(client_timeout)
     console = io.StringIO()
     station.bus.subscribe(ProgressPrinter(console))
-    started, finished = time.monotonic(), {}
+    started, finished = time.monotonic(), dict[str, float]()
 
     def on_event(event: Event) -> None:
         if isinstance(event, RunFinished):
