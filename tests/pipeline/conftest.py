@@ -39,6 +39,7 @@ from station.records.entries import StoredRecord
 from station.sim.fixture import FreshUnitSwap
 from station.sim.ppa.device import SimulatedPpa
 from tests import simtools
+from tests.simstop import quick_simulator_stop  # noqa: F401 - autouse
 
 REPO = Path(__file__).resolve().parents[2]
 FIRMWARE_DIR = REPO / "firmware_images"
