@@ -5,16 +5,14 @@ from __future__ import annotations
 import pytest
 
 from station.core.events import Outcome
-from station.pipeline import slot
 from station.sim.ppa.faults import FaultRule
 from tests.pipeline.conftest import ATTESTATION, AUTH_INIT, LineFactory, failure_of
 
 
+@pytest.mark.usefixtures("quick_retries")  # every identify and attest attempt, without their 11 s of pauses
 def test_an_interrupted_run_whose_unit_cannot_be_identified_is_closed_not_resumed(
-    line_factory: LineFactory, monkeypatch: pytest.MonkeyPatch
+    line_factory: LineFactory,
 ) -> None:
-    # Every identify attempt is still made; only the pause between them (0.5 s, growing) is cut short.
-    monkeypatch.setattr(slot, "IDENTIFY_BACKOFF", 0.01)
     line = line_factory(network=[{}], client_timeout=2.0)
     store = line.station.store
     run_id = store.begin_run("N1", "production")
