@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint demo sim gui bench bench-sync clean
+.PHONY: test check lint demo sim gui bench bench-sync clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check station tests bench
 	$(BIN)/mypy
 
-test: lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
+# The suite runs on every core (pytest-xdist; -n auto is 2 workers on a 2-core machine): most tests wait on
+# simulated units, sockets and child processes, so two workers overlap those waits.
+test: lint  # the whole suite, `slow` tests included (CI runs this)
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q -n auto
+
+check: lint  # the edit loop: the same lint, then every test but the `slow` ones (the SIGKILL and bench runs)
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q -n auto -m "not slow"
 
 demo: $(STAMP)
 	$(BIN)/station demo --fixtures 8 --units 16

@@ -20,6 +20,11 @@ def add_parser(commands: Subparsers) -> None:
     gui.add_argument("--config", help=f"station configuration (default {DEFAULT_CONFIG})")
     gui.add_argument("--demo", action="store_true", help="simulated fixtures, realistic timing, fresh units")
     gui.add_argument("--fixtures", type=int, default=8, help="demo fixtures, 1-32 (default 8)")
+    gui.add_argument(
+        "--timing",
+        default="realistic",
+        help="simulated unit timing: realistic (default) | fast, optionally scaled: realistic*0.25",
+    )
     gui.add_argument("--screenshot", metavar="PNG", help="render offscreen after the first units, save, exit")
     gui.add_argument(
         "--screenshot-view",
@@ -39,11 +44,15 @@ def _gui(args: argparse.Namespace) -> int:
         raise StationError(
             f"the operator window cannot start ({exc}); install it with: pip install 'ppa-station[gui]'"
         ) from None
+    from station.sim.ppa.timing import profile
+
+    profile(args.timing)  # a bad name is one line naming the choices, not a dialog box at start-up
     options = GuiOptions(
         config=Path(args.config) if args.config else None,
         demo=args.demo,
         fixtures=args.fixtures,
         screenshot=Path(args.screenshot) if args.screenshot else None,
+        timing=args.timing,
         family=args.family,
         view=args.screenshot_view,
     )

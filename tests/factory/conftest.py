@@ -18,6 +18,7 @@ from station.factory.backend import LocalBackend
 from station.factory.keys.keystore import FileKeyStore
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
+from tests.simstop import quick_simulator_stop  # noqa: F401 - autouse
 
 NOW = 1_700_000_000
 TIMEOUT = 10

@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from station.factory.keys.keystore import (
     open_key,
     token_access,
 )
-from station.factory.keys.pkcs11 import TokenAccess, TokenError, token_session
+from station.factory.keys.pkcs11 import TokenAccess, TokenError, close_all, token_session
 from station.factory.keys.pkcs11uri import parse_pkcs11_uri
 from station.factory.keys.tokenkeys import (
     KeyKind,
@@ -46,6 +47,19 @@ NOW = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 @pytest.fixture(scope="session")
 def hsm(tmp_path_factory: pytest.TempPathFactory) -> SoftHsm:
     return shared_softhsm(tmp_path_factory)
+
+
+@pytest.fixture(autouse=True)
+def logged_out() -> Iterator[None]:
+    """Each test starts and ends with this process logged out of every token.
+
+    A login is process-wide and kept (as a station keeps it all day), so without this a test that checks
+    how the PIN is read passes or fails by which test logged in to its token earlier in the same process
+    (``tests/pipeline/test_token_keys.py`` does, and the order differs under ``pytest -n``).
+    """
+    close_all()
+    yield
+    close_all()
 
 
 def env_access(hsm: SoftHsm, token: str) -> TokenAccess:

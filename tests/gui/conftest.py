@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.requirements import in_ci
+from tests.simstop import quick_simulator_stop  # noqa: F401 - autouse
 
 try:
     from PySide6 import QtWidgets  # noqa: F401 - loads the Qt libraries: missing system libraries show here

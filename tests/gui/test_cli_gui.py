@@ -1,4 +1,8 @@
-"""``station gui`` as a user runs it: the demo saves a screenshot and exits 0; no display: one sentence."""
+"""``station gui`` as a user runs it: the demo saves a screenshot and exits 0; no display: one sentence.
+
+The screenshot runs use ``--timing fast``: what is checked is the picture and the exit, not how long the
+simulated units take (the demo's default is ``realistic``, seconds per unit).
+"""
 
 from __future__ import annotations
 
@@ -28,7 +32,8 @@ def station(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 def test_the_demo_screenshot_is_saved_after_the_first_unit_and_the_command_exits_0(tmp_path: Path) -> None:
     picture = tmp_path / "window.png"
-    result = station("gui", "--demo", "--fixtures", "1", "--screenshot", str(picture), env=dict(os.environ))
+    args = ("gui", "--demo", "--fixtures", "1", "--timing", "fast", "--screenshot", str(picture))
+    result = station(*args, env=dict(os.environ))
     assert result.returncode == 0, result.stderr
     image = QImage(str(picture))
     assert (image.width(), image.height()) == SCREENSHOT_SIZE
@@ -45,14 +50,15 @@ def test_without_a_display_the_window_says_so_in_one_line() -> None:
 
 def test_the_audit_view_screenshot_is_the_audit_window(tmp_path: Path) -> None:
     picture = tmp_path / "audit.png"
-    args = ("gui", "--demo", "--fixtures", "1", "--screenshot", str(picture), "--screenshot-view", "audit")
+    demo = ("gui", "--demo", "--fixtures", "1", "--timing", "fast")
+    args = (*demo, "--screenshot", str(picture), "--screenshot-view", "audit")
     result = station(*args, env=dict(os.environ))
     assert result.returncode == 0, result.stderr
     image = QImage(str(picture))
     assert (image.width(), image.height()) == (1200, 700)  # the audit dialog, not the main window
 
 
-def test_an_unknown_screenshot_view_or_family_is_one_line_naming_the_choices(tmp_path: Path) -> None:
+def test_an_unknown_screenshot_view_family_or_timing_is_one_line_naming_the_choices(tmp_path: Path) -> None:
     picture = str(tmp_path / "x.png")
     result = station(
         "gui", "--demo", "--screenshot", picture, "--screenshot-view", "tiles", env=dict(os.environ)
@@ -64,3 +70,8 @@ def test_an_unknown_screenshot_view_or_family_is_one_line_naming_the_choices(tmp
     result = station("gui", "--demo", "--family", "printers", env=dict(os.environ))
     assert result.returncode == 2
     assert "--family must be one of ppa, readers, mixed" in result.stderr
+    result = station("gui", "--demo", "--timing", "slow", env=dict(os.environ))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "station: unknown timing profile 'slow'; choose one of fast, realistic (optionally NAME*FACTOR)"
+    )

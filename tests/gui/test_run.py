@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -18,6 +19,7 @@ from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.faults import FaultRule
 from tests.gui.conftest import DEADLINE_MS, Gui
 from tests.gui.tables import cell_text
+from tests.pipeline.conftest import quick_retries
 
 LOGGER_KEY = "/api/logger/key"
 
@@ -71,6 +73,7 @@ def test_a_demo_run_drives_every_tile_through_running_to_pass(qtbot: QtBot, gui:
     assert "Passed 2" in session.window.header.counters.text()
 
 
+@pytest.mark.usefixtures(quick_retries.__name__)  # three garbled reads, without the pauses between
 def test_an_injected_fault_shows_fail_with_step_and_reason_until_acknowledged(qtbot: QtBot, gui: Gui) -> None:
     station = gui.station(fixtures=1)
     unit_in(station).faults.add(FaultRule("garbage", path=LOGGER_KEY, times=3))  # every verify attempt
@@ -93,6 +96,7 @@ def test_an_injected_fault_shows_fail_with_step_and_reason_until_acknowledged(qt
     assert tile.texts()["instruction"] == words.REMOVE
 
 
+@pytest.mark.usefixtures(quick_retries.__name__)
 def test_clicking_a_failed_tile_opens_its_timeline_and_verified_record(qtbot: QtBot, gui: Gui) -> None:
     station = gui.station(fixtures=1)
     unit_in(station).faults.add(FaultRule("garbage", path=LOGGER_KEY, times=3))

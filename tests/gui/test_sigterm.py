@@ -1,4 +1,7 @@
-"""``station gui`` stopped by systemd (SIGTERM) ends cleanly: exit 0 after the steps in progress."""
+"""``station gui`` stopped by systemd (SIGTERM) ends cleanly: exit 0 after the steps in progress.
+
+The demo runs with ``--timing fast``: the test waits for a first record, not for realistic seconds.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ def _has_record(path: Path) -> bool:
 def test_sigterm_closes_the_window_after_the_current_steps(tmp_path: Path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(tmp_path)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "station.cli.main", "gui", "--demo", "--fixtures", "2"],
+        [sys.executable, "-m", "station.cli.main", "gui", "--demo", "--fixtures", "2", "--timing", "fast"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -31,6 +31,8 @@ from station.core.config import KeysSection, StationConfig, load
 from station.devices.ppa.protocol import generate_mnemonic
 from station.factory.backend import LocalBackend
 from station.factory.keys.secrets import UnitSecrets, derive_keys
+from station.pipeline import engine, slot
+from station.pipeline.modes import readers
 from station.pipeline.tally import Verdict
 from station.records import jws
 from station.records.check.chain import VerifyReport
@@ -39,6 +41,7 @@ from station.records.entries import StoredRecord
 from station.sim.fixture import FreshUnitSwap
 from station.sim.ppa.device import SimulatedPpa
 from tests import simtools
+from tests.simstop import quick_simulator_stop  # noqa: F401 - autouse
 
 REPO = Path(__file__).resolve().parents[2]
 FIRMWARE_DIR = REPO / "firmware_images"
@@ -190,6 +193,22 @@ class LineFactory(Protocol):
         keys: Mapping[str, Any] | None = None,
         label: Mapping[str, Any] | None = None,
     ) -> Line: ...
+
+
+QUICK_RETRY = 0.01  # seconds: the pause before each retry under ``quick_retries``
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries pause 10 ms instead of 0.5 s, 1 s, ...: for tests that count attempts, not seconds.
+
+    Every attempt is still made and journalled; only the waits between them are short: the steps'
+    retry policies (``RetryPolicy.backoff``, shared instances, restored after the test) and the slot's
+    pauses while it asks a resumed run's unit who it is (``slot.IDENTIFY_BACKOFF``).
+    """
+    for policy in (engine.SAFE_RETRY, readers.READ_RETRY, readers.WRITE_RETRY):
+        monkeypatch.setitem(vars(policy), "backoff", QUICK_RETRY)  # frozen dataclass: through its __dict__
+    monkeypatch.setattr(slot, "IDENTIFY_BACKOFF", QUICK_RETRY)
 
 
 @pytest.fixture

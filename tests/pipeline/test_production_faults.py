@@ -29,6 +29,9 @@ from tests.pipeline.conftest import (
     step_of,
 )
 
+# Retries pause 10 ms (tests/pipeline/conftest.py): every attempt is still made and counted.
+pytestmark = pytest.mark.usefixtures("quick_retries")
+
 CLIENT_TIMEOUT = 1.0  # seconds; short so a "delay" fault past it costs little wall time
 LATE = CLIENT_TIMEOUT + 0.5
 

@@ -210,6 +210,7 @@ def test_a_firmware_downgrade_is_a_mismatch_naming_the_field(make: Make) -> None
     assert verdict.record.payload["links"]["verifies"] == made.record.record_id
 
 
+@pytest.mark.usefixtures("quick_retries")  # the attest retries, without their pauses
 def test_another_unit_answering_with_the_same_devid_lists_every_field(make: Make) -> None:
     made, other = make(), make()  # two stations: the other unit's certificate is from another CA
     impostor = other.unit.state
@@ -306,6 +307,7 @@ def test_a_unit_with_no_record_anywhere_fails_with_no_record(make: Make, tmp_pat
     assert verdict.record.payload["links"]["verifies"] is None
 
 
+@pytest.mark.usefixtures("quick_retries")  # three failed reads in production, without their pauses
 def test_a_unit_whose_production_failed_has_no_record_to_pass_against(make: Make) -> None:
     made = make(faults=(FaultRule("500", path="/api/logger/key", times=3),))  # fails the last step
     assert made.record.outcome == "error"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from station.core.events import Outcome
 from station.sim.ppa.faults import FaultRule
 from tests.pipeline.conftest import ATTESTATION, AUTH_INIT, LineFactory, failure_of
 
 
+@pytest.mark.usefixtures("quick_retries")  # every identify and attest attempt, without their 11 s of pauses
 def test_an_interrupted_run_whose_unit_cannot_be_identified_is_closed_not_resumed(
     line_factory: LineFactory,
 ) -> None:

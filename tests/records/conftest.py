@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from station.records import RecordWriter, SqliteStore, key_id
 from tests.records.factories import CONFIG_SHA256, Ca, make_ca
+from tests.simstop import quick_simulator_stop  # noqa: F401 - autouse
 
 STATION = "test-st01"
 
