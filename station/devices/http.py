@@ -3,8 +3,8 @@
 >>> body = JsonReply.decode("GET", "/api/auth/init", b'{"exp": 1700000060, "eid": "AAEC"}')
 >>> body.integer("exp"), body.base64("eid", size=3), body.opt_text("spk")   # base64 stays the text sent
 (1700000060, 'AAEC', None)
->>> transport_error("GET", "/api/auth/init", requests.ConnectionError(ConnectionRefusedError()), 5)
-DeviceUnreachable('GET /api/auth/init: connection refused (no unit listening)')
+>>> describe_failure(ConnectionRefusedError())                   # (timed out?, the cause in plain words)
+(False, 'connection refused (no unit listening)')
 """
 
 from __future__ import annotations
@@ -21,10 +21,7 @@ import urllib3.exceptions
 
 from station.core.codec import b64decode
 from station.core.errors import (
-    DeviceError,
     DeviceProtocolError,
-    DeviceTimeout,
-    DeviceUnreachable,
     ProtocolError,
 )
 from station.core.strictjson import JsonRefused, strict_loads
@@ -34,14 +31,6 @@ _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
 DEVICE_TEXT_MAX = 128  # characters of a device string (hwv, fwv, a hostname, a reader's name)
 
 # --- a request that got no answer --------------------------------------------------------------------------
-
-
-def transport_error(method: str, path: str, exc: BaseException, timeout: float) -> DeviceError:
-    """DeviceTimeout or DeviceUnreachable for a request that got no answer, its cause in plain words."""
-    timed_out, cause = describe_failure(exc)
-    if timed_out:
-        return DeviceTimeout(f"{method} {path}: no answer within {timeout:g} s ({cause})", endpoint=path)
-    return DeviceUnreachable(f"{method} {path}: {cause}", endpoint=path)
 
 
 # Causes of a failed connection, most specific first; found anywhere in the exception's chain.

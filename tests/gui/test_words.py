@@ -34,3 +34,10 @@ def test_instructions_follow_the_outcome() -> None:
     assert words.SET_ASIDE in words.instruction(Outcome.ABORTED, "stopped")
     assert words.step_title("verify-lock") == "Lock check"
     assert words.step_title("new-step") == "New step"
+
+
+def test_a_step_deadline_is_a_unit_that_did_not_answer() -> None:
+    """The engine's deadline verdict ("identify: no answer within its 30 s deadline") reads like a timeout."""
+    message = "identify: no answer within its 30 s deadline"
+    assert words.plain_reason(message) == "the unit did not answer in time"
+    assert words.instruction(Outcome.ERROR, message) == words.CHECK_CABLE

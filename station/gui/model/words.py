@@ -57,6 +57,8 @@ def step_title(name: str | None) -> str:
 def plain_reason(message: str) -> str:
     """A device-level message (``GET /path: ...``) in plain words; other messages are already plain."""
     match = _REQUEST.match(message.strip())
+    if match is None and "no answer within" in message:  # a step that ran out its deadline
+        return "the unit did not answer in time"
     if match is None:  # already plain; drop a technical aside like "(GET /api/...: connection reset)"
         return _REQUEST_ASIDE.sub("", message).strip() or "no reason given"
     rest = match.group("rest").lower()

@@ -1,4 +1,4 @@
-"""SIGTERM and SIGINT end the window the way closing it does: the station finishes its steps first.
+"""SIGTERM and SIGINT end the window the way closing it does: the station stops and cuts open requests.
 
 >>> import signal; from PySide6.QtWidgets import QApplication
 >>> old = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT), signal.set_wakeup_fd(-1)
