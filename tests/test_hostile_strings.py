@@ -15,6 +15,7 @@ import pytest
 from station.cli.main import main
 from station.core.events import LogLine, Outcome, RunFinished, UnitIdentified
 from station.sim.ppa.routes import system
+from tests.pipeline.conftest import quick_retries
 
 HOSTILE_HWV = "PPA rev 2.2\x1b[31m\n  N1  PASS  fakefakefake  record spoofed\x1b[0m"
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # every control character but the newline
@@ -25,6 +26,7 @@ def _no_control(text: str) -> None:
     assert found is None, f"raw control character {found.group()!r} in: {text!r}"
 
 
+@pytest.mark.usefixtures(quick_retries.__name__)  # the three reads of hwv, without the pauses between
 def test_a_hostile_hwv_fails_bad_reply_and_prints_nothing_raw(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

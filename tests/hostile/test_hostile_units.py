@@ -68,7 +68,7 @@ from tests.hostile.server import (
 from tests.hostile.server import (
     field as field_value,
 )
-from tests.pipeline.conftest import toml_text
+from tests.pipeline.conftest import quick_retries, toml_text
 
 REPO = Path(__file__).resolve().parents[2]
 STATION_ID = "hostile-st01"
@@ -341,6 +341,7 @@ CASES = [
 ]
 
 
+@pytest.mark.usefixtures(quick_retries.__name__)  # a garbled read is read again: without the pauses between
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_bad_reply_is_a_verdict_and_nothing_else(
     bench_factory: Callable[[Mapping[tuple[str, str], Sabotage]], Bench], case: Case
