@@ -43,7 +43,14 @@ def test_payload_has_every_field_of_design_section_5(ca: Ca) -> None:
         "fwv",
         "blv",
     }
-    assert set(payload["provisioning"]) == {"crt", "crt_sha256", "attestation_key_sha1", "refusal_status"}
+    assert set(payload["provisioning"]) == {
+        "crt",
+        "crt_sha256",
+        "attestation_key_sha1",
+        "refusal_status",
+        "confirmed",
+    }
+    assert payload["provisioning"]["confirmed"] is True
     assert payload["steps"][0] == {
         "name": "detect",
         "outcome": "pass",
