@@ -82,7 +82,7 @@ def test_show_a_tampered_record_fails(
 def test_show_names_what_it_could_not_find(store: SqliteStore) -> None:
     code, text = show(store.path, "0000000000000000", None, None)
     assert code == 1
-    assert "no record with record id or devid '0000000000000000'" in text
+    assert "no record with record id, devid or genuine id '0000000000000000'" in text
 
 
 def test_show_a_record_whose_payload_no_longer_decodes(
