@@ -89,7 +89,7 @@ def push_batch(line: PostgresStore, station_id: str, records: list[StoredRecord]
             else:
                 pushed.different = record
                 return pushed  # leaving the block commits nothing: no row was written
-        if fresh and not test_line(connection):
+        if fresh and not is_test_line(connection):
             fresh = _before_simulated(fresh, pushed)
         if fresh:
             pushed.inserted = _insert_records(connection, fresh)
@@ -158,7 +158,7 @@ def _conflict(connection: Connection, record: StoredRecord, kind: str, detail: s
     connection.execute(_INSERT_CONFLICT, (record.station_id, record.seq, kind, detail, record.jws, digest))
 
 
-def test_line(connection: Connection) -> bool:
+def is_test_line(connection: Connection) -> bool:
     """Whether the line database is marked a test line (``line_settings``; docs/line-database.md)."""
     row = connection.execute("SELECT value FROM line_settings WHERE name = 'test_line'").fetchone()
     return row is not None and row[0] == "true"
