@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bench.harness import RESULT_PREFIX
 from station.records import SqliteStore, trusted_keys_from, verify_store
 from station.records.line.sync import sync
-from station.records.store.admin import migrate_target
+from station.records.store.admin import migrate_target, set_test_line
 from station.records.store.postgres import PostgresStore
 from tests.pgserver import create_database, drop_database, pg_server, unavailable_reason
 from tests.records.chains import write_chain
@@ -68,6 +68,7 @@ def main() -> int:
             try:
                 migrate_target(url)
                 line = PostgresStore(url)
+                set_test_line(line, True)  # the chain is of simulated units, which only a test line takes
                 started = clocks()
                 pushed = sync(local, line, key.public_key(), batch=args.batch)
                 assert pushed.ok and pushed.sent == args.records, pushed

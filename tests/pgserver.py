@@ -37,7 +37,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from station.records.store.admin import grant_station_role, migrate_target
+from station.records.store.admin import grant_station_role, migrate_target, set_test_line
 from station.records.store.postgres import PostgresStore
 from tests.requirements import missing
 
@@ -200,10 +200,15 @@ def pg_admin() -> Iterator[str]:
 
 @pytest.fixture
 def line_url(pg_admin: str) -> Iterator[str]:
-    """A fresh line database, migrated to the current schema; dropped after the test."""
+    """A fresh line database, migrated to the current schema; dropped after the test.
+
+    It is a test line (``line_settings``): the tests' records are of simulated units, which any other
+    line refuses (tests/records/test_sync.py checks that refusal on a line switched back).
+    """
     name = f"line_{uuid.uuid4().hex[:12]}"
     url = create_database(pg_admin, name)
     migrate_target(url)
+    set_test_line(PostgresStore(url), True)
     yield url
     drop_database(pg_admin, name)
 

@@ -274,3 +274,62 @@ def test_kill_at_step_then_restart(workdir: Path, case: Case) -> None:
     finally:
         sim.terminate()
         sim.wait(TIMEOUT)
+
+
+@pytest.mark.slow
+def test_killed_during_provisioning_then_the_unit_swapped_closes_the_run_with_the_issued_certificate(
+    workdir: Path,
+) -> None:
+    """Killed while the unit held the provisioning reply; a new unit in the slot at the restart. The old
+    run is closed ``aborted`` with the certificate its journal says was issued, marked not confirmed."""
+    from station.core.config import KeysSection
+    from station.factory.backend import LocalBackend
+    from station.sim.ppa.device import SimulatedPpa
+    from station.sim.ppa.faults import FaultRule
+
+    data = workdir / "data"
+    backend = LocalBackend.from_keys(KeysSection(), data, name="crash-st01")  # the keys the station loads
+    unit = SimulatedPpa(backend_key=backend.checkin_public_key(), fwv="Encedo nGINE FW v1.2.3").start()
+    try:
+        unit.faults.add(FaultRule("stall", path="/api/system/config/provisioning", method="POST",
+                                  seconds=HOLD, times=1))  # fmt: skip
+        write_config(workdir, unit.http_url)
+        station = spawn("run", "--units", "1", cwd=workdir)
+        attestation = unit_shows(lambda a: "crt" in a, "/api/system/config/attestation")
+        wait_until(
+            lambda: (
+                both(journal_has("provision", "intent"), attestation)(data, unit.http_url)
+                or station.poll() is not None
+            ),
+            "the unit holding the provisioning reply",
+        )
+        assert station.poll() is None, f"station ended before the kill: {station.communicate()}"
+        held = requests.get(unit.http_url + "/api/system/config/attestation", timeout=TIMEOUT).json()["crt"]
+        station.kill()
+        station.wait(TIMEOUT)
+        unit.replug(new_unit=True)  # the operator took the unit away; a fresh one is in the slot
+
+        again = spawn("run", "--units", "1", cwd=workdir)
+        out, err = again.communicate(timeout=120)
+        assert "Traceback" not in err, err
+        closed, made = records(data)
+    finally:
+        unit.stop()
+
+    assert closed["outcome"] == "aborted" and closed["failure"]["code"] == "unit-removed"  # type: ignore[index]
+    provisioning = closed["provisioning"]
+    assert isinstance(provisioning, dict)
+    assert provisioning["confirmed"] is False  # issued, not confirmed: the station never read it back
+    assert provisioning["crt"] == held  # ... and it is what the old unit took
+    with sqlite3.connect(data / "records.sqlite3") as connection:
+        (intent,) = connection.execute(
+            "SELECT detail_json FROM journal WHERE step = 'provision' AND phase = 'intent' "
+            "AND run_id = (SELECT run_id FROM runs WHERE record_id = ?)",
+            (closed["record_id"],),
+        ).fetchone()
+    assert json.loads(intent)["crt_sha256"] == provisioning["crt_sha256"]
+    assert closed["simulated"] is True and made["simulated"] is True  # the simulator said so, in its replies
+    assert made["outcome"] == "pass" and made["unit"]["genuine_id"] != closed["unit"]["genuine_id"]  # type: ignore[index]
+    verify = spawn("records", "verify", "--data", str(data), cwd=workdir)
+    out, err = verify.communicate(timeout=60)
+    assert verify.returncode == 0, out + err

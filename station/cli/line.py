@@ -30,6 +30,13 @@ def add_parsers(records_verbs: Subparsers) -> None:
     config_argument(migrate)
     migrate.add_argument("--store", help="postgresql:// URL or store file (default: [store] line)")
     migrate.add_argument("--grant", metavar="ROLE", help="let ROLE insert and select only (the stations)")
+    migrate.add_argument(
+        "--test-line",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="mark the line database a test line that takes simulated units' records (--no-test-line: "
+        "a production line again, which refuses them)",
+    )
     migrate.set_defaults(handler=_migrate)
     sync = records_verbs.add_parser("sync", help="push unsent records to the line database")
     config_argument(sync)
@@ -65,7 +72,8 @@ def _line_target(args: argparse.Namespace, config: StationConfig | None) -> str:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    return cmd_migrate(_line_target(args, optional_config(args.config)), grant=args.grant)
+    target = _line_target(args, optional_config(args.config))
+    return cmd_migrate(target, grant=args.grant, test_line=args.test_line)
 
 
 def _sync(args: argparse.Namespace) -> int:
@@ -77,15 +85,26 @@ def _sync(args: argparse.Namespace) -> int:
     return cmd_sync(data, _line_target(args, config), batch=args.batch)
 
 
-def cmd_migrate(target: str, *, grant: str | None = None, out: TextIO | None = None) -> int:
-    """Apply pending schema migrations to a line database URL or a SQLite store; optionally GRANT."""
-    from station.records.store.admin import grant_station_role, migrate_target
+def cmd_migrate(
+    target: str, *, grant: str | None = None, test_line: bool | None = None, out: TextIO | None = None
+) -> int:
+    """Apply pending schema migrations to a line database URL or a SQLite store; optionally GRANT, and
+    mark the line a test line (or a production line again)."""
+    from station.records.store.admin import grant_station_role, migrate_target, set_test_line
 
     out = out or sys.stdout
+    if test_line is not None and not is_line_url(target):
+        print(
+            "records migrate: --test-line is a setting of the line database (a postgresql:// URL)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         result = migrate_target(target)
         if grant is not None:
             grant_station_role(line_database(target), grant)
+        if test_line is not None:
+            set_test_line(line_database(target), test_line)
     except RecordError as exc:
         print(f"records migrate: {printable(exc)}", file=sys.stderr)
         return 2
@@ -94,6 +113,9 @@ def cmd_migrate(target: str, *, grant: str | None = None, out: TextIO | None = N
     print(f"{where}: schema version {result.before} -> {result.after} ({names})", file=out)
     if grant is not None:
         print(f"granted SELECT, INSERT (no UPDATE, DELETE) to role {grant}", file=out)
+    if test_line is not None:
+        takes = "a test line: it takes" if test_line else "a production line: it refuses"
+        print(f"this line database is now {takes} records of simulated units", file=out)
     return 0
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from station.cli import line
 from station.cli.options import Subparsers, station_data, store_arguments
-from station.cli.recordtext import format_report, format_view
+from station.cli.recordtext import format_history_head, format_report, format_view
 from station.core.errors import RecordError
 from station.core.text import printable
 
@@ -133,22 +133,32 @@ def cmd_show(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Show one record (by record id) or every record of a unit (by devid), each with its checks."""
+    """Show one record (by record id) or every record of a unit (by devid or genuine id, newest first,
+    the current one marked), each with its checks."""
+    from station.records.history import current_record, unit_history
     from station.records.view import record_view
 
     out, err = out or sys.stdout, err or sys.stderr
+    unit = devid_or_record_id
     try:
         opened = _open(store)
-        found = opened.get(devid_or_record_id)
-        records = [found] if found is not None else list(opened.records(devid=devid_or_record_id))
+        found = opened.get(unit)
+        records = [found] if found is not None else unit_history([opened], devid=unit, genuine_id=unit)[::-1]
     except RecordError as exc:
         print(f"records show: {printable(exc)}", file=err)
         return 2
     if not records:
-        print(f"records show: no record with record id or devid {devid_or_record_id!r}", file=err)
+        print(f"records show: no record with record id, devid or genuine id {unit!r}", file=err)
         return 1
+    current = None if found is not None else current_record(records)
     views = [record_view(opened, record, trusted_keys=trusted_keys, ca_certificate=ca) for record in records]
-    print("\n\n".join(format_view(view) for view in views), file=out)
+    shown = [
+        format_view(view, current=current is not None and view.record_id == current.record_id)
+        for view in views
+    ]
+    if found is None:
+        shown.insert(0, format_history_head(unit, len(records), current))
+    print("\n\n".join(shown), file=out)
     return 0 if all(view.checks.ok for view in views) else 1
 
 

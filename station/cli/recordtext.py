@@ -14,6 +14,7 @@ from station.core.text import printable
 
 if TYPE_CHECKING:
     from station.records.check.chain import VerifyReport
+    from station.records.entries import StoredRecord
     from station.records.view import RecordView
 
 _MORE_PROBLEMS_SHOWN = 10
@@ -43,10 +44,23 @@ def _superseded(view: RecordView) -> list[str]:
     return [f"  superseded by {view.superseded_by} (this record is kept as history)"]
 
 
-def format_view(view: RecordView) -> str:
-    """A record as a person reads it: identity, unit, steps with times, failure, certificate, checks."""
+def format_history_head(unit: str, count: int, current: StoredRecord | None) -> str:
+    """The line above a unit's records (newest first): how many, and which one is current."""
+    now = (
+        f"current record {current.record_id} (its newest passing production or RMA record)"
+        if current is not None
+        else "no current record (no passing production or RMA record)"
+    )
+    return _joined([f"unit {unit}: {count} record(s), newest first; {now}"])
+
+
+def format_view(view: RecordView, *, current: bool = False) -> str:
+    """A record as a person reads it: identity, unit, steps with times, failure, certificate, checks.
+
+    ``current`` marks the unit's current record (what it was last made into) in a list of its records.
+    """
     lines = [
-        f"record {view.record_id} (station {view.station}, seq {view.seq})",
+        f"record {view.record_id} (station {view.station}, seq {view.seq}){'  [CURRENT]' if current else ''}",
         f"  mode {view.mode}, outcome {view.outcome.upper()}{', simulated unit' if view.simulated else ''}",
         *_superseded(view),
         f"  started {view.started}, finished {view.finished}",
@@ -69,7 +83,10 @@ def format_view(view: RecordView) -> str:
         ]
     if view.certificate is not None:
         cert = view.certificate
-        lines += ["certificate", f"  subject {cert.subject}", f"  issuer  {cert.issuer}",
+        confirmed = (
+            "" if view.certificate_confirmed else " (issued, not confirmed: never read back from the unit)"
+        )
+        lines += [f"certificate{confirmed}", f"  subject {cert.subject}", f"  issuer  {cert.issuer}",
                   f"  serial  {cert.serial}", f"  valid   {cert.not_before} to {cert.not_after}"]  # fmt: skip
     if view.personalization is not None:
         lines += [

@@ -39,7 +39,7 @@ from station.pipeline.fixturehooks import (
 )
 from station.pipeline.flow import FlowFactory, SlotUnit
 from station.pipeline.modes.production import Prior, genuine_id_of
-from station.pipeline.recording import prior_from_journal
+from station.pipeline.recording import journal_evidence, journal_simulated, prior_from_journal
 from station.pipeline.tally import Verdict, VerdictTally
 from station.pipeline.unitguard import GuardedClient
 from station.records import model
@@ -190,7 +190,7 @@ class SlotWorker:
             model.FixtureRef(self.fixture.slot, self.fixture.port),
             self.services.operator,
             started,
-            self.fixture.simulated,
+            self.fixture.simulated or client.simulated_unit,  # a simulator says so in its replies
         )
         draft = flow.draft(result, frame)
         stored = self.services.writer.append(draft, run_id=run_id)
@@ -278,7 +278,7 @@ class SlotWorker:
         if same:
             self._log(run.run_id, f"resuming run {run.run_id} interrupted by a station stop")
             return run.run_id, prior
-        self._abandon(run, prior, unidentified=same is None)
+        self._abandon(run, prior, unidentified=same is None, simulated=client.simulated_unit)
         return self.services.store.begin_run(self.fixture.slot, mode), None
 
     def _same_unit(self, client: PpaClient, prior: Prior) -> bool | None:
@@ -308,9 +308,11 @@ class SlotWorker:
             return True  # no secure-element identity was journalled: nothing to compare
         return genuine_id_of(client.attestation()) == prior.genuine_id
 
-    def _abandon(self, run: Run, prior: Prior, *, unidentified: bool = False) -> None:
+    def _abandon(
+        self, run: Run, prior: Prior, *, unidentified: bool = False, simulated: bool = False
+    ) -> None:
         """Close an interrupted run whose unit has gone, with an ``aborted`` record saying so."""
-        now = datetime.now(UTC)
+        now, journal = datetime.now(UTC), self.services.store.run_journal(run.run_id)
         removed, reason = _abandon_reason(run.mode, self.services.mode)
         if unidentified:
             reason = "the unit in the slot did not answer to be identified; set it aside for QA"
@@ -319,6 +321,7 @@ class SlotWorker:
             operator=self.services.operator,
             fixture=model.FixtureRef(self.fixture.slot, self.fixture.port),
             unit=model.UnitIdentity(genuine_id=prior.genuine_id, eid=prior.personalised_eid),
+            provisioning=journal_evidence(journal),
             steps=(),
             outcome="aborted",
             failure=model.Failure(
@@ -328,7 +331,7 @@ class SlotWorker:
             ),
             started=now,
             finished=now,
-            simulated=self.fixture.simulated,
+            simulated=self.fixture.simulated or simulated or journal_simulated(journal),
         )
         try:
             self.services.writer.append(draft, run_id=run.run_id)

@@ -30,13 +30,17 @@ def unit_history(
     for store in stores:
         for record in _of_unit(store, devid, genuine_id):
             found.setdefault(record.record_id, record)
-    return sorted(found.values(), key=lambda record: (_finished(record), record.station_id, record.seq))
+    return sorted(found.values(), key=_age)
 
 
 def current_record(records: Iterable[StoredRecord]) -> StoredRecord | None:
-    """The newest passing production or RMA record: what the unit was last made into."""
+    """The newest passing production or RMA record: what the unit was last made into.
+
+    Newest by ``finished``, then as ``unit_history`` orders (so the answer never depends on the order
+    ``records`` come in, e.g. newest first in ``records show``).
+    """
     state = [record for record in records if record.outcome == "pass" and record.mode in STATE_MODES]
-    return max(state, key=_finished, default=None)
+    return max(state, key=_age, default=None)
 
 
 def superseded_by(store: RecordStore, record_id: str) -> StoredRecord | None:
@@ -66,5 +70,5 @@ def _of_unit(store: RecordStore, devid: str | None, genuine_id: str | None) -> l
     return records
 
 
-def _finished(record: StoredRecord) -> str:
-    return record.finished  # RFC 3339 UTC text sorts as time
+def _age(record: StoredRecord) -> tuple[str, str, int]:
+    return record.finished, record.station_id, record.seq  # RFC 3339 UTC text sorts as time

@@ -79,16 +79,22 @@ class ReaderIdentity:
 
 @dataclass(frozen=True)
 class ProvisioningEvidence:
-    """The certificate the unit now carries and what the station saw when it checked the lock."""
+    """The unit's certificate and what the station saw when it checked the lock.
+
+    ``confirmed`` says how the station knows: True when it read the certificate back from the unit's
+    attestation, False when it only issued and sent it (the run ended before a read-back), so the unit
+    may or may not hold it. A record never claims more than the station saw.
+    """
 
     crt: str
     crt_sha256: str
     attestation_key_sha1: str
     refusal_status: int | None
+    confirmed: bool = True
 
     @classmethod
     def from_der(
-        cls, der: bytes, *, attestation_key_sha1: str, refusal_status: int | None
+        cls, der: bytes, *, attestation_key_sha1: str, refusal_status: int | None, confirmed: bool = True
     ) -> ProvisioningEvidence:
         """Evidence for the DER certificate ``der`` (base64 and SHA-256 computed here)."""
         return cls(
@@ -96,6 +102,7 @@ class ProvisioningEvidence:
             crt_sha256=hashlib.sha256(der).hexdigest(),
             attestation_key_sha1=attestation_key_sha1,
             refusal_status=refusal_status,
+            confirmed=confirmed,
         )
 
 

@@ -127,6 +127,7 @@ def _provisioning(block: _Fields) -> ProvisioningEvidence:
     return ProvisioningEvidence(
         **block.texts("crt", "crt_sha256", "attestation_key_sha1"),
         refusal_status=block.opt_integer("refusal_status"),
+        confirmed=block.opt_flag("confirmed", default=True),  # records before the field: read back
     )
 
 
@@ -183,6 +184,10 @@ class _Fields:
 
     def flag(self, name: str) -> bool:
         return bool(self._get(name, bool, "true or false"))
+
+    def opt_flag(self, name: str, *, default: bool) -> bool:
+        value = self._get(name, bool, "true, false or null", optional=True)
+        return default if value is None else bool(value)
 
     def mapping(self, name: str) -> Mapping[str, Any]:
         value: Mapping[str, Any] = self._get(name, Mapping, "an object")

@@ -107,6 +107,8 @@ def _provisioning(provisioning: Any) -> None:
     status = _get(provisioning, "refusal_status", "provisioning")
     if status is not None and not _is_int(status):
         raise RecordError("provisioning.refusal_status is not an integer or null")
+    if not isinstance(provisioning.get("confirmed", True), bool):  # absent in records before the field
+        raise RecordError("provisioning.confirmed is not true or false")
     try:
         der = base64.b64decode(str(crt), validate=True)
     except (binascii.Error, ValueError):
@@ -154,6 +156,11 @@ def _outcome(payload: Mapping[str, Any]) -> None:
         if not isinstance(failure, Mapping):
             raise RecordError(f"failure must say why when outcome is {outcome}")
         _texts(failure, "failure", ("step", "code", "message"))
+    provisioning = payload.get("provisioning")
+    if outcome == "pass" and isinstance(provisioning, Mapping) and provisioning.get("confirmed") is False:
+        raise RecordError(
+            "provisioning.confirmed is false in a passing record (never read back from the unit)"
+        )
     if outcome == "pass" and payload["mode"] == "production":
         unit = payload["unit"]
         for name in ("devid", "genuine_id"):

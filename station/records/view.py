@@ -69,6 +69,7 @@ class RecordView:
     steps: tuple[StepLine, ...]
     failure: Mapping[str, Any] | None
     certificate: CertificateInfo | None
+    certificate_confirmed: bool  # read back from the unit; False: issued and sent, never read back
     personalization: Mapping[str, Any] | None
     sealed_secrets: tuple[str, ...]
     links: Mapping[str, Any]
@@ -107,6 +108,7 @@ def record_view(
         steps=() if record is None else tuple(_step_line(step) for step in record.steps),
         failure=None if record is None or record.failure is None else fields_of(record.failure),
         certificate=None if record is None else _certificate(record.provisioning),
+        certificate_confirmed=record is None or record.provisioning is None or record.provisioning.confirmed,
         personalization=None if public is None else _ordered(public, ("profile",)),
         sealed_secrets=sealed,
         links={} if record is None else fields_of(record.links),

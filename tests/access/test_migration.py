@@ -21,4 +21,4 @@ def test_a_version_2_store_is_upgraded_with_users_and_audit_log(tmp_path: Path) 
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         steps = connection.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
     assert {"records", "users", "audit_log"} <= tables
-    assert steps[-1] == (3, "access") and latest("sqlite") == latest("postgres") == 3
+    assert (3, "access") in steps and steps[-1][0] == latest("sqlite") == latest("postgres")

@@ -159,7 +159,10 @@ def test_rma_with_the_customer_passphrase_wipes_repersonalises_and_supersedes(
     entry = rma.station.store.find_production(devid=new["unit"]["devid"])
     assert entry is not None and entry.record_id == made.record.record_id
     shown = show(rma, old["unit"]["devid"], capsys)
-    old_part, new_part = shown.split(f"record {verdict.record.record_id}")
+    new_part, old_part = shown.split(f"record {made.record.record_id} ")  # newest first
+    current = verdict.record
+    heading = f"record {current.record_id} (station {current.station_id}, seq {current.seq})"
+    assert f"{heading}  [CURRENT]" in new_part
     assert f"superseded by {verdict.record.record_id}" in old_part
     assert "superseded by" not in new_part
     assert f"supersedes   {made.record.record_id}" in new_part

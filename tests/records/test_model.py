@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from station.core.errors import RecordError
-from station.records.model import StationInfo, UnitIdentity, build_payload, rfc3339
+from station.records.model import Failure, StationInfo, UnitIdentity, build_payload, rfc3339
 from station.records.validate import validate_payload
 from tests.records.factories import CONFIG_SHA256, Ca, draft
 
@@ -43,7 +43,14 @@ def test_payload_has_every_field_of_design_section_5(ca: Ca) -> None:
         "fwv",
         "blv",
     }
-    assert set(payload["provisioning"]) == {"crt", "crt_sha256", "attestation_key_sha1", "refusal_status"}
+    assert set(payload["provisioning"]) == {
+        "crt",
+        "crt_sha256",
+        "attestation_key_sha1",
+        "refusal_status",
+        "confirmed",
+    }
+    assert payload["provisioning"]["confirmed"] is True
     assert payload["steps"][0] == {
         "name": "detect",
         "outcome": "pass",
@@ -94,6 +101,21 @@ def test_certificate_digest_must_match(ca: Ca) -> None:
     wrong = dataclasses.replace(good.provisioning, crt_sha256="00" * 32)
     with pytest.raises(RecordError, match="crt_sha256 is not the SHA-256"):
         _build(dataclasses.replace(good, provisioning=wrong))
+
+
+def test_a_certificate_never_read_back_is_evidence_of_a_failed_run_only(ca: Ca) -> None:
+    good = draft(ca)
+    assert good.provisioning is not None
+    sent = dataclasses.replace(good.provisioning, refusal_status=None, confirmed=False)
+    with pytest.raises(RecordError, match=r"provisioning\.confirmed is false in a passing record"):
+        _build(dataclasses.replace(good, provisioning=sent))
+    failure = Failure("provision", "timeout", "no answer")
+    aborted = _build(dataclasses.replace(good, outcome="aborted", failure=failure, provisioning=sent))
+    assert aborted["provisioning"]["confirmed"] is False
+    with pytest.raises(RecordError, match=r"provisioning\.confirmed is not true or false"):
+        validate_payload({**aborted, "provisioning": {**aborted["provisioning"], "confirmed": "no"}})
+    older = {key: value for key, value in aborted["provisioning"].items() if key != "confirmed"}
+    validate_payload({**aborted, "provisioning": older})  # records from before the field stay valid
 
 
 def test_step_outcome_may_be_skipped_but_not_invented(ca: Ca) -> None:

@@ -100,3 +100,13 @@ def test_a_damaged_row_names_its_record_or_reads_as_none() -> None:
         _ = damaged.parsed
     assert damaged.readable is None
     assert damaged.finished == created  # the row's created time, so it still sorts
+
+
+def test_a_provisioning_block_from_before_confirmed_reads_as_read_back(writer: RecordWriter, ca: Ca) -> None:
+    payload = copy.deepcopy(dict(writer.append(draft(ca)).payload))
+    del payload["provisioning"]["confirmed"]
+    record = RecordPayload.parse(payload)
+    assert record.provisioning is not None and record.provisioning.confirmed is True
+    payload["provisioning"]["confirmed"] = False
+    parsed = RecordPayload.parse(payload).provisioning
+    assert parsed is not None and parsed.confirmed is False

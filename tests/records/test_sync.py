@@ -14,13 +14,14 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from station.cli.line import cmd_migrate
 from station.cli.records import cmd_show
 from station.core.events import EventBus, LogLine, Outcome, RunFinished
 from station.factory.keys.keystore import open_file_key
@@ -35,8 +36,9 @@ from station.records import (
 )
 from station.records.line import state as syncstate
 from station.records.line.link import LineLink
-from station.records.line.push import push_batch, register_station
+from station.records.line.push import is_test_line, push_batch, register_station
 from station.records.line.sync import sync
+from station.records.store.admin import set_test_line
 from station.records.store.postgres import PostgresStore, public_key_text
 from tests.records.chains import write_chain
 from tests.records.factories import CONFIG_SHA256, Ca, draft, random_unit
@@ -290,3 +292,42 @@ def test_a_sync_killed_mid_batch_loses_and_duplicates_nothing(
     assert [r.seq for r in line.records()] == list(range(1, total + 1))
     assert [r.jws for r in line.records()] == [r.jws for r in store.records()]
     assert verify_store(line, trusted_keys_from([key.public_key()])).ok
+
+
+def test_a_production_line_refuses_simulated_units_until_it_is_made_a_test_line(
+    tmp_path: Path, station_role: str, line_url: str, ca: Ca
+) -> None:
+    set_test_line(PostgresStore(line_url), False)  # a production line (the fixture makes a test line)
+    writer = new_station(tmp_path, "st-a")
+    real = [writer.append(replace(draft(ca), simulated=False)) for _ in range(2)]
+    simulated = writer.append(draft(ca))  # simulated: true
+    writer.append(replace(draft(ca), simulated=False))
+    line = PostgresStore(station_role)  # the station's role: it reads the setting, cannot change it
+
+    for _ in range(2):  # refused again the second time, and reported once
+        report = sync(writer.store, line, writer.key.public_key(), batch=10)
+        (refusal,) = report.refused
+        assert (refusal.seq, refusal.record_id) == (3, simulated.record_id)
+        assert "simulated unit" in refusal.reason and "not a test line" in refusal.reason
+        assert report.waiting == 1
+    assert [r.record_id for r in line.records()] == [r.record_id for r in real]  # the records before it
+    assert conflicts(line_url) == [("st-a", 3, "refused")]
+    assert syncstate.summary(writer.store) == syncstate.SyncSummary(sent=2, refused=1, unsent=1)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), psycopg.connect(station_role) as connection:
+        connection.execute("UPDATE line_settings SET value = 'true'")
+
+    out = io.StringIO()
+    assert cmd_migrate(line_url, test_line=True, out=out) == 0  # the line administrator
+    assert "now a test line: it takes records of simulated units" in out.getvalue()
+    again = sync(writer.store, line, writer.key.public_key())
+    assert (again.sent, again.refused) == (2, [])
+    assert syncstate.summary(writer.store) == syncstate.SyncSummary(sent=4, refused=0, unsent=0)
+
+
+def test_test_line_is_a_setting_of_the_line_database_only(tmp_path: Path, line_url: str) -> None:
+    assert cmd_migrate(str(tmp_path / "records.sqlite3"), test_line=True) == 2
+    out = io.StringIO()
+    assert cmd_migrate(line_url, test_line=False, out=out) == 0
+    assert "now a production line: it refuses records of simulated units" in out.getvalue()
+    with psycopg.connect(line_url) as connection:
+        assert is_test_line(connection) is False

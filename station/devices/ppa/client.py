@@ -45,6 +45,7 @@ CHALLENGE_LIFETIME = 60  # a challenge's ``exp`` is the unit's time + 60 s (refe
 SCOPE_MAX = 127
 AUDIT_LOG_CAP = 16 << 20  # an audit-log file is the one legitimately large reply (reference §7)
 _LOG_ID = re.compile(r"^[0-9a-fA-F]{8}$")
+SIMULATED_HEADER = "X-Simulated-Unit"  # sent by ``station sim ppa`` units only (docs/simulator.md)
 
 STATUS, VERSION, REBOOT = "/api/system/status", "/api/system/version", "/api/system/reboot"
 CHECKIN, CONFIG = "/api/system/checkin", "/api/system/config"
@@ -59,6 +60,8 @@ class PpaClient:
     """Typed calls to one unit through its ``Transport`` (the fixture's: bound to the slot's interface).
 
     ``timeout`` is each request's wall-clock limit, connect and whole reply (``devices/transport.py``).
+    ``simulated_unit`` turns True once a reply carries ``X-Simulated-Unit: 1``: a simulator answered,
+    whatever the fixture kind, and the unit's records must say so.
     """
 
     def __init__(self, transport: Transport, *, timeout: float = 10.0) -> None:
@@ -66,6 +69,7 @@ class PpaClient:
             raise ValueError("timeout must be positive")
         self.transport = transport
         self.timeout = timeout
+        self.simulated_unit = False
 
     @classmethod
     def at(cls, base_url: str, *, timeout: float = 10.0, tls: TlsPin | None = None) -> PpaClient:
@@ -82,7 +86,9 @@ class PpaClient:
 
     def with_timeout(self, timeout: float) -> PpaClient:
         """The same unit and transport with another per-request timeout (a quick presence probe, say)."""
-        return PpaClient(self.transport, timeout=timeout)
+        client = PpaClient(self.transport, timeout=timeout)
+        client.simulated_unit = self.simulated_unit
+        return client
 
     # --- system (§2) ------------------------------------------------------------------------------------
 
@@ -274,6 +280,8 @@ class PpaClient:
             method, path, body=data, headers=sent, timeout=self.timeout, cap=cap
         )
         log.debug("%s %s -> %d in %.3f s", method, path, response.status_code, time.monotonic() - started)
+        if response.headers.get(SIMULATED_HEADER) == "1":
+            self.simulated_unit = True
         if response.status_code not in accept:
             raise status_error(method, path, response, accept)
         return response

@@ -109,7 +109,9 @@ class UnitFacts:
     eid_sign: str | None = None
     instanceid: str | None = None
     attestation_key_sha1: str | None = None
-    crt_der: bytes | None = None
+    crt_der: bytes | None = None  # the certificate read back from the unit's attestation: what it holds
+    issued_der: bytes | None = None  # the certificate this run's CA issued for the unit
+    sent_der: bytes | None = None  # sent in a provisioning request and not read back yet
     refusal_status: int | None = None
     personalization: dict[str, Any] | None = None
     _attestation: FreshAttestation | None = field(default=None, repr=False)
@@ -313,30 +315,33 @@ class ProductionFlow:
         certificate = x509.load_der_x509_certificate(der)
         if _raw_point(certificate.public_key()) != _raw_point(attestation.public_key):
             raise StepFailed("wrong-certificate", "the backend issued a certificate for another key")
-        self.facts.crt_der = der
+        self.facts.issued_der = der
         return f"certificate serial {certificate.serial_number:x} from {certificate.issuer.rfc4514_string()}"
 
     def provision(self, ctx: RunContext) -> str:
-        attestation, der = self.facts._attestation, self.facts.crt_der
+        """Send the issued certificate. A 200 says little (its body is not specified, and a garbled one
+        reads as success), so the unit counts as provisioned only once ``verify_lock`` read it back."""
+        attestation, der = self.facts._attestation, self.facts.issued_der
         if attestation is None:
             return "already provisioned by this run before the interruption"
         assert der is not None
-        ctx.intent(
-            {
-                "crt_sha256": hashlib.sha256(der).hexdigest(),
-                "crt": codec.b64encode(der),
-                "genuine_id": self.facts.genuine_id,
-            }
-        )
+        intent: dict[str, Any] = {
+            "crt_sha256": hashlib.sha256(der).hexdigest(),
+            "crt": codec.b64encode(der),
+            "genuine_id": self.facts.genuine_id,
+        }
+        if self.client.simulated_unit:  # so a record closing this run without its unit still says so
+            intent["simulated_unit"] = True
+        ctx.intent(intent)
+        self.facts.sent_der = der  # from here on the unit may hold it: the record says "not confirmed"
         self.client.provision(codec.b64encode(der), attestation.genuine)
-        return "certificate written to the secure element"
+        return "certificate sent to the secure element (read back next)"
 
     def verify_lock(self, ctx: RunContext) -> str:
-        der = self.facts.crt_der
-        assert der is not None
-        attestation = self.client.attestation()
-        if not isinstance(attestation, ProvisionedAttestation) or codec.b64decode(attestation.crt) != der:
-            raise StepFailed("not-locked", "attestation does not return the certificate the station wrote")
+        """Read the certificate back (the record's evidence is what the unit shows), then prove the lock."""
+        issued = self.facts.issued_der if self.facts.issued_der is not None else self.facts.crt_der
+        assert issued is not None
+        attestation = self._read_back(issued)
         key = attestation.certificate.public_key()
         try:
             protocol.verify_genuine(attestation.genuine, key, now=self.device_time())  # type: ignore[arg-type]
@@ -345,7 +350,7 @@ class ProductionFlow:
                 "bad-genuine", f"attestation after provisioning does not verify: {exc}"
             ) from None
         try:
-            self.client.provision(codec.b64encode(der), attestation.genuine)
+            self.client.provision(codec.b64encode(issued), attestation.genuine)
         except DeviceRefused as exc:
             if exc.status != 406:
                 raise
@@ -354,6 +359,25 @@ class ProductionFlow:
         raise StepFailed(
             "not-locked", "the unit accepted a second provisioning: its secure element is not locked"
         )
+
+    def _read_back(self, issued: bytes) -> ProvisionedAttestation:
+        """The unit's attestation after provisioning; the certificate it shows becomes the evidence."""
+        attestation = self.client.attestation()
+        self.facts.sent_der = None  # the read-back settles what the unit holds
+        if not isinstance(attestation, ProvisionedAttestation):
+            self.facts.crt_der = None
+            serial = x509.load_der_x509_certificate(issued).serial_number
+            raise StepFailed(
+                "provisioning-unconfirmed",
+                "provisioning unconfirmed: the unit answered the provisioning request, but its attestation "
+                f"shows no certificate (certificate serial {serial:x} was issued for it and is not on the "
+                "unit); this record carries no certificate; set the unit aside for QA",
+            )
+        held = codec.b64decode(attestation.crt)
+        self.facts.crt_der, self.facts.attestation_key_sha1 = held, _ski_hex(attestation.certificate)
+        if held != issued:
+            raise StepFailed("not-locked", "attestation does not return the certificate the station wrote")
+        return attestation
 
     # --- personalisation and verification ---------------------------------------------------------------
 
@@ -453,10 +477,24 @@ def facts_draft(
 
 
 def _evidence(facts: UnitFacts) -> model.ProvisioningEvidence | None:
-    if facts.crt_der is None or facts.attestation_key_sha1 is None:
-        return None
+    """What the record says of the unit's certificate: read back (confirmed), or sent and never read
+    back (a run that ended between the provisioning request and the read-back), or nothing."""
+    if facts.crt_der is not None and facts.attestation_key_sha1 is not None:
+        return model.ProvisioningEvidence.from_der(
+            facts.crt_der,
+            attestation_key_sha1=facts.attestation_key_sha1,
+            refusal_status=facts.refusal_status,
+        )
+    if facts.sent_der is not None:
+        return issued_evidence(facts.sent_der)
+    return None
+
+
+def issued_evidence(der: bytes) -> model.ProvisioningEvidence:
+    """A certificate the station issued and sent, but never read back: "issued, not confirmed"."""
+    certificate = x509.load_der_x509_certificate(der)
     return model.ProvisioningEvidence.from_der(
-        facts.crt_der, attestation_key_sha1=facts.attestation_key_sha1, refusal_status=facts.refusal_status
+        der, attestation_key_sha1=_ski_hex(certificate), refusal_status=None, confirmed=False
     )
 
 

@@ -41,12 +41,14 @@ _INSERT_CONFLICT = (
 @dataclass
 class Pushed:
     """What the line did with a batch: newly inserted seqs, seqs it already held identically, the first
-    record it holds differently (nothing at or after it was inserted), duplicate-unit notes."""
+    record it holds differently (nothing at or after it was inserted), duplicate-unit notes, and the
+    first record the line refuses to take (a simulated unit's on a line that is not a test line)."""
 
     inserted: list[int] = field(default_factory=list)
     identical: list[int] = field(default_factory=list)
     different: StoredRecord | None = None
     duplicate_units: list[str] = field(default_factory=list)
+    refused: tuple[StoredRecord, str] | None = None  # a record the line will not take (nothing after it)
 
 
 def register_station(
@@ -87,6 +89,8 @@ def push_batch(line: PostgresStore, station_id: str, records: list[StoredRecord]
             else:
                 pushed.different = record
                 return pushed  # leaving the block commits nothing: no row was written
+        if fresh and not is_test_line(connection):
+            fresh = _before_simulated(fresh, pushed)
         if fresh:
             pushed.inserted = _insert_records(connection, fresh)
             inserted = set(pushed.inserted)
@@ -152,6 +156,26 @@ def _register_units(connection: Connection, records: list[StoredRecord]) -> list
 def _conflict(connection: Connection, record: StoredRecord, kind: str, detail: str) -> None:
     digest = hashlib.sha256(record.jws.encode("utf-8")).hexdigest()
     connection.execute(_INSERT_CONFLICT, (record.station_id, record.seq, kind, detail, record.jws, digest))
+
+
+def is_test_line(connection: Connection) -> bool:
+    """Whether the line database is marked a test line (``line_settings``; docs/line-database.md)."""
+    row = connection.execute("SELECT value FROM line_settings WHERE name = 'test_line'").fetchone()
+    return row is not None and row[0] == "true"
+
+
+def _before_simulated(records: list[StoredRecord], pushed: Pushed) -> list[StoredRecord]:
+    """The records before the first simulated unit's, which ``pushed.refused`` then names."""
+    for index, record in enumerate(records):
+        parsed = record.readable  # verified by the sync before it is pushed
+        if parsed is not None and parsed.simulated:
+            pushed.refused = (
+                record,
+                "the record is of a simulated unit and this line database is not a test line; a test "
+                "line takes them after `station records migrate --test-line` (docs/line-database.md)",
+            )
+            return records[:index]
+    return records
 
 
 def _production_pass(record: StoredRecord) -> bool:

@@ -152,7 +152,7 @@ class _StationSync:
         """Push one verified batch; False if the line held a different record somewhere in it."""
         pushed = push_batch(self.line, self.station_id, records)
         self._note(pushed)
-        return pushed.different is None
+        return pushed.different is None and pushed.refused is None
 
     def _note(self, pushed: Pushed) -> None:
         self.report.add(pushed)
@@ -162,6 +162,8 @@ class _StationSync:
             record = pushed.different
             reason = f"the line database holds a different record for seq {record.seq} of this station"
             self._refuse(record, reason, kind="different-record")
+        if pushed.refused is not None:
+            self._refuse(*pushed.refused, kind="refused")
 
     def _refuse(self, record: StoredRecord, reason: str, *, kind: str) -> None:
         syncstate.mark(self.local, [Mark(self.station_id, record.seq, REFUSED, reason)])

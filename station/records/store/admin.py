@@ -41,6 +41,19 @@ def grant_station_role(line: PostgresStore, role: str) -> None:
         )
 
 
+def set_test_line(line: PostgresStore, on: bool) -> None:
+    """Mark the line a test line (it takes simulated units' records), or a production line again.
+
+    ``station records migrate --test-line`` / ``--no-test-line``; the sync reads it (``line/push.py``).
+    """
+    with line.connect() as connection:
+        connection.execute(
+            "INSERT INTO line_settings (name, value) VALUES ('test_line', %s) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value, set_at = now()",
+            ("true" if on else "false",),
+        )
+
+
 def migrate_target(target: str) -> MigrateResult:
     """``station records migrate --store TARGET``: a PostgreSQL URL or a SQLite store file."""
     if is_url(target):

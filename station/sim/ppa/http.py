@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
 JSON = "application/json"
+SIMULATED_HEADER = ("X-Simulated-Unit", "1")  # on every reply: a real unit never sends it (docs/simulator.md)
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers.items():
             self.send_header(name, value)
+        self.send_header(*SIMULATED_HEADER)
         self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(response.body)
