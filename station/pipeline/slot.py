@@ -296,6 +296,8 @@ class SlotWorker:
                 with call_deadline(time.monotonic() + RESUME_CHECK_WITHIN):
                     return self._identity_matches(client, prior)
             except DeviceError:
+                if attempt + 1 == IDENTIFY_ATTEMPTS:
+                    break  # no pause after the last attempt: nothing follows it
                 if self.services.cancel.wait(IDENTIFY_BACKOFF * (attempt + 1)):
                     raise Cancelled from None  # the stop, not the unit: the run stays open
         return None  # could not tell
