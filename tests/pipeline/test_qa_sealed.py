@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from station.app.demo import demo_config, escrow_key_path
 from station.app.station import Station
 from station.cli.console import ProgressPrinter
+from station.cli.main import main
 from station.core import codec
 from station.core.config import FixtureConfig, KeysSection
 from station.core.errors import ConfigError
@@ -34,7 +35,15 @@ from station.pipeline.modes.qa.access import NO_ESCROW
 from station.pipeline.tally import Verdict
 from station.records.store.sqlite import DEFAULT_FILENAME
 from station.sim.ppa.device import SimulatedPpa
-from tests.pipeline.conftest import Line, LineFactory, failure_of, step_of
+from tests.pipeline.conftest import (
+    STATION_ID,
+    Line,
+    LineFactory,
+    _network_unit,
+    failure_of,
+    step_of,
+    toml_text,
+)
 
 QA_LOGIN = ("POST", "/api/auth/token")
 
@@ -370,3 +379,37 @@ def test_a_unit_whose_owner_changed_the_passphrase_is_refused_by_the_unit_not_br
     assert (step, code) == ("attest", "no-credentials")
     assert f"the passphrase sealed in record {made.verdict.record.record_id}" in message
     assert "its owner changed it" in message
+
+
+# --- station qa on the command line ----------------------------------------------------------------------
+
+
+def test_station_qa_notes_a_missing_escrow_key_once_at_start_up_and_passes_with_it(
+    tmp_path: Path, escrow: Escrow, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unit = _network_unit(tmp_path / "data")
+    document: dict[str, Any] = {
+        "station": {"id": STATION_ID, "data_dir": "data", "simulated": True},
+        "profile": {"default": sealed_profile(escrow)},
+        "fixture": [{"slot": "N1", "kind": "network", "url": unit.http_url}],
+    }
+    config = tmp_path / "station.toml"
+    config.write_text(toml_text(document), encoding="utf-8")
+    try:
+        assert main(["run", "--config", str(config), "--units", "1"]) == 0
+        capsys.readouterr()
+        without = main(["qa", "--config", str(config), "--units", "1"])
+        printed_without = capsys.readouterr().out
+        config.write_text(toml_text({**document, "keys": {"escrow": escrow.uri}}), encoding="utf-8")
+        with_key = main(["qa", "--config", str(config), "--units", "1"])
+        printed_with = capsys.readouterr().out
+    finally:
+        unit.stop()
+
+    assert without == 1
+    notes = [line for line in printed_without.splitlines() if NO_ESCROW in line]
+    assert len(notes) == 2  # the start-up note, then the unit's verdict
+    assert notes[0].split() == ["station", "warning", *NO_ESCROW.split()]
+    assert notes[1].split()[0] == "attest:"  # the verdict line under the unit
+    assert with_key == 0
+    assert NO_ESCROW not in printed_with
