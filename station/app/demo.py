@@ -39,7 +39,7 @@ def demo_config(data_dir: Path, *, fixtures: int, family: str = "ppa") -> Statio
     ``family`` "readers" makes every slot a simulated SpringCard reader (R1, R2, ...), "mixed" the second
     half of them; the readers' profile is written into ``data_dir`` beside the keys.
     """
-    keys = KeysSection()
+    keys = KeysSection(escrow=f"file:keys/{ESCROW_KEY_NAME}.key")  # the demo's QA and RMA open sealed units
     signing = open_key(keys.signing, data_dir, setting="keys.signing").ed25519()
     escrow = FileKeyStore(data_dir / "keys").x25519(ESCROW_KEY_NAME)
     profile = Profile(user="Demo Unit", secrets="sealed", escrow_public_key=x25519_public_b64(escrow))

@@ -33,15 +33,19 @@ from station.devices.ppa.protocol import derive_user_private_key
 from station.devices.springcore.client import CompanionClient
 from station.devices.transport import abort_all, reset_abort
 from station.factory.backend import Backend
-from station.factory.keys.keystore import configured_public_key
+from station.factory.escrow import EscrowKey
+from station.factory.keys.keystore import configured_public_key, open_escrow
 from station.factory.keys.secrets import UnitSecrets, seal_secrets, secrets_for_unit
 from station.fixtures.base import Fixture
 from station.fixtures.companion import ReaderLink
 from station.labels.service import LabelService
 from station.pipeline.flow import Flow, SlotUnit
+from station.pipeline.kdf import KDF_SLOTS
 from station.pipeline.modes.production import Prior, ProductionDeps, ProductionFlow
+from station.pipeline.modes.qa.access import NO_ESCROW
 from station.pipeline.modes.qa.flow import QaDeps, QaFlow
 from station.pipeline.modes.qa.record import RecordSource
+from station.pipeline.modes.qa.sealed import sealed_record, sealed_user_key
 from station.pipeline.modes.readers import ReadersFlow
 from station.pipeline.modes.rma.flow import RmaDeps, RmaFlow, RmaPolicy
 from station.pipeline.scans import ScanBox
@@ -75,6 +79,7 @@ class Station:
     finishing: threading.Event = field(default_factory=threading.Event)  # ``finish``: no new units
     scans: ScanBox = field(default_factory=ScanBox)  # codes scanned for a slot (readers' inventory)
     tally: VerdictTally | None = None  # the verdicts of the current (or last) run
+    escrow: EscrowKey | None = None  # QA/RMA: [keys] escrow, which opens sealed units' passphrases
 
     @classmethod
     def open(
@@ -101,9 +106,17 @@ class Station:
             lock = DataDirLock.acquire(data)  # one station process per data directory
             undo.callback(lock.release)
             parts = assemble(config, data, env, choices, undo)
+            # Only a QA or RMA bench holds the escrow private key; a bad key file stops it here.
+            escrow = open_escrow(config.keys, data) if mode in ("qa", "rma") else None
             operator = operator or Operator("station", "operator")
             station = cls(
-                parts, operator, lock, mode=mode, client_timeout=client_timeout, rma=rma or RmaPolicy()
+                parts,
+                operator,
+                lock,
+                mode=mode,
+                client_timeout=client_timeout,
+                rma=rma or RmaPolicy(),
+                escrow=escrow,
             )
             undo.pop_all()  # opened: the station owns the lock and the fixtures until close()
             return station
@@ -168,6 +181,8 @@ class Station:
         self.tally = verdicts
         if not self.cancel.is_set():
             reset_abort()  # requests work again (a station stopped earlier in this process aborted them)
+        if self.mode == "qa" and self.escrow is None:
+            self.bus.publish(LogLine("station", time.time(), None, "warning", NO_ESCROW))
         workers = self._workers(self._services(units, verdicts))
         line = self.parts.line
         if line is not None:
@@ -273,16 +288,23 @@ class Station:
     def _qa_deps(self) -> QaDeps:
         """Records: this station's store (its own key), then the line database (its registered keys).
 
-        The login key comes from the station's profile: a batch profile derives the user key as
-        production did; a sealed profile has none (QA then says so for personalised units).
+        The login key: with ``[keys] escrow``, the passphrase sealed in the unit's record; else (or for a
+        unit whose record seals nothing) the batch profile's, derived as production did. A sealed profile
+        without the escrow key has none (QA then says so for personalised units).
         """
+        user_key = self._qa_user_key if self.parts.plan.profile.secrets == "batch" else None
+        return QaDeps(
+            self.backend, self._sources(), user_key, profile_name=self.profile_name, escrow=self.escrow
+        )
+
+    def _sources(self) -> tuple[RecordSource, ...]:
+        """This station's store (its own key), then the line database (its registered keys)."""
         own = jws.trusted_keys_from([self.signing_public_key])
         sources = [RecordSource("this station's records", self.store, lambda: own)]
         if self.parts.line is not None:
             line = self.parts.line.lookups
             sources.append(RecordSource(f"the line database {line.name}", line, line.station_keys))
-        user_key = self._qa_user_key if self.parts.plan.profile.secrets == "batch" else None
-        return QaDeps(self.backend, tuple(sources), user_key, profile_name=self.profile_name)
+        return tuple(sources)
 
     def _qa_user_key(self, eid: str) -> bytes:
         """The user private key of the unit with ``eid`` under the batch profile (600 000 PBKDF2 rounds)."""
@@ -290,8 +312,21 @@ class Station:
 
     def _rma_flow(self, unit: SlotUnit) -> Flow:
         scope = "this station's records" + (" and the line database" if self.parts.line is not None else "")
-        deps = RmaDeps(self._production(unit.client, None).deps, self._unit_history, self.rma, scope)
+        escrowed = self._escrowed_key if self.escrow is not None else None
+        production = self._production(unit.client, None).deps
+        deps = RmaDeps(production, self._unit_history, self.rma, scope, escrowed=escrowed)
         return RmaFlow(unit.client, deps, slot=unit.fixture.slot)
+
+    def _escrowed_key(self, eid: str) -> tuple[str, bytes] | None:
+        """RMA with ``[keys] escrow``: the returned unit's user key from the passphrase sealed in its record.
+
+        None when no record of this instance seals its secrets (the customer's passphrase is then asked).
+        """
+        assert self.escrow is not None  # only wired in when the bench holds the key
+        found = sealed_record(self._sources(), eid)
+        if found is None:
+            return None
+        return found.stored.record_id, sealed_user_key(found, eid, self.escrow, KDF_SLOTS)
 
     def _unit_history(self, devid: str | None, genuine_id: str | None) -> list[StoredRecord]:
         """A returned unit's records here and in the line database (unreachable: the run ends in error)."""

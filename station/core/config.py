@@ -37,6 +37,10 @@ TABLES = (  # the file's top-level tables
     "label",
     "reader_profile",
 )
+ESCROW_FILE_ONLY = (  # SoftHSM2 2.6 has no CKK_EC_MONTGOMERY keys, python-pkcs11 0.10 no such key type
+    "the escrow key (X25519) must be a file: key: the supported PKCS#11 stack (SoftHSM2 2.6, "
+    "python-pkcs11 0.10) cannot hold or derive with X25519 keys"
+)
 _FINGERPRINT = re.compile(r"sha256:(?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}")
 
 
@@ -59,6 +63,7 @@ class KeysSection:
     ca: str = "file:keys/factory-ca.pem"
     signing: str = "file:keys/station-signing.pem"
     checkin: str = "file:keys/checkin.key"
+    escrow: str | None = None  # QA/RMA benches: file:...key, the escrow private key opening sealed units
     pin_file: str | None = None
     pin_env: str | None = None  # environment variable holding the token PIN (pkcs11: keys)
     pkcs11_module: str | None = None  # PKCS#11 module path; required when ca or signing is pkcs11:
@@ -274,6 +279,8 @@ def _validate_keys(keys: KeysSection, source: str) -> None:
     """Token keys need a module and a PIN source; the PIN itself never lives in this file."""
     if keys.checkin.startswith("pkcs11:"):
         raise ConfigError("the check-in key (X25519) is a file: key", path=source, key="keys.checkin")
+    if keys.escrow is not None and keys.escrow.startswith("pkcs11:"):
+        raise ConfigError(ESCROW_FILE_ONLY, path=source, key="keys.escrow")
     if not any(uri.startswith("pkcs11:") for uri in (keys.ca, keys.signing)):
         return
     if not keys.pkcs11_module:

@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -92,6 +94,47 @@ def open_sealed(
     except (InvalidTag, ValueError):
         raise VerificationError("sealed secrets do not decrypt: tampered, or another key") from None
     return _bundle(plaintext)
+
+
+@dataclass(frozen=True, repr=False)
+class EscrowKey:
+    """The escrow private key a QA or RMA bench holds, and the setting it came from (named in messages).
+
+    Its repr and every message name the setting and the key id, never the key.
+    """
+
+    private: x25519.X25519PrivateKey
+    source: str  # e.g. "[keys] escrow = file:/srv/station/keys/escrow.key"
+
+    def __repr__(self) -> str:
+        return f"EscrowKey({self.source!r}, key id {self.key_id})"
+
+    @property
+    def key_id(self) -> str:
+        """First 16 hex digits of SHA-256 of the raw public key (as ``keystore.key_id``)."""
+        return raw_key_id(_raw(self.private.public_key()))
+
+    def open(self, sealed: dict[str, Any], *, devid: str | None, purpose: str) -> dict[str, Any]:
+        """``open_sealed`` with this key; a bundle sealed to another key names both keys."""
+        try:
+            recipient = b64decode(str(sealed.get("recipient", ""))) if isinstance(sealed, dict) else b""
+        except ProtocolError:
+            recipient = b""
+        if recipient and recipient != _raw(self.private.public_key()):
+            raise WrongEscrowKey(
+                f"sealed to escrow key {raw_key_id(recipient)}, not to this bench's escrow key "
+                f"{self.key_id} ({self.source})"
+            )
+        return open_sealed(sealed, self.private, devid=devid, purpose=purpose)
+
+
+class WrongEscrowKey(VerificationError):
+    """The bundle is sealed to another escrow key than the one at hand (the message names both)."""
+
+
+def raw_key_id(raw: bytes) -> str:
+    """The key id of a raw public key: first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(raw).hexdigest()[:16]
 
 
 # --- schemes ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ append-only and gapless rules are shown to live in the database itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -47,7 +47,7 @@ def make_source(tmp_path: Path, ca: Ca) -> Source:
         station: RecordWriter(local, key, key_id(key.public_key()), station, config_sha256=CONFIG_SHA256)
         for station in ("st-b", "st-a")
     }
-    unit = random_unit()
+    unit = replace(random_unit(), eid="Zm9v+/unit-instance=")  # every other unit has eid-public-b64
     plan = [
         ("st-a", draft(ca)),
         ("st-b", draft(ca, outcome="fail")),
@@ -112,6 +112,14 @@ class StoreContract:
         assert store.records_of_unit(devid="0" * 16) == []
         with pytest.raises(RecordError, match="needs a devid or a genuine_id"):
             store.records_of_unit()
+
+    def test_records_of_instance_by_the_eid_in_the_payload(self, store: RecordStore, source: Source) -> None:
+        found = store.records_of_instance(source.unit.eid or "")
+        assert [(r.station_id, r.seq) for r in found] == [("st-a", 2), ("st-a", 3), ("st-a", 4)]
+        assert found == [store.get(record.record_id) for record in found]
+        assert len(store.records_of_instance("eid-public-b64")) == len(source.written) - 3
+        for near in ("Zm9v+/unit-instance", "Zm9v+/unit-instance==", "zm9v+/unit-instance=", "nobody"):
+            assert store.records_of_instance(near) == [], near  # exact, case-sensitive
 
     def test_records_pages_through_long_chains(
         self, store: RecordStore, source: Source, monkeypatch: pytest.MonkeyPatch

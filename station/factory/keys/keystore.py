@@ -22,8 +22,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 
 from station.core.codec import b64decode, b64encode, p256_uncompressed
-from station.core.config import KeysSection
+from station.core.config import ESCROW_FILE_ONLY, KeysSection
 from station.core.errors import ConfigError, ProtocolError
+from station.factory.escrow import EscrowKey
 from station.factory.keys.filemode import refuse_shared
 from station.factory.keys.pkcs11 import TokenAccess
 from station.factory.keys.pkcs11uri import Pkcs11Uri, is_pkcs11_uri, parse_pkcs11_uri
@@ -50,10 +51,10 @@ class FileKeyStore:
     def __repr__(self) -> str:
         return f"FileKeyStore({str(self.folder)!r})"
 
-    def x25519(self, name: str) -> bytes:
-        """The raw 32-byte X25519 private key ``name``, generated on first use."""
+    def x25519(self, name: str, *, create: bool = True) -> bytes:
+        """The raw 32-byte X25519 private key ``name``, generated on first use (``create``) or required."""
         path = self.path(name, ".key")
-        text = self._read_or_create(path, lambda: b64encode(os.urandom(32)) + "\n")
+        text = self._read_or_create(path, (lambda: b64encode(os.urandom(32)) + "\n") if create else None)
         try:
             key = b64decode(text.strip())
         except ProtocolError:
@@ -98,9 +99,12 @@ class FileKeyStore:
             f"key file holds a {found} key, expected {expected}", path=str(self.path(name, ".pem"))
         )
 
-    def _read_or_create(self, path: Path, make: Callable[[], str]) -> str:
-        """The file's text after the permission check; a missing file is created atomically first."""
+    def _read_or_create(self, path: Path, make: Callable[[], str] | None) -> str:
+        """The file's text after the permission check; a missing file is created atomically first
+        (``make`` None: a missing file is an error, for keys made elsewhere such as the escrow key)."""
         if not path.exists():
+            if make is None:
+                raise ConfigError("key file does not exist", path=str(path))
             create_exclusive(path, make())
         refuse_shared(path, "key file")
         try:
@@ -163,8 +167,8 @@ class KeyRef:
     store: FileKeyStore
     name: str
 
-    def x25519(self) -> bytes:
-        return self.store.x25519(self.name)
+    def x25519(self, *, create: bool = True) -> bytes:
+        return self.store.x25519(self.name, create=create)
 
     def ed25519(self) -> ed25519.Ed25519PrivateKey:
         return self.store.ed25519(self.name)
@@ -185,9 +189,10 @@ class TokenKeyRef:
     access: TokenAccess
     folder: Path
 
-    def x25519(self) -> bytes:
+    def x25519(self, *, create: bool = True) -> bytes:
         raise ConfigError(
-            f"{self.uri}: X25519 keys (the check-in key) are file keys; only ca and signing may be pkcs11:"
+            f"{self.uri}: X25519 keys (the check-in and escrow keys) are file keys; only ca and signing "
+            "may be pkcs11:"
         )
 
     def ed25519(self) -> TokenEd25519Key:
@@ -287,6 +292,29 @@ def configured_public_key(keys: KeysSection, role: str, data_dir: Path) -> Publi
     if not ref.sibling(".pem").exists():
         return None
     return (ref.p256() if kind is KeyKind.P256 else ref.ed25519()).public_key()
+
+
+def open_escrow(keys: KeysSection, data_dir: Path) -> EscrowKey | None:
+    """The escrow private key ``[keys] escrow`` names (a QA or RMA bench); None when none is configured.
+
+    The key is made elsewhere (it never is on first use, unlike the station's own keys): a missing,
+    shared (not 0600) or malformed file, a ``.pem`` name or a ``pkcs11:`` URI is a ConfigError naming
+    ``keys.escrow``. No supported token can hold an X25519 key (``config.ESCROW_FILE_ONLY``).
+    """
+    uri = keys.escrow
+    if uri is None:
+        return None
+    if is_pkcs11_uri(uri):
+        raise ConfigError(ESCROW_FILE_ONLY, key="keys.escrow")
+    ref = open_file_key(uri, data_dir, setting="keys.escrow")
+    path = ref.sibling(".key")
+    if not uri.endswith(".key"):
+        raise ConfigError("the escrow key is a raw X25519 key file: its name ends in .key", key="keys.escrow")
+    if not path.is_file():
+        raise ConfigError("the escrow key file does not exist", path=str(path), key="keys.escrow")
+    refuse_shared(path, "escrow key file", key="keys.escrow")
+    raw = ref.x25519(create=False)  # checks the mode again, then the content
+    return EscrowKey(x25519.X25519PrivateKey.from_private_bytes(raw), f"[keys] escrow = file:{path}")
 
 
 def init_token_key(

@@ -43,6 +43,10 @@ class RecordStore(Protocol):
         """Every record whose ``devid`` or ``genuine_id`` matches (either), in chain order (indexed)."""
         ...
 
+    def records_of_instance(self, eid: str) -> list[StoredRecord]:
+        """Every record whose payload names ``eid`` as its unit's instance, in chain order (a text scan)."""
+        ...
+
     def find_production(
         self, devid: str | None = None, genuine_id: str | None = None
     ) -> RegistryEntry | None:

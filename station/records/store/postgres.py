@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from station.core.errors import RecordError
 from station.records.entries import RegistryEntry, StoredRecord
 from station.records.jws import key_id
+from station.records.store.instance import eid_needles, holds_eid
 from station.records.store.migrate import latest, postgres_version
 from station.records.store.sqlite import stored_record
 
@@ -129,6 +130,16 @@ class PostgresStore:
                 _SELECT + "WHERE devid = %s OR genuine_id = %s ORDER BY station_id, seq", (devid, genuine_id)
             ).fetchall()
         return [stored_record(row) for row in rows]
+
+    def records_of_instance(self, eid: str) -> list[StoredRecord]:
+        """Every record whose payload names ``eid`` as its unit's instance, in chain order (a text scan)."""
+        with self.connect() as connection:
+            rows = connection.execute(
+                _SELECT + "WHERE strpos(jws, %s) > 0 OR strpos(jws, %s) > 0 OR strpos(jws, %s) > 0 "
+                "ORDER BY station_id, seq",
+                eid_needles(eid),
+            ).fetchall()
+        return [found for found in map(stored_record, rows) if holds_eid(found, eid)]
 
     def stations(self) -> list[str]:
         with self.connect() as connection:

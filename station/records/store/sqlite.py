@@ -22,6 +22,7 @@ from station.core.errors import RecordError
 from station.records.entries import RegistryEntry, StoredRecord
 from station.records.jws import peek
 from station.records.model import rfc3339, utc_now
+from station.records.store.instance import eid_needles, holds_eid
 from station.records.store.journal import RunJournal
 from station.records.store.migrate import latest, migrate_sqlite, sqlite_version
 
@@ -50,6 +51,11 @@ _SELECT_PAGE = (  # keyset pagination in chain order; a None filter matches ever
 _SELECT_UNIT = (  # OR of two indexed columns: SQLite answers it from both indexes, no table scan
     "SELECT station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws FROM records "
     "WHERE devid = ? OR genuine_id = ? ORDER BY station_id, seq"
+)
+
+_SELECT_INSTANCE = (  # instr is case-sensitive (LIKE is not, and treats base64url's "_" as a wildcard)
+    "SELECT station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws FROM records "
+    "WHERE instr(jws, ?) > 0 OR instr(jws, ?) > 0 OR instr(jws, ?) > 0 ORDER BY station_id, seq"
 )
 
 _locks_guard = threading.Lock()
@@ -186,6 +192,16 @@ class SqliteStore(RunJournal):
             raise RecordError("records_of_unit needs a devid or a genuine_id")
         with self.connect() as connection:
             return [stored_record(row) for row in connection.execute(_SELECT_UNIT, (devid, genuine_id))]
+
+    def records_of_instance(self, eid: str) -> list[StoredRecord]:
+        """Every record whose payload names ``eid`` as its unit's instance, in chain order.
+
+        ``eid`` has no column: SQLite scans the signed text for it (``instance.eid_needles``), so this is a
+        pass over the table, made once per personalised unit a QA or RMA bench cannot otherwise identify.
+        """
+        with self.connect() as connection:
+            rows = connection.execute(_SELECT_INSTANCE, eid_needles(eid)).fetchall()
+        return [found for found in map(stored_record, rows) if holds_eid(found, eid)]
 
     def stations(self) -> list[str]:
         """Ids of every station with records in this store."""

@@ -22,14 +22,16 @@ from station.devices.ppa import protocol
 from station.devices.ppa.client import PpaClient
 from station.devices.ppa.replies import FreshAttestation, ProvisionedAttestation
 from station.factory.backend import Backend
+from station.factory.escrow import EscrowKey
 from station.pipeline.drafts import RunFrame, record_draft
 from station.pipeline.engine import SAFE_RETRY, Group, RunContext, RunResult, Step, StepFailed
 from station.pipeline.kdf import KDF_SLOTS
 from station.pipeline.modes.production import genuine_id_of, refuse_fail_state
-from station.pipeline.modes.qa.access import login, set_clock
+from station.pipeline.modes.qa.access import login, login_with, set_clock
 from station.pipeline.modes.qa.compare import Finding, Observed, attestation_findings, compare
 from station.pipeline.modes.qa.record import (
     FoundRecord,
+    Located,
     RecordMissing,
     RecordSource,
     check_found,
@@ -37,6 +39,7 @@ from station.pipeline.modes.qa.record import (
     registry_entry,
     unit_records,
 )
+from station.pipeline.modes.qa.sealed import sealed_record, sealed_user_key
 from station.records import model
 
 
@@ -49,6 +52,7 @@ class QaDeps:
     user_key: Callable[[str], bytes] | None  # eid → user private key; None: the profile seals secrets
     profile_name: str = "default"
     kdf_slots: threading.Semaphore = KDF_SLOTS
+    escrow: EscrowKey | None = None  # opens sealed passphrases in records; None: not on this bench
 
 
 @dataclass
@@ -206,12 +210,38 @@ class QaFlow:
     # --- helpers -------------------------------------------------------------------------------------------
 
     def _login(self) -> str:
+        """Log in read-only: with the passphrase sealed in the unit's record (escrow key), else batch's."""
         eid = self.facts.seen.eid
         assert eid is not None  # the challenge step read it
         deps = self.deps
+        if deps.escrow is not None:
+            found = sealed_record(deps.sources, eid)
+            if found is not None:
+                return self._sealed_login(found, eid, deps.escrow)
+            if deps.user_key is None:
+                places = " or ".join(source.name for source in deps.sources)
+                raise StepFailed(
+                    "no-credentials",
+                    f"no record of this unit's instance (eid {eid}) in {places} holds sealed secrets, and "
+                    f"profile {deps.profile_name!r} has no batch secrets: the unit was not personalised on "
+                    "this line, or with a batch profile (run QA with that profile)",
+                )
         return login(
             self.client, deps.user_key, eid, profile_name=deps.profile_name, kdf_slots=deps.kdf_slots
         )
+
+    def _sealed_login(self, found: Located, eid: str, escrow: EscrowKey) -> str:
+        key = sealed_user_key(found, eid, escrow, self.deps.kdf_slots)
+        self.facts.details.setdefault("attest", {})["login"] = {
+            "secrets": "sealed",
+            "record_id": found.stored.record_id,
+            "escrow_key_id": escrow.key_id,
+        }
+        refused = (
+            f"the unit refused a login with the passphrase sealed in {found.name}: its owner changed it, or "
+            "the unit was personalised again since; set it aside for the line engineer"
+        )
+        return login_with(self.client, key, refused=refused)
 
     def _check_attestation(self, attestation: ProvisionedAttestation) -> None:
         der = codec.b64decode(attestation.crt)
@@ -228,7 +258,8 @@ class QaFlow:
         if not any(finding.field.startswith("crt.") for finding in self.facts.attestation):
             self.facts.crt_der = der
         if self.facts.attestation:
-            self.facts.details["attest"] = {"findings": [f.as_dict() for f in self.facts.attestation]}
+            findings = [finding.as_dict() for finding in self.facts.attestation]
+            self.facts.details.setdefault("attest", {})["findings"] = findings
 
     def _no_record(self) -> str:
         """No passing production or RMA record: say whether the line knows the unit at all."""

@@ -27,13 +27,22 @@ from station.pipeline.modes.production import (
     refuse_fail_state,
 )
 from station.pipeline.modes.rma import check as rmacheck
-from station.pipeline.modes.rma.wipe import NO_WIPE, AskPassphrase, ReturnedUnit, RmaPolicy, Wiper
+from station.pipeline.modes.rma.wipe import (
+    BACKEND,
+    ESCROWED,
+    NO_WIPE,
+    AskPassphrase,
+    EscrowedKey,
+    ReturnedUnit,
+    RmaPolicy,
+    Wiper,
+)
 from station.pipeline.unitguard import GuardedClient
 from station.records import model
 from station.records.entries import StoredRecord
 from station.records.history import current_record
 
-__all__ = ["AskPassphrase", "ReturnedUnit", "RmaDeps", "RmaFlow", "RmaPolicy", "UnitHistory"]
+__all__ = ["AskPassphrase", "EscrowedKey", "ReturnedUnit", "RmaDeps", "RmaFlow", "RmaPolicy", "UnitHistory"]
 
 UnitHistory = Callable[[str | None, str | None], list[StoredRecord]]  # (devid, genuine_id) -> records
 
@@ -46,6 +55,7 @@ class RmaDeps:
     history: UnitHistory
     policy: RmaPolicy = field(default_factory=RmaPolicy)
     history_scope: str = "this station's records"  # where ``history`` looks, for messages
+    escrowed: EscrowedKey | None = None  # with an escrow key: a sealed unit's passphrase from its record
 
 
 @dataclass
@@ -72,7 +82,9 @@ class RmaFlow:
         self.facts = self.production.facts
         self.state = RmaState()
         made = deps.production
-        self.wiper = Wiper(client, made.backend, deps.policy, made.kdf_slots, slot=slot)
+        self.wiper = Wiper(
+            client, made.backend, deps.policy, made.kdf_slots, slot=slot, escrowed=deps.escrowed
+        )
 
     @property
     def unit_id(self) -> str | None:
@@ -123,14 +135,25 @@ class RmaFlow:
         element = self._secure_element(ctx, token)
         if self.facts.genuine_id != config.genuine_id:
             raise StepFailed("identity-mismatch", "the unit reports another secure element than it attests")
-        return f"{described}; personalised unit {config.devid}, customer passphrase accepted; {element}"
+        return f"{described}; personalised unit {config.devid}, {self._way_in()} accepted; {element}"
+
+    def _way_in(self) -> str:
+        wiper = self.wiper
+        if wiper.way_in == ESCROWED:
+            return f"the passphrase sealed in its record {wiper.sealed_record} (escrow key)"
+        if wiper.escrow_refused is not None:
+            return f"the customer passphrase (the one sealed in record {wiper.escrow_refused} was refused)"
+        return "customer passphrase"
 
     def _unopened(self, eid: str) -> str:
         self.wiper.refuse_without_passphrase()
         self.state.history_deferred = True
+        refused = self.wiper.escrow_refused
+        escrow = f"the passphrase sealed in record {refused} was refused and " if refused else ""
         return (
-            f"personalised unit (eid {eid}), no customer passphrase: its devid and secure element stay "
-            "behind the customer's login, so it is wiped through the backend and identified after the wipe"
+            f"personalised unit (eid {eid}), {escrow}no customer passphrase: its devid and secure "
+            "element stay behind the customer's login, so it is wiped through the backend and identified "
+            "after the wipe"
         )
 
     def _secure_element(self, ctx: RunContext, token: str | None) -> str:
@@ -206,8 +229,10 @@ class RmaFlow:
             self.state.details["wipe"] = {"method": NO_WIPE}
             return "the unit is not personalised: nothing to wipe"
         facts = self.facts
-        method = "customer-passphrase" if self.wiper.token is not None else "backend-check-in"
+        method = self.wiper.way_in if self.wiper.token is not None else BACKEND
         self.state.details["wipe"] = {"method": method}
+        if method == ESCROWED:
+            self.state.details["wipe"]["sealed_record"] = self.wiper.sealed_record
         unit = {"eid": facts.eid, "devid": facts.devid, "genuine_id": facts.genuine_id}
         ctx.intent({"wipe": method, **unit, "supersedes": self.state.supersedes})
         return self.wiper.wipe()

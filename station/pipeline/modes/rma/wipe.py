@@ -24,6 +24,7 @@ from station.pipeline.modes.production import REBOOT_POLL
 UNKNOWN_UNIT = ("refuse", "accept")
 WIPE_GRACE = 30.0  # seconds a unit may still answer "personalised" after a wipe order (it acts ~2 s later)
 PASSPHRASE, BACKEND, NO_WIPE = "customer-passphrase", "backend-check-in", "none"  # wipe methods
+ESCROWED = "escrowed-passphrase"  # the wipe with the passphrase sealed in the unit's record (escrow key)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class ReturnedUnit:
 
 
 AskPassphrase = Callable[[ReturnedUnit], str | None]  # None or "": no passphrase (backend wipe, if allowed)
+# eid → (record id, user private key) from the passphrase sealed in that record; None: no record seals it
+EscrowedKey = Callable[[str], tuple[str, bytes] | None]
 
 
 @dataclass(frozen=True)
@@ -66,13 +69,18 @@ class Wiper:
         kdf_slots: threading.Semaphore,
         *,
         slot: str = "",
+        escrowed: EscrowedKey | None = None,
     ) -> None:
         self.client = client
         self.backend = backend
         self.policy = policy
         self.kdf_slots = kdf_slots
         self.slot = slot
+        self.escrowed = escrowed
         self.method = NO_WIPE
+        self.way_in = PASSPHRASE  # or ESCROWED: whose passphrase opened the unit
+        self.sealed_record: str | None = None  # the record whose sealed passphrase opened it (ESCROWED)
+        self.escrow_refused: str | None = None  # a record whose sealed passphrase the unit refused
         self._user_key: bytes | None = None
         self._token: str | None = None
 
@@ -85,20 +93,21 @@ class Wiper:
         return self._token
 
     def open(self, challenge: TokenChallenge) -> str | None:
-        """Log in with the customer's passphrase (asked once per run); None when none was given."""
+        """Log in with the passphrase sealed in the unit's record (with an escrow key), else with the
+        customer's (asked once per run); None when neither is at hand."""
         if self._user_key is None:
-            ask = self.policy.customer_passphrase
-            passphrase = ask(ReturnedUnit(self.slot, challenge.eid, challenge.lbl)) if ask else None
-            if not passphrase:
+            self._user_key = self._escrowed_key(challenge.eid) or self._asked_key(challenge)
+            if self._user_key is None:
                 return None
-            with self.kdf_slots:
-                self._user_key = protocol.derive_user_private_key(passphrase, challenge.eid)
         try:
             self._token = self.client.login(self._user_key, "system:config")
         except DeviceRefused as exc:
             if exc.status != 401:
                 raise
             self._user_key = None  # asked again if the operator runs the unit again
+            if self.way_in == ESCROWED:  # its owner changed the passphrase: ask as without the escrow key
+                self.way_in, self.escrow_refused, self.sealed_record = PASSPHRASE, self.sealed_record, None
+                return self.open(challenge)
             raise StepFailed(
                 "wrong-passphrase",
                 "the unit refused a login with the customer passphrase (401): it is not this unit's user "
@@ -106,6 +115,24 @@ class Wiper:
                 "through the backend if it trusts it",
             ) from None
         return self._token
+
+    def _escrowed_key(self, eid: str) -> bytes | None:
+        if self.escrowed is None or self.escrow_refused is not None:
+            return None
+        found = self.escrowed(eid)
+        if found is None:
+            return None
+        self.way_in, (self.sealed_record, key) = ESCROWED, found
+        return key
+
+    def _asked_key(self, challenge: TokenChallenge) -> bytes | None:
+        ask = self.policy.customer_passphrase
+        passphrase = ask(ReturnedUnit(self.slot, challenge.eid, challenge.lbl)) if ask else None
+        if not passphrase:
+            return None
+        self.way_in = PASSPHRASE
+        with self.kdf_slots:
+            return protocol.derive_user_private_key(passphrase, challenge.eid)
 
     def refuse_without_passphrase(self) -> None:
         """StepFailed ``no-passphrase`` when this station may not wipe through the backend."""
@@ -120,8 +147,9 @@ class Wiper:
         """Order the wipe: ``wipeout`` with the customer's token, else the backend's action W."""
         if self._token is not None:
             self.client.update_config({"wipeout": True}, self._token)
-            self.method = PASSPHRASE
-            return "wipeout ordered with the customer's login: configuration, keys and logs are erased"
+            self.method = self.way_in
+            whose = "the customer's login" if self.way_in == PASSPHRASE else "the escrowed passphrase's login"
+            return f"wipeout ordered with {whose}: configuration, keys and logs are erased"
         try:
             checked = self.backend.checkin(self.client.checkin_request(), action="W")
         except BackendRefused as exc:
