@@ -18,10 +18,11 @@ from functools import partial
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from station.access.audit import AuditLog, read_audit
+from station.access.auditverify import verify_audit
 from station.access.pins import Pin, hash_pin, verify_pin
 from station.access.users import MAX_FAILED_LOGINS, UserStore
 from station.core.errors import LoginRefused
@@ -226,7 +227,7 @@ def _process_logins(database: str, key: bytes, pins: list[str], channels: tuple[
 
 
 def test_thirty_parallel_logins_in_processes_check_at_most_five_wrong_pins(
-    users: UserStore, admin: Operator, signing_key: Ed25519PrivateKey
+    users: UserStore, admin: Operator, signing_key: Ed25519PrivateKey, trusted: dict[str, Ed25519PublicKey]
 ) -> None:
     key = signing_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     pins = [*WRONG_PINS[:14], OPERATOR_PIN, *WRONG_PINS[14:]]
@@ -252,3 +253,5 @@ def test_thirty_parallel_logins_in_processes_check_at_most_five_wrong_pins(
     race = Race(outcomes, sum(part[1] for part in parts), sum(part[2] for part in parts))
     assert len(outcomes) == LOGINS
     check_race(users, race)
+    report = verify_audit(read_audit(users.store), trusted)  # the processes' entries form one chain
+    assert report.first is None and report.checked == len(read_audit(users.store))
