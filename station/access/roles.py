@@ -28,6 +28,7 @@ ACTIONS: Mapping[str, str] = {
     "config.change": "change the station configuration",
     "keys.manage": "manage station keys",
     "users.manage": "manage operator accounts",
+    "data.elsewhere": "open other data than a production station's own (--data, --store)",
 }
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {

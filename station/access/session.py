@@ -48,9 +48,10 @@ class OperatorSession:
         with self._lock:
             return self._mode
 
-    def login(self, badge: str, pin: Pin) -> Operator:
-        """Authenticate (audited by the user store); whoever was logged in here is logged out first."""
-        operator = self.users.authenticate(badge, pin, face=self.face)
+    def login(self, badge: str, pin: Pin, *, detail: Mapping[str, Any] | None = None) -> Operator:
+        """Authenticate (audited by the user store, with ``detail``: what the login is for); whoever was
+        logged in here is logged out first."""
+        operator = self.users.authenticate(badge, pin, face=self.face, detail=detail)
         self.logout()
         with self._lock:
             self._operator = operator

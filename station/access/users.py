@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -44,9 +44,7 @@ _CHANGES = {  # audit action -> the one UPDATE it makes (parameters: updated, ba
     "user-pin-change": "UPDATE users SET failed_logins = 0, locked_until = NULL, updated = ? WHERE badge = ?",
 }
 _SET_PIN = "UPDATE users SET pin_hash = ? WHERE badge = ?"
-_GOOD_LOGIN = "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE badge = ?"
-_COUNT_FAILED = "UPDATE users SET failed_logins = failed_logins + 1 WHERE badge = ? RETURNING failed_logins"
-_LOCK = "UPDATE users SET locked_until = ? WHERE badge = ?"
+_SET_LOGIN_STATE = "UPDATE users SET failed_logins = ?, locked_until = ? WHERE badge = ?"
 _ENABLED_ADMINS = "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0"
 
 
@@ -66,6 +64,19 @@ class User:
     @property
     def operator(self) -> Operator:
         return Operator(self.badge, self.role)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """A login that took its place in line: counted as a wrong PIN until ``UserStore._settle``.
+
+    ``place`` is the account's failure count with this attempt in it; ``pin_hash`` is the hash the PIN
+    is checked against (a PIN changed meanwhile makes the check stale).
+    """
+
+    user: User
+    pin_hash: str = field(repr=False)
+    place: int
 
 
 def check_badge(badge: str) -> str:
@@ -95,14 +106,20 @@ class UserStore:
         audit: AuditLog,
         *,
         hasher: Callable[[Pin], str] = hash_pin,
+        verifier: Callable[[Pin, str], bool] = verify_pin,
         max_failed: int = MAX_FAILED_LOGINS,
         lockout: timedelta = LOCKOUT,
+        bootstrap: bool = True,
     ) -> None:
+        """``bootstrap`` False: an admin is never added without a login here, even with no admin at all
+        (a production station's data opened away from its configured data directory)."""
         self.audit = audit
         self.store = audit.store
         self._hasher = hasher
+        self._verifier = verifier
         self.max_failed = max_failed
         self.lockout = lockout
+        self.bootstrap = bootstrap
 
     def __repr__(self) -> str:
         return f"UserStore({self.store!r})"
@@ -116,9 +133,10 @@ class UserStore:
             return _get(connection, badge)
 
     def needs_bootstrap(self) -> bool:
-        """True while no enabled admin exists: then only an admin may be added, without a login."""
+        """True while no enabled admin exists (and ``bootstrap`` allows one): then only an admin may be
+        added, without a login."""
         with self.store.connect() as connection:
-            return _enabled_admins(connection) == 0
+            return self.bootstrap and _enabled_admins(connection) == 0
 
     # --- changes -----------------------------------------------------------------------------------------
 
@@ -128,7 +146,7 @@ class UserStore:
         check_new_pin(pin)
         pin_hash = self._hasher(pin)  # before the transaction: scrypt must not hold the store's lock
         with self.store.write() as connection:
-            refusal = _add_refusal(connection, by, role)
+            refusal = _add_refusal(connection, by, role, bootstrap=self.bootstrap)
             if refusal is None:
                 return self._insert(connection, User(badge, name, role, False, 0, None, "", ""), pin_hash, by)
         raise self._refused(by, "user-add", badge, refusal)
@@ -196,43 +214,93 @@ class UserStore:
 
     # --- login -------------------------------------------------------------------------------------------
 
-    def authenticate(self, badge: str, pin: Pin, *, face: str = "gui") -> Operator:
+    def authenticate(
+        self, badge: str, pin: Pin, *, face: str = "gui", detail: Mapping[str, Any] | None = None
+    ) -> Operator:
         """The operator for this badge and PIN; LoginRefused (audited) otherwise.
 
-        ``face`` (gui, cli) goes into the audit entries, so the log says where the login happened.
-        """
-        with self.store.connect() as connection:
-            row = connection.execute(_SELECT_ONE, (badge,)).fetchone()
-        if row is None:
-            verify_pin(pin, _decoy_hash())
-            raise self._login_refused(None, face, "unknown", "login refused: no account for this badge")
-        user = _user(row)
-        if user.disabled:
-            raise self._login_refused(user, face, "disabled", f"login refused: account {badge} is disabled")
-        if self._locked(user):
-            until = user.locked_until
-            raise self._login_refused(user, face, "locked", f"login refused: {badge} is locked until {until}")
-        if not verify_pin(pin, str(row[-1])):
-            raise self._wrong_pin(user, face)
-        with self.store.write() as connection:
-            connection.execute(_GOOD_LOGIN, (badge,))
-            self.audit.append_in(connection, user.operator, "login", detail={"face": face})
-        return user.operator
+        ``face`` (gui, cli) goes into the audit entries, so the log says where the login happened;
+        ``detail`` adds to the ``login`` entry what the login is for.
 
-    def _wrong_pin(self, user: User, face: str) -> LoginRefused:
+        The lockout holds however many logins run at once, in threads or processes: the lock test and
+        the count are one write transaction that gives the attempt its place in line and counts it as a
+        wrong PIN (``_reserve``); scrypt then runs outside any transaction (it takes about 0.1 s, and a
+        held write lock would stall every record write); a second transaction settles the attempt
+        (``_settle``). At most ``max_failed`` PINs are checked between a good login and the lock, whatever
+        the interleaving, and every wrong one stays counted. An attempt still being checked counts as
+        wrong (an attempt that never settles, its process killed, stays counted): a login that comes
+        meanwhile may be refused as locked, never let through.
+        """
+        attempt = self._reserve(badge, face)
+        if attempt is None:
+            self._verifier(pin, _decoy_hash())
+            raise self._login_refused(None, face, "unknown", "login refused: no account for this badge")
+        return self._settle(attempt, self._verifier(pin, attempt.pin_hash), face, detail)
+
+    def _reserve(self, badge: str, face: str) -> _Attempt | None:
+        """Refuse a disabled or locked account (audited), or count this attempt as a wrong PIN; None for
+        an unknown badge. The attempt that fills the count locks the account now, before its check."""
         with self.store.write() as connection:
-            failed = int(connection.execute(_COUNT_FAILED, (user.badge,)).fetchone()[0])
-            locked = failed >= self.max_failed
-            if locked:
-                connection.execute(_LOCK, (rfc3339(self.store.clock() + self.lockout), user.badge))
-            detail = {"reason": "wrong-pin", "failed": failed, "locked": locked, "face": face}
+            row = connection.execute(_SELECT_ONE, (badge,)).fetchone()
+            if row is None:
+                return None
+            user = _user(row)
+            refusal = self._account_refusal(user)
+            if refusal is None:
+                place = user.failed_logins + 1
+                lock = self._lock_until() if place >= self.max_failed else None
+                connection.execute(_SET_LOGIN_STATE, (place, lock, badge))
+                return _Attempt(user, str(row[-1]), place)
+            detail = {"reason": refusal.reason, "face": face}
             self.audit.append_in(connection, user.operator, "login-failed", detail=detail, outcome="failed")
+        raise refusal
+
+    def _settle(
+        self, attempt: _Attempt, right: bool, face: str, detail: Mapping[str, Any] | None
+    ) -> Operator:
+        """Log in (the count keeps only the attempts that took their place after this one), or keep the
+        wrong PIN counted and lock at the limit; audited in the same transaction."""
+        user = attempt.user
+        with self.store.write() as connection:
+            row = connection.execute(_SELECT_ONE, (user.badge,)).fetchone()
+            now, stale = _user(row), row[-1] != attempt.pin_hash
+            if right and not now.disabled and not stale:
+                after = max(now.failed_logins - attempt.place, 0)
+                lock = now.locked_until if after >= self.max_failed else None
+                connection.execute(_SET_LOGIN_STATE, (after, lock, user.badge))
+                entry = {"face": face, **(detail or {})}
+                self.audit.append_in(connection, user.operator, "login", detail=entry)
+                return user.operator
+            if right:  # disabled or given a new PIN while this login was checked: refused, not counted
+                refusal = _disabled(user) if now.disabled else _pin_changed(user)
+                entry = {"reason": refusal.reason, "face": face}
+            else:
+                refusal, entry = self._wrong_pin(connection, now, attempt.place, face)
+            self.audit.append_in(connection, user.operator, "login-failed", detail=entry, outcome="failed")
+        raise refusal
+
+    def _wrong_pin(
+        self, connection: sqlite3.Connection, user: User, place: int, face: str
+    ) -> tuple[LoginRefused, dict[str, Any]]:
+        """The refusal of a wrong PIN (already counted by ``_reserve``), locking at the limit."""
+        locked = user.failed_logins >= self.max_failed
         if locked:
+            connection.execute(_SET_LOGIN_STATE, (user.failed_logins, self._lock_until(), user.badge))
             message = f"login refused: wrong PIN; {user.badge} is now locked for {self.lockout}"
         else:
-            left = self.max_failed - failed
+            left = self.max_failed - user.failed_logins
             message = f"login refused: wrong PIN for {user.badge} ({left} attempts left before a lock)"
-        return LoginRefused(message, badge=user.badge, reason="wrong-pin")
+        detail = {"reason": "wrong-pin", "failed": place, "locked": locked, "face": face}
+        return LoginRefused(message, badge=user.badge, reason="wrong-pin"), detail
+
+    def _account_refusal(self, user: User) -> LoginRefused | None:
+        """Why this account logs nobody in now (disabled, locked), or None."""
+        if user.disabled:
+            return _disabled(user)
+        if self._locked(user):
+            message = f"login refused: {user.badge} is locked until {user.locked_until}"
+            return LoginRefused(message, badge=user.badge, reason="locked")
+        return None
 
     def _login_refused(self, user: User | None, face: str, reason: str, message: str) -> LoginRefused:
         actor = None if user is None else user.operator
@@ -244,10 +312,30 @@ class UserStore:
         until = user.locked_until
         return until is not None and datetime.fromisoformat(until) > self.store.clock()
 
+    def _lock_until(self) -> str:
+        return rfc3339(self.store.clock() + self.lockout)
 
-def _add_refusal(connection: sqlite3.Connection, by: Operator | None, role: str) -> AccessError | None:
+
+def _disabled(user: User) -> LoginRefused:
+    message = f"login refused: account {user.badge} is disabled"
+    return LoginRefused(message, badge=user.badge, reason="disabled")
+
+
+def _pin_changed(user: User) -> LoginRefused:
+    message = f"login refused: the PIN of {user.badge} was changed during this login; log in again"
+    return LoginRefused(message, badge=user.badge, reason="pin-changed")
+
+
+def _add_refusal(
+    connection: sqlite3.Connection, by: Operator | None, role: str, *, bootstrap: bool = True
+) -> AccessError | None:
     """Why ``by`` may not add an account of ``role`` now, or None (checked inside the transaction)."""
     if _enabled_admins(connection) == 0:
+        if not bootstrap:
+            return AccessError(
+                "no enabled admin here, and the first admin is created only in a production station's "
+                "configured data directory (not with --data or --store elsewhere)"
+            )
         if role != "admin":
             return AccessError("the first account on a station must be an admin (bootstrap)")
         return None

@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from station.app.home import production_home
 from station.core.config import KeysSection, StationConfig, StationSection
 from station.core.errors import ConfigError
 from station.factory.backend import CA_CERT_SUFFIX
@@ -46,6 +47,7 @@ class StationData:
     base_dir: Path | None = None  # the configuration's folder ([keys] pin_file is relative to it)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False, compare=False)
     create: bool = False  # store(): create the store (a station, account commands) or open an existing one
+    home: Path | None = None  # a production station's own data directory when this is elsewhere (home.py)
 
     @classmethod
     def open(
@@ -72,6 +74,7 @@ class StationData:
             base_dir=config.base_dir if config is not None else None,
             environ=dict(os.environ if environ is None else environ),
             create=create,
+            home=production_home(config, data_dir, store),
         )
 
     @property

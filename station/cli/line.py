@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from station.cli.login import add_login_arguments, admit_elsewhere
 from station.cli.options import Subparsers, config_argument, optional_config
 from station.core.errors import RecordError, StationError
 from station.core.text import printable
@@ -43,6 +44,7 @@ def add_parsers(records_verbs: Subparsers) -> None:
     sync.add_argument("--data", help="station data directory")
     sync.add_argument("--store", help="line database postgresql:// URL (default: [store] line)")
     sync.add_argument("--batch", type=int, default=200, help="records per transaction (default 200)")
+    add_login_arguments(sync)  # only for other data than a production station's own (admit_elsewhere)
     sync.set_defaults(handler=_sync)
 
 
@@ -82,6 +84,7 @@ def _sync(args: argparse.Namespace) -> int:
 
     config = optional_config(args.config)
     data = StationData.open(config, data_dir=Path(args.data) if args.data else None)
+    admit_elsewhere(args, data)  # other records pushed as this station's: an admin of the station only
     return cmd_sync(data, _line_target(args, config), batch=args.batch)
 
 

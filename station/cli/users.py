@@ -14,12 +14,13 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from station.access.pinentry import PinReader, ask_new_pin, read_pin_file
-from station.cli.login import add_login_arguments, login_pin, open_access
+from station.cli.login import add_login_arguments, admit_elsewhere, login_pin, open_access
 from station.cli.options import Subparsers, station_data, store_arguments
 
 if TYPE_CHECKING:
@@ -62,8 +63,15 @@ def _users_parser(users: Subparsers, verb: str, text: str, *, badge: bool = True
 
 
 def _on_station(command: UsersCommand) -> Callable[[argparse.Namespace], int]:
-    """``command`` on the station the options name (its store created on a new station)."""
-    return lambda args: command(args, station_data(args, create=True))
+    """``command`` on the station the options name (its store created on a new station); other data than
+    a production station's own only for an admin of the station (``admit_elsewhere``)."""
+
+    def on_station(args: argparse.Namespace) -> int:
+        data = station_data(args)
+        admit_elsewhere(args, data)
+        return command(args, replace(data, create=True))
+
+    return on_station
 
 
 def _session(args: argparse.Namespace, data: StationData, read_pin: PinReader) -> OperatorSession:

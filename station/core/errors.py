@@ -116,7 +116,7 @@ class LoginRefused(AccessError):
 
     ``badge`` is the account's badge id when the badge is known (None otherwise: the text typed into
     the badge field may have been a PIN); ``reason`` is one of ``unknown``, ``wrong-pin``, ``disabled``,
-    ``locked``.
+    ``locked``, ``pin-changed`` (the PIN was checked against one replaced during the login).
     """
 
     def __init__(self, message: str, *, badge: str | None, reason: str) -> None:

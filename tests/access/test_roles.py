@@ -21,6 +21,7 @@ TABLE = {
     "config.change": {"admin"},
     "keys.manage": {"admin"},
     "users.manage": {"admin"},
+    "data.elsewhere": {"admin"},
 }
 
 
