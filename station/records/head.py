@@ -181,10 +181,9 @@ def check_head(
     end = 0 if last is None else last.seq
     if end < head.seq:
         missing = head.seq - end
-        what = entries if missing > 1 else _one(entries)
+        what = f"newest {missing} {entries} are" if missing > 1 else f"newest {_one(entries)} is"
         return HeadCheck(
-            problem=f"the newest {missing} {what} {'are' if missing > 1 else 'is'} missing: "
-            f"{anchor} says seq {head.seq}, the store ends at seq {end}"
+            problem=f"the {what} missing: {anchor} says seq {head.seq}, the store ends at seq {end}"
         )
     if sha256_at(head.seq) != head.sha256:
         return HeadCheck(problem=f"seq {head.seq} is not the entry {anchor} anchors: the chain was rewritten")
@@ -194,7 +193,7 @@ def check_head(
     if behind == 1:
         return HeadCheck(
             note=f"{anchor} anchors seq {head.seq}, one behind the newest {_one(entries)} (seq {end}): the "
-            "station stopped between that entry's commit and its head write (the next entry catches up)"
+            "station stopped between the commit of that entry and its head write (the next entry catches up)"
         )
     return HeadCheck(
         note=f"{anchor} anchors seq {head.seq}, {behind} behind the newest {_one(entries)} (seq {end}): head "
