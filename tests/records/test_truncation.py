@@ -323,3 +323,18 @@ def test_a_record_whose_transaction_rolls_back_never_moves_the_head(
     assert writer.store.last(STATION) == first
     assert head_of(writer.store).path.read_bytes() == before
     assert verify_store(writer.store, trusted).notes == ()
+
+
+def test_the_sync_says_when_the_line_holds_records_the_store_lost(
+    writer: RecordWriter, signing_key: Ed25519PrivateKey, ca: Ca, station_role: str
+) -> None:
+    production(writer, ca, 4)
+    line = PostgresStore(station_role)
+    assert sync(writer.store, line, signing_key.public_key()).ok
+    delete_newest(writer.store, 2, runs=True)
+    report = sync(writer.store, line, signing_key.public_key())
+    assert not report.ok and report.refused == []
+    assert report.missing == [
+        f"station {STATION}: the line database holds records up to seq 4, this store ends at seq 2: its "
+        "newest 2 record(s) are missing (run station records verify)"
+    ]
