@@ -86,6 +86,7 @@ def verify_audit_log(store: SqliteStore, trusted_keys: Mapping[str, Ed25519Publi
         last=last,
         sha256_at=lambda seq: chain_hash(by_seq[seq].jws) if seq in by_seq else None,
         entries="audit entries",
+        store="the log",
     )
     if check.problem is not None:
         return replace(report, problems=(*report.problems, AuditProblem(anchored.seq, check.problem)))

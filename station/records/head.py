@@ -171,6 +171,7 @@ def check_head(
     sha256_at: Callable[[int], str | None],
     entries: str = "records",
     anchor: str = "the head file",
+    store: str = "the store",
 ) -> HeadCheck:
     """Compare a chain's anchored ``head`` with the store's ``last`` entry (None: the chain is empty).
 
@@ -183,7 +184,7 @@ def check_head(
         missing = head.seq - end
         what = f"newest {missing} {entries} are" if missing > 1 else f"newest {_one(entries)} is"
         return HeadCheck(
-            problem=f"the {what} missing: {anchor} says seq {head.seq}, the store ends at seq {end}"
+            problem=f"the {what} missing: {anchor} says seq {head.seq}, {store} ends at seq {end}"
         )
     if sha256_at(head.seq) != head.sha256:
         return HeadCheck(problem=f"seq {head.seq} is not the entry {anchor} anchors: the chain was rewritten")
@@ -222,6 +223,7 @@ class HeadKeeper:
         self.chain = chain
         self._key = key
         self._key_id = key_id
+        self._public = key.public_key()
         self._entries = entries
         self._command = command
 
@@ -237,6 +239,12 @@ class HeadKeeper:
         except RecordError as exc:
             self._kept(str(exc))
             return None
+        if current is not None and current.kid == self._key_id:  # another kid: a replaced signing key
+            try:
+                jws.verify(current.text, self._public)
+            except RecordError as exc:
+                self._kept(f"head file {self.file.path}: {exc}")
+                return None
         mine = None if current is None else current.chains.get(self.chain)
         if mine is not None:
             check = check_head(mine, last=newest, sha256_at=sha256_at, entries=self._entries)

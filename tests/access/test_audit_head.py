@@ -53,7 +53,7 @@ def test_ten_deleted_failed_logins_are_found(
     report = verify_audit_log(users.store, trusted)
     assert [str(problem) for problem in report.problems] == [
         f"seq {last}: the newest 10 audit entries are missing: the head file says seq {last}, "
-        f"the store ends at seq {last - 10}"
+        f"the log ends at seq {last - 10}"
     ]
 
 

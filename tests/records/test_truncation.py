@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from station.cli.records import cmd_verify
 from station.core.errors import RecordError
 from station.records import RecordWriter, SqliteStore, StoredRecord, key_id, verify_store
-from station.records.head import RECORDS, HeadFile, head_path
+from station.records.head import RECORDS, ChainHead, HeadFile, head_path
 from station.records.line.sync import sync
+from station.records.model import chain_hash
 from station.records.store.postgres import PostgresStore
 from tests.records.conftest import STATION
 from tests.records.factories import CONFIG_SHA256, Ca, draft
@@ -338,3 +339,28 @@ def test_the_sync_says_when_the_line_holds_records_the_store_lost(
         f"station {STATION}: the line database holds records up to seq 4, this store ends at seq 2: its "
         "newest 2 record(s) are missing (run station records verify)"
     ]
+
+
+def test_a_forged_head_that_fits_the_truncated_store_is_kept_as_evidence(
+    writer: RecordWriter,
+    reopen: Callable[[], RecordWriter],
+    trusted: dict[str, Ed25519PublicKey],
+    ca: Ca,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Without the key a vandal cannot sign a head; a restarted station must not sign one for them."""
+    written = production(writer, ca, 5)
+    delete_newest(writer.store, 2, runs=True)
+    head_file = head_of(writer.store)
+    own_header = head_file.path.read_text().split(".")[0]
+    forger = Ed25519PrivateKey.generate()
+    head_file.write({STATION: ChainHead(3, chain_hash(written[2].jws))}, forger, key_id(forger.public_key()))
+    _, payload, signature = head_file.path.read_text().strip().split(".")
+    head_file.path.write_text(f"{own_header}.{payload}.{signature}\n")  # claims the station's key
+    forged = head_file.path.read_bytes()
+    with caplog.at_level(logging.ERROR, logger="station.records.head"):
+        production(reopen(), ca, 1)
+    assert head_file.path.read_bytes() == forged
+    assert "signature does not verify" in caplog.text and "kept as evidence" in caplog.text
+    report = verify_store(writer.store, trusted)
+    assert report.first is not None and "signature does not verify" in report.first.reason
