@@ -17,6 +17,7 @@ from typing import Any
 from station.core.errors import RecordError
 from station.core.operator import Operator
 from station.records import jws
+from station.records.head import AUDIT, ChainHead, HeadFile, HeadKeeper, head_path
 from station.records.model import GENESIS_PREV, chain_hash, plain
 from station.records.store.sqlite import SqliteStore
 from station.records.validate import SECRET_WORDS
@@ -68,6 +69,14 @@ class AuditLog:
         self.store = store
         self._key = key
         self.key_id = jws.key_id(key.public_key())
+        head_file = HeadFile(head_path(store.path, AUDIT), AUDIT)
+        self.head = HeadKeeper(
+            head_file, AUDIT, key, self.key_id, entries="audit entries", command="station audit verify"
+        )
+        with store.write() as connection:  # a missing or lagging head file is written now, and logged
+            last = connection.execute("SELECT seq, jws FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+            newest = None if last is None else ChainHead(int(last[0]), chain_hash(last[1]))
+            self._anchor(connection, newest, opening=True)
 
     def __repr__(self) -> str:
         return f"AuditLog({self.store!r}, key {self.key_id})"
@@ -101,7 +110,21 @@ class AuditLog:
             _INSERT,
             (entry.seq, entry.time, entry.actor_id, entry.actor_role, entry.action, entry.outcome, text),
         )
+        self._anchor(connection, ChainHead(entry.seq, chain_hash(text)))
         return entry
+
+    def _anchor(
+        self, connection: sqlite3.Connection, newest: ChainHead | None, *, opening: bool = False
+    ) -> None:
+        """Have the audit head file name ``newest`` once the caller's transaction commits (never before)."""
+
+        def sha256_at(seq: int) -> str | None:
+            row = connection.execute("SELECT jws FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+            return None if row is None else chain_hash(row[0])
+
+        write = self.head.prepare(newest, sha256_at, opening=opening)
+        if write is not None:
+            self.store.after_commit(connection, write)
 
     def _payload(
         self,

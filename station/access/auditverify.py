@@ -8,17 +8,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from station.access.audit import AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_SCHEMA, AuditEntry
+from station.access.audit import AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_SCHEMA, AuditEntry, read_audit
 from station.core.errors import RecordError
 from station.records import jws
+from station.records.head import AUDIT, ChainHead, HeadFile, check_head, head_path
 from station.records.model import GENESIS_PREV, chain_hash
+from station.records.store.sqlite import SqliteStore
 
 _FIELDS = {"schema", "seq", "prev", "time", "actor", "action", "detail", "outcome"}
+_NO_HEAD = (
+    "no audit head file {path}: a log written before head files (or the file was removed), so deleted "
+    "newest entries could not show here; the station writes one when it next opens the log (a login, "
+    "an account command)"
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class AuditReport:
     checked: int
     last_seq: int
     problems: tuple[AuditProblem, ...]
+    notes: tuple[str, ...] = ()  # worth saying, not a failure (e.g. the head file one behind after a crash)
 
     @property
     def ok(self) -> bool:
@@ -56,6 +64,33 @@ def verify_audit(entries: Iterable[AuditEntry], trusted_keys: Mapping[str, Ed255
             problems.append(AuditProblem(entry.seq, reason))
         expected_seq, prev = entry.seq + 1, chain_hash(entry.jws)
     return AuditReport(checked, expected_seq - 1, tuple(problems))
+
+
+def verify_audit_log(store: SqliteStore, trusted_keys: Mapping[str, Ed25519PublicKey]) -> AuditReport:
+    """``verify_audit`` of the store's whole log, then its tail against the signed audit head file."""
+    entries = read_audit(store)
+    report = verify_audit(entries, trusted_keys)
+    head_file = HeadFile(head_path(store.path, AUDIT), AUDIT)
+    try:
+        head = head_file.verified(trusted_keys)
+    except RecordError as exc:
+        return replace(report, problems=(*report.problems, AuditProblem(report.last_seq, str(exc))))
+    if head is None or AUDIT not in head.chains:
+        notes = () if not entries else (_NO_HEAD.format(path=head_file.path),)
+        return replace(report, notes=notes)
+    anchored = head.chains[AUDIT]
+    by_seq = {entry.seq: entry for entry in entries}
+    last = None if not entries else ChainHead(entries[-1].seq, chain_hash(entries[-1].jws))
+    check = check_head(
+        anchored,
+        last=last,
+        sha256_at=lambda seq: chain_hash(by_seq[seq].jws) if seq in by_seq else None,
+        entries="audit entries",
+        store="the log",
+    )
+    if check.problem is not None:
+        return replace(report, problems=(*report.problems, AuditProblem(anchored.seq, check.problem)))
+    return replace(report, notes=() if check.note is None else (check.note,))
 
 
 def _problem(

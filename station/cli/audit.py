@@ -16,6 +16,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from station.cli.options import Subparsers, station_data, store_arguments
+from station.core.text import printable
 
 if TYPE_CHECKING:
     from station.access.audit import AuditEntry
@@ -43,22 +44,24 @@ def audit_show(args: argparse.Namespace, data: StationData, *, out: TextIO | Non
 
 
 def audit_verify(args: argparse.Namespace, data: StationData, *, out: TextIO | None = None) -> int:
-    from station.access.audit import read_audit
-    from station.access.auditverify import verify_audit
+    from station.access.auditverify import verify_audit_log
 
     out = out or sys.stdout
-    report = verify_audit(read_audit(data.store()), data.trusted_keys())
+    report = verify_audit_log(data.store(), data.trusted_keys())
     print(
-        f"checked {report.checked} audit entries (signatures, chain, columns); last seq {report.last_seq}",
+        f"checked {report.checked} audit entries (signatures, chain, columns, head file); "
+        f"last seq {report.last_seq}",
         file=out,
     )
     if report.first is None:
         print("OK: every audit entry verifies", file=out)
-        return 0
-    print(f"FAILED: first broken entry: {report.first}", file=out)
-    for problem in report.problems[1:11]:
-        print(f"  also: {problem}", file=out)
-    return 1
+    else:
+        print(f"FAILED: first broken entry: {report.first}", file=out)
+        for problem in report.problems[1:11]:
+            print(f"  also: {problem}", file=out)
+    for note in report.notes:
+        print(f"note: {printable(note)}", file=out)
+    return 0 if report.first is None else 1
 
 
 def format_audit(entries: list[AuditEntry]) -> str:

@@ -149,4 +149,6 @@ def cmd_sync(data: StationData, url: str, *, batch: int, out: TextIO | None = No
         print(f"{report.waiting} later record(s) wait behind the refused one", file=out)
     for note in report.duplicate_units:
         print(f"WARNING: {note}", file=out)
+    for note in report.missing:
+        print(f"MISSING: {note}", file=out)
     return 0 if report.ok else 1

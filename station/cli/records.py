@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from station.cli import line
-from station.cli.options import Subparsers, station_data, store_arguments
+from station.cli.options import Subparsers, optional_config, station_data, store_arguments
 from station.cli.recordtext import format_history_head, format_report, format_view
 from station.core.errors import RecordError
 from station.core.text import printable
+
+LINE_TIMEOUT = 5.0  # seconds: verify says so and carries on when the line database does not answer
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -33,6 +35,9 @@ def add_parser(commands: Subparsers) -> None:
     verbs = records.add_subparsers(title="records commands")
     verify = verbs.add_parser("verify", help="check signatures, chains and certificates")
     store_arguments(verify)
+    verify.add_argument(
+        "--line", metavar="URL", help="compare the store with this line database (default: [store] line)"
+    )
     verify.set_defaults(handler=_verify)
     export = verbs.add_parser("export", help="write records as JSONL or CSV to stdout")
     store_arguments(export)
@@ -54,7 +59,19 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"{database.name}: trusting {len(keys)} signing key(s) registered in the line database")
         return cmd_verify(database, keys, None)
     data = station_data(args)
-    return cmd_verify(data.store_path, data.trusted_keys(), data.ca_certificate())
+    config = optional_config(args.config)
+    url = args.line or (config.store.line if config is not None else None)
+    own = config is not None and not (args.data or args.store)  # this configuration's own data directory
+    stations = (config.station.id,) if own and config is not None else ()
+    try:
+        anchor = None if url is None else line.line_database(url)
+    except RecordError as exc:
+        print(f"records verify: {printable(exc)}", file=sys.stderr)
+        return 2
+    if anchor is not None:
+        anchor.connect_timeout = LINE_TIMEOUT
+    keys, ca = data.trusted_keys(), data.ca_certificate()
+    return cmd_verify(data.store_path, keys, ca, line=anchor, stations=stations)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -91,19 +108,24 @@ def cmd_verify(
     trusted_keys: Mapping[str, Ed25519PublicKey],
     ca: x509.Certificate | None,
     *,
+    line: RecordStore | None = None,
+    stations: Iterable[str] = (),
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Verify every record in the store; print a summary; 1 naming the first bad record if any."""
+    """Verify every record in the store (and its tail against its head file and ``line``); print a
+    summary and any notes; 1 naming the first bad record if any."""
     from station.records.check.store import verify_store
 
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        report = verify_store(_open(store), trusted_keys, ca)
+        report = verify_store(_open(store), trusted_keys, ca, line=line, stations=stations)
     except RecordError as exc:
         print(f"records verify: {printable(exc)}", file=err)
         return 2
     print(format_report(report, with_ca=ca is not None), file=out)
+    for note in report.notes:
+        print(f"note: {printable(note)}", file=out)
     return 0 if report.ok else 1
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from station.core.errors import RecordError
 from station.records import jws
 from station.records.entries import StoredRecord
+from station.records.head import RECORDS, ChainHead, HeadFile, HeadKeeper, head_path
 from station.records.model import (
     GENESIS_PREV,
     SOFTWARE,
@@ -62,6 +63,12 @@ class RecordWriter:
         self.station = StationInfo(
             id=station_id, software=software, config_sha256=config_sha256, key_id=key_id
         )
+        head_file = HeadFile(head_path(store.path, RECORDS), RECORDS)
+        self.head = HeadKeeper(
+            head_file, station_id, key, key_id, entries="records", command="station records verify"
+        )
+        with store.write() as connection:  # a missing or lagging head file is written now, and logged
+            self._anchor(connection, self._newest(connection), opening=True)
 
     def __repr__(self) -> str:
         return (
@@ -81,7 +88,27 @@ class RecordWriter:
             stored = self._insert(connection, payload, record, text)
             if run_id is not None:
                 close_run_in(connection, run_id, stored.record_id, stored.created)
+            self._anchor(connection, ChainHead(stored.seq, chain_hash(text)))
         return stored
+
+    def _anchor(
+        self, connection: sqlite3.Connection, newest: ChainHead | None, *, opening: bool = False
+    ) -> None:
+        """Have the head file name ``newest`` once this transaction commits (after it: never ahead)."""
+
+        def sha256_at(seq: int) -> str | None:
+            row = connection.execute(
+                "SELECT jws FROM records WHERE station_id = ? AND seq = ?", (self.station.id, seq)
+            ).fetchone()
+            return None if row is None else chain_hash(row[0])
+
+        write = self.head.prepare(newest, sha256_at, opening=opening)
+        if write is not None:
+            self.store.after_commit(connection, write)
+
+    def _newest(self, connection: sqlite3.Connection) -> ChainHead | None:
+        seq, prev = self._next_link(connection)
+        return None if seq == 1 else ChainHead(seq - 1, prev)
 
     def _next_link(self, connection: sqlite3.Connection) -> tuple[int, str]:
         row = connection.execute(

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from PySide6.QtCore import QObject, Signal
 
 from station.access.audit import read_audit
-from station.access.auditverify import verify_audit
+from station.access.auditverify import verify_audit_log
 from station.access.pins import Pin
 from station.access.session import OperatorSession
 from station.core.errors import LoginRefused, PermissionDenied, StationError
@@ -163,5 +163,5 @@ class AccessWorker(QObject):
             self.audit_refused.emit("Your role may not read the audit log; the refusal is audited.")
             return
         entries = read_audit(self.session.users.store)
-        report = verify_audit(entries, self.trusted_keys)
+        report = verify_audit_log(self.session.users.store, self.trusted_keys)  # the head file too
         self.audit_read.emit(entries[-AUDIT_SHOWN:], report)

@@ -37,7 +37,9 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
-        return f"station {self.station} seq {self.seq} record {self.record_id}: {self.reason}"
+        named = (("station", self.station), ("seq", self.seq), ("record", self.record_id))
+        name = " ".join(f"{what} {value}" for what, value in named if value is not None)
+        return f"{name}: {self.reason}" if name else self.reason
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class VerifyReport:
     checked: int
     stations: Mapping[str, int]  # station id → highest seq seen
     problems: tuple[Problem, ...]
+    notes: tuple[str, ...] = ()  # worth saying, not a failure (e.g. a head file one behind after a crash)
 
     @property
     def ok(self) -> bool:
@@ -80,6 +83,7 @@ class ChainVerifier:
         self.ca_certificate = ca_certificate
         self._links: dict[str, _Link] = {}
         self._problems: list[Problem] = []
+        self._notes: list[str] = []
         self._checked = 0
 
     def feed(self, text: str, hint: Hint | None = None) -> tuple[RecordPayload | None, Problem | None]:
@@ -113,10 +117,14 @@ class ChainVerifier:
         """Record a problem found outside the chain (stored columns, registry, file integrity)."""
         self._problems.append(problem)
 
+    def add_note(self, note: str) -> None:
+        """Record something the report should say that is not a problem."""
+        self._notes.append(note)
+
     def report(self) -> VerifyReport:
         stations = {station: link.seq for station, link in sorted(self._links.items())}
         problems = tuple(sorted(self._problems, key=lambda problem: problem.index))
-        return VerifyReport(checked=self._checked, stations=stations, problems=problems)
+        return VerifyReport(self._checked, stations, problems, tuple(self._notes))
 
     def _check(self, text: str) -> tuple[dict[str, Any] | None, RecordPayload | None, str | None]:
         """(the payload as it reads, unverified; the verified record; the first problem)."""

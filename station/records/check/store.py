@@ -9,27 +9,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from station.records.check.anchors import head_file_findings, line_findings, run_findings
 from station.records.check.chain import ChainVerifier, Hint, Problem, VerifyReport
 from station.records.entries import RegistryEntry, StoredRecord
 from station.records.payload import RecordPayload
 from station.records.store import RecordStore
+from station.records.store.sqlite import SqliteStore
 
 
 def verify_store(
     store: RecordStore,
     trusted_keys: Mapping[str, Ed25519PublicKey],
     ca_certificate: x509.Certificate | None = None,
+    *,
+    line: RecordStore | None = None,
+    stations: Iterable[str] = (),
 ) -> VerifyReport:
-    """Verify every record in ``store`` (chain order), its columns and the unit registry."""
+    """Verify every record in ``store`` (chain order), its columns and the unit registry; a station's
+    store also against its runs, its head file and (given ``line``) the line database's records of its
+    stations (those in the store, in its head file, and ``stations``)."""
     verifier = ChainVerifier(trusted_keys, ca_certificate)
     registry = {entry.record_id: entry for entry in store.registry_entries()}
     seen: set[str] = set()
+    newest: dict[str, StoredRecord] = {}
     for record in store.records():
+        newest[record.station_id] = record
         hint = Hint(record.station_id, record.seq, record.record_id)
         payload, problem = verifier.feed(record.jws, hint)
         seen.add(record.record_id)
@@ -42,10 +52,43 @@ def verify_store(
         if record_id not in seen:
             reason = f"unit registry entry for devid {entry.devid} names a record that is not in the store"
             verifier.add_problem(Problem(verifier.checked, entry.station_id, entry.seq, record_id, reason))
+    _anchored(
+        store, verifier, seen=seen, newest=newest, trusted_keys=trusted_keys, line=line, stations=stations
+    )
     damage = store.integrity()
     if damage is not None:
         verifier.add_problem(Problem(-1, None, None, None, f"database file is damaged: {damage}"))
     return verifier.report()
+
+
+def _anchored(
+    store: RecordStore,
+    verifier: ChainVerifier,
+    *,
+    seen: set[str],
+    newest: Mapping[str, StoredRecord],
+    trusted_keys: Mapping[str, Ed25519PublicKey],
+    line: RecordStore | None,
+    stations: Iterable[str],
+) -> None:
+    """Add what the runs, the head file and the line database say of the store's tail."""
+    problems: list[Problem] = []
+    notes: list[str] = []
+    known = {*newest, *stations}
+    if isinstance(store, SqliteStore):
+        problems += run_findings(store, seen)
+        found, said = head_file_findings(store, newest, trusted_keys)
+        problems += found
+        notes += said
+        known |= {problem.station for problem in found if problem.station is not None}
+    if line is not None:
+        found, said = line_findings(line, store, known, newest)
+        problems += found
+        notes += said
+    for problem in problems:
+        verifier.add_problem(replace(problem, index=verifier.checked))
+    for note in notes:
+        verifier.add_note(note)
 
 
 def _name(hint: Hint) -> tuple[str, int, str]:

@@ -115,6 +115,8 @@ class LineLink:
             self._say("error", f"line database refused {refusal}{waiting} (kept locally)")
         for note in report.duplicate_units:
             self._say("warning", f"line registry: {note}")
+        for note in report.missing:
+            self._say("error", note)
         if report.sent:
             self._said = {message for message in self._said if message.startswith("line database refused")}
         return report

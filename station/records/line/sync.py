@@ -4,7 +4,7 @@
 >>> line = PostgresStore("postgresql://station@127.0.0.1:1/line")       # down: nothing listens on port 1
 >>> with tempfile.TemporaryDirectory() as folder:                # nothing to send: the line is not asked
 ...     sync(SqliteStore(f"{folder}/records.sqlite3"), line, Ed25519PrivateKey.generate().public_key())
-SyncReport(sent=0, already=0, refused=[], waiting=0, duplicate_units=[])
+SyncReport(sent=0, already=0, refused=[], waiting=0, duplicate_units=[], missing=[])
 """
 
 from __future__ import annotations
@@ -40,17 +40,19 @@ class Refusal:
 
 @dataclass
 class SyncReport:
-    """What one sync did: newly sent, found already in the line, refused, held back, duplicate units."""
+    """What one sync did: newly sent, found already in the line, refused, held back, duplicate units, and
+    stations whose store ends before the line's newest record of them (their newest records are missing)."""
 
     sent: int = 0
     already: int = 0
     refused: list[Refusal] = field(default_factory=list)
     waiting: int = 0
     duplicate_units: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.refused
+        return not self.refused and not self.missing
 
     def add(self, pushed: Pushed) -> None:
         self.sent += len(pushed.inserted)
@@ -96,6 +98,7 @@ class _StationSync:
         head = self.line.last(self.station_id)
         cursor = 0 if head is None else head.seq
         if head is not None:
+            self._compare(head.seq)
             self.verifier.continue_from(self.station_id, head.seq, head.jws)
             if not self._reconcile(head.seq):
                 return  # our history differs from the line's: nothing after it can link
@@ -110,6 +113,17 @@ class _StationSync:
                 self._refuse(refusal[0], refusal[1], kind="refused")
                 return
             cursor = accepted[-1].seq
+
+    def _compare(self, head_seq: int) -> None:
+        """The line's newest record of the station is its head there: a store ending before it lost some."""
+        last = self.local.last(self.station_id)
+        end = 0 if last is None else last.seq
+        if end < head_seq:
+            self.report.missing.append(
+                f"station {self.station_id}: the line database holds records up to seq {head_seq}, this "
+                f"store ends at seq {end}: its newest {head_seq - end} record(s) are missing "
+                "(run station records verify)"
+            )
 
     def _reconcile(self, head_seq: int) -> bool:
         """Records the line already holds but we never marked sent (a sync killed after its commit);

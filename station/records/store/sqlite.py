@@ -60,6 +60,9 @@ _SELECT_INSTANCE = (  # instr is case-sensitive (LIKE is not, and treats base64u
 
 _locks_guard = threading.Lock()
 _locks: dict[str, threading.Lock] = {}
+_after_commit: dict[
+    int, list[Callable[[], None]]
+] = {}  # id(connection) -> actions, while its transaction lasts
 
 
 def _lock_for(path: Path) -> threading.Lock:
@@ -124,16 +127,34 @@ class SqliteStore(RunJournal):
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One durable write transaction under the file's process-wide lock; rolled back on any error."""
+        """One durable write transaction under the file's process-wide lock; rolled back on any error.
+
+        Actions given to ``after_commit`` run once the COMMIT has returned, still under the lock.
+        """
         with self._lock, self.connect() as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield connection
+                connection.execute("COMMIT")
             except BaseException:
+                _after_commit.pop(id(connection), None)
                 if connection.in_transaction:  # SQLite may already have rolled back (disk full, I/O error)
                     connection.execute("ROLLBACK")
                 raise
-            connection.execute("COMMIT")
+            for action in _after_commit.pop(id(connection), ()):
+                action()
+
+    def after_commit(self, connection: sqlite3.Connection, action: Callable[[], None]) -> None:
+        """Run ``action`` when ``connection``'s write transaction has committed; never if it rolls back.
+
+        For what must follow a commit and never precede it: a head file (``records/head.py``) may lag
+        its chain after a crash, but must never name a row the store does not hold. Outside a
+        transaction (autocommit: already committed) ``action`` runs at once.
+        """
+        if connection.in_transaction:
+            _after_commit.setdefault(id(connection), []).append(action)
+        else:
+            action()
 
     def now(self) -> str:
         """The store's clock as RFC 3339 UTC text (``created``, ``at`` and ``updated`` columns)."""
