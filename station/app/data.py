@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from station.core.config import KeysSection, StationConfig, StationSection
 from station.core.errors import ConfigError
+from station.core.privatefiles import private_dir, refuse_open_dir
 from station.factory.backend import CA_CERT_SUFFIX
 from station.factory.keys.keystore import KeyRef, TokenKeyRef, open_configured, open_file_key
 from station.factory.keys.tokenkeys import KeyKind, TokenEd25519Key
@@ -88,6 +89,10 @@ class StationData:
         """The station's store: created when ``create``, else RecordError if there is none."""
         from station.records.store.sqlite import SqliteStore
 
+        if self.create:
+            private_dir(self.data_dir)  # a new station's: 0700; an existing one open to others: refused
+        else:
+            refuse_open_dir(self.data_dir)
         return SqliteStore(self.store_path, create=self.create)
 
     def signing_key(self) -> Ed25519PrivateKey | TokenEd25519Key:
