@@ -79,7 +79,10 @@ class StationData:
     def store_path(self) -> Path:
         from station.records.store.sqlite import DEFAULT_FILENAME
 
-        return self.store_file or self.data_dir / DEFAULT_FILENAME
+        if self.store_file is not None:
+            return self.store_file
+        refuse_open_dir(self.data_dir)  # the store is in it: refused open to others, to readers too
+        return self.data_dir / DEFAULT_FILENAME
 
     def checkin_key(self) -> KeyRef:
         """The check-in key (a file key, raw X25519): what the station's local backend answers with."""
@@ -91,8 +94,6 @@ class StationData:
 
         if self.create:
             private_dir(self.data_dir)  # a new station's: 0700; an existing one open to others: refused
-        else:
-            refuse_open_dir(self.data_dir)
         return SqliteStore(self.store_path, create=self.create)
 
     def signing_key(self) -> Ed25519PrivateKey | TokenEd25519Key:
