@@ -20,7 +20,7 @@ from station.app.data import StationData
 from station.app.demo import demo_config
 from station.app.station import Station
 from station.cli.main import main
-from station.core.config import Profile, StationConfig
+from station.core.config import Profile, StationConfig, load
 from station.core.errors import ConfigError
 from station.core.events import Outcome
 from station.devices.ppa.protocol import generate_mnemonic
@@ -74,14 +74,22 @@ def test_a_new_station_makes_its_folders_and_files_private(tmp_path: Path) -> No
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
 
 
+def test_the_shipped_configuration_starts_and_keeps_its_data_private(tmp_path: Path) -> None:
+    station = Station.open(load(REPO / "station.toml"), data_dir=tmp_path / "station-data")
+    station.close()
+    assert (tmp_path / "station-data" / "records.sqlite3").exists()
+    assert open_to_others(tmp_path / "station-data") == []
+
+
 def test_the_command_line_makes_everything_private_and_restores_the_umask(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "demo"
-    assert main(["demo", "--fixtures", "1", "--units", "1", "--data", str(data)]) == 0, capsys.readouterr()
+    command = ["demo", "--fixtures", "2", "--units", "2", "--family", "mixed", "--data", str(data)]
+    assert main(command) == 0, capsys.readouterr()
     assert os.umask(0o022) == 0o022  # as it was before the command
-    assert (data / "records.sqlite3").exists()
-    assert open_to_others(data) == []
+    assert {"records.sqlite3", "demo-readers.json"} <= {path.name for path in data.iterdir()}
+    assert open_to_others(data) == []  # the readers' profile too: written under the command's umask 077
 
 
 def test_the_demo_without_data_makes_a_private_temporary_folder(tmp_path: Path) -> None:
