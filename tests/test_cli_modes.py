@@ -132,4 +132,4 @@ def test_a_passphrase_file_others_can_read_is_refused(
     passphrase.chmod(0o644)
     assert bench.station("rma", "R0009", "--passphrase-file", str(passphrase)) == 2
     err = capsys.readouterr().err
-    assert "chmod 600" in err and "secret words" not in err
+    assert f"run chmod 600 {passphrase}" in err and "secret words" not in err

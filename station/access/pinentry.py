@@ -11,6 +11,7 @@ from __future__ import annotations
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from shlex import quote
 
 from station.access.pins import Pin
 from station.core.errors import AccessError
@@ -27,7 +28,9 @@ def read_pin_file(path: Path) -> Pin:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise AccessError(f"cannot read the PIN file {path}: {reason}") from None
     if mode & 0o077:
-        raise AccessError(f"PIN file {path} is readable by others (mode {mode:o}); run chmod 600")
+        raise AccessError(
+            f"PIN file {path} is readable by others (mode {mode:o}); run chmod 600 {quote(str(path))}"
+        )
     if not lines or not lines[0].strip():
         raise AccessError(f"PIN file {path} is empty")
     try:

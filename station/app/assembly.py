@@ -43,6 +43,7 @@ class Choices:
     timing: str = "fast"  # timing profile of simulated units
     profile: str | None = None  # [profile.<name>]: None = "default", else the first
     reader_profile: str | None = None  # [reader_profile.<name>]: the same rule
+    personalises: bool = True  # production, rma: the batch passphrase goes into units (its strength checked)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,12 @@ def assemble(
     _refuse_readers_without_profile(config, fixtures)
     if not all(is_reader(fixture) for fixture in fixtures):  # PPA slots: read the batch secrets now, once
         check_secret_sources(
-            plan.profile, plan.profile_name, source=config.path, environ=environ, base_dir=config.base_dir
+            plan.profile,
+            plan.profile_name,
+            source=config.path,
+            environ=environ,
+            base_dir=config.base_dir,
+            personalises=choices.personalises,
         )
     line = LineLink(store, config.store.line, signing.public_key()) if config.store.line else None
     return StationParts(config, data_dir, environ, plan, store, writer, backend, fixtures, line)

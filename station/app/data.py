@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from station.app.home import production_home
 from station.core.config import KeysSection, StationConfig, StationSection
 from station.core.errors import ConfigError
+from station.core.privatefiles import private_dir, refuse_open_dir
 from station.factory.backend import CA_CERT_SUFFIX
 from station.factory.keys.keystore import KeyRef, TokenKeyRef, open_configured, open_file_key
 from station.factory.keys.tokenkeys import KeyKind, TokenEd25519Key
@@ -81,7 +82,10 @@ class StationData:
     def store_path(self) -> Path:
         from station.records.store.sqlite import DEFAULT_FILENAME
 
-        return self.store_file or self.data_dir / DEFAULT_FILENAME
+        if self.store_file is not None:
+            return self.store_file
+        refuse_open_dir(self.data_dir)  # the store is in it: refused open to others, to readers too
+        return self.data_dir / DEFAULT_FILENAME
 
     def checkin_key(self) -> KeyRef:
         """The check-in key (a file key, raw X25519): what the station's local backend answers with."""
@@ -91,6 +95,8 @@ class StationData:
         """The station's store: created when ``create``, else RecordError if there is none."""
         from station.records.store.sqlite import SqliteStore
 
+        if self.create:
+            private_dir(self.data_dir)  # a new station's: 0700; an existing one open to others: refused
         return SqliteStore(self.store_path, create=self.create)
 
     def signing_key(self) -> Ed25519PrivateKey | TokenEd25519Key:

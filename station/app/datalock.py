@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from station.core.errors import ConfigError
+from station.core.privatefiles import private_dir
 
 LOCK_NAME = "station.lock"
 
@@ -29,9 +30,11 @@ class DataDirLock:
 
     @classmethod
     def acquire(cls, data_dir: Path) -> DataDirLock:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)  # made 0700, or refused with the chmod when others may enter it
         path = data_dir / LOCK_NAME
-        handle = path.open("a+", encoding="utf-8")
+        handle = os.fdopen(
+            os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600), "r+", encoding="utf-8"
+        )
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

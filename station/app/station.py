@@ -101,7 +101,7 @@ class Station:
             raise ConfigError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}", path=config.path)
         data = data_dir or config.resolve(config.station.data_dir)
         env = dict(os.environ if environ is None else environ)  # also where a token PIN may come from
-        choices = Choices(timing=timing, profile=profile, reader_profile=reader_profile)
+        choices = Choices(timing, profile, reader_profile, personalises=mode != "qa")  # qa writes no secret
         with ExitStack() as undo:
             lock = DataDirLock.acquire(data)  # one station process per data directory
             undo.callback(lock.release)

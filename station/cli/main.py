@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from station import __version__
 from station.cli import audit, gui, keys, records, run, sim, users
 from station.core.errors import StationError
+from station.core.privatefiles import private_umask
 from station.core.text import EscapingFormatter, printable
 
 VERB_MODULES = (sim, run, records, keys, gui, users, audit)  # in the order `station --help` lists them
@@ -31,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return handler(args)
+        with private_umask():  # every file a command makes is its user's only (data, logs, keys, exports)
+            return handler(args)
     except StationError as exc:
         print(f"station: {printable(exc)}", file=sys.stderr)
         return 2

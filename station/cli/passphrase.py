@@ -14,6 +14,7 @@ import getpass
 import stat
 import threading
 from pathlib import Path
+from shlex import quote
 
 from station.core.errors import ConfigError
 from station.pipeline.modes.rma.wipe import AskPassphrase, ReturnedUnit, RmaPolicy
@@ -69,7 +70,8 @@ def _first_line(path: Path) -> str:
         raise ConfigError(f"cannot read the passphrase file: {reason}", path=str(path)) from None
     if mode & 0o077:
         raise ConfigError(
-            f"the passphrase file is readable by others (mode {mode:o}); run chmod 600", path=str(path)
+            f"the passphrase file is readable by others (mode {mode:o}); run chmod 600 {quote(str(path))}",
+            path=str(path),
         )
     line = text.splitlines()[0] if text.strip() else ""
     if not line:

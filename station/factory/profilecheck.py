@@ -19,6 +19,7 @@ from station.devices.ppa.cfgspec import INIT_CFG
 from station.factory.keys.filemode import refuse_shared
 from station.factory.keys.publickey import x25519_public
 from station.factory.keys.secrets import secrets_for_unit
+from station.factory.keys.strength import weak_passphrase_problem
 
 # The init cfg fields a profile sets; masterkey and userkey are made per unit.
 PROFILE_FIELDS = tuple(name for name, spec in INIT_CFG.items() if spec.kind != "key")
@@ -60,22 +61,42 @@ def check_profile(profile: Profile, name: str, *, source: str, base_dir: Path | 
 
 
 def check_secret_sources(
-    profile: Profile, name: str, *, source: str, environ: Mapping[str, str], base_dir: Path
+    profile: Profile,
+    name: str,
+    *,
+    source: str,
+    environ: Mapping[str, str],
+    base_dir: Path,
+    personalises: bool = True,
 ) -> None:
     """The batch passphrase and mnemonic of the profile the station runs with can be read, and are valid.
 
     Read once now and dropped (never logged): a variable not set or a file gone is found before the first
     unit, not at its personalisation. Sealed profiles make fresh secrets per unit: nothing to read.
+    The mnemonic must be 24 BIP39 words with a valid checksum; when the station ``personalises`` units
+    (production, RMA: not QA, which logs in to units made earlier), the passphrase must be strong enough.
     """
     if profile.secrets != "batch":
         return
     try:
-        secrets_for_unit(profile, environ=environ, base_dir=base_dir, name=name)
+        secrets = secrets_for_unit(profile, environ=environ, base_dir=base_dir, name=name)
     except ConfigError as exc:
         if exc.path is not None:  # a secret file's problem names that file
             raise
         message = str(exc).removeprefix(f"[{exc.key}] ")
         raise ConfigError(message, path=source, key=exc.key) from None
+    problem = weak_passphrase_problem(secrets.passphrase) if personalises else None
+    del secrets
+    if problem is not None:
+        env = profile.passphrase_env
+        field, where = (
+            ("passphrase_env", f"environment variable {env}")
+            if env and environ.get(env)
+            else ("passphrase_file", f"file {profile.passphrase_file}")
+        )
+        raise ConfigError(
+            f"the batch passphrase from {where} {problem}", path=source, key=f"profile.{name}.{field}"
+        )
 
 
 def _station_problem(field: str, value: object) -> str | None:

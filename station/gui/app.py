@@ -24,6 +24,7 @@ from station.access.roles import ROLES
 from station.app.demo import DEMO_FAMILIES, demo_config
 from station.core.config import LabelSection, StationConfig, load
 from station.core.errors import StationError
+from station.core.privatefiles import private_file
 from station.core.text import EscapingFormatter
 from station.gui.model.accounts import DemoAccounts, first_account_text, open_operator_session
 from station.gui.model.opener import StationOpener
@@ -155,6 +156,7 @@ def _demo_role(options: GuiOptions) -> str | None:
 
 
 def _log_to(path: Path, cleanup: ExitStack) -> None:
+    private_file(path, "window log")  # 0600 (it names units and operators); refused when others can read it
     handler = logging.FileHandler(path, encoding="utf-8")
     # escaped: a message may carry a unit's text (tracebacks keep their lines, each escaped)
     handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -99,7 +99,7 @@ def test_a_pin_file_must_be_private_and_hold_a_good_pin(station_dir: Path) -> No
     assert refused.returncode == 2
     assert (
         refused.stderr.strip()
-        == "station: PIN file shared.pin is readable by others (mode 644); run chmod 600"
+        == "station: PIN file shared.pin is readable by others (mode 644); run chmod 600 shared.pin"
     )
     pin_file(station_dir, "weak.pin", "123456")
     added = station(f"users add C0001 --name Cy --role qa --pin-file weak.pin {AS_ADMIN}", cwd=station_dir)

@@ -11,6 +11,7 @@ from station.records.store.sqlite import SqliteStore
 
 def test_a_version_2_store_is_upgraded_with_users_and_audit_log(tmp_path: Path) -> None:
     path = tmp_path / "records.sqlite3"
+    path.touch(mode=0o600)  # a station's store is its owner's only
     with sqlite3.connect(path) as connection:
         for migration in migrations("sqlite")[:2]:
             for statement in sqlite_statements(migration.sql):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -11,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from pytestqt.qtbot import QtBot
 
 from station.app.demo import demo_config
+from station.core.errors import ConfigError
 from station.gui.app import _ErrorHook, _log_to
 from station.gui.model.search import Trust
 from station.gui.widgets.window import MainWindow, WindowSetup
@@ -53,6 +57,28 @@ def test_an_exception_in_a_slot_becomes_a_banner_sentence_and_a_logged_traceback
     assert "Traceback" not in text
     logged = log_file.read_text(encoding="utf-8")
     assert "Traceback" in logged and "a bug in a slot" in logged
+
+
+def test_the_window_log_is_made_for_its_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    log_file = tmp_path / "gui.log"
+    previous = os.umask(0o022)
+    try:
+        with ExitStack() as cleanup:
+            _log_to(log_file, cleanup)
+            logging.getLogger("station.gui").warning("a line in the log")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+    assert "a line in the log" in log_file.read_text(encoding="utf-8")
+
+
+def test_a_window_log_others_can_read_is_refused_with_the_chmod_that_fixes_it(tmp_path: Path) -> None:
+    log_file = tmp_path / "gui.log"
+    log_file.write_text("lines of an older window\n", encoding="utf-8")
+    log_file.chmod(0o644)
+    with ExitStack() as cleanup, pytest.raises(ConfigError, match=f"run chmod 600 {log_file}$"):
+        _log_to(log_file, cleanup)
+    assert log_file.read_text(encoding="utf-8") == "lines of an older window\n"  # nothing appended
 
 
 def test_a_station_that_stops_with_a_problem_says_what_to_do(window: MainWindow) -> None:

@@ -27,7 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 BENCH_PROFILE = REPO / "profiles" / "readers" / "bench.json"
 LOCATION = "Line 1, bench 3"
 STEPS = ["identify", "wink", "inventory", "configure", "personalize", "reset", "verify"]
-BATCH_SECRETS = {"P": "x", "M": generate_mnemonic()}  # read at start-up when a PPA slot may use them
+# Read at start-up when a PPA slot may use them (a production station refuses a weak passphrase).
+BATCH_SECRETS = {"P": "reader bench batch 7 passphrase", "M": generate_mnemonic()}
 
 
 def reader_station(tmp_path: Path, slots: list[dict[str, Any]], **profile: Any) -> Station:

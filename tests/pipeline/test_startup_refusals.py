@@ -65,7 +65,21 @@ def _loose_passphrase(folder: Path) -> None:
     (folder / "pass.txt").chmod(0o640)
 
 
+def _weak_passphrase(folder: Path) -> None:
+    (folder / "pass.txt").write_text("hunter2\n")
+    (folder / "pass.txt").chmod(0o600)
+
+
+def _mnemonic(words: str) -> Prepare:
+    def prepare(folder: Path) -> None:
+        (folder / "mnemonic.txt").write_text(words + "\n")
+        (folder / "mnemonic.txt").chmod(0o600)
+
+    return prepare
+
+
 BATCH_FILE = {"secrets": "batch", "passphrase_file": "pass.txt", "mnemonic_env": MNEMONIC_ENV}
+BATCH_MNEMONIC_FILE = {"secrets": "batch", "passphrase_env": PASSPHRASE_ENV, "mnemonic_file": "mnemonic.txt"}
 BATCH_ENV_ONLY = {"secrets": "batch", "passphrase_env": "NOT_SET_HERE", "mnemonic_env": MNEMONIC_ENV}
 
 
@@ -107,6 +121,21 @@ CASES = {
     "key file mode": Case("keys.ca", "chmod 600", prepare=_loose_ca_key),
     "secret file mode": Case("passphrase_file", "chmod 600", prepare=_loose_passphrase, policy=BATCH_FILE),
     "secret not set": Case("passphrase_env", "NOT_SET_HERE", policy=BATCH_ENV_ONLY),
+    "weak passphrase": Case(
+        "passphrase_file", "file pass.txt is too weak", prepare=_weak_passphrase, policy=BATCH_FILE
+    ),
+    "mnemonic checksum": Case(
+        "profile.default",
+        "wrong checksum",
+        prepare=_mnemonic(" ".join(["abandon"] * 24)),
+        policy=BATCH_MNEMONIC_FILE,
+    ),
+    "mnemonic words": Case(
+        "profile.default",
+        "24 words, not 12",
+        prepare=_mnemonic(" ".join(["abandon"] * 11 + ["about"])),
+        policy=BATCH_MNEMONIC_FILE,
+    ),
 }
 
 

@@ -146,6 +146,7 @@ def test_missing_store_is_not_created_when_reading(tmp_path: Path) -> None:
 
 def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
     path = tmp_path / "junk.sqlite3"
+    path.touch(mode=0o600)
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(RecordError, match=r"junk.sqlite3 is not a usable record store"):
         SqliteStore(path)

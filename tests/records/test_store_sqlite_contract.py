@@ -30,6 +30,7 @@ class TestSqliteStore(StoreContract):
 
 def test_a_store_from_before_migrations_is_adopted_and_upgraded(tmp_path: Path) -> None:
     path = tmp_path / "records.sqlite3"
+    path.touch(mode=0o600)  # a station's store is its owner's only
     with closing(sqlite3.connect(path, isolation_level=None)) as connection:  # what version 1 wrote
         connection.execute("PRAGMA journal_mode = WAL")
         for statement in sqlite_statements(migrations("sqlite")[0].sql):

@@ -44,6 +44,7 @@ class World:
     def tampered_copy(self, *statements: tuple[str, tuple[object, ...]]) -> Path:
         """A copy of the store changed behind the triggers' back, as someone with the file could."""
         copy = self.folder / f"tampered-{uuid.uuid4().hex[:8]}.sqlite3"
+        copy.touch(mode=0o600)  # as private as the store (the station refuses a store others can read)
         with sqlite3.connect(self.store.path) as source, sqlite3.connect(copy) as target:
             source.backup(target)
         with sqlite3.connect(copy) as raw:

@@ -10,23 +10,16 @@ station.core.errors.ConfigError: /...: [keys.ca] key file is readable by others 
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 
-from station.core.errors import ConfigError
+from station.core.privatefiles import SHARED_BITS, refuse_shared_files
 
-SHARED_BITS = 0o077  # any access by group or others
+__all__ = ["SHARED_BITS", "refuse_shared"]
 
 
 def refuse_shared(path: Path, what: str, *, key: str | None = None) -> None:
-    """ConfigError if group or others may access ``path``; a missing file is left to whoever reads it."""
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise ConfigError(f"cannot read the {what}: {exc.strerror}", path=str(path), key=key) from None
-    if mode & SHARED_BITS:
-        raise ConfigError(
-            f"{what} is readable by others (mode {mode:o}); run chmod 600 {path}", path=str(path), key=key
-        )
+    """ConfigError if group or others may access ``path``; a missing file is left to whoever reads it.
+
+    The rule every data file of the station follows (``core/privatefiles.py``), for the secret files.
+    """
+    refuse_shared_files([path], what, key=key)

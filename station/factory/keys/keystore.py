@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from station.core.codec import b64decode, b64encode, p256_uncompressed
 from station.core.config import ESCROW_FILE_ONLY, KeysSection
 from station.core.errors import ConfigError, ProtocolError
+from station.core.privatefiles import make_private_dirs
 from station.factory.escrow import EscrowKey
 from station.factory.keys.filemode import refuse_shared
 from station.factory.keys.pkcs11 import TokenAccess
@@ -127,7 +128,7 @@ def create_exclusive(path: Path, text: str) -> None:
     Two workers starting at once must end up using the same key, and nobody may ever read a
     half-written file: ``os.link`` is atomic and fails if the name already exists.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(path.parent)  # the data directory too, when the first key makes it
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "w", encoding="ascii") as handle:

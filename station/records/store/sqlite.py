@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from station.core.errors import RecordError
+from station.core.privatefiles import make_private_dirs, private_file, refuse_shared_files
 from station.records.entries import RegistryEntry, StoredRecord
 from station.records.jws import peek
 from station.records.model import rfc3339, utc_now
@@ -27,6 +28,8 @@ from station.records.store.journal import RunJournal
 from station.records.store.migrate import latest, migrate_sqlite, sqlite_version
 
 DEFAULT_FILENAME = "records.sqlite3"
+STORE_WHAT = "record store"  # how errors about the file's mode name it
+_SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite's files beside the database, as readable as it
 BUSY_TIMEOUT_MS = 30_000
 _PAGE = 500
 _SELECT_BY_ID = (
@@ -96,7 +99,12 @@ class SqliteStore(RunJournal):
         if not create and not self.path.is_file():
             raise RecordError(f"no record store at {self.path}")
         if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(self.path.parent)
+            private_file(self.path, STORE_WHAT)  # 0600 before SQLite makes it: its WAL and SHM follow
+        # It holds the operators' PIN hashes: refused, with the chmod, when others may read any part of it.
+        refuse_shared_files(
+            [self.path, *(self.path.with_name(self.path.name + s) for s in _SIDE_FILES)], STORE_WHAT
+        )
         self._lock = _lock_for(self.path)
         self._prepare(migrate)
 
