@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from station.core.events import ALREADY_PASSED, AlreadyPassed, Outcome, SlotChanged, SlotState
+from station.core.events import ALREADY_PASSED, AlreadyPassed, LogLine, Outcome, SlotChanged, SlotState
 from station.factory.backend import Backend, LocalBackend
 from station.factory.keys.keystore import FileKeyStore
 from station.pipeline.passed import NOT_FRESH
@@ -56,9 +56,7 @@ def test_a_network_unit_left_in_its_slot_gets_no_run_and_no_record(line_factory:
     assert [r.record_id for r in again.records()] == [made.record.record_id]
     assert again.station.store.open_runs() == []
     assert again.station.tally is not None and again.station.tally.total == 0  # not a new verdict
-    logged = [
-        e.message for e in events if hasattr(e, "level") and "already passed" in getattr(e, "message", "")
-    ]
+    logged = [e.message for e in events if isinstance(e, LogLine) and "already passed" in e.message]
     assert logged and made.record.record_id in logged[0]
 
 
