@@ -311,7 +311,8 @@ def test_killed_after_a_pass_then_restarted_over_the_unit_writes_no_false_fail(w
             again.send_signal(stop)
             out, err = again.communicate(timeout=60)
             assert "Traceback" not in err, err
-            assert lines[0].split() == ["N1", "PASS", passed["unit"]["devid"], "record", passed["record_id"]]
+            devid = passed["unit"]["devid"]  # type: ignore[index]
+            assert lines[0].split() == ["N1", "PASS", devid, "record", passed["record_id"]]
             assert "already passed" in lines[1] and "no new record" in lines[1], lines
             if stop == signal.SIGTERM:
                 assert again.returncode == 0, "".join(lines) + out + err

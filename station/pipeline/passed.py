@@ -1,21 +1,9 @@
-"""Whether the unit in a slot is one this line already passed and that is unchanged since.
+"""Whether the unit in a slot already passed here and is unchanged: PASS again, no run, no record.
 
-A station restarted while finished units still sit in their slots must not start them again: a
-personalised unit is never factory-fresh, so a new run would fail it (``already-personalised``) and send
-a good unit to the QA bin. Before a slot begins a run, it compares what the unit shows without a login
-(personalised, the ``eid`` of its token challenge, its hardware and firmware versions) with the unit's
-latest records, here and in the line database. When the unit's current record is a pass that verifies
-(signature, certificate from the factory CA, unit registry), names this ``eid`` and these versions, and
-no later record speaks against it, the slot shows PASS again and writes nothing. Anything else runs as
-any unit does, under today's rules.
+What a personalised unit shows without a login is compared with its latest records (docs/architecture.md).
 
-The ``eid`` is the unit's instance key: only a factory reset replaces it, and the certificate in the
-secure element can be written only once, so a unit still personalised with the recorded ``eid`` still
-holds what the record says it was given.
-
->>> shown = Shown(eid="f00dfeed", hwv="PPA", fwv="Encedo nGINE FW v1.2.3", blv=None)
 >>> check = PassedCheck(records_of_eid=lambda eid: [], sources=(), ca_certificate=lambda: None)
->>> check.match(shown) is None               # no record of this line names the eid: a run as any unit
+>>> check.match(Shown(eid="f00dfeed", hwv="PPA", fwv="Encedo nGINE FW v1.2.3", blv=None)) is None
 True
 """
 
@@ -89,6 +77,13 @@ def newest_known(records: Iterable[StoredRecord]) -> StoredRecord | None:
 
 class PassedCheck:
     """``check(client)``: the unit's passing record when the unit is unchanged since, else None.
+
+    A restarted station must not start a unit it passed again: a personalised unit is never
+    factory-fresh, so the run would fail it and send a good unit to the QA bin. Unchanged means: its
+    current record (production, or the RMA that superseded it) is a pass that verifies (signature,
+    certificate from the factory CA, unit registry), names the ``eid`` the unit shows and its versions,
+    and no later record speaks against it. Only a factory reset replaces the ``eid``, and the secure
+    element takes one certificate, so such a unit still holds what its record says it was given.
 
     ``records_of_eid`` finds this station's records of the runs that personalised an ``eid``; ``sources``
     are the stores the unit's history is read from (this station's first, then the line database's);
