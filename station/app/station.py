@@ -241,7 +241,7 @@ class Station:
     def _workers(self, services: SlotServices) -> list[threading.Thread]:
         """One thread per slot, each resuming its slot's run left open by a crash; readers run their flow."""
         open_runs = {run.slot: run for run in self.store.open_runs()}  # other modes' runs are closed
-        readers = replace(services, mode="readers", flow_for=self._readers_flow)
+        readers = replace(services, mode="readers", flow_for=self._readers_flow, already_passed=None)
         return [
             threading.Thread(
                 target=SlotWorker(
