@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -333,3 +334,53 @@ def test_killed_during_provisioning_then_the_unit_swapped_closes_the_run_with_th
     verify = spawn("records", "verify", "--data", str(data), cwd=workdir)
     out, err = verify.communicate(timeout=60)
     assert verify.returncode == 0, out + err
+
+
+def record_count(data: Path) -> int:
+    db = data / "records.sqlite3"
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+            return int(connection.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+    except sqlite3.OperationalError:  # the station is still creating its schema
+        return 0
+
+
+def test_killed_after_a_pass_then_restarted_over_the_unit_writes_no_false_fail(workdir: Path) -> None:
+    """The unit stays in its slot across SIGKILLs: each restart shows it as passed and records nothing."""
+    data = workdir / "data"
+    sim = spawn("sim", "ppa", "--count", "1", "--data", str(data), cwd=workdir)
+    try:
+        assert sim.stdout is not None
+        url = json.loads(sim.stdout.readline())["http"]
+        write_config(workdir, url)
+        station = spawn("run", "--units", "2", cwd=workdir)  # after the pass it waits for the unit's removal
+        wait_until(lambda: record_count(data) == 1 or station.poll() is not None, "the unit's pass")
+        assert station.poll() is None, f"station ended before the kill: {station.communicate()}"
+        station.kill()
+        station.wait(TIMEOUT)
+        (passed,) = records(data)
+        assert passed["outcome"] == "pass", passed["failure"]
+
+        for stop in (signal.SIGKILL, signal.SIGTERM):  # killed while it shows the unit, then stopped
+            again = spawn("run", "--units", "1", cwd=workdir)
+            assert again.stdout is not None
+            lines = [again.stdout.readline(), again.stdout.readline()]  # the unit's line, then why
+            again.send_signal(stop)
+            out, err = again.communicate(timeout=60)
+            assert "Traceback" not in err, err
+            devid = passed["unit"]["devid"]  # type: ignore[index]
+            assert lines[0].split() == ["N1", "PASS", devid, "record", passed["record_id"]]
+            assert "already passed" in lines[1] and "no new record" in lines[1], lines
+            if stop == signal.SIGTERM:
+                assert again.returncode == 0, "".join(lines) + out + err
+                assert "units: 0" in out  # no verdict to count
+            assert records(data) == [passed]  # and no record
+
+        verify = spawn("records", "verify", "--data", str(data), cwd=workdir)
+        out, err = verify.communicate(timeout=60)
+        assert verify.returncode == 0, out + err
+    finally:
+        sim.terminate()
+        sim.wait(TIMEOUT)

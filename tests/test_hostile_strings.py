@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from station.cli.main import main
-from station.core.events import LogLine, Outcome, RunFinished, UnitIdentified
+from station.core.events import AlreadyPassed, LogLine, Outcome, RunFinished, UnitIdentified
 from station.sim.ppa.routes import system
 from tests.pipeline.conftest import quick_retries
 
@@ -60,8 +60,10 @@ def test_progress_lines_escape_what_a_unit_said(capsys: pytest.CaptureFixture[st
     printer(LogLine("N1", 0.0, "run-1", "warning", forged))
     printer(UnitIdentified("N1", 0.0, "run-1", "dev\x1bice"))
     printer(RunFinished("N1", 0.0, "run-1", Outcome.FAIL, "dev\nice", None, "identify", forged))
+    printer(AlreadyPassed("N1", 0.0, "dev\r\nice", "rec-1"))
     out = capsys.readouterr().out
     _no_control(out)
-    assert out.count("\n") == 3  # the warning, and the verdict with its reason line: no forged line
+    assert out.count("\n") == 5  # the warning, each verdict with its reason line: no forged line
+    assert "dev\\r\\nice  record rec-1" in out
     assert "identify: \\x1b[2J\\r  N1  PASS  fakefakefake\\x00" in out
     assert "dev\\nice" in out

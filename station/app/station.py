@@ -48,6 +48,7 @@ from station.pipeline.modes.qa.record import RecordSource
 from station.pipeline.modes.qa.sealed import sealed_record, sealed_user_key
 from station.pipeline.modes.readers import ReadersFlow
 from station.pipeline.modes.rma.flow import RmaDeps, RmaFlow, RmaPolicy
+from station.pipeline.passed import PassedCheck, newest_known
 from station.pipeline.scans import ScanBox
 from station.pipeline.slot import SlotServices, SlotWorker, UnitQuota
 from station.pipeline.tally import VERDICTS_KEPT, Verdict, VerdictTally
@@ -232,12 +233,30 @@ class Station:
             client_timeout=self.client_timeout,
             mode=self.mode,
             after_pass=labels.after_pass if labels is not None else None,
+            already_passed=self._passed_check() if self.mode == "production" else None,
         )
+
+    def _passed_check(self) -> PassedCheck:
+        """Production: a unit that passed before and is unchanged (a restart over full slots) gets no run."""
+        return PassedCheck(self.store.records_of_eid, self._record_sources(), self.ca_certificate, self._warn)
+
+    def _record_sources(self) -> tuple[RecordSource, ...]:
+        """This station's records (its own key), then the line database's (its registered keys)."""
+        own = jws.trusted_keys_from([self.signing_public_key])
+        sources = [RecordSource("this station's records", self.store, lambda: own)]
+        if self.parts.line is not None:
+            line = self.parts.line.lookups
+            sources.append(RecordSource(f"the line database {line.name}", line, line.station_keys))
+        return tuple(sources)
+
+    def _warn(self, message: str) -> None:
+        log.warning("%s", message)
+        self.bus.publish(LogLine("station", time.time(), None, "warning", message))
 
     def _workers(self, services: SlotServices) -> list[threading.Thread]:
         """One thread per slot, each resuming its slot's run left open by a crash; readers run their flow."""
         open_runs = {run.slot: run for run in self.store.open_runs()}  # other modes' runs are closed
-        readers = replace(services, mode="readers", flow_for=self._readers_flow)
+        readers = replace(services, mode="readers", flow_for=self._readers_flow, already_passed=None)
         return [
             threading.Thread(
                 target=SlotWorker(
@@ -356,8 +375,13 @@ class Station:
             seal=self._seal,
             firmware=plan.firmware,
             required_fwv=self.config.firmware.require,
+            unit_of_eid=self._unit_of_eid,
         )
         return ProductionFlow(client, deps, prior)
+
+    def _unit_of_eid(self, eid: str) -> StoredRecord | None:
+        """The newest record of the unit this station personalised as ``eid`` (refusals name the unit)."""
+        return newest_known(self.store.records_of_eid(eid))
 
     def _new_secrets(self) -> UnitSecrets:
         plan = self.parts.plan

@@ -14,7 +14,7 @@ import statistics
 import threading
 from typing import TextIO
 
-from station.core.events import Event, LogLine, Outcome, RunFinished, RunStarted
+from station.core.events import AlreadyPassed, Event, LogLine, Outcome, RunFinished, RunStarted
 from station.core.text import printable
 from station.pipeline.tally import VerdictTally
 
@@ -46,6 +46,9 @@ class ProgressPrinter:
             if event.outcome is not Outcome.PASS:
                 line += f"\n      {printable(event.failed_step)}: {printable(event.message)}"
             return line
+        if isinstance(event, AlreadyPassed):  # no run: the unit's passing record, found again
+            unit, record = printable(event.unit_id or "unknown unit"), printable(event.record_id)
+            return f"{slot:>4}  PASS     {unit}  record {record}\n      {printable(event.message)}"
         if isinstance(event, LogLine) and (self.verbose or event.level in ("warning", "error")):
             return f"{slot:>4}  {printable(event.level):<7}  {printable(event.message)}"
         return None

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+ALREADY_PASSED = "already passed — remove unit (no new record)"
+
 
 class Outcome(StrEnum):
     """The verdict of a step or a run (docs/records.md)."""
@@ -85,6 +87,19 @@ class RunFinished(Event):
     record_id: str | None
     failed_step: str | None = None
     message: str = ""
+
+
+@dataclass(frozen=True)
+class AlreadyPassed(Event):
+    """The slot holds a unit this line already passed and that is unchanged since: PASS again, no run.
+
+    Not a ``RunFinished``: nothing was run or recorded (no new verdict to count); ``record_id`` is the
+    unit's passing record, found again.
+    """
+
+    unit_id: str | None
+    record_id: str
+    message: str = ALREADY_PASSED
 
 
 @dataclass(frozen=True)

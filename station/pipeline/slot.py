@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from station.core.errors import DeviceError, FixtureError, RecordError, StationError
 from station.core.events import (
+    AlreadyPassed,
     Event,
     EventBus,
     LogLine,
@@ -39,6 +40,7 @@ from station.pipeline.fixturehooks import (
 )
 from station.pipeline.flow import FlowFactory, SlotUnit
 from station.pipeline.modes.production import Prior, genuine_id_of
+from station.pipeline.passed import PassedUnit, personalised
 from station.pipeline.recording import journal_evidence, journal_simulated, prior_from_journal
 from station.pipeline.tally import Verdict, VerdictTally
 from station.pipeline.unitguard import GuardedClient
@@ -80,6 +82,12 @@ class UnitQuota:
             self._left -= 1
             return True
 
+    def give_back(self) -> None:
+        """Return a claim that started no run (the slot held a unit that had passed already)."""
+        with self._lock:
+            if self._left is not None:
+                self._left += 1
+
 
 @dataclass
 class SlotServices:
@@ -97,6 +105,9 @@ class SlotServices:
     mode: str = "production"  # the mode every run of this station is journalled and recorded under
     # After a PASS record is durable (labels): returns a line for the slot log, never raises for the unit.
     after_pass: Callable[[StoredRecord], str | None] | None = None
+    # Before a run begins (production): the unit's passing record if it already passed and is unchanged
+    # since (``passed.PassedCheck``); such a unit is shown as PASS again, with no new run or record.
+    already_passed: Callable[[PpaClient], PassedUnit | None] | None = None
 
 
 class SlotWorker:
@@ -117,7 +128,8 @@ class SlotWorker:
                 return
             if not self._wait(present=True):
                 return
-            self._guarded_unit()
+            if not self._guarded_unit():
+                self.services.quota.give_back()  # shown as passed before: no run, no verdict to count
             if self.services.quota.exhausted():
                 return  # the station stops here; the operator takes the last unit out afterwards
             self.fixture.release()
@@ -149,16 +161,16 @@ class SlotWorker:
         new, self._new_unit_in_slot = self._new_unit_in_slot, False
         return new
 
-    def _guarded_unit(self) -> None:
+    def _guarded_unit(self) -> bool:
         """One unit; a fault of the station itself (records database gone, a bug) must not kill the slot.
 
         Such a unit shows FAILED with what happened and what to do; its run stays open in the journal and
-        is resolved when the station starts again.
+        is resolved when the station starts again. False when the unit got no run: it had passed already.
         """
         try:
-            self._one_unit()
-        except Cancelled:  # stopped while resuming an interrupted run: it stays open, as it was
-            self._log(None, "stopped before the interrupted run could be resumed; it stays open", "warning")
+            return self._one_unit()
+        except Cancelled:  # stopped before a run began; an interrupted run stays open, as it was
+            self._log(None, "stopped before the unit's run began; an interrupted run stays open", "warning")
         except Exception as exc:  # the worker thread must survive to serve the next unit
             cause = str(exc) if isinstance(exc, StationError) else "internal error, see the station log"
             message = (
@@ -167,10 +179,15 @@ class SlotWorker:
             )
             self._log(None, message, "error")
             self._publish(SlotChanged(self.fixture.slot, time.time(), SlotState.FAILED, message))
+        return True
 
-    def _one_unit(self) -> None:
-        store, client = self.services.store, self._client()
-        run_id, prior = self._resume_or_begin(client)
+    def _one_unit(self) -> bool:
+        """The slot's unit, from its run's start to its record; False if it got no run (passed before)."""
+        client = self._client()
+        begun = self._resume_or_begin(client)
+        if begun is None:
+            return False
+        run_id, prior = begun
         flow = self.services.flow_for(SlotUnit(self.fixture, client, prior))
         plan, mode = flow.plan(), self.services.mode
         started, clock = datetime.now(UTC), time.monotonic()
@@ -179,12 +196,13 @@ class SlotWorker:
                 self.fixture.slot, time.time(), run_id, mode, tuple(_names(plan)), resumed=prior is not None
             )
         )
+        store = self.services.store
         ctx = RunContext(run_id, self.fixture.slot, mode, store, self.services.cancel, self.services.bus)
         result = Engine(self.services.bus).run(ctx, plan)
         if self._stopped_after_writing(run_id, result):
-            return  # left open, exactly as after a crash: the next start resumes or closes it
+            return True  # left open, exactly as after a crash: the next start resumes or closes it
         if self._power_cycle_resumes(run_id, result):
-            return  # the resumed run wrote the record
+            return True  # the resumed run wrote the record
         self._after_run(run_id, client, result)
         frame = RunFrame(
             model.FixtureRef(self.fixture.slot, self.fixture.port),
@@ -197,6 +215,7 @@ class SlotWorker:
         self._report(run_id, result, stored, flow.unit_id, time.monotonic() - clock)
         if result.outcome is Outcome.PASS:
             self._after_pass(run_id, stored)
+        return True
 
     def _stopped_after_writing(self, run_id: str, result: RunResult) -> bool:
         """A run the station's stop interrupted after it may have written to its unit stays open.
@@ -267,19 +286,73 @@ class SlotWorker:
         self._one_unit()
         return True
 
-    def _resume_or_begin(self, client: PpaClient) -> tuple[str, Prior | None]:
-        """Continue the slot's interrupted run if its unit is still here; else start a new run."""
+    def _resume_or_begin(self, client: PpaClient) -> tuple[str, Prior | None] | None:
+        """Continue the slot's interrupted run if its unit is still here; else start a new run.
+
+        None: no run, the slot holds a unit that had passed already (shown as such).
+        """
         run, self.open_run = self.open_run, None
         mode = self.services.mode
         if run is None:
-            return self.services.store.begin_run(self.fixture.slot, mode), None
+            return self._begin(client)
         prior = prior_from_journal(self.services.store.run_journal(run.run_id))
         same = self._same_unit(client, prior) if run.mode == "production" == mode else False
         if same:
             self._log(run.run_id, f"resuming run {run.run_id} interrupted by a station stop")
             return run.run_id, prior
         self._abandon(run, prior, unidentified=same is None, simulated=client.simulated_unit)
-        return self.services.store.begin_run(self.fixture.slot, mode), None
+        return self._begin(client)
+
+    def _begin(self, client: PpaClient) -> tuple[str, None] | None:
+        """A new run for the slot's unit; None when the unit already passed and is unchanged (shown so)."""
+        passed = self._passed_before(client)
+        if passed is not None:
+            self._show_passed(passed)
+            return None
+        return self.services.store.begin_run(self.fixture.slot, self.services.mode), None
+
+    def _passed_before(self, client: PpaClient) -> PassedUnit | None:
+        """The unit's passing record if it passed here (or on the line) and is unchanged since, else None.
+
+        Only a personalised unit can have passed: a unit that says it is not (or does not answer that
+        first question) starts its run at once, and its identify step reads it with its own retries.
+        A personalised unit that does not answer the rest is asked again a few times, as a resumed
+        run's unit is: a false "not passed" would fail a good unit.
+        """
+        check = self.services.already_passed
+        if check is None:
+            return None
+        try:
+            with call_deadline(time.monotonic() + RESUME_CHECK_WITHIN):
+                if not personalised(client):
+                    return None
+        except DeviceError:
+            return None
+        for attempt in range(IDENTIFY_ATTEMPTS):
+            try:
+                with call_deadline(time.monotonic() + RESUME_CHECK_WITHIN):
+                    return check(client)
+            except DeviceError:
+                if self.services.cancel.wait(IDENTIFY_BACKOFF * (attempt + 1)):
+                    raise Cancelled from None
+            except RecordError as exc:
+                self._log(
+                    None, f"could not compare the unit with its records ({exc}); it gets a run", "warning"
+                )
+                return None
+        return None
+
+    def _show_passed(self, passed: PassedUnit) -> None:
+        """PASS again for a unit that passed before and is unchanged: nothing is run or recorded."""
+        record, unit = passed.record, passed.unit_id or "the unit"
+        self._log(
+            None,
+            f"{unit} already passed (record {record.record_id} in {passed.where}) and is unchanged since: "
+            "no new run, no new record; remove it",
+        )
+        now = time.time()
+        self._publish(SlotChanged(self.fixture.slot, now, SlotState.DONE))
+        self._publish(AlreadyPassed(self.fixture.slot, now, passed.unit_id, record.record_id))
 
     def _same_unit(self, client: PpaClient, prior: Prior) -> bool | None:
         """Whether the unit in the slot is the one the interrupted run wrote to (if it wrote anything).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from station.core.events import (
+    AlreadyPassed,
     Outcome,
     RunFinished,
     RunStarted,
@@ -14,6 +15,7 @@ from station.core.events import (
 from station.gui.model import words
 from station.gui.model.palette import TileState
 from station.gui.model.slots import PASS_HOLD, SlotModel
+from station.gui.model.verdicts import ALREADY_PASSED
 
 STEPS = ("identify", "attest", "provision", "verify")
 T0 = 1_000_000.0
@@ -82,6 +84,20 @@ def test_a_pass_shows_remove_unit_and_clears_when_the_unit_is_removed() -> None:
     assert (view.state, view.unit_id, view.instruction) == (TileState.PASS, "2023b758c209269a", words.REMOVE)
     model.apply(SlotChanged("A1", T0 + 61, SlotState.EMPTY))
     assert model.view(T0 + 61).state is TileState.EMPTY
+
+
+def test_a_unit_that_passed_before_shows_pass_again_until_it_is_removed() -> None:
+    model = SlotModel("A1")
+    model.apply(SlotChanged("A1", T0, SlotState.PRESENT))
+    model.apply(SlotChanged("A1", T0, SlotState.DONE))
+    model.apply(AlreadyPassed("A1", T0, "2023b758c209269a", "rec-1"))
+    view = model.view(T0 + 600)  # it stays: nothing runs until the operator takes the unit out
+    assert (view.state, view.unit_id, view.instruction) == (TileState.PASS, "2023b758c209269a", words.REMOVE)
+    assert view.reason == ALREADY_PASSED
+    assert model.log[-1].endswith("PASS 2023b758c209269a: already passed — remove unit (no new record)")
+    assert model.acknowledge() is False  # nothing to acknowledge: a pass
+    model.apply(SlotChanged("A1", T0 + 601, SlotState.EMPTY))
+    assert model.view(T0 + 601).state is TileState.EMPTY
 
 
 def test_a_pass_stays_a_moment_when_the_next_unit_starts_at_once() -> None:

@@ -48,8 +48,9 @@ class OneFault:
 
 
 ONE_FAULT = [
-    # skip=1: the slot's presence probe reads the status once before identify does
-    OneFault("drop", STATUS, "identify", skip=1),
+    # skip=2: the slot's presence probe, then its look for a unit that passed before (personalised?),
+    # read the status once each before identify does
+    OneFault("drop", STATUS, "identify", skip=2),
     OneFault("500", VERSION, "identify"),
     OneFault("drop", CHECKIN, "check-in"),
     OneFault("500", ATTESTATION, "attest"),

@@ -42,6 +42,7 @@ from tests.pipeline.conftest import (
     ok_json,
     step_of,
 )
+from tests.pipeline.passedshown import shown_as_passed
 
 RMA_STEPS = [
     "identify",
@@ -355,7 +356,7 @@ def test_a_wrong_customer_passphrase_fails_cleanly_and_wipes_nothing(
     assert ok_json(simtools.get(rma.url(), CONFIG, token))["eid"] == made.record.payload["unit"]["eid"]
 
 
-def test_production_still_refuses_a_unit_that_went_through_rma(
+def test_production_shows_a_repaired_unit_as_passed_and_refuses_it_once_wiped(
     line_factory: LineFactory, reopen: Reopen
 ) -> None:
     line, made = produce(line_factory)
@@ -364,8 +365,11 @@ def test_production_still_refuses_a_unit_that_went_through_rma(
     assert repaired.outcome is Outcome.PASS, repaired.failure
 
     production = reopen(rma, "production")
-    assert failure_of(run_one(production))[:2] == ("identify", "already-personalised")
+    shown, _ = shown_as_passed(production)  # unchanged since its repair: no run, no record
+    assert (shown.unit_id, shown.record_id) == (made.record.devid, repaired.record.record_id)
     customer_wipe(production, repaired)
-    step, code, message = failure_of(run_one(production))
+    refused = run_one(production)
+    step, code, message = failure_of(refused)
     assert (step, code) == ("attest", "already-provisioned")
     assert made.record.record_id in message  # the registry still names the production record
+    assert refused.record.devid == made.record.devid  # and the refusal names the unit it leads to

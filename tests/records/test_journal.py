@@ -87,3 +87,20 @@ def test_open_run_survives_a_killed_process(store_path: Path) -> None:
     assert (run.run_id, run.slot, run.devid) == (run_id, "B2", "2023b758c209269a")
     (line,) = store.run_journal(run_id)
     assert (line.step, line.phase, line.detail) == ("provision", "intent", {"crt_sha256": "cd" * 32})
+
+
+def test_the_records_of_an_eid_are_those_of_the_runs_that_personalised_it(
+    writer: RecordWriter, store: SqliteStore, ca: Ca
+) -> None:
+    eid = "x" * 43 + "="
+    personalised = store.begin_run("A1", "production")
+    store.journal(personalised, "personalize", "intent", {"eid": eid, "personalization": {"profile": "p"}})
+    stored = writer.append(draft(ca), run_id=personalised)
+    other = store.begin_run("A2", "production")  # another unit; its detail names the eid deeper down
+    store.journal(other, "personalize", "intent", {"eid": "y" * 43 + "=", "personalization": {"eid": eid}})
+    writer.append(draft(ca), run_id=other)
+    still_open = store.begin_run("A3", "production")  # no record yet: nothing to name
+    store.journal(still_open, "personalize", "intent", {"eid": eid})
+
+    assert [record.record_id for record in store.records_of_eid(eid)] == [stored.record_id]
+    assert store.records_of_eid("z" * 43 + "=") == []

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from station.core.events import (
+    AlreadyPassed,
     Event,
     LogLine,
     Outcome,
@@ -125,6 +126,7 @@ class SlotModel:
             StepStarted: self._step_started,
             StepFinished: self._step_finished,
             RunFinished: self._run_finished,
+            AlreadyPassed: self._already_passed,
             LogLine: self._log_line,
         }
 
@@ -237,6 +239,15 @@ class SlotModel:
         verdict = f"{event.outcome.upper()} {run.unit_id or ''}".strip()
         reason = f": {words.failure_text(run.failed_step, run.message)}" if run.needs_operator else ""
         self._log(_stamp(event.at, verdict + reason))
+
+    def _already_passed(self, event: AlreadyPassed) -> None:
+        """A unit that passed before and is unchanged: PASS again until it is removed (no run, no record)."""
+        run = RunView(event.record_id, (), event.at, unit_id=_shown(event.unit_id) or None)
+        run.outcome, run.finished, run.record_id = Outcome.PASS, event.at, event.record_id
+        run.message = _shown(event.message)
+        self.live, self.last, self.passed = None, run, run
+        self.finished_unit_in_slot = True
+        self._log(_stamp(event.at, f"PASS {run.unit_id or 'unit'}: {run.message}"))
 
     def new_log_lines(self, seen: int) -> list[str]:
         """Lines appended since a reader had seen ``seen`` of them (older ones may have rotated out)."""

@@ -13,10 +13,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from station.core import events
 from station.core.events import Outcome
 from station.gui.model import words
 
 MODE_PREFIX = {"qa": "QA ", "rma": "RMA "}
+ALREADY_PASSED = "Already passed: unchanged since, no new record"  # a restart over a unit left in its slot
 SET_ASIDE_ENGINEER = "Set aside for the line engineer."
 ACCEPT_UNKNOWN = "An RMA engineer may accept it: tick “Accept unknown units”, then run it again."
 _UUID = re.compile(r"\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
@@ -37,7 +39,9 @@ def verdict_advice(
 ) -> Advice:
     """The tile's reason and instruction for a finished run of ``mode``; ``steps``: step → its message."""
     if outcome is Outcome.PASS:
-        return Advice(_pass_reason(mode, steps), words.REMOVE)
+        return Advice(
+            ALREADY_PASSED if message == events.ALREADY_PASSED else _pass_reason(mode, steps), words.REMOVE
+        )
     if mode == "rma" and _UNKNOWN_UNIT in message:
         return Advice("Unknown unit: no passing record of it on this line", ACCEPT_UNKNOWN)
     reason = _qa_reason(message) if mode == "qa" else None

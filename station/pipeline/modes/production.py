@@ -20,7 +20,13 @@ from cryptography.hazmat.primitives import serialization
 
 from station.core import codec
 from station.core.config import Profile
-from station.core.errors import DeviceRefused, DeviceTimeout, DeviceUnreachable, VerificationError
+from station.core.errors import (
+    DeviceRefused,
+    DeviceTimeout,
+    DeviceUnreachable,
+    RecordError,
+    VerificationError,
+)
 from station.devices.ppa import protocol
 from station.devices.ppa.client import PpaClient
 from station.devices.ppa.replies import CheckState, FreshAttestation, ProvisionedAttestation, Status
@@ -32,7 +38,7 @@ from station.pipeline.drafts import RunFrame, StepDetails, record_draft
 from station.pipeline.engine import SAFE_RETRY, Group, RunContext, RunResult, Step, StepFailed
 from station.pipeline.kdf import KDF_SLOTS
 from station.records import model
-from station.records.entries import RegistryEntry
+from station.records.entries import RegistryEntry, StoredRecord
 
 FLS_BITS = {
     0x01: "self-test (KAT) failure",
@@ -93,6 +99,9 @@ class ProductionDeps:
     # At most this many 600 000-round key derivations at once: more threads than cores only make every
     # slot's personalisation slower (measured: 32 slots, 0.76 → 0.85 parallel efficiency).
     kdf_slots: threading.Semaphore = KDF_SLOTS  # process-wide (kdf.py), shared by every slot's deps
+    # The newest record of the unit this station personalised as ``eid`` (``passed.newest_known``): a
+    # personalised unit shows its eid, not its devid, and its refusal should still name the unit.
+    unit_of_eid: Callable[[str], StoredRecord | None] | None = None
 
 
 @dataclass
@@ -177,21 +186,54 @@ class ProductionFlow:
         return f"{version.hwv}, {version.fwv}"
 
     def _refuse_personalised(self) -> None:
-        """A personalised unit is never production-fresh; say whether this run personalised it."""
+        """A personalised unit is never production-fresh; say whether this run personalised it.
+
+        The record names what the unit shows without a login (the ``eid`` of its token challenge) and,
+        when this station's records know that ``eid``, the unit they name.
+        """
         prior = self.prior
-        if prior.personalised_eid is not None and self.client.token_challenge().eid == prior.personalised_eid:
-            self.facts.eid, self.facts.genuine_id = prior.personalised_eid, prior.genuine_id
-            self.facts.personalization = prior.personalization
-            self.facts.crt_der = prior.crt_der
-            raise StepFailed(
-                "personalised-before-interruption",
-                "the unit was personalised before the station stopped; its keys are sealed in this "
-                "record; send it to QA verification",
-            )
+        if prior.personalised_eid is not None:
+            eid: str | None = self.client.token_challenge().eid
+            if eid == prior.personalised_eid:
+                self.facts.eid, self.facts.genuine_id = prior.personalised_eid, prior.genuine_id
+                self.facts.personalization = prior.personalization
+                self.facts.crt_der = prior.crt_der
+                raise StepFailed(
+                    "personalised-before-interruption",
+                    "the unit was personalised before the station stopped; its keys are sealed in this "
+                    "record; send it to QA verification",
+                )
+        else:
+            eid = self._shown_eid()
+        self.facts.eid = eid
+        known = self._known_as(eid)
         raise StepFailed(
             "already-personalised",
-            "the unit is already personalised, so it is not factory-fresh; send it to QA or RMA",
+            f"the unit is already personalised{known}, so it is not factory-fresh; send it to QA or RMA",
         )
+
+    def _shown_eid(self) -> str | None:
+        """The ``eid`` of the unit's token challenge; None if the unit refuses it (e.g. its clock is unset
+        since a reboot and it trusts only a set clock): the refusal then names less, but still refuses."""
+        try:
+            return self.client.token_challenge().eid
+        except DeviceRefused:
+            return None
+
+    def _known_as(self, eid: str | None) -> str:
+        """Take the devid and secure element of the unit this station's records know as ``eid`` into the
+        facts; a phrase naming that unit and its newest record ("" when none is known)."""
+        finder = self.deps.unit_of_eid
+        if eid is None or finder is None:
+            return ""
+        try:
+            known = finder(eid)
+        except RecordError:
+            return ""  # the refusal stands; the record names the eid only
+        if known is None:
+            return ""
+        self.facts.devid, self.facts.genuine_id = known.devid, known.genuine_id
+        return f" (unit {known.devid or known.genuine_id}, last recorded in {known.record_id})"
 
     def firmware(self, ctx: RunContext) -> str:
         required, catalog = self.deps.required_fwv, self.deps.firmware
@@ -279,6 +321,7 @@ class ProductionFlow:
             return "secure element already carries the certificate this run issued (resumed)"
         entry: RegistryEntry | None = self.deps.find_production(genuine_id=self.facts.genuine_id)
         if entry is not None:
+            self.facts.devid = entry.devid  # the unit the registry knows: its refusal names it
             raise StepFailed(
                 "already-provisioned",
                 f"unit was provisioned earlier by station {entry.station_id}, record {entry.record_id} "
