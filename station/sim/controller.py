@@ -92,10 +92,10 @@ class SimulatedController:
         reply = self.answer(request)
         if self.delay:
             self._stop.wait(self.delay)
-        os.write(self._master, reply.encode("ascii") + b"\n")
-        with self.changed:
+        with self.changed:  # recorded before it is sent: a driver holding its reply finds it here
             self.transcript.append((request, reply))
             self.changed.notify_all()
+        os.write(self._master, reply.encode("ascii") + b"\n")
 
     def answer(self, request: str) -> str:
         """The reply line to one request line (the board's firmware, in one function)."""
