@@ -313,17 +313,8 @@ class Station:
         """
         user_key = self._qa_user_key if self.parts.plan.profile.secrets == "batch" else None
         return QaDeps(
-            self.backend, self._sources(), user_key, profile_name=self.profile_name, escrow=self.escrow
+            self.backend, self._record_sources(), user_key, profile_name=self.profile_name, escrow=self.escrow
         )
-
-    def _sources(self) -> tuple[RecordSource, ...]:
-        """This station's store (its own key), then the line database (its registered keys)."""
-        own = jws.trusted_keys_from([self.signing_public_key])
-        sources = [RecordSource("this station's records", self.store, lambda: own)]
-        if self.parts.line is not None:
-            line = self.parts.line.lookups
-            sources.append(RecordSource(f"the line database {line.name}", line, line.station_keys))
-        return tuple(sources)
 
     def _qa_user_key(self, eid: str) -> bytes:
         """The user private key of the unit with ``eid`` under the batch profile (600 000 PBKDF2 rounds)."""
@@ -342,7 +333,7 @@ class Station:
         None when no record of this instance seals its secrets (the customer's passphrase is then asked).
         """
         assert self.escrow is not None  # only wired in when the bench holds the key
-        found = sealed_record(self._sources(), eid)
+        found = sealed_record(self._record_sources(), eid)
         if found is None:
             return None
         return found.stored.record_id, sealed_user_key(found, eid, self.escrow, KDF_SLOTS)
