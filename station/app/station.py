@@ -238,7 +238,8 @@ class Station:
 
     def _passed_check(self) -> PassedCheck:
         """Production: a unit that passed before and is unchanged (a restart over full slots) gets no run."""
-        return PassedCheck(self.store.records_of_eid, self._record_sources(), self.ca_certificate, self._warn)
+        records_of_eid = self.store.records_of_instance  # the unit shows its eid before any login
+        return PassedCheck(records_of_eid, self._record_sources(), self.ca_certificate, self._warn)
 
     def _record_sources(self) -> tuple[RecordSource, ...]:
         """This station's records (its own key), then the line database's (its registered keys)."""
@@ -372,7 +373,7 @@ class Station:
 
     def _unit_of_eid(self, eid: str) -> StoredRecord | None:
         """The newest record of the unit this station personalised as ``eid`` (refusals name the unit)."""
-        return newest_known(self.store.records_of_eid(eid))
+        return newest_known(self.store.records_of_instance(eid))
 
     def _new_secrets(self) -> UnitSecrets:
         plan = self.parts.plan

@@ -2,7 +2,7 @@
 
 What a personalised unit shows without a login is compared with its latest records (docs/architecture.md).
 
->>> check = PassedCheck(records_of_eid=lambda eid: [], sources=(), ca_certificate=lambda: None)
+>>> check = PassedCheck(records_of_instance=lambda eid: [], sources=(), ca_certificate=lambda: None)
 >>> check.match(Shown(eid="f00dfeed", hwv="PPA", fwv="Encedo nGINE FW v1.2.3", blv=None)) is None
 True
 """
@@ -85,7 +85,7 @@ class PassedCheck:
     and no later record speaks against it. Only a factory reset replaces the ``eid``, and the secure
     element takes one certificate, so such a unit still holds what its record says it was given.
 
-    ``records_of_eid`` finds this station's records of the runs that personalised an ``eid``; ``sources``
+    ``records_of_instance`` finds this station's records that name an ``eid`` (``RecordStore``); ``sources``
     are the stores the unit's history is read from (this station's first, then the line database's);
     ``warn`` hears when the line database could not be asked (the comparison then uses this station's
     records only).
@@ -93,12 +93,12 @@ class PassedCheck:
 
     def __init__(
         self,
-        records_of_eid: Callable[[str], list[StoredRecord]],
+        records_of_instance: Callable[[str], list[StoredRecord]],
         sources: tuple[RecordSource, ...],
         ca_certificate: Callable[[], x509.Certificate | None],
         warn: Callable[[str], None] | None = None,
     ) -> None:
-        self.records_of_eid = records_of_eid
+        self.records_of_instance = records_of_instance
         self.sources = sources
         self.ca_certificate = ca_certificate
         self.warn = warn
@@ -109,7 +109,7 @@ class PassedCheck:
 
     def match(self, shown: Shown) -> PassedUnit | None:
         """The passing record that still describes a unit showing ``shown``, or None."""
-        named = newest_known(self.records_of_eid(shown.eid))
+        named = newest_known(self.records_of_instance(shown.eid))
         if named is None:
             return None
         history = self._history(named.devid, named.genuine_id)

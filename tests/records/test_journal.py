@@ -5,13 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from station.core.errors import RecordError
 from station.records import RecordWriter, SqliteStore
-from tests.records.factories import Ca, draft
+from tests.records.factories import Ca, draft, random_unit
 
 SECRET = "abandon ability able about above absent absorb abstract absurd abuse access accident"
 
@@ -89,18 +90,19 @@ def test_open_run_survives_a_killed_process(store_path: Path) -> None:
     assert (line.step, line.phase, line.detail) == ("provision", "intent", {"crt_sha256": "cd" * 32})
 
 
-def test_the_records_of_an_eid_are_those_of_the_runs_that_personalised_it(
+def test_the_records_of_an_eid_are_those_whose_unit_names_it(
     writer: RecordWriter, store: SqliteStore, ca: Ca
 ) -> None:
+    """The already-passed check finds a personalised unit's records by the ``eid`` it shows (no column)."""
     eid = "x" * 43 + "="
-    personalised = store.begin_run("A1", "production")
-    store.journal(personalised, "personalize", "intent", {"eid": eid, "personalization": {"profile": "p"}})
-    stored = writer.append(draft(ca), run_id=personalised)
-    other = store.begin_run("A2", "production")  # another unit; its detail names the eid deeper down
-    store.journal(other, "personalize", "intent", {"eid": "y" * 43 + "=", "personalization": {"eid": eid}})
-    writer.append(draft(ca), run_id=other)
-    still_open = store.begin_run("A3", "production")  # no record yet: nothing to name
-    store.journal(still_open, "personalize", "intent", {"eid": eid})
+    stored = writer.append(draft(ca, unit=replace(random_unit(), eid=eid)))
+    # another unit whose personalisation names the eid deeper down: not its instance
+    writer.append(
+        draft(
+            ca, unit=replace(random_unit(), eid="y" * 43 + "="), personalization={"profile": "p", "eid": eid}
+        )
+    )
+    store.begin_run("A3", "production")  # a run without a record names nothing
 
-    assert [record.record_id for record in store.records_of_eid(eid)] == [stored.record_id]
-    assert store.records_of_eid("z" * 43 + "=") == []
+    assert [record.record_id for record in store.records_of_instance(eid)] == [stored.record_id]
+    assert store.records_of_instance("z" * 43 + "=") == []

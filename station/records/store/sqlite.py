@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -21,7 +20,6 @@ from typing import Any
 
 from station.core.errors import RecordError
 from station.core.privatefiles import make_private_dirs, private_file, refuse_shared_files
-from station.records.canonical import canonical_json
 from station.records.entries import RegistryEntry, StoredRecord
 from station.records.jws import peek
 from station.records.model import rfc3339, utc_now
@@ -61,11 +59,6 @@ _SELECT_UNIT = (  # OR of two indexed columns: SQLite answers it from both index
 _SELECT_INSTANCE = (  # instr is case-sensitive (LIKE is not, and treats base64url's "_" as a wildcard)
     "SELECT station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws FROM records "
     "WHERE instr(jws, ?) > 0 OR instr(jws, ?) > 0 OR instr(jws, ?) > 0 ORDER BY station_id, seq"
-)
-_SELECT_PERSONALISED = (  # no index: a scan of the journal, only for a unit that shows it is personalised
-    "SELECT journal.detail_json, runs.record_id FROM journal JOIN runs ON runs.run_id = journal.run_id "
-    "WHERE journal.step = 'personalize' AND journal.phase = 'intent' AND runs.record_id IS NOT NULL "
-    "AND instr(journal.detail_json, ?) > 0"
 )
 
 _locks_guard = threading.Lock()
@@ -239,20 +232,6 @@ class SqliteStore(RunJournal):
             rows = connection.execute(_SELECT_INSTANCE, eid_needles(eid)).fetchall()
         return [found for found in map(stored_record, rows) if holds_eid(found, eid)]
 
-    def records_of_eid(self, eid: str) -> list[StoredRecord]:
-        """The records of this station's runs that personalised a unit as ``eid``, in chain order.
-
-        A personalised unit shows its ``eid`` (its token challenge) to anyone, its ``devid`` and secure
-        element only after a login; the records hold the ``eid`` in their signed payload, not in a
-        column, so the runs' journals (each personalisation's ``intent`` names the ``eid``) lead to them.
-        """
-        needle = canonical_json({"eid": eid}).decode("utf-8")[1:-1]  # '"eid":"..."' as journalled
-        with self.connect() as connection:
-            rows = connection.execute(_SELECT_PERSONALISED, (needle,)).fetchall()
-        found = {record_id for detail, record_id in rows if _journalled_eid(detail) == eid}
-        records = [record for record in map(self.get, sorted(found)) if record is not None]
-        return sorted(records, key=lambda record: (record.station_id, record.seq))
-
     def stations(self) -> list[str]:
         """Ids of every station with records in this store."""
         with self.connect() as connection:
@@ -299,15 +278,6 @@ class SqliteStore(RunJournal):
         }
         with self.connect() as connection:
             return [stored_record(row) for row in connection.execute(_SELECT_PAGE, parameters)]
-
-
-def _journalled_eid(detail: str) -> object:
-    """The ``eid`` of a personalisation intent's journalled detail (None if the line is not readable)."""
-    try:
-        value = json.loads(detail)
-    except ValueError:
-        return None
-    return value.get("eid") if isinstance(value, dict) else None
 
 
 def find_production_in(
