@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from station.core.errors import DeviceError, FixtureError, RecordError, StationError
 from station.core.events import (
@@ -50,6 +51,7 @@ from station.records.store.sqlite import SqliteStore
 from station.records.writer import RecordWriter
 
 PRESENCE_POLL = 0.2
+Answer = TypeVar("Answer")
 IDENTIFY_ATTEMPTS = 4  # tries to re-identify a resumed run's unit before closing the run as aborted
 IDENTIFY_BACKOFF = 0.5  # seconds, growing with each try (0.5 + 1 + 1.5 s at most)
 RESUME_CHECK_WITHIN = 30.0  # seconds one try may take, whatever the unit does (as the identify step)
@@ -328,19 +330,11 @@ class SlotWorker:
                     return None
         except DeviceError:
             return None
-        for attempt in range(IDENTIFY_ATTEMPTS):
-            try:
-                with call_deadline(time.monotonic() + RESUME_CHECK_WITHIN):
-                    return check(client)
-            except DeviceError:
-                if self.services.cancel.wait(IDENTIFY_BACKOFF * (attempt + 1)):
-                    raise Cancelled from None
-            except RecordError as exc:
-                self._log(
-                    None, f"could not compare the unit with its records ({exc}); it gets a run", "warning"
-                )
-                return None
-        return None
+        try:
+            return self._ask_again(lambda: check(client))
+        except RecordError as exc:
+            self._log(None, f"could not compare the unit with its records ({exc}); it gets a run", "warning")
+            return None
 
     def _show_passed(self, passed: PassedUnit) -> None:
         """PASS again for a unit that passed before and is unchanged: nothing is run or recorded."""
@@ -364,16 +358,22 @@ class SlotWorker:
         """
         if prior.genuine_id is None and prior.personalised_eid is None:
             return True  # nothing identifying was written: resuming cannot harm another unit
+        return self._ask_again(lambda: self._identity_matches(client, prior))  # None: could not tell
+
+    def _ask_again(self, question: Callable[[], Answer]) -> Answer | None:
+        """``question`` under the resume deadline, asked again while the unit does not answer (it may be
+        booting); None when it never does. A stop during the pauses raises Cancelled: the stop, not the
+        unit, so whatever the caller was deciding stays undecided (an interrupted run stays open)."""
         for attempt in range(IDENTIFY_ATTEMPTS):
             try:
                 with call_deadline(time.monotonic() + RESUME_CHECK_WITHIN):
-                    return self._identity_matches(client, prior)
+                    return question()
             except DeviceError:
                 if attempt + 1 == IDENTIFY_ATTEMPTS:
                     break  # no pause after the last attempt: nothing follows it
                 if self.services.cancel.wait(IDENTIFY_BACKOFF * (attempt + 1)):
-                    raise Cancelled from None  # the stop, not the unit: the run stays open
-        return None  # could not tell
+                    raise Cancelled from None
+        return None
 
     def _identity_matches(self, client: PpaClient, prior: Prior) -> bool:
         if client.status().inited:
