@@ -424,6 +424,14 @@ class Transport:
             raise ValueError(f"{self.base_url}: a TLS pin needs an https:// URL")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
 
+    @classmethod
+    def plain(cls, base_url: str, *, tls: TlsPin | None = None, what: str = "URL") -> Transport:
+        """A transport bound to no interface (tests, tools; slots use their link); errors name ``what``."""
+        try:
+            return cls(base_url, tls=tls)
+        except ValueError as exc:
+            raise ValueError(f"{what}: {exc}") from None
+
     @cached_property
     def _where(self) -> tuple[str, int, str]:
         parts = urlsplit(self.base_url)

@@ -74,11 +74,7 @@ class PpaClient:
     @classmethod
     def at(cls, base_url: str, *, timeout: float = 10.0, tls: TlsPin | None = None) -> PpaClient:
         """A client of the unit at ``base_url`` on a plain transport (tests, tools; slots use their link)."""
-        try:
-            transport = Transport(base_url, tls=tls)
-        except ValueError as exc:
-            raise ValueError(f"unit base URL: {exc}") from None
-        return PpaClient(transport, timeout=timeout)
+        return PpaClient(Transport.plain(base_url, tls=tls, what="unit base URL"), timeout=timeout)
 
     @property
     def base_url(self) -> str:

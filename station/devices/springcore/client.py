@@ -52,11 +52,9 @@ class CompanionClient:
     @classmethod
     def at(cls, base_url: str, *, timeout: float = 10.0, tls: TlsPin | None = None) -> CompanionClient:
         """A client of the service at ``base_url`` on a plain transport."""
-        try:
-            transport = Transport(base_url, tls=tls)
-        except ValueError as exc:
-            raise ValueError(f"Companion Service URL: {exc}") from None
-        return CompanionClient(transport, timeout=timeout)
+        return CompanionClient(
+            Transport.plain(base_url, tls=tls, what="Companion Service URL"), timeout=timeout
+        )
 
     @property
     def base_url(self) -> str:
