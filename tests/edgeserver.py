@@ -83,12 +83,31 @@ class EdgeServer:
                 if not chunk:
                     return
                 head += chunk
+            head += _rest_of_body(connection, head)  # unread request bytes would make close() a reset
             with self._lock:
                 self.hits.append(head)
             connection.settimeout(None)
             self.behaviour(connection, self)
         with contextlib.suppress(OSError):
             connection.close()
+
+
+def _rest_of_body(connection: socket.socket, head: bytes) -> bytes:
+    """The request body still unread after its head (by ``Content-Length``), read so that closing the
+    connection sends FIN, not RST: a reset would discard the reply in flight to the client."""
+    top, _, seen = head.partition(b"\r\n\r\n")
+    length = 0
+    for line in top.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            length = int(value.strip())
+    rest = b""
+    while len(seen) + len(rest) < length:
+        chunk = connection.recv(min(65536, length - len(seen) - len(rest)))
+        if not chunk:
+            break
+        rest += chunk
+    return rest
 
 
 def reply(status: int, body: bytes = b"{}", **headers: str) -> Behaviour:

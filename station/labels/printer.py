@@ -9,6 +9,7 @@ r"""A ZPL label printer on its raw TCP port (9100): one connection per label, as
 
 from __future__ import annotations
 
+import errno
 import re
 import socket
 import time
@@ -166,6 +167,8 @@ class ZplPrinter:
         except socket.gaierror as exc:
             raise self._error(f"cannot be found: {exc.strerror}") from None
         except OSError as exc:
+            if exc.errno == errno.ENOTCONN:  # the connection was there and is gone: the peer reset it
+                raise self._error(f"reset the connection ({doing})") from None
             raise self._error(f"cannot be reached: {exc.strerror or exc} ({doing})") from None
 
 
