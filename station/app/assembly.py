@@ -17,13 +17,13 @@ from pathlib import Path
 from station.app.data import StationData
 from station.core.codec import b64decode
 from station.core.config import SIMULATED_KIND, Profile, StationConfig
-from station.core.errors import ConfigError
+from station.core.errors import BackendError, ConfigError
 from station.devices.springcore.configdata import ConfigData
 from station.devices.springcore.profile import load_reader_profiles
 from station.factory.backend import Backend, LocalBackend
 from station.factory.firmware import FirmwareCatalog
 from station.factory.profilecheck import check_profiles, check_secret_sources
-from station.factory.remote import RemoteBackend
+from station.factory.remote import NoCaService, RemoteBackend, configured_ca
 from station.factory.settingscheck import check_key_files, check_settings
 from station.fixtures import registry
 from station.fixtures.base import Fixture
@@ -85,6 +85,8 @@ def assemble(
     backend = _backend(config, data_dir, environ)
     fixtures = _fixtures(config, backend, choices.timing, undo)
     _refuse_readers_without_profile(config, fixtures)
+    if not all(is_reader(fixture) for fixture in fixtures):
+        _require_ca(config, backend)
     if not all(is_reader(fixture) for fixture in fixtures):  # PPA slots: read the batch secrets now, once
         check_secret_sources(
             plan.profile,
@@ -135,10 +137,26 @@ def _backend(config: StationConfig, data_dir: Path, environ: Mapping[str, str]) 
     if config.backend.kind == "remote":
         assert config.backend.url is not None  # validated by config
         key = config.backend.checkin_key
-        return RemoteBackend(config.backend.url, checkin_key=b64decode(key) if key else None)
+        return RemoteBackend(
+            config.backend.url, checkin_key=b64decode(key) if key else None, ca=configured_ca(config)
+        )
     return LocalBackend.from_keys(
         config.keys, data_dir, name=config.station.id, base_dir=config.base_dir, environ=environ
     )
+
+
+def _require_ca(config: StationConfig, backend: Backend) -> None:
+    """Every PPA mode checks units' certificates against the factory CA: a remote backend without one
+    configured must serve ``GET /ca``; one that has no such path (Encedo's) stops the start here. One
+    that does not answer now is not refused: its units' verdicts will say so."""
+    if not isinstance(backend, RemoteBackend) or backend.ca_configured:
+        return
+    try:
+        backend.ca_certificate()
+    except NoCaService as exc:
+        raise ConfigError(str(exc), path=config.path, key="backend.ca_certificate") from None
+    except BackendError:
+        pass
 
 
 def _profile(config: StationConfig, name: str | None) -> tuple[str, Profile]:

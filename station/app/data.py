@@ -26,6 +26,7 @@ from station.core.privatefiles import private_dir, refuse_open_dir
 from station.factory.backend import CA_CERT_SUFFIX
 from station.factory.keys.keystore import KeyRef, TokenKeyRef, open_configured, open_file_key
 from station.factory.keys.tokenkeys import KeyKind, TokenEd25519Key
+from station.factory.remote import read_ca_certificate
 
 if TYPE_CHECKING:
     from station.records.store.sqlite import SqliteStore
@@ -49,6 +50,8 @@ class StationData:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False, compare=False)
     create: bool = False  # store(): create the store (a station, account commands) or open an existing one
     home: Path | None = None  # a production station's own data directory when this is elsewhere (home.py)
+    remote: bool = False  # [backend] kind = "remote": the CA certificate is not kept in the data directory
+    remote_ca: Path | None = None  # [backend] ca_certificate (resolved), the remote backend's CA certificate
 
     @classmethod
     def open(
@@ -76,6 +79,8 @@ class StationData:
             environ=dict(os.environ if environ is None else environ),
             create=create,
             home=production_home(config, data_dir, store),
+            remote=config is not None and config.backend.kind == "remote",
+            remote_ca=_remote_ca_file(config),
         )
 
     @property
@@ -125,7 +130,13 @@ class StationData:
         return trusted_keys_from([*own, *read_trusted_keys(self.trust)])
 
     def ca_certificate(self) -> x509.Certificate | None:
-        """The factory CA certificate kept beside the CA key; None before the station's first start."""
+        """The factory CA certificate kept beside the CA key; None before the station's first start.
+
+        With a remote backend: the one ``[backend] ca_certificate`` names (None without that setting:
+        only the running station can ask the service).
+        """
+        if self.remote:
+            return None if self.remote_ca is None else read_ca_certificate(self.remote_ca)
         path = self._ref("ca").sibling(CA_CERT_SUFFIX)
         return x509.load_pem_x509_certificate(path.read_bytes()) if path.exists() else None
 
@@ -134,6 +145,12 @@ class StationData:
 
     def _ref(self, role: str) -> KeyRef | TokenKeyRef:
         return open_configured(self.keys, role, self.data_dir, base_dir=self.base_dir, environ=self.environ)
+
+
+def _remote_ca_file(config: StationConfig | None) -> Path | None:
+    if config is None or config.backend.kind != "remote" or config.backend.ca_certificate is None:
+        return None
+    return config.resolve(config.backend.ca_certificate)
 
 
 def read_trusted_keys(paths: Iterable[Path]) -> list[Ed25519PublicKey]:

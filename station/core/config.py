@@ -56,6 +56,9 @@ class BackendSection:
     kind: str = "local"
     url: str | None = None
     checkin_key: str | None = None  # remote only: base64 X25519 key units trust (for simulated fixtures)
+    # remote only: PEM file of the factory CA (relative to this file), for a service without GET /ca
+    # (Encedo's has none); checked where the backend is assembled (factory/settingscheck.py)
+    ca_certificate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -248,8 +251,7 @@ def _validate_station(config: StationConfig, source: str) -> None:
             path=source,
             key="backend.kind",
         )
-    if config.backend.kind == "remote" and not config.backend.url:
-        raise ConfigError('a remote backend needs url = "https://..."', path=source, key="backend.url")
+    _validate_backend(config.backend, source)
     slots = [f.slot for f in config.fixtures]
     duplicates = sorted({s for s in slots if slots.count(s) > 1})
     if duplicates:
@@ -261,6 +263,27 @@ def _validate_station(config: StationConfig, source: str) -> None:
     _validate_usb_ids(config, source)
     _validate_keys(config.keys, source)
     _refuse_simulated_in_production(config, source)
+
+
+def _validate_backend(backend: BackendSection, source: str) -> None:
+    """The section's shape; the URL's form and the CA file's content are checked at start-up."""
+    if backend.kind == "remote" and not backend.url:
+        raise ConfigError('a remote backend needs url = "https://..."', path=source, key="backend.url")
+    if backend.ca_certificate is None:
+        return
+    if backend.kind != "remote":
+        raise ConfigError(
+            "ca_certificate is for a remote backend; the local backend makes and keeps its own CA "
+            "certificate (beside [keys] ca)",
+            path=source,
+            key="backend.ca_certificate",
+        )
+    if not backend.ca_certificate.strip():
+        raise ConfigError(
+            'must name the factory CA\'s PEM file, e.g. ca_certificate = "factory-ca.pem"',
+            path=source,
+            key="backend.ca_certificate",
+        )
 
 
 def _refuse_simulated_in_production(config: StationConfig, source: str) -> None:

@@ -33,18 +33,22 @@ DEVICE_TEXT_MAX = 128  # characters of a device string (hwv, fwv, a hostname, a 
 # --- a request that got no answer --------------------------------------------------------------------------
 
 
-# Causes of a failed connection, most specific first; found anywhere in the exception's chain.
+# Causes of a failed connection, most specific first; found anywhere in the exception's chain. ``{peer}``
+# is who was asked: "unit" for a unit, "service" for the factory backend.
 _CAUSES: tuple[tuple[type[BaseException], bool, str], ...] = (
-    (ConnectionRefusedError, False, "connection refused (no unit listening)"),
-    (ConnectionResetError, False, "connection reset by the unit"),
-    (http.client.RemoteDisconnected, False, "the unit closed the connection without answering"),
+    # Only the factory backend goes through a proxy (units never do): the proxy's own failure first, as
+    # the OS-level cause under it (refused, reset) is the proxy's, not the service's.
+    (urllib3.exceptions.ProxyError, False, "the proxy could not be reached or would not connect us"),
+    (ConnectionRefusedError, False, "connection refused (no {peer} listening)"),
+    (ConnectionResetError, False, "connection reset by the {peer}"),
+    (http.client.RemoteDisconnected, False, "the {peer} closed the connection without answering"),
     (BrokenPipeError, False, "connection broken while sending"),
     (ssl.SSLError, False, "TLS handshake or certificate check failed"),
     (socket.gaierror, False, "host name not resolved"),
     (urllib3.exceptions.NameResolutionError, False, "host name not resolved"),
     # After the OS-level causes: urllib3's NewConnectionError (refused) subclasses ConnectTimeoutError,
     # and is no timeout (an unreachable network, an interface gone while connecting).
-    (urllib3.exceptions.NewConnectionError, False, "could not connect (no route to the unit)"),
+    (urllib3.exceptions.NewConnectionError, False, "could not connect (no route to the {peer})"),
     (urllib3.exceptions.ReadTimeoutError, True, "read timed out"),
     (urllib3.exceptions.ConnectTimeoutError, True, "connect timed out"),
     (TimeoutError, True, "timed out"),
@@ -55,17 +59,20 @@ _CAUSES: tuple[tuple[type[BaseException], bool, str], ...] = (
 )
 
 
-def describe_failure(exc: BaseException) -> tuple[bool, str]:
+def describe_failure(exc: BaseException, peer: str = "unit") -> tuple[bool, str]:
     """(timed out?, cause in plain words) for a failed request, from the exception chain's types.
 
-    Only types are used, never the exception text: that carries URLs and, for some errors, request data.
+    Only types are used, never the exception text: that carries URLs and, for some errors, request data
+    (a proxy's address may carry its password). ``peer`` names who was asked ("unit", "service").
     """
     chain = _chain(exc)
     if isinstance(exc, requests.Timeout):
         chain.insert(0, TimeoutError())
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return False, _CAUSES[0][2]
     for kind, timed_out, words in _CAUSES:
         if any(isinstance(link, kind) for link in chain):
-            return timed_out, words
+            return timed_out, words.format(peer=peer)
     return False, f"request failed ({type(exc).__name__})"
 
 

@@ -1,17 +1,27 @@
 """``RemoteBackend``: the factory authority as an HTTPS service with Encedo-compatible endpoints.
 
+Encedo's own service (``ENCEDO_URL``) answers ``POST /checkin`` and ``POST /provisioning`` and has no
+``GET /ca``: a station using it takes the factory CA certificate from its configuration (``ca``).
+Requests go through the proxy the environment names (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``),
+as any HTTPS client's; a service that does not answer is named with what to check.
+
 >>> backend = RemoteBackend("https://factory.example/")     # units have the check-in key built in
 >>> backend.checkin_public_key()
 Traceback (most recent call last):
 station.core.errors.BackendError: https://factory.example: the remote backend's check-in public key is not ...
+>>> service_words("https://api.encedo.com", "/checkin"), service_words("http://127.0.0.1:8000", "/ca")
+("Encedo's check-in service", "the factory backend's CA certificate service")
 """
 
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -20,9 +30,11 @@ from cryptography import x509
 from requests.adapters import HTTPAdapter
 
 from station.core.codec import b64decode
-from station.core.errors import BackendError, BackendRefused, ProtocolError
+from station.core.config import StationConfig
+from station.core.errors import BackendError, BackendRefused, ConfigError, ProtocolError
 from station.core.strictjson import JsonRefused, strict_loads
 from station.core.text import printable
+from station.devices.http import describe_failure
 from station.devices.transport import (
     CHUNK,
     DEFAULT_CAP,
@@ -36,6 +48,10 @@ from station.devices.transport import (
 )
 from station.factory.ca import certificate_matches_key
 
+ENCEDO_URL = "https://api.encedo.com"  # Encedo's check-in and provisioning service (reference §13)
+ENCEDO_HOSTS = ("api.encedo.com",)
+CA_SETTING = "[backend] ca_certificate"
+_PURPOSES = {"/checkin": "check-in", "/provisioning": "certificate", "/ca": "CA certificate"}
 _ERROR_TEXT_LIMIT = 200
 REPLY_CAP = DEFAULT_CAP  # every reply of the backend is a small JSON object or one PEM certificate
 _HEADERS = {"Connection": "close", "Accept-Encoding": "identity"}
@@ -83,13 +99,20 @@ class RemoteBackend:
         timeout: float = 10,
         ca_bundle: str | None = None,
         checkin_key: bytes | None = None,
+        ca: x509.Certificate | None = None,
     ) -> None:
+        """``ca``: the factory CA certificate from the configuration; None asks the service (``GET /ca``).
+
+        ``ca_bundle`` is the CA bundle the service's TLS certificate is checked against (None: the
+        system's, or ``REQUESTS_CA_BUNDLE``).
+        """
         self.url = url.rstrip("/")
         self._session = session
         self._timeout = timeout
         self._verify: str | bool = ca_bundle if ca_bundle is not None else True
         self._checkin_key = checkin_key
-        self._ca: x509.Certificate | None = None
+        self._ca = ca
+        self.ca_configured = ca is not None
 
     def __repr__(self) -> str:
         return f"RemoteBackend({self.url!r})"
@@ -113,8 +136,20 @@ class RemoteBackend:
         return der
 
     def ca_certificate(self) -> x509.Certificate:
+        """The configured CA certificate, else the service's ``GET /ca`` (asked once).
+
+        A service without that path (Encedo's answers 404) raises ``NoCaService``, naming the setting.
+        """
         if self._ca is None:
-            answer = self._send("GET", "/ca", None)
+            try:
+                answer = self._send("GET", "/ca", None)
+            except ServiceRefused as refused:
+                if refused.status == 404:
+                    raise NoCaService(
+                        f"{self.url} has no GET /ca (HTTP 404; Encedo's service has none): the factory CA "
+                        f'certificate must come from the configuration: {CA_SETTING} = "factory-ca.pem"'
+                    ) from None
+                raise
             try:
                 self._ca = x509.load_pem_x509_certificate(answer.content)
             except ValueError:
@@ -153,11 +188,11 @@ class RemoteBackend:
         except Interrupted as stop:
             if stop.aborted:
                 raise BackendError(f"{url}: {stop.reason}") from None
-            raise BackendError(
-                f"{url}: no complete reply by the deadline ({self._timeout:g} s or the step's)"
+            raise self._no_answer(
+                method, path, f"no complete reply by the deadline ({self._timeout:g} s or the step's)"
             ) from None
         except (requests.Timeout, urllib3.exceptions.ReadTimeoutError):
-            raise BackendError(f"{url}: no reply within {self._timeout:g} s") from None
+            raise self._no_answer(method, path, f"no reply within {self._timeout:g} s") from None
         except ReplyTooLarge as large:
             raise BackendError(f"{url}: {large}") from None
         except (
@@ -166,12 +201,21 @@ class RemoteBackend:
             http.client.HTTPException,
             OSError,
         ) as exc:
-            raise BackendError(f"{url}: {type(exc).__name__}") from None
+            raise self._no_answer(method, path, describe_failure(exc, peer="service")[1]) from None
         if 400 <= answer.status < 500:
-            raise BackendRefused(f"{url} refused (HTTP {answer.status}){_error_text(answer.content)}")
+            refused = f"{url} refused (HTTP {answer.status}){_error_text(answer.content)}"
+            raise ServiceRefused(refused, answer.status)
         if answer.status != 200:
             raise BackendError(f"{url} failed (HTTP {answer.status}){_error_text(answer.content)}")
         return answer
+
+    def _no_answer(self, method: str, path: str, cause: str) -> BackendError:
+        """A request that got no answer, in words an operator can act on: which service, what to check."""
+        who = service_words(self.url, path)
+        return BackendError(
+            f"{who[0].upper()}{who[1:]} at {self.url} did not answer ({cause}; {method} {path}): "
+            f"{what_to_check(self.url)}"
+        )
 
     def _exchange(self, method: str, url: str, body: dict[str, Any] | None, deadline: float) -> _Answer:
         session = self._session if self._session is not None else _watched_session()
@@ -196,6 +240,98 @@ class RemoteBackend:
             if session is not self._session:
                 session.close()
         return _Answer(response.status_code, content)
+
+
+def configured_ca(config: StationConfig) -> x509.Certificate | None:
+    """``[backend] ca_certificate``: the factory CA certificate (PEM, relative to the file), or None.
+
+    Refused (ConfigError naming the setting and the file) unless it reads as a CA certificate; a
+    remote backend at Encedo's service must have it, as that service has no ``GET /ca``.
+    """
+    setting = config.backend.ca_certificate
+    if config.backend.kind != "remote":
+        return None
+    if setting is None:
+        if (urlsplit(config.backend.url or "").hostname or "").lower() in ENCEDO_HOSTS:
+            raise ConfigError(
+                "Encedo's service has no GET /ca: name the factory CA certificate Encedo gave you, "
+                'e.g. ca_certificate = "factory-ca.pem" (a PEM file, relative to this file)',
+                path=config.path,
+                key="backend.ca_certificate",
+            )
+        return None
+    return read_ca_certificate(config.resolve(setting), source=config.path)
+
+
+def read_ca_certificate(path: Path, *, source: str | None = None) -> x509.Certificate:
+    """The factory CA certificate in PEM file ``path``; ConfigError (``source``'s
+    ``[backend.ca_certificate]``) unless it reads as a CA certificate."""
+
+    def refuse(problem: str) -> ConfigError:
+        return ConfigError(f"{path}: {problem}", path=source, key="backend.ca_certificate")
+
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise refuse(f"cannot read the factory CA certificate ({exc.strerror})") from None
+    try:
+        certificate = x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        raise refuse("not a PEM certificate (-----BEGIN CERTIFICATE-----)") from None
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    if constraints is not None and not constraints.ca:
+        raise refuse(
+            "not a CA certificate (basicConstraints CA:FALSE); name the CA that issues units' certificates"
+        )
+    return certificate
+
+
+class ServiceRefused(BackendRefused):
+    """The service answered a 4xx status (``status``)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NoCaService(BackendRefused):
+    """The service has no ``GET /ca`` (Encedo's): the CA certificate must be configured."""
+
+
+def service_words(url: str, path: str) -> str:
+    """Which service ``path`` at ``url`` is, in words: Encedo's by its host, else the factory backend's."""
+    purpose = _PURPOSES.get(path, "factory")
+    if (urlsplit(url).hostname or "").lower() in ENCEDO_HOSTS:
+        return f"Encedo's {purpose} service"
+    return f"the factory backend's {purpose} service"
+
+
+def what_to_check(url: str) -> str:
+    """What an operator checks when the service at ``url`` does not answer: this PC's service for a
+    loopback address, else the internet connection and the proxy the environment names (its address
+    only: a proxy URL may carry a password)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host == "localhost" or (_is_ip(host) and ipaddress.ip_address(host).is_loopback):
+        return "check that the service is running on this PC"
+    variable = "HTTPS_PROXY" if parts.scheme == "https" else "HTTP_PROXY"
+    proxy = requests.utils.get_environ_proxies(url).get(parts.scheme)
+    if proxy:
+        where = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        shown = f"{where.hostname}:{where.port}" if where.port else str(where.hostname)
+        return f"check the proxy {shown} ({variable}) and the line PC's internet connection"
+    return f"check the line PC's internet connection, and its proxy if the site has one ({variable})"
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _string_field(reply: dict[str, Any], name: str, url: str) -> str:

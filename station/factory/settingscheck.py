@@ -22,6 +22,7 @@ from station.factory.keys.filemode import refuse_shared
 from station.factory.keys.keystore import KEY_ROLES, open_file_key
 from station.factory.keys.pkcs11uri import is_pkcs11_uri
 from station.factory.keys.publickey import x25519_public
+from station.factory.remote import configured_ca
 
 URL_FORM = "https://host[:port][/path]"
 REQUIRE_EXAMPLE = 'e.g. "Encedo nGINE FW v1.2.2"'
@@ -31,7 +32,8 @@ _PRINTABLE = re.compile(r"[\x20-\x7e]+")
 
 
 def check_settings(config: StationConfig) -> None:
-    """``[backend]`` url and check-in key, ``[firmware] require``: what needs nothing but the file."""
+    """``[backend]`` url, check-in key and CA certificate file, ``[firmware] require``: what needs no
+    unit, no key and no network."""
     source = config.path
     url = config.backend.url
     if url is not None:
@@ -43,6 +45,7 @@ def check_settings(config: StationConfig) -> None:
             x25519_public(config.backend.checkin_key)
         except ProtocolError as exc:
             raise ConfigError(f"the check-in key {exc}", path=source, key="backend.checkin_key") from None
+    configured_ca(config)  # a readable CA certificate; required for Encedo's service (no GET /ca)
     require = config.firmware.require
     if require is not None:
         problem = firmware_require_problem(require)

@@ -1,16 +1,30 @@
 """A stand-in for Encedo's cloud: serves a ``LocalBackend`` over HTTP so ``RemoteBackend`` has a peer.
 
+Two shapes: the station's own (``GET /ca`` served, a check-in ``action`` honoured) and, with
+``like_encedo``, the shape of Encedo's service (``https://api.encedo.com``, reference §13): only
+``POST /checkin`` and ``POST /provisioning``; ``GET /ca`` is an unknown path (404, as every path the
+service does not have; its body is not JSON), and the ``action`` field is ignored (Encedo's service
+decides a unit's action itself). ``tls`` serves HTTPS with that context (tests of proxies and TLS).
+
 >>> import pathlib, tempfile; from station.factory.keys.keystore import FileKeyStore
 >>> from station.factory.remote import RemoteBackend
->>> with tempfile.TemporaryDirectory() as folder:                # plain HTTP on 127.0.0.1: tests and demos
-...     with CloudBackendServer(LocalBackend(FileKeyStore(pathlib.Path(folder)), name="line1")) as cloud:
-...         RemoteBackend(cloud.url).ca_certificate().subject.rfc4514_string()        # GET /ca
+>>> folder = tempfile.TemporaryDirectory()                      # plain HTTP on 127.0.0.1: tests and demos
+>>> backend = LocalBackend(FileKeyStore(pathlib.Path(folder.name)), name="line1")
+>>> with CloudBackendServer(backend) as cloud:
+...     RemoteBackend(cloud.url).ca_certificate().subject.rfc4514_string()        # GET /ca
 'CN=PPA Factory CA line1'
+>>> with CloudBackendServer(backend, like_encedo=True) as cloud:
+...     RemoteBackend(cloud.url).ca_certificate()
+Traceback (most recent call last):
+station.factory.remote.NoCaService: http://127.0.0.1:... has no GET /ca (HTTP 404; Encedo's service has none)...
+>>> folder.cleanup()
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,16 +42,33 @@ SHUTDOWN_POLL = 0.1  # seconds; how quickly serve_forever notices stop()
 class CloudBackendServer:
     """HTTP server in a daemon thread around one backend."""
 
-    def __init__(self, backend: LocalBackend, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        backend: LocalBackend,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        like_encedo: bool = False,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.backend = backend
         self._server = _Server((host, port), _Handler)
         self._server.backend = backend
+        self._server.like_encedo = like_encedo
+        self._server.tls = tls
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        scheme = "https" if self._server.tls is not None else "http"
+        return f"{scheme}://{host!s}:{port}"
+
+    @property
+    def requests_seen(self) -> list[tuple[str, str]]:
+        """(method, path) of every request served, in order (what a test asks of the service)."""
+        with self._server.lock:
+            return list(self._server.seen)
 
     def start(self) -> CloudBackendServer:
         self._thread = threading.Thread(
@@ -63,15 +94,43 @@ class CloudBackendServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     backend: LocalBackend
+    like_encedo: bool
+    tls: ssl.SSLContext | None
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.lock = threading.Lock()
+        self.seen: list[tuple[str, str]] = []
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = self.socket.accept()
+        if self.tls is not None:  # the handshake in the handler's thread: a slow client stalls no one
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client that hangs up (or fails the TLS handshake) is the client's test to judge."""
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        super().setup()
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.do_handshake()
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        if parsed:
+            with self.server.lock:
+                self.server.seen.append((self.command, self.path))
+        return parsed
+
     def do_GET(self) -> None:
-        if self.path != "/ca":
-            self._send(404, {"error": f"no such path {self.path}"})
+        if self.path != "/ca" or self.server.like_encedo:
+            self._not_found()
             return
         pem = self.server.backend.ca_certificate().public_bytes(serialization.Encoding.PEM)
         self._send_bytes(200, pem, "application/x-pem-file")
@@ -84,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
         routes = {"/checkin": self._checkin, "/provisioning": self._provisioning}
         handler = routes.get(self.path)
         if handler is None:
-            self._send(404, {"error": f"no such path {self.path}"})
+            self._not_found()
             return
         try:
             self._send(200, handler(body))
@@ -97,6 +156,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _checkin(self, body: dict[str, Any]) -> dict[str, Any]:
         check, action = _field(body, "check"), body.get("action", "OK")
+        if self.server.like_encedo:
+            action = "OK"  # Encedo's service decides a unit's action itself; it takes none from us
         if action not in ("OK", "W", "L", "R", "B", "U"):
             raise _BadRequest("action must be one of OK, W, L, R, B, U")
         return {"checked": self.server.backend.checkin(check, action=action)}
@@ -118,6 +179,12 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError):
             return None
         return value if isinstance(value, dict) else None
+
+    def _not_found(self) -> None:
+        if self.server.like_encedo:  # a web server's page, not the service's JSON
+            self._send_bytes(404, b"<html><body>404 Not Found</body></html>", "text/html")
+        else:
+            self._send(404, {"error": f"no such path {self.path}"})
 
     def _send(self, status: int, payload: dict[str, Any]) -> None:
         self._send_bytes(status, json.dumps(payload).encode("utf-8"), "application/json")
