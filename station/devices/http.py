@@ -44,6 +44,7 @@ _CAUSES: tuple[tuple[type[BaseException], bool, str], ...] = (
     (http.client.RemoteDisconnected, False, "the {peer} closed the connection without answering"),
     (BrokenPipeError, False, "connection broken while sending"),
     (ssl.SSLError, False, "TLS handshake or certificate check failed"),
+    (urllib3.exceptions.SSLError, False, "TLS handshake or certificate check failed"),
     (socket.gaierror, False, "host name not resolved"),
     (urllib3.exceptions.NameResolutionError, False, "host name not resolved"),
     # After the OS-level causes: urllib3's NewConnectionError (refused) subclasses ConnectTimeoutError,

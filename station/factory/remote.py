@@ -201,7 +201,10 @@ class RemoteBackend:
             http.client.HTTPException,
             OSError,
         ) as exc:
-            raise self._no_answer(method, path, describe_failure(exc, peer="service")[1]) from None
+            cause = describe_failure(exc, peer="service")[1]
+            if isinstance(exc, requests.exceptions.SSLError) or cause.startswith("TLS"):
+                raise self._untrusted(method, path) from None
+            raise self._no_answer(method, path, cause) from None
         if 400 <= answer.status < 500:
             refused = f"{url} refused (HTTP {answer.status}){_error_text(answer.content)}"
             raise ServiceRefused(refused, answer.status)
@@ -215,6 +218,15 @@ class RemoteBackend:
         return BackendError(
             f"{who[0].upper()}{who[1:]} at {self.url} did not answer ({cause}; {method} {path}): "
             f"{what_to_check(self.url)}"
+        )
+
+    def _untrusted(self, method: str, path: str) -> BackendError:
+        """A TLS handshake that failed: most often a wrong clock, or a proxy that intercepts TLS."""
+        who = service_words(self.url, path)
+        return BackendError(
+            f"{who[0].upper()}{who[1:]} at {self.url} could not be trusted (TLS handshake or certificate "
+            f"check failed; {method} {path}): check the line PC's date and time, and whether a proxy "
+            "intercepts TLS (then its CA certificate goes in REQUESTS_CA_BUNDLE)"
         )
 
     def _exchange(self, method: str, url: str, body: dict[str, Any] | None, deadline: float) -> _Answer:
@@ -310,19 +322,20 @@ def service_words(url: str, path: str) -> str:
 
 
 def what_to_check(url: str) -> str:
-    """What an operator checks when the service at ``url`` does not answer: this PC's service for a
-    loopback address, else the internet connection and the proxy the environment names (its address
-    only: a proxy URL may carry a password)."""
+    """What an operator checks when the service at ``url`` does not answer: the proxy the environment
+    names for it (its address only: a proxy URL may carry a password), else this PC's service for a
+    loopback address, else the internet connection."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if host == "localhost" or (_is_ip(host) and ipaddress.ip_address(host).is_loopback):
-        return "check that the service is running on this PC"
     variable = "HTTPS_PROXY" if parts.scheme == "https" else "HTTP_PROXY"
-    proxy = requests.utils.get_environ_proxies(url).get(parts.scheme)
+    proxies = requests.utils.get_environ_proxies(url)
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
     if proxy:
         where = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
         shown = f"{where.hostname}:{where.port}" if where.port else str(where.hostname)
-        return f"check the proxy {shown} ({variable}) and the line PC's internet connection"
+        return f"check the proxy {shown} ({variable}, NO_PROXY) and the line PC's internet connection"
+    if host == "localhost" or (_is_ip(host) and ipaddress.ip_address(host).is_loopback):
+        return "check that the service is running on this PC"
     return f"check the line PC's internet connection, and its proxy if the site has one ({variable})"
 
 

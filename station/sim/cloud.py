@@ -16,7 +16,7 @@ decides a unit's action itself). ``tls`` serves HTTPS with that context (tests o
 >>> with CloudBackendServer(backend, like_encedo=True) as cloud:
 ...     RemoteBackend(cloud.url).ca_certificate()
 Traceback (most recent call last):
-station.factory.remote.NoCaService: http://127.0.0.1:... has no GET /ca (HTTP 404; Encedo's service has none)...
+station.factory.remote.NoCaService: http://127.0.0.1:... has no GET /ca (HTTP 404; Encedo's service has...
 >>> folder.cleanup()
 """
 

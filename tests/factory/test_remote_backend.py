@@ -99,12 +99,20 @@ def test_checkin_key_must_be_configured(cloud: CloudBackendServer) -> None:
         RemoteBackend(cloud.url).checkin_public_key()
 
 
-def test_an_unreachable_backend_names_the_url(backend: LocalBackend) -> None:
+def test_an_unreachable_backend_is_named_with_what_to_check(
+    backend: LocalBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
     server = CloudBackendServer(backend).start()
     url = server.url
     server.stop()
-    with pytest.raises(BackendError, match=f"{url}/checkin: ConnectionError"):
+    with pytest.raises(BackendError) as failed:
         RemoteBackend(url, timeout=2).checkin("a.b.c")
+    assert str(failed.value) == (
+        f"The factory backend's check-in service at {url} did not answer (connection refused "
+        "(no service listening); POST /checkin): check that the service is running on this PC"
+    )
 
 
 class _Garbage(BaseHTTPRequestHandler):
