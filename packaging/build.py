@@ -63,6 +63,7 @@ FILES = {
     "firmware_images/test-webroot-v0.69.tar": "share/examples/firmware_images/test-webroot-v0.69.tar",
     "docs/demo-escrow/README.md": "share/demo-escrow/README.md",
     "docs/demo-escrow/DEMO-ONLY-escrow.key": "share/demo-escrow/DEMO-ONLY-escrow.key",
+    "packaging/station.production.toml": "share/examples/station.production.toml",
     **{f"packaging/{name}": f"share/system/{name}" for name in SYSTEM_FILES},
 }
 # What a commit must hold unchanged for the tarball to be "built from <commit>".

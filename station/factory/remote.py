@@ -1,12 +1,6 @@
-"""``RemoteBackend``: the factory authority as an HTTPS service with Encedo-compatible endpoints.
+"""``RemoteBackend``: the factory authority as an HTTPS service (Encedo's: no ``GET /ca``, the CA configured).
 
-Encedo's own service (``ENCEDO_URL``) answers ``POST /checkin`` and ``POST /provisioning`` and has no
-``GET /ca``: a station using it takes the factory CA certificate from its configuration (``ca``).
-Requests go through the proxy the environment names (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``),
-as any HTTPS client's; a service that does not answer is named with what to check.
-
->>> backend = RemoteBackend("https://factory.example/")     # units have the check-in key built in
->>> backend.checkin_public_key()
+>>> RemoteBackend("https://factory.example/").checkin_public_key()    # units have the check-in key built in
 Traceback (most recent call last):
 station.core.errors.BackendError: https://factory.example: the remote backend's check-in public key is not ...
 >>> service_words("https://api.encedo.com", "/checkin"), service_words("http://127.0.0.1:8000", "/ca")

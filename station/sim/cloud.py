@@ -1,23 +1,11 @@
-"""A stand-in for Encedo's cloud: serves a ``LocalBackend`` over HTTP so ``RemoteBackend`` has a peer.
-
-Two shapes: the station's own (``GET /ca`` served, a check-in ``action`` honoured) and, with
-``like_encedo``, the shape of Encedo's service (``https://api.encedo.com``, reference §13): only
-``POST /checkin`` and ``POST /provisioning``; ``GET /ca`` is an unknown path (404, as every path the
-service does not have; its body is not JSON), and the ``action`` field is ignored (Encedo's service
-decides a unit's action itself). ``tls`` serves HTTPS with that context (tests of proxies and TLS).
+"""A stand-in for Encedo's cloud: a ``LocalBackend`` over HTTP(S) on 127.0.0.1; ``like_encedo``: no ``/ca``.
 
 >>> import pathlib, tempfile; from station.factory.keys.keystore import FileKeyStore
 >>> from station.factory.remote import RemoteBackend
->>> folder = tempfile.TemporaryDirectory()                      # plain HTTP on 127.0.0.1: tests and demos
->>> backend = LocalBackend(FileKeyStore(pathlib.Path(folder.name)), name="line1")
->>> with CloudBackendServer(backend) as cloud:
+>>> with tempfile.TemporaryDirectory() as folder, CloudBackendServer(
+...     LocalBackend(FileKeyStore(pathlib.Path(folder)), name="line1"), like_encedo=False) as cloud:
 ...     RemoteBackend(cloud.url).ca_certificate().subject.rfc4514_string()        # GET /ca
 'CN=PPA Factory CA line1'
->>> with CloudBackendServer(backend, like_encedo=True) as cloud:
-...     RemoteBackend(cloud.url).ca_certificate()
-Traceback (most recent call last):
-station.factory.remote.NoCaService: http://127.0.0.1:... has no GET /ca (HTTP 404; Encedo's service has...
->>> folder.cleanup()
 """
 
 from __future__ import annotations
@@ -40,7 +28,12 @@ SHUTDOWN_POLL = 0.1  # seconds; how quickly serve_forever notices stop()
 
 
 class CloudBackendServer:
-    """HTTP server in a daemon thread around one backend."""
+    """HTTP server in a daemon thread around one backend.
+
+    ``like_encedo`` gives it the shape of Encedo's service (reference §13): only ``POST /checkin`` and
+    ``POST /provisioning``; ``GET /ca`` is a path it lacks (404 with a web page, not JSON), and a check-in
+    ``action`` is ignored (Encedo's service decides it). ``tls`` serves HTTPS with that context.
+    """
 
     def __init__(
         self,
