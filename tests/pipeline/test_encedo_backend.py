@@ -61,6 +61,14 @@ class Cloud:
         self.server.stop()
 
 
+@pytest.fixture(autouse=True)
+def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loopback services reached directly, whatever the machine running the tests has set."""
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
 @pytest.fixture
 def cloud(tmp_path: Path) -> Iterator[Cloud]:
     made = Cloud(tmp_path)
