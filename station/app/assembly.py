@@ -85,9 +85,8 @@ def assemble(
     backend = _backend(config, data_dir, environ)
     fixtures = _fixtures(config, backend, choices.timing, undo)
     _refuse_readers_without_profile(config, fixtures)
-    if not all(is_reader(fixture) for fixture in fixtures):
+    if not all(is_reader(fixture) for fixture in fixtures):  # PPA slots: the factory CA, the batch secrets
         _require_ca(config, backend)
-    if not all(is_reader(fixture) for fixture in fixtures):  # PPA slots: read the batch secrets now, once
         check_secret_sources(
             plan.profile,
             plan.profile_name,
