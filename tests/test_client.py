@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
 
 from station.core import codec
 from station.core.errors import DeviceRefused, DeviceUnreachable
@@ -17,7 +18,6 @@ from station.devices.ppa import protocol as p
 from station.devices.ppa.auditlog import verify_audit_log
 from station.devices.ppa.checkin import sign_checked, verify_check
 from station.devices.ppa.client import PpaClient
-from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
 from station.devices.ppa.replies import (
     CheckinResult,
     CheckState,

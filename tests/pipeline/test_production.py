@@ -18,13 +18,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
+from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
 
 from station.app.data import StationData
 from station.cli.records import cmd_verify
 from station.core import codec
 from station.core.events import Outcome
 from station.devices.ppa import protocol
-from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
 from station.factory.backend import Backend
 from station.factory.keys.keystore import FileKeyStore
 from station.factory.keys.secrets import UnitSecrets, derive_keys

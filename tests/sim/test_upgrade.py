@@ -20,10 +20,10 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY, build_image, verify_image
 
 from station.core.codec import b64decode, b64encode, x25519_public_key
 from station.devices.ppa.auditlog import verify_audit_log
-from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY, build_image, verify_image
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
