@@ -38,15 +38,17 @@ class FirmwareFolder:
         return b64encode(self.key.public_key().public_bytes_raw())
 
     def add(
-        self, fwv: str, *, accepted: bool = True, with_fws: bool = True, size: int = 3000
+        self, fwv: str, *, accepted: bool = True, fws: str | None = None, size: int = 3000
     ) -> FirmwareImage:
-        """Random bytes entered as ``fwv``; ``accepted``: simulated units verify them (check_fw 200)."""
+        """Random bytes entered as ``fwv``; ``accepted``: simulated units verify them (check_fw 200).
+
+        The entry's ``fws`` is the one the units will report, unless ``fws`` says otherwise.
+        """
         source = self.path.parent / f"incoming-{os.urandom(4).hex()}.bin"
         source.write_bytes(os.urandom(size))
-        fws = None
         if accepted:
             signed = encedo_signs(source.read_bytes(), fwv)
-            fws = b64encode(signed.signature) if with_fws else None
+            fws = fws or b64encode(signed.signature)
         name = f"fw-{fwv.rsplit(' ', 1)[-1]}-{os.urandom(2).hex()}.bin"
         image = add_image(self.path, source, fwv, fws, self.key, name=name)
         source.unlink()

@@ -10,7 +10,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
 
 from station.core import codec
 from station.core.errors import DeviceRefused, DeviceUnreachable
@@ -28,6 +27,7 @@ from station.devices.ppa.replies import (
 from station.sim.ppa.auditlog import Event
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.images import TEST_VENDOR_PUBLIC_KEY
 from tests.simtools import MASTER_PRIVATE, USER_PRIVATE, default_cfg
 
 IAT = 1_700_000_000
