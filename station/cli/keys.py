@@ -25,7 +25,7 @@ from station.cli.options import (
     station_data,
     store_arguments,
 )
-from station.core.errors import ConfigError, RecordError, StationError
+from station.core.errors import ConfigError, ProtocolError, RecordError, StationError
 
 if TYPE_CHECKING:
     from station.core.config import StationConfig
@@ -189,6 +189,8 @@ def _firmware_list(args: argparse.Namespace) -> int:
 
     config = optional_config(args.config)
     folder = _firmware_folder(args, config)
+    if not folder.is_dir():
+        raise StationError(f"firmware folder {folder} does not exist")
     images = (
         parse_manifest((folder / MANIFEST).read_bytes(), folder / MANIFEST)
         if (folder / MANIFEST).exists()
@@ -205,7 +207,10 @@ def _firmware_list(args: argparse.Namespace) -> int:
     if text is None:
         problems.append("no [firmware] release_key configured: the signature cannot be checked")
     else:
-        public = release_public_key(text)
+        try:
+            public = release_public_key(text)
+        except ProtocolError as exc:
+            raise ConfigError(f"the release key {exc}", key="firmware.release_key") from None
         try:
             verified_entries(folder, public)
             print(f"signature: verifies with release key {release_key_id(public)}")
