@@ -161,7 +161,7 @@ def _firmware_add(args: argparse.Namespace) -> int:
     key = _release_key(args, config)
     public = public_key_text(key)
     trusted = config.firmware.release_key if config is not None else None
-    if trusted is not None and trusted != public:
+    if trusted is not None and _trusted_key(trusted) != key.public_key().public_bytes_raw():
         raise ConfigError(
             f"the release key {public} is not the one the station trusts ({trusted}); nothing was written",
             path=config.path if config is not None else None,
@@ -182,7 +182,6 @@ def _firmware_list(args: argparse.Namespace) -> int:
         check_file,
         parse_manifest,
         release_key_id,
-        release_public_key,
         unlisted_files,
         verified_entries,
     )
@@ -207,10 +206,7 @@ def _firmware_list(args: argparse.Namespace) -> int:
     if text is None:
         problems.append("no [firmware] release_key configured: the signature cannot be checked")
     else:
-        try:
-            public = release_public_key(text)
-        except ProtocolError as exc:
-            raise ConfigError(f"the release key {exc}", key="firmware.release_key") from None
+        public = _trusted_key(text)
         try:
             verified_entries(folder, public)
             print(f"signature: verifies with release key {release_key_id(public)}")
@@ -221,6 +217,16 @@ def _firmware_list(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"problem: {problem}")
     return 1 if problems else 0
+
+
+def _trusted_key(text: str) -> bytes:
+    """``[firmware] release_key`` as raw bytes; ConfigError naming the setting."""
+    from station.factory.firmware import release_public_key
+
+    try:
+        return release_public_key(text)
+    except ProtocolError as exc:
+        raise ConfigError(f"the release key {exc}", key="firmware.release_key") from None
 
 
 def _firmware_folder(args: argparse.Namespace, config: StationConfig | None) -> Path:
