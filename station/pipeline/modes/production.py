@@ -255,7 +255,9 @@ class ProductionFlow:
         self.client.install_firmware()
         self._await_reboot(ctx, expect_upgrade=True)
         version = self.client.version()
-        if version.fwv != image.fwv or (image.fws is not None and version.fws != image.fws):
+        if version.fwv != image.fwv or (
+            image.fws and codec.b64decode(version.fws) != codec.b64decode(image.fws)
+        ):
             raise StepFailed(
                 "upgrade-failed",
                 f"unit runs {version.fwv} (fws {version.fws}) after installing {image.file}: {image.fwv}"
