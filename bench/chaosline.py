@@ -22,6 +22,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ from station.core.config import KeysSection
 from station.devices.ppa.protocol import generate_mnemonic
 
 REPO = Path(__file__).resolve().parents[1]
+# The key the shipped TEST firmware_images/manifest.json is signed with, as the shipped station.toml names it.
+SHIPPED_RELEASE_KEY = tomllib.loads((REPO / "station.toml").read_text("utf-8"))["firmware"]["release_key"]
 POLL = 0.1  # seconds between looks at the records database
 KILL_JITTER = 3.0  # a kill lands this many seconds (at most, uniformly) after its record count
 STALL = 180.0  # no new record for this long while the station runs: the run cannot finish, stop it
@@ -173,6 +176,7 @@ simulated = true
 [firmware]
 dir = "{REPO / "firmware_images"}"
 require = "Encedo nGINE FW v1.2.3"
+release_key = "{SHIPPED_RELEASE_KEY}"
 [profile.default]
 secrets = "batch"
 passphrase_env = "STATION_BATCH_PASSPHRASE"

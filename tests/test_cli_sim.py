@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -64,6 +65,30 @@ def test_explicit_backend_key_is_trusted(tmp_path: Path) -> None:
         assert proc.wait(timeout=TIMEOUT) == 0
 
 
+def test_accept_makes_the_units_verify_an_image_by_its_hash(tmp_path: Path) -> None:
+    image, other = os.urandom(3000), os.urandom(3000)  # opaque bytes: the units judge them by hash only
+    digest = hashlib.sha256(image).hexdigest()
+    proc = start(
+        "--backend-key", codec.x25519_public_b64(bytes(range(32))), "--accept", f"{digest}=v9.9", cwd=tmp_path
+    )
+    try:
+        assert proc.stdout is not None
+        url = json.loads(proc.stdout.readline())["http"] + "/api/system/upgrade"
+        for data, verdict in ((other, 406), (image, 200)):
+            headers = {"Content-Disposition": 'attachment; filename="firmware.bin"'}
+            assert (
+                requests.post(f"{url}/upload_fw", data=data, headers=headers, timeout=TIMEOUT).status_code
+                == 200
+            )
+            codes = [requests.get(f"{url}/check_fw", timeout=TIMEOUT).status_code]
+            while codes[-1] in (201, 202) and len(codes) < 1000:  # the check runs a while (timing profile)
+                codes.append(requests.get(f"{url}/check_fw", timeout=TIMEOUT).status_code)
+            assert codes[0] == 201 and codes[-1] == verdict
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=TIMEOUT) == 0
+
+
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     proc = start(*args, cwd=cwd)
     out, err = proc.communicate(timeout=TIMEOUT)
@@ -85,6 +110,8 @@ def test_bad_arguments_are_named(tmp_path: Path) -> None:
         (("--timing", "slow"), "unknown timing profile 'slow'"),
         (("--backend-key", "abc"), "--backend-key must be"),
         (("--count", "2", "--http-port", "8080"), "need --count 1"),
+        (("--accept", "abc=Encedo nGINE FW v1.2.3"), "is not a hex SHA-256"),
+        (("--accept", "0" * 64), "no firmware version"),
     ]:
         result = run(*args, cwd=tmp_path)
         assert result.returncode == 2, args

@@ -17,7 +17,6 @@ from station.devices.ppa import protocol as p
 from station.devices.ppa.auditlog import verify_audit_log
 from station.devices.ppa.checkin import sign_checked, verify_check
 from station.devices.ppa.client import PpaClient
-from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
 from station.devices.ppa.replies import (
     CheckinResult,
     CheckState,
@@ -28,6 +27,7 @@ from station.devices.ppa.replies import (
 from station.sim.ppa.auditlog import Event
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
+from station.sim.ppa.images import TEST_VENDOR_PUBLIC_KEY
 from tests.simtools import MASTER_PRIVATE, USER_PRIVATE, default_cfg
 
 IAT = 1_700_000_000

@@ -25,6 +25,7 @@ import pytest
 import requests
 
 from station.devices.ppa.protocol import generate_mnemonic
+from tests.firmwaretools import SHIPPED_RELEASE_KEY
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 10
@@ -176,6 +177,7 @@ simulated = true
 [firmware]
 dir = "{REPO / "firmware_images"}"
 require = "Encedo nGINE FW v1.2.3"
+release_key = "{SHIPPED_RELEASE_KEY}"
 [profile.default]
 secrets = "batch"
 passphrase_env = "STATION_BATCH_PASSPHRASE"

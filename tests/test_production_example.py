@@ -7,10 +7,12 @@ the integrator has put in what only they have (the CA certificate Encedo gives t
 from __future__ import annotations
 
 import shutil
+from base64 import b64encode
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from station.app.assembly import Choices, check_and_plan
 from station.core.config import load
@@ -53,6 +55,12 @@ def test_the_example_refuses_to_start_until_the_integrator_fills_it_in(tmp_path:
     )
     ca = LocalBackend(FileKeyStore(tmp_path / "keys"), name="stand-in").ca_certificate()
     (tmp_path / "factory-ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    check_settings(load(copy))  # the CA certificate read: the backend section is complete
+    with pytest.raises(ConfigError, match=r"\[firmware\.release_key\]"):
+        check_settings(load(copy))  # the CA certificate read: the firmware release key is next
+    release = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    copy.write_text(
+        copy.read_text().replace('release_key = "REPLACE"', f'release_key = "{b64encode(release).decode()}"')
+    )
+    check_settings(load(copy))  # the backend and firmware sections are complete
     with pytest.raises(ConfigError, match=r"\[profile\.default\.escrow_public_key\]"):
         check_and_plan(load(copy), Choices())

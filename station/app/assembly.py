@@ -21,7 +21,7 @@ from station.core.errors import BackendError, ConfigError
 from station.devices.springcore.configdata import ConfigData
 from station.devices.springcore.profile import load_reader_profiles
 from station.factory.backend import Backend, LocalBackend
-from station.factory.firmware import FirmwareCatalog
+from station.factory.firmware import FirmwareCatalog, release_public_key
 from station.factory.profilecheck import check_profiles, check_secret_sources
 from station.factory.remote import NoCaService, RemoteBackend, configured_ca
 from station.factory.settingscheck import check_key_files, check_settings
@@ -114,7 +114,7 @@ def check_and_plan(config: StationConfig, choices: Choices) -> Plan:
     if not config.fixtures:
         raise ConfigError("no [[fixture]] configured", path=config.path, key="fixture")
     check_profiles(config)  # every cfg value, the escrow key: refused now, not after a one-shot write
-    check_settings(config)  # [backend] url and check-in key, [firmware] require
+    check_settings(config)  # [backend] url and check-in key, [firmware] require and release_key
     return Plan(
         profile_name=name,
         profile=profile,
@@ -180,7 +180,10 @@ def _firmware(config: StationConfig) -> FirmwareCatalog | None:
         return None
     if not folder.is_dir():
         raise ConfigError(f"firmware folder {folder} does not exist", path=config.path, key="firmware.dir")
-    return FirmwareCatalog.load(folder)
+    assert config.firmware.release_key is not None  # check_settings: a requirement needs the key
+    catalog = FirmwareCatalog.load(folder, release_public_key(config.firmware.release_key))
+    catalog.image_for(config.firmware.require)  # an image that meets the requirement: now, not per unit
+    return catalog
 
 
 def _readers_deps(

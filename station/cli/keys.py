@@ -1,4 +1,4 @@
-"""``station keys export|init``, ``station ca export`` and ``station secrets open``: the station's keys.
+"""``station keys export|init``, ``ca export``, ``secrets open``, ``firmware add|list``: the station's keys.
 
 >>> import tempfile; from station.cli.main import main
 >>> with tempfile.TemporaryDirectory() as folder:           # a new station: the key it will sign with
@@ -17,11 +17,20 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from station.cli.options import DEFAULT_CONFIG, Subparsers, optional_config, station_data, store_arguments
-from station.core.errors import ConfigError, RecordError, StationError
+from station.cli.options import (
+    DEFAULT_CONFIG,
+    Subparsers,
+    config_argument,
+    optional_config,
+    station_data,
+    store_arguments,
+)
+from station.core.errors import ConfigError, ProtocolError, RecordError, StationError
 
 if TYPE_CHECKING:
+    from station.core.config import StationConfig
     from station.factory.keys.keystore import PublicKey
+    from station.factory.release import ReleaseKey
 
 
 def add_parser(commands: Subparsers) -> None:
@@ -48,6 +57,28 @@ def add_parser(commands: Subparsers) -> None:
     secrets_open.add_argument("record", help="record id")
     secrets_open.add_argument("--escrow-key", required=True, help="file with the escrow X25519 private key")
     secrets_open.set_defaults(handler=_secrets_open)
+    _add_firmware_parser(commands)
+
+
+def _add_firmware_parser(commands: Subparsers) -> None:
+    firmware = commands.add_parser("firmware", help="firmware images and their signed manifest")
+    verbs = firmware.add_subparsers(title="firmware commands")
+    add = verbs.add_parser(
+        "add", help="copy an image into the firmware folder, enter it, re-sign the manifest"
+    )
+    add.add_argument("file", help="the image file, exactly as Encedo ships it")
+    add.add_argument("--version", required=True, help="the fwv a unit reports after installing it")
+    add.add_argument("--fws", help="the fws a unit reports after installing it (base64), where known")
+    add.add_argument("--name", help="file name in the firmware folder (default: the file's own)")
+    add.add_argument(
+        "--key", metavar="URI", help="release key file:<path>.pem or pkcs11: (default [keys] release)"
+    )
+    listing = verbs.add_parser("list", help="the manifest's entries and whether its signature verifies")
+    for verb in (add, listing):
+        config_argument(verb)
+        verb.add_argument("--dir", help="firmware folder (default [firmware] dir, else ./firmware_images)")
+    add.set_defaults(handler=_firmware_add)
+    listing.set_defaults(handler=_firmware_list)
 
 
 def _keys_export(args: argparse.Namespace) -> int:
@@ -119,3 +150,110 @@ def _secrets_open(args: argparse.Namespace) -> int:
     json.dump(open_sealed(sealed, private), sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
+
+
+def _firmware_add(args: argparse.Namespace) -> int:
+    """Enter an image, re-sign the manifest with the release key (one the station trusts, if it names one)."""
+    from station.factory.release import add_image, key_id, public_key_text
+
+    config = optional_config(args.config)
+    folder = _firmware_folder(args, config)
+    key = _release_key(args, config)
+    public = public_key_text(key)
+    trusted = config.firmware.release_key if config is not None else None
+    if trusted is not None and _trusted_key(trusted) != key.public_key().public_bytes_raw():
+        raise ConfigError(
+            f"the release key {public} is not the one the station trusts ({trusted}); nothing was written",
+            path=config.path if config is not None else None,
+            key="firmware.release_key",
+        )
+    image = add_image(folder, Path(args.file), args.version, args.fws, key, name=args.name)
+    print(f"added {folder / image.file}: {image.fwv}, {image.size} bytes, SHA-256 {image.sha256}")
+    print(f"signed {folder / 'manifest.json'} with release key {key_id(key)}", file=sys.stderr)
+    if trusted is None:
+        print(f'station.toml: [firmware] release_key = "{public}"', file=sys.stderr)
+    return 0
+
+
+def _firmware_list(args: argparse.Namespace) -> int:
+    """The entries, the signature's verdict, the files ignored; 1 when the station would refuse to start."""
+    from station.factory.firmware import (
+        MANIFEST,
+        check_file,
+        parse_manifest,
+        release_key_id,
+        unlisted_files,
+        verified_entries,
+    )
+
+    config = optional_config(args.config)
+    folder = _firmware_folder(args, config)
+    if not folder.is_dir():
+        raise StationError(f"firmware folder {folder} does not exist")
+    images = (
+        parse_manifest((folder / MANIFEST).read_bytes(), folder / MANIFEST)
+        if (folder / MANIFEST).exists()
+        else ()
+    )
+    problems: list[str] = []
+    for image in images:
+        print(f"{image.file}  {image.size} bytes  {image.fwv}  sha256 {image.sha256}  fws {image.fws or '-'}")
+        try:
+            check_file(folder, image)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    text = config.firmware.release_key if config is not None else None
+    if text is None:
+        problems.append("no [firmware] release_key configured: the signature cannot be checked")
+    else:
+        public = _trusted_key(text)
+        try:
+            verified_entries(folder, public)
+            print(f"signature: verifies with release key {release_key_id(public)}")
+        except ConfigError as exc:
+            problems.append(str(exc))
+    for name in unlisted_files(folder, tuple(images)):
+        print(f"ignored (not in the manifest): {name}")
+    for problem in problems:
+        print(f"problem: {problem}")
+    return 1 if problems else 0
+
+
+def _trusted_key(text: str) -> bytes:
+    """``[firmware] release_key`` as raw bytes; ConfigError naming the setting."""
+    from station.factory.firmware import release_public_key
+
+    try:
+        return release_public_key(text)
+    except ProtocolError as exc:
+        raise ConfigError(f"the release key {exc}", key="firmware.release_key") from None
+
+
+def _firmware_folder(args: argparse.Namespace, config: StationConfig | None) -> Path:
+    if args.dir:
+        return Path(args.dir)
+    return config.resolve(config.firmware.dir) if config is not None else Path("firmware_images")
+
+
+def _release_key(args: argparse.Namespace, config: StationConfig | None) -> ReleaseKey:
+    """``--key`` (a file relative to here) or ``[keys] release`` (relative to the data directory)."""
+    from station.factory.keys.keystore import KeyRef, open_key, token_access
+    from station.factory.keys.pkcs11uri import is_pkcs11_uri
+
+    if args.key is not None:
+        uri, data_dir, setting = args.key, Path.cwd(), "--key"
+    elif config is not None and config.keys.release is not None:
+        uri, data_dir, setting = config.keys.release, config.resolve(config.station.data_dir), "keys.release"
+    else:
+        raise StationError("firmware add needs the release key: --key file:<path>.pem or [keys] release")
+    access = None
+    if not is_pkcs11_uri(uri) and not uri.endswith(".pem"):
+        raise ConfigError("the release key is an Ed25519 key: file:<path>.pem or pkcs11:...", key=setting)
+    if is_pkcs11_uri(uri):
+        if config is None:
+            raise StationError("a pkcs11: release key needs a configuration with [keys] pkcs11_module")
+        access = token_access(config.keys, base_dir=config.base_dir, environ=os.environ)
+    ref = open_key(uri, data_dir, setting=setting, token=access)
+    if isinstance(ref, KeyRef) and not ref.sibling(".pem").exists():
+        print(f"created a new release key {ref.sibling('.pem')}", file=sys.stderr)
+    return ref.ed25519()

@@ -39,6 +39,13 @@ def add_parser(commands: Subparsers) -> None:
     ppa.add_argument("--timing", default="fast", help=TIMING_HELP)
     ppa.add_argument("--faults", default="", help="fault plan, e.g. 'seed=7; drop p=0.05; 500 times=1'")
     ppa.add_argument("--fwv", help="firmware version string the units report")
+    ppa.add_argument(
+        "--accept",
+        action="append",
+        default=[],
+        metavar="SHA256=FWV",
+        help="the units accept a firmware image of this SHA-256 (as Encedo-signed), installing FWV",
+    )
     ppa.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     ppa.add_argument("--http-port", type=int, default=0, help="fixed HTTP port (one unit only)")
     ppa.add_argument("--https-port", type=int, default=0, help="fixed HTTPS port (one unit only)")
@@ -79,6 +86,7 @@ def sim_ppa(args: argparse.Namespace) -> int:
         raise StationError("--count must be at least 1")
     if args.count > 1 and (args.http_port or args.https_port):
         raise StationError("fixed ports (--http-port/--https-port) need --count 1")
+    _accept_images(args.accept)
     units = start_fleet(
         args.count,
         backend_key=_trusted_backend_key(args, config),
@@ -99,6 +107,20 @@ def sim_ppa(args: argparse.Namespace) -> int:
     finally:
         stop_fleet(units)
     return 0
+
+
+def _accept_images(accepted: list[str]) -> None:
+    """``--accept SHA256=FWV``: images the simulator's list (``sim/ppa/images.py``) takes as signed."""
+    from station.sim.ppa.images import encedo_signs_hash
+
+    for item in accepted:
+        digest, _, fwv = item.partition("=")
+        if not fwv.strip():
+            raise StationError(f"--accept {item!r}: no firmware version; expected SHA256=FWV")
+        try:
+            encedo_signs_hash(digest.strip(), fwv.strip())
+        except ValueError as exc:
+            raise StationError(f"--accept {item!r}: {exc}; expected SHA256=FWV") from None
 
 
 def sim_companion(args: argparse.Namespace) -> int:

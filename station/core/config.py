@@ -70,6 +70,7 @@ class KeysSection:
     pin_file: str | None = None
     pin_env: str | None = None  # environment variable holding the token PIN (pkcs11: keys)
     pkcs11_module: str | None = None  # PKCS#11 module path; required when ca or signing is pkcs11:
+    release: str | None = None  # `station firmware add`: the firmware release key (Ed25519), file: or pkcs11:
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class StoreSection:
 class FirmwareSection:
     dir: str = "firmware_images"
     require: str | None = None
+    release_key: str | None = None  # base64 Ed25519 public key manifest.json.sig must verify with
 
 
 @dataclass(frozen=True)
@@ -304,7 +306,9 @@ def _validate_keys(keys: KeysSection, source: str) -> None:
         raise ConfigError("the check-in key (X25519) is a file: key", path=source, key="keys.checkin")
     if keys.escrow is not None and keys.escrow.startswith("pkcs11:"):
         raise ConfigError(ESCROW_FILE_ONLY, path=source, key="keys.escrow")
-    if not any(uri.startswith("pkcs11:") for uri in (keys.ca, keys.signing)):
+    if not any(
+        uri is not None and uri.startswith("pkcs11:") for uri in (keys.ca, keys.signing, keys.release)
+    ):
         return
     if not keys.pkcs11_module:
         raise ConfigError(

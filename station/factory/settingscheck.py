@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 from station.core.config import StationConfig
 from station.core.errors import ConfigError, ProtocolError
 from station.devices.ppa.cfgspec import is_hostname
-from station.devices.ppa.image import VERSION_FIELD
-from station.factory.firmware import parse_version
+from station.factory.firmware import parse_version, release_public_key
 from station.factory.keys.filemode import refuse_shared
 from station.factory.keys.keystore import KEY_ROLES, open_file_key
 from station.factory.keys.pkcs11uri import is_pkcs11_uri
@@ -26,14 +25,15 @@ from station.factory.remote import configured_ca
 
 URL_FORM = "https://host[:port][/path]"
 REQUIRE_EXAMPLE = 'e.g. "Encedo nGINE FW v1.2.2"'
+VERSION_FIELD = 56  # the longest fwv text accepted in [firmware] require
 LOOPBACK_NAMES = ("localhost",)
 _VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
 _PRINTABLE = re.compile(r"[\x20-\x7e]+")
 
 
 def check_settings(config: StationConfig) -> None:
-    """``[backend]`` url, check-in key and CA certificate file, ``[firmware] require``: what needs no
-    unit, no key and no network."""
+    """``[backend]`` url, check-in key and CA certificate file, ``[firmware] require`` and ``release_key``:
+    what needs no unit, no key and no network."""
     source = config.path
     url = config.backend.url
     if url is not None:
@@ -51,6 +51,19 @@ def check_settings(config: StationConfig) -> None:
         problem = firmware_require_problem(require)
         if problem is not None:
             raise ConfigError(problem, path=source, key="firmware.require")
+    release_key = config.firmware.release_key
+    if release_key is not None:
+        try:
+            release_public_key(release_key)
+        except ProtocolError as exc:
+            raise ConfigError(f"the release key {exc}", path=source, key="firmware.release_key") from None
+    elif require is not None:
+        raise ConfigError(
+            'a firmware requirement needs release_key = "<base64 Ed25519 public key>": the key '
+            "firmware_images/manifest.json.sig is verified with (`station firmware add` prints it)",
+            path=source,
+            key="firmware.release_key",
+        )
 
 
 def check_key_files(config: StationConfig, data_dir: Path) -> None:

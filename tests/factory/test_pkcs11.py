@@ -271,3 +271,28 @@ def test_a_lost_session_fails_one_call_and_the_next_logs_in_again(hsm: SoftHsm) 
     with pytest.raises(TokenError, match="token 'station'"):
         key.sign(b"first try")
     key.public_key().verify(key.sign(b"second try"), b"second try")
+
+
+def test_the_firmware_release_key_can_live_in_the_token(hsm: SoftHsm, tmp_path: Path) -> None:
+    """``[keys] release = "pkcs11:..."``: ``station firmware add`` signs the manifest in the token."""
+    from station.factory.firmware import FirmwareCatalog
+
+    uri = hsm.uri("spare", unique_label("firmware-release"))
+    (tmp_path / "station.toml").write_text(
+        f'[station]\nid = "st"\ndata_dir = "data"\n[keys]\nrelease = "{uri}"\n'
+        f'pkcs11_module = "{hsm.module}"\npin_env = "{PIN_ENV}"\n[firmware]\ndir = "images"\n',
+        encoding="utf-8",
+    )
+    env = hsm.environ("spare")
+    created = station_cli("keys", "init", "--pkcs11", uri, "--type", "ed25519", cwd=tmp_path, env=env)
+    assert created.returncode == 0, created.stderr
+    public = serialization.load_pem_public_key(created.stdout.encode("ascii"))
+    assert isinstance(public, ed25519.Ed25519PublicKey)
+    (tmp_path / "fw.bin").write_bytes(os.urandom(1000))
+    added = station_cli(
+        "firmware", "add", "fw.bin", "--version", "Encedo nGINE FW v1.2.3", cwd=tmp_path, env=env
+    )
+    assert added.returncode == 0, added.stderr
+    catalog = FirmwareCatalog.load(tmp_path / "images", public.public_bytes_raw())
+    assert [image.fwv for image in catalog.images] == ["Encedo nGINE FW v1.2.3"]
+    assert hsm.pin("spare") not in created.stdout + created.stderr + added.stdout + added.stderr

@@ -104,7 +104,7 @@ def test_the_backend_url_and_check_in_key_are_checked_with_file_and_key(tmp_path
         ("Encedo nGINE FW v1.2.2", None),
         ("v1", None),
         ("Encedo nGINE FW v1.2.3-DIAG", None),
-        ("v1.2." + "x" * 51, None),  # 56 characters: the image footer's version field
+        ("v1.2." + "x" * 51, None),  # 56 characters: the longest fwv text accepted
         ("v1.2." + "x" * 52, "56 characters at most"),
         ("latest", "no version number"),
         ("", "not allowed"),
@@ -124,6 +124,21 @@ def test_the_firmware_requirement_is_checked_with_file_and_key(tmp_path: Path) -
     with pytest.raises(ConfigError, match="no version number") as info:
         check_settings(bad)
     assert (info.value.path, info.value.key) == (bad.path, "firmware.require")
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('require = "v1.2.3"\n', "a firmware requirement needs release_key"),
+        ('release_key = "c2hvcnQ="\n', "the release key is 5 bytes, expected a 32-byte Ed25519 public key"),
+        ('release_key = "not base64!"\n', "the release key not base64 text"),
+    ],
+)
+def test_the_release_key_is_checked_with_file_and_key(tmp_path: Path, table: str, message: str) -> None:
+    bad = config(tmp_path, "[firmware]\n" + table)
+    with pytest.raises(ConfigError, match=message) as info:
+        check_settings(bad)
+    assert (info.value.path, info.value.key) == (bad.path, "firmware.release_key")
 
 
 def test_key_files_others_may_read_are_refused_with_the_fix(tmp_path: Path) -> None:

@@ -24,18 +24,18 @@ from station.cli.records import cmd_verify
 from station.core import codec
 from station.core.events import Outcome
 from station.devices.ppa import protocol
-from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
 from station.factory.backend import Backend
 from station.factory.keys.keystore import FileKeyStore
 from station.factory.keys.secrets import UnitSecrets, derive_keys
 from station.sim.ppa import cfgcheck
+from station.sim.ppa.images import TEST_VENDOR_PUBLIC_KEY
 from station.sim.ppa.routes import attestation as attestation_route
 from station.sim.ppa.routes import auth as auth_route
 from station.sim.ppa.state import DeviceConfig
 from tests import simtools
+from tests.firmwaretools import shipped_config
 from tests.pipeline.conftest import (
     CONFIG,
-    FIRMWARE_DIR,
     PROFILE,
     STATION_ID,
     STEPS,
@@ -109,7 +109,7 @@ def test_a_fresh_unit_passes_and_its_record_matches_the_unit(line_factory: LineF
 
 
 def test_an_old_firmware_is_upgraded_before_provisioning(line_factory: LineFactory) -> None:
-    line = line_factory(firmware={"dir": str(FIRMWARE_DIR), "require": UPGRADED_FWV})
+    line = line_factory(firmware=shipped_config(UPGRADED_FWV))  # the shipped TEST image and release key
     assert line.unit().state.firmware.fwv == "Encedo nGINE FW v1.2.2"
     (verdict,) = line.run()
 
@@ -121,24 +121,21 @@ def test_an_old_firmware_is_upgraded_before_provisioning(line_factory: LineFacto
     assert ok_json(simtools.get(line.url(), VERSION))["fwv"] == UPGRADED_FWV
 
 
-def test_a_unit_trusting_another_vendor_key_fails_before_any_upload(line_factory: LineFactory) -> None:
+def test_a_unit_trusting_another_vendor_key_refuses_the_image_and_keeps_its_firmware(
+    line_factory: LineFactory,
+) -> None:
     other_vendor = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes_raw()
     assert other_vendor != codec.b64decode(TEST_VENDOR_PUBLIC_KEY)
-    line = line_factory(
-        firmware={"dir": str(FIRMWARE_DIR), "require": UPGRADED_FWV},
-        network=[{"vendor_key": other_vendor}],
-    )
+    line = line_factory(firmware=shipped_config(UPGRADED_FWV), network=[{"vendor_key": other_vendor}])
     unit = line.extra_units[0]
     (verdict,) = line.run()
 
     step, code, message = failure_of(verdict)
     assert verdict.outcome is Outcome.FAIL
-    assert (step, code) == ("firmware", "untrusted-firmware")
-    assert "vendor key" in message
-    assert unit.state.firmware.staged == {}  # nothing was uploaded
+    assert (step, code) == ("firmware", "image-refused")  # the unit's own check is the real one
+    assert "refused" in message
+    assert unit.state.firmware.pending_install is None  # never installed
     assert ok_json(simtools.get(unit.http_url, VERSION))["fwv"] == "Encedo nGINE FW v1.2.2"
-    journal = line.station.store.run_journal(verdict.run_id)
-    assert not [entry for entry in journal if entry.phase == "intent"]
 
 
 # --- units that are not factory-fresh ----------------------------------------------------------------------

@@ -244,24 +244,27 @@ class ProductionFlow:
             raise StepFailed(
                 "no-firmware", f"unit has {current}, {required} is required, no images configured"
             )
+        image = catalog.image_for(required)  # newest signed image >= required > current: never a downgrade
         try:
-            image = catalog.image_for(required, vendor_key=codec.b64decode(self.facts.fwk or ""))
-        except VerificationError:  # a fact about the unit (it trusts another vendor), not a station fault
-            raise StepFailed(
-                "untrusted-firmware",
-                f"the unit trusts another firmware vendor key ({self.facts.fwk}) than the one that signed "
-                f"the {required} image; it would refuse the image, so nothing was uploaded; set it aside",
-            ) from None
-        ctx.intent({"firmware": image.version, "sha256": image.sha256})
-        self.client.upload_firmware(image.data)
-        self._await_firmware_check(ctx)
+            data = catalog.read(image)  # the signed entry's size and SHA-256, checked on these bytes
+        except VerificationError as exc:
+            raise StepFailed("image-changed", f"{exc}; nothing was uploaded") from None
+        ctx.intent({"firmware": image.fwv, "sha256": image.sha256, "file": image.file})
+        self.client.upload_firmware(data)
+        self._await_firmware_check(ctx)  # the unit's own verification of the image: the real check
         self.client.install_firmware()
         self._await_reboot(ctx, expect_upgrade=True)
         version = self.client.version()
-        if version.fwv != image.version:
-            raise StepFailed("upgrade-failed", f"unit runs {version.fwv} after installing {image.version}")
+        if version.fwv != image.fwv or (
+            image.fws and codec.b64decode(version.fws) != codec.b64decode(image.fws)
+        ):
+            raise StepFailed(
+                "upgrade-failed",
+                f"unit runs {version.fwv} (fws {version.fws}) after installing {image.file}: {image.fwv}"
+                + (f" (fws {image.fws})" if image.fws else ""),
+            )
         self.facts.fwv = version.fwv
-        return f"upgraded {current} → {version.fwv}"
+        return f"upgraded {current} → {version.fwv} ({image.file})"
 
     def _await_firmware_check(self, ctx: RunContext) -> None:
         while True:

@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from station.core.codec import b64decode
-from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import InvalidBearer, parse_bearer
 from station.sim.ppa.clock import DeviceClock, MonotonicSource
 from station.sim.ppa.faults import FaultInjector, FaultPlan, FaultRule
 from station.sim.ppa.http import DeviceListener, Request, Response, dropped, empty
 from station.sim.ppa.identity import https_credentials
+from station.sim.ppa.images import TEST_VENDOR_PUBLIC_KEY
 from station.sim.ppa.routes import all_routes
 from station.sim.ppa.state import DEFAULT_FWV, BootState, PersistentState
 from station.sim.ppa.timing import FAST, TimingProfile

@@ -9,15 +9,13 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import re
-import tarfile
 
 from station.core.errors import ProtocolError
-from station.devices.ppa.image import FOOTER_SIZE, verify_image
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import request_subject, require
 from station.sim.ppa.http import Request, Response, empty
+from station.sim.ppa.images import judge
 from station.sim.ppa.routes.table import route
 from station.sim.ppa.state import StagedImage
 from station.sim.ppa.unit import Unit
@@ -123,29 +121,19 @@ def _poll(dev: Unit, staged: StagedImage) -> None:
         staged.polled_running = True
         return
     try:
-        image = _image_bytes(staged)
-        footer = verify_image(image, dev.vendor_key, kind=staged.kind)
-        if staged.kind == "ui":
-            _check_tar(image[:-FOOTER_SIZE])
-    except ProtocolError:  # VerificationError is a ProtocolError
+        signed = judge(_image_bytes(staged), staged.kind, dev.vendor_key)  # by hash: sim/ppa/images.py
+    except ProtocolError:  # an Intel HEX upload that does not decode
+        signed = None
+    if signed is None:
         staged.task = "failed"
         return
-    staged.task, staged.version, staged.signature = "ok", footer.version, footer.signature
+    staged.task, staged.version, staged.signature = "ok", signed.version, signed.signature
 
 
 def _image_bytes(staged: StagedImage) -> bytes:
     if staged.filename.endswith(".hex"):
         return intel_hex_to_bytes(staged.data)
     return staged.data
-
-
-def _check_tar(payload: bytes) -> None:
-    """The firmware untars the web app during the check; a payload that is not a tar fails it."""
-    try:
-        with tarfile.open(fileobj=io.BytesIO(payload), mode="r:") as archive:
-            archive.getmembers()
-    except tarfile.TarError:
-        raise ProtocolError("web app payload is not a tar archive") from None
 
 
 def intel_hex_to_bytes(text: bytes) -> bytes:
