@@ -71,7 +71,6 @@ TRACKED_INPUTS = (
     "packaging",
     "docs",
     "firmware_images",
-    "labels",
     "pyproject.toml",
     "station.toml",
     "README.md",

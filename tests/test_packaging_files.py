@@ -272,3 +272,28 @@ def test_tarball_has_root_owned_entries_under_one_folder(tmp_path: Path) -> None
     modes = {m.name: m.mode for m in members}
     assert modes[f"{bundle.name}/install.sh"] == modes[f"{bundle.name}/station"] == 0o755
     assert (tmp_path / "out.tar.gz.sha256").read_text().endswith("  out.tar.gz\n")
+
+
+def test_every_data_file_of_the_package_is_package_data() -> None:
+    """A file under station/ that is not Python is read at run time: the wheel must carry it (issue 17)."""
+    import fnmatch
+    import tomllib
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    data = [
+        path.relative_to(REPO)
+        for path in sorted((REPO / "station").rglob("*"))
+        if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts
+    ]
+    assert any(path.name == "unit.zpl" for path in data)  # the label template is package data
+    missing = [
+        path.as_posix()
+        for path in data
+        if not any(
+            path.parent.as_posix().replace("/", ".").startswith(package)
+            and fnmatch.fnmatch(path.relative_to(Path(*package.split("."))).as_posix(), pattern)
+            for package, patterns in declared.items()
+            for pattern in patterns
+        )
+    ]
+    assert not missing, f"add these to [tool.setuptools.package-data] in pyproject.toml: {missing}"
