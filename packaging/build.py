@@ -52,6 +52,7 @@ FILES = {
     "README.md": "share/doc/README.md",
     "CHANGELOG.md": "share/doc/CHANGELOG.md",
     "docs/integrator.md": "share/doc/integrator.md",
+    "docs/install.md": "share/doc/install.md",
     "docs/hsm.md": "share/doc/hsm.md",
     "docs/line-database.md": "share/doc/line-database.md",
     "docs/simulator.md": "share/doc/simulator.md",
