@@ -23,6 +23,7 @@ from station.app.doctor.usbnet import port_path
 from station.cli.main import main
 from station.core.config import KeysSection
 from station.factory.keys.keystore import init_token_key
+from station.factory.keys.pkcs11 import close_all
 from station.sim.controller import SimulatedController
 from tests.factory.softhsm import PIN_ENV, SoftHsm, shared_softhsm, unique_label
 from tests.fakeprinter import Behaviour, FakePrinter, PrinterFlags
@@ -191,6 +192,15 @@ def hsm(tmp_path_factory: pytest.TempPathFactory) -> SoftHsm:
     return shared_softhsm(tmp_path_factory)
 
 
+@pytest.fixture
+def logged_out() -> Iterator[None]:
+    """A login is process-wide and kept: start and end logged out, so no other test sees this one's."""
+    close_all()
+    yield
+    close_all()
+
+
+@pytest.mark.usefixtures("logged_out")
 def test_token_keys_are_found_after_login_and_the_pin_is_never_shown(
     hsm: SoftHsm,
     tmp_path: Path,
@@ -225,6 +235,7 @@ def test_token_keys_are_found_after_login_and_the_pin_is_never_shown(
         assert hsm.pin("station") not in out.out + out.err
 
 
+@pytest.mark.usefixtures("logged_out")
 def test_a_wrong_pin_fails_the_login_without_showing_either_pin(
     hsm: SoftHsm,
     tmp_path: Path,
