@@ -7,7 +7,9 @@ shape are checked through ``station.cli.main``; no output ever holds the token P
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +23,7 @@ from station.app.doctor import run as doctor_run
 from station.app.doctor.system import clock
 from station.app.doctor.usbnet import port_path
 from station.cli.main import main
+from station.core.codec import x25519_public_b64
 from station.core.config import KeysSection
 from station.factory.keys.keystore import init_token_key
 from station.factory.keys.pkcs11 import close_all
@@ -81,10 +84,19 @@ def pc(tmp_path: Path) -> FakePc:
     return FakePc(tmp_path / "pc")
 
 
-def station_toml(folder: Path, *extra: str, station: str = "") -> Path:
-    """A production station.toml in ``folder`` with its data directory beside it."""
+ESCROW_PUBLIC = x25519_public_b64(os.urandom(32))  # units seal their secrets to it
+BASE = (
+    '[station]\nid = "line1-st01"\ndata_dir = "data"\n\n'
+    f'[profile.default]\nuser = "Line 1"\nescrow_public_key = "{ESCROW_PUBLIC}"\n\n'
+    '[[fixture]]\nslot = "N0"\nkind = "network"\nurl = "http://127.0.0.1:9"'
+)
+
+
+def station_toml(folder: Path, *extra: str) -> Path:
+    """A production station.toml in ``folder`` (one profile, one network slot) with ``extra`` tables;
+    its data directory is ``folder/data``."""
     path = folder / "station.toml"
-    lines = ['[station]\nid = "line1-st01"\ndata_dir = "data"', station, *extra]
+    lines = [BASE, *extra]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -303,13 +315,79 @@ def test_a_running_line_database_current_or_behind(
     assert behind["line database"].fix.startswith("Run `station records migrate --store ")
 
 
-def test_a_remote_backend_must_be_https_and_answer(tmp_path: Path, pc: FakePc) -> None:
-    plain = station_toml(tmp_path, '[backend]\nkind = "remote"\nurl = "http://127.0.0.1:9"')
-    assert by_name(run_checks(plain, pc.env()))["backend"].fix.startswith("Set [backend] url to the https://")
-    closed = station_toml(tmp_path, f'[backend]\nkind = "remote"\nurl = "https://127.0.0.1:{free_port()}"')
-    check = by_name(run_checks(closed, pc.env()))["backend"]
-    assert check.ok is False and "does not answer" in check.detail
-    assert "key ca" not in by_name(run_checks(closed, pc.env()))  # the factory's keys are not this PC's
+def test_a_remote_backend_must_answer_over_tls(tmp_path: Path, pc: FakePc) -> None:
+    remote = '[backend]\nkind = "remote"\nurl = "{}"'
+    plain = station_toml(tmp_path, remote.format("http://factory.example"))
+    (config,) = run_checks(plain, pc.env())  # refused as `station run` refuses it
+    assert config.ok is False and "http:// only to this machine" in config.detail
+    closed = station_toml(tmp_path, remote.format(f"https://127.0.0.1:{free_port()}"))
+    checks = by_name(run_checks(closed, pc.env()))
+    assert checks["backend"].ok is False and "does not answer" in checks["backend"].detail
+    assert "key ca" not in checks  # the factory's keys are not this PC's
+    with TlsService(tmp_path) as service:
+        answering = station_toml(tmp_path, remote.format(service.url))
+        untrusted = by_name(run_checks(answering, pc.env()))["backend"]
+        assert untrusted.ok is False and "TLS refused" in untrusted.detail
+        pc.environ = {"REQUESTS_CA_BUNDLE": str(service.ca_file)}
+        trusted = by_name(run_checks(answering, pc.env()))["backend"]
+    assert trusted.ok is True and trusted.detail == f"{service.url} answers over TLS (HTTP 501)"
+
+
+class TlsService:
+    """An HTTPS server on 127.0.0.1 (any request: HTTP 501, no handler) with a certificate of its own CA."""
+
+    def __init__(self, folder: Path) -> None:
+        import datetime
+        import http.server
+        import ssl
+        import threading
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "doctor test backend")])
+        now = datetime.datetime.now(datetime.UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False,
+            )
+            .sign(key, hashes.SHA256())
+        )
+        self.ca_file = folder / "backend-ca.pem"
+        self.ca_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        key_file = folder / "backend-key.pem"
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.ca_file, key_file)
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> TlsService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
 
 
 def test_a_companion_service_down_then_up(tmp_path: Path, pc: FakePc) -> None:

@@ -18,10 +18,19 @@ from typing import Any
 
 import pytest
 
+from station.core.codec import x25519_public_b64
 from tests.netns import can_create_namespaces, ip, ip_binary
 from tests.requirements import missing
 
 REPO = Path(__file__).resolve().parents[1]
+PROFILE = f'[profile.default]\nescrow_public_key = "{x25519_public_b64(bytes(range(32)))}"\n'
+
+
+def station_toml(folder: Path, interface: str) -> Path:
+    path = folder / "station.toml"
+    slot = f'[[fixture]]\nslot = "A1"\nkind = "usbnet"\ninterface = "{interface}"\n'
+    path.write_text(f'[station]\nid = "st01"\n\n{PROFILE}\n{slot}')
+    return path
 
 
 @pytest.fixture
@@ -60,10 +69,7 @@ def doctor(namespace: str, config: Path) -> dict[str, Any]:
 
 
 def test_the_interface_without_then_with_its_address(namespace: str, tmp_path: Path) -> None:
-    config = tmp_path / "station.toml"
-    config.write_text(
-        '[station]\nid = "st01"\n\n[[fixture]]\nslot = "A1"\nkind = "usbnet"\ninterface = "fx1"\n'
-    )
+    config = station_toml(tmp_path, "fx1")
     ip("netns", "exec", namespace, "sh", "-c", "echo 2 > /proc/sys/net/ipv4/conf/all/rp_filter")
     before = doctor(namespace, config)
     assert before["slot A1 interface"]["ok"] is True
@@ -85,10 +91,7 @@ def test_the_interface_without_then_with_its_address(namespace: str, tmp_path: P
 
 
 def test_an_interface_that_is_not_there(namespace: str, tmp_path: Path) -> None:
-    config = tmp_path / "station.toml"
-    config.write_text(
-        '[station]\nid = "st01"\n\n[[fixture]]\nslot = "A1"\nkind = "usbnet"\ninterface = "fx9"\n'
-    )
+    config = station_toml(tmp_path, "fx9")
     report = doctor(namespace, config)
     assert report["slot A1 interface"]["ok"] is False
     assert "slot A1 address" not in report  # nothing to ask of an interface that is not there

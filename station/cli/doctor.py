@@ -30,7 +30,9 @@ def add_parser(commands: Subparsers) -> None:
 
 def doctor(args: argparse.Namespace) -> int:
     from station.app.doctor import passed, run_checks
+    from station.sim import install
 
+    install()  # a demo station's simulated slots are a kind the configuration check must know
     checks = run_checks(Path(args.config))
     ok = passed(checks)
     if args.json:

@@ -12,16 +12,15 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from station.app.assembly import Choices, check_and_plan
 from station.app.datalock import DataDirLock
 from station.app.doctor.result import Check
-from station.core.config import SIMULATED_KIND, StationConfig, load
+from station.core.config import StationConfig, load
 from station.core.errors import ConfigError, StationError
 from station.core.text import printable
 from station.factory.keys.keystore import TokenKeyRef, open_configured, open_key, token_access
 from station.factory.keys.pkcs11 import TokenAccess
 from station.factory.keys.pkcs11uri import is_pkcs11_uri
-from station.fixtures import registry
-from station.fixtures.registry import FixtureContext
 
 FIX_CONFIG = "Correct the file at the place the message names (docs/cli.md lists every key) and run again."
 FIX_DATA = "Make the data directory the station user's own (chown, chmod 700) or set [station] data_dir."
@@ -33,22 +32,15 @@ FIX_HSM = (
 
 
 def configuration(path: Path) -> tuple[Check, StationConfig | None]:
-    """The file loads and validates; every later check needs it."""
+    """The file loads and passes every check `station run` makes on it before opening anything (the
+    fixtures' kinds, the label template, profiles, reader profiles, backend url, firmware); later checks
+    need it."""
     try:
         config = load(path)
-        context = FixtureContext(config_path=str(path), usb_ids=_usb_ids(config))
-        for index, fixture in enumerate(config.fixtures):
-            if fixture.kind == SIMULATED_KIND:  # the simulators check their own (a demo station's) slots
-                continue
-            registry.check(fixture, context, index)  # what each kind needs (a port, a url), as at start-up
+        check_and_plan(config, Choices())  # what `station run` checks before it opens anything
     except ConfigError as exc:
         return Check("config", False, printable(exc), FIX_CONFIG), None
     return Check("config", True, f"{path} loads (station {config.station.id})"), config
-
-
-def _usb_ids(config: StationConfig) -> tuple[int, int] | None:
-    vendor, product = config.fixture_hardware.usb_vendor, config.fixture_hardware.usb_product
-    return (vendor, product) if vendor is not None and product is not None else None
 
 
 def data_directory(folder: Path) -> Check:
