@@ -149,6 +149,12 @@ def test_a_fixture_missing_what_its_kind_needs_fails_the_configuration(tmp_path:
     assert check.ok is False and "needs port" in check.detail
 
 
+def test_a_label_template_that_is_not_there_fails_the_configuration(tmp_path: Path, pc: FakePc) -> None:
+    path = station_toml(tmp_path, '[label]\nprinter = "tcp://127.0.0.1:9"\ntemplate = "mine.zpl"')
+    (check,) = run_checks(path, pc.env())
+    assert check.ok is False and f"label template {tmp_path / 'mine.zpl'} does not exist" in check.detail
+
+
 def test_a_data_directory_locked_by_another_station(tmp_path: Path, pc: FakePc) -> None:
     path = station_toml(tmp_path)
     held = datalock.DataDirLock.acquire(tmp_path / "data")

@@ -38,7 +38,7 @@ def configuration(path: Path) -> tuple[Check, StationConfig | None]:
     try:
         config = load(path)
         check_and_plan(config, Choices())  # what `station run` checks before it opens anything
-    except ConfigError as exc:
+    except StationError as exc:  # ConfigError mostly; a label template's own LabelError too
         return Check("config", False, printable(exc), FIX_CONFIG), None
     return Check("config", True, f"{path} loads (station {config.station.id})"), config
 
