@@ -69,3 +69,9 @@ package: $(PACKAGE_STAMP)  # dist/ppa-station-<version>-linux-<arch>.tar.gz; ~1 
 
 package-smoke: package  # unpack the tarball into a temporary folder and run the frozen station there
 	bash packaging/smoke.sh $(TARBALL)
+
+# Issue 17: the wheel is complete. Build it, install it (not editable) into a fresh virtual environment
+# outside the checkout and run the station from there (CI runs this after `make test`); ~30 s.
+.PHONY: wheel-smoke
+wheel-smoke:
+	bash .ci/wheel-smoke

@@ -67,8 +67,13 @@ def make_bundle(folder: Path, version: str = "0.1.0") -> Path:
     return bundle
 
 
-def install(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = ["bash", str(bundle / "install.sh"), *args]
+USB_ID = "1fc9:0117"  # a made-up PPA id for the tests (the real ones are not published)
+
+
+def install(bundle: Path, *args: str, usb_id: str | None = USB_ID) -> subprocess.CompletedProcess[str]:
+    """install.sh with ``args`` (and ``--usb-id``, which a fresh install needs, unless None)."""
+    ids = ["--usb-id", usb_id] if usb_id is not None else []
+    command = ["bash", str(bundle / "install.sh"), *ids, *args]
     return subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
 
 
@@ -147,12 +152,12 @@ def test_an_edited_etc_file_is_kept_and_the_shipped_one_put_beside_it(tmp_path: 
     bundle, root = make_bundle(tmp_path / "unpacked"), tmp_path / "root"
     install(bundle, "--prefix", str(root))
     rules = root / "etc/udev/rules.d/70-ppa-station.rules"
-    edited = rules.read_text().replace("XXXX", "1fc9").replace("YYYY", "0117")
+    shipped = rules.read_text()
+    edited = shipped + 'SUBSYSTEM=="hidraw", ATTRS{idVendor}=="1fc9", MODE="0660"  # added on this line\n'
     rules.write_text(edited)
     again = install(bundle, "--prefix", str(root))
     assert actions(again.stdout)[str(rules)] == "kept"
     assert rules.read_text() == edited
-    shipped = (PACKAGING / "udev/70-ppa-station.rules").read_text()
     assert rules.with_name(rules.name + ".ppa-station-new").read_text() == shipped
     third = install(bundle, "--prefix", str(root))
     assert actions(third.stdout)[str(rules)] == "kept"
@@ -272,3 +277,116 @@ def test_tarball_has_root_owned_entries_under_one_folder(tmp_path: Path) -> None
     modes = {m.name: m.mode for m in members}
     assert modes[f"{bundle.name}/install.sh"] == modes[f"{bundle.name}/station"] == 0o755
     assert (tmp_path / "out.tar.gz.sha256").read_text().endswith("  out.tar.gz\n")
+
+
+def test_every_data_file_of_the_package_is_package_data() -> None:
+    """A file under station/ that is not Python is read at run time: the wheel must carry it (issue 17)."""
+    import fnmatch
+    import tomllib
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    data = [
+        path.relative_to(REPO)
+        for path in sorted((REPO / "station").rglob("*"))
+        if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts
+    ]
+    assert any(path.name == "unit.zpl" for path in data)  # the label template is package data
+    missing = [
+        path.as_posix()
+        for path in data
+        if not any(
+            path.parent.as_posix().replace("/", ".").startswith(package)
+            and fnmatch.fnmatch(path.relative_to(Path(*package.split("."))).as_posix(), pattern)
+            for package, patterns in declared.items()
+            for pattern in patterns
+        )
+    ]
+    assert not missing, f"add these to [tool.setuptools.package-data] in pyproject.toml: {missing}"
+
+
+# --- issue 17: the PC set up for the fixtures, and nothing else --------------------------------------------
+
+
+def test_placeholder_usb_ids_are_refused_saying_where_the_real_ones_go(tmp_path: Path) -> None:
+    bundle, root = make_bundle(tmp_path / "unpacked"), tmp_path / "root"
+    for args in (["--dry-run", "--prefix", str(root)], ["--prefix", str(root)]):
+        done = install(bundle, *args, usb_id=None)
+        assert done.returncode == 2
+        assert "placeholders (XXXX/YYYY" in done.stderr and "--usb-id VVVV:PPPP" in done.stderr
+        assert "[fixtures] usb_vendor" in done.stderr
+    for bad in ("1fc9", "1fc9:01170", "0000:0000", "wxyz:0117"):
+        assert install(bundle, "--dry-run", "--prefix", str(root), usb_id=bad).returncode == 2, bad
+    assert not root.exists()
+
+
+def test_the_rules_match_only_the_ppa_and_the_named_controller_ports(tmp_path: Path) -> None:
+    bundle, root = make_bundle(tmp_path / "unpacked"), tmp_path / "root"
+    controller = "/dev/serial/by-path/pci-0000:00:14.0-usb-0:4:1.0-port0"
+    done = install(bundle, "--prefix", str(root), "--controller", controller, usb_id="1FC9:0117")
+    assert done.returncode == 0, done.stderr
+    rules = [
+        line
+        for line in (root / "etc/udev/rules.d/70-ppa-station.rules").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert len(rules) == 4
+    for line in rules[:3]:
+        assert '{idVendor}=="1fc9"' in line and '{idProduct}=="0117"' in line, line
+    assert any('ENV{UDISKS_IGNORE}="1"' in line and 'SUBSYSTEM=="block"' in line for line in rules)
+    assert rules[3] == (
+        'SUBSYSTEM=="tty", ENV{ID_PATH}=="pci-0000:00:14.0-usb-0:4:1.0", MODE="0660", GROUP="ppa-station"'
+    )
+    assert not any("ixture" in line or "XXXX" in line or "YYYY" in line for line in rules)
+    for link in ("10-ppa-fx1.link", "10-ppa-fx2.link"):
+        match = ini(root / "etc/systemd/network" / link)["Match"]
+        assert match["Property"] == "ID_VENDOR_ID=1fc9 ID_MODEL_ID=0117"  # another adapter keeps its name
+    refused = install(bundle, "--dry-run", "--prefix", str(root), "--controller", "/dev/ttyUSB0")
+    assert refused.returncode == 2 and "/dev/serial/by-path/" in refused.stderr
+
+
+def test_an_upgrade_keeps_the_ids_and_controllers_the_pc_has(tmp_path: Path) -> None:
+    bundle, root = make_bundle(tmp_path / "unpacked"), tmp_path / "root"
+    controller = "/dev/serial/by-path/pci-0000:00:14.0-usb-0:4:1.0"
+    assert install(bundle, "--prefix", str(root), "--controller", controller).returncode == 0
+    rules = root / "etc/udev/rules.d/70-ppa-station.rules"
+    before = rules.read_text()
+    again = install(bundle, "--prefix", str(root), usb_id=None)
+    assert again.returncode == 0, again.stderr
+    assert actions(again.stdout)[str(rules)] == "unchanged"
+    assert rules.read_text() == before and "usb-0:4:1.0" in before
+
+
+def test_the_headless_service_has_no_capability() -> None:
+    service = ini(PACKAGING / "systemd" / "ppa-station.service")["Service"]
+    assert "AmbientCapabilities" not in service
+    assert service["CapabilityBoundingSet"] == ""
+    assert service["User"] == "ppa-station"
+
+
+def test_dry_run_on_this_pc_lists_user_networking_and_doctor(tmp_path: Path) -> None:
+    """Without --prefix (the PC itself), a dry run says each system step and does none of them."""
+    done = install(make_bundle(tmp_path / "unpacked"), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    steps = [line.split(None, 1) for line in done.stdout.splitlines()]
+    said = {verb: rest for verb, rest in (step for step in steps if len(step) == 2)}
+    assert said["user"].startswith("ppa-station")
+    assert said["enable"].startswith("systemd-networkd.service")
+    assert said["disable"] == "systemd-networkd-wait-online.service"
+    assert said["run"] == "station doctor --config /srv/ppa-station/station.toml"
+    assert done.stdout.splitlines()[-1].startswith("run ")  # the doctor comes last
+
+
+def test_into_a_prefix_the_pc_steps_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    bundle, root = make_bundle(tmp_path / "unpacked"), tmp_path / "root"
+    done = install(bundle, "--prefix", str(root))
+    assert done.returncode == 0, done.stderr
+    skipped = [line for line in done.stdout.splitlines() if line.startswith("skip ")]
+    assert len(skipped) == 3
+    assert any("user ppa-station" in line for line in skipped)
+    assert any("systemd-networkd.service" in line for line in skipped)
+    assert any("station doctor" in line for line in skipped)
+    (root / "etc/passwd").write_text(
+        "root:x:0:0:root:/root:/bin/bash\nppa-station:x:998:998::/srv:/bin/false\n"
+    )
+    again = install(bundle, "--prefix", str(root))
+    assert f"ppa-station exists in {root}" in again.stdout

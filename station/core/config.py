@@ -140,7 +140,7 @@ class LabelSection:
     """Unit labels on a ZPL printer (``station/labels/``). No ``[label]`` table: labels are off."""
 
     printer: str  # "tcp://host:port" (port 9100 when left out)
-    template: str | None = None  # relative to this file; None = the shipped labels/unit.zpl
+    template: str | None = None  # relative to this file; None = the shipped station/labels/unit.zpl
     timeout: float = 5.0  # seconds for one label's whole exchange with the printer
     copies: int = 1
     product: str = "Encedo PPA"  # the product line on the label ({product})

@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from station.core.errors import LabelError
 
-SHIPPED_TEMPLATE = Path(__file__).resolve().parents[2] / "labels" / "unit.zpl"
+# Package data (pyproject.toml [tool.setuptools.package-data]): in a wheel, an editable install and the
+# PyInstaller bundle alike, found where the package is, never relative to a source checkout.
+SHIPPED_TEMPLATE = Path(str(resources.files("station.labels").joinpath("unit.zpl")))
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _FIELD_DATA = re.compile(r"\^FD[^\^~]*")
 _FIELD_START = re.compile(r"\^(FS|XA)")
