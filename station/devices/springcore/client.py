@@ -174,8 +174,8 @@ class CompanionClient:
                 raise error
             waited = self.monotonic() - began
             pause = _pause(error.retry_after)
-            if waited + pause > limit:
-                pause = limit - waited  # the last try falls on the deadline itself
+            if waited + pause > limit:  # the last try falls on the busy deadline; none at a step's end
+                pause = limit - waited if which == "busy deadline" else 0.0
             if pause <= 0:
                 raise _gave_up(error, waited, f"the {limit:.3g} s {which}")
             log.debug("%s %s -> 503; trying again in %.2f s", method, path, pause)
