@@ -186,7 +186,9 @@ class SimulatedCompanion:
                 phase = reader.phase(now)
                 if phase is Phase.LEAVING:
                     return about_to_restart()
-                if phase is not Phase.UP:  # another write restarted it after our 503 check
+                if phase is Phase.ENUMERATING:  # restarted by another write after our checks
+                    return error(410, "no such device")
+                if phase is Phase.RESTARTING:
                     return restarting(reader.known_until - now)
                 payload = action()
                 if restart:
