@@ -45,6 +45,7 @@ BUSY_DEADLINE = 30.0  # seconds of 503 answers one call waits out before giving 
 RETRY_AFTER_CAP = 10.0  # seconds: the longest pause a Retry-After may ask for between two tries
 RETRY_AFTER_DEFAULT = 1.0  # seconds, when a 503 carries no readable Retry-After
 RETRY_AFTER_FLOOR = 0.1  # seconds: "Retry-After: 0" or a past date must not become a busy loop
+LAST_TRY_MARGIN = 0.01  # seconds: a last try this close to the deadline is not worth sending
 
 
 class CompanionClient:
@@ -176,7 +177,7 @@ class CompanionClient:
             pause = _pause(error.retry_after)
             if waited + pause > limit:  # the last try falls on the busy deadline; none at a step's end
                 pause = limit - waited if which == "busy deadline" else 0.0
-            if pause <= 0:
+            if pause < LAST_TRY_MARGIN:
                 raise _gave_up(error, waited, f"the {limit:.3g} s {which}")
             log.debug("%s %s -> 503; trying again in %.2f s", method, path, pause)
             if self.cancel.wait(pause):
