@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from station.app.station import Station
-from station.core.config import load
+from station.core.config import ReaderProfile, load
 from station.core.errors import ConfigError
-from station.core.events import Event, LogLine
+from station.core.events import Event, EventBus, LogLine, Outcome, StepFinished
 from station.devices.ppa.protocol import generate_mnemonic
+from station.devices.springcore.client import CompanionClient
 from station.devices.springcore.profile import load_reader_config
+from station.pipeline.engine import Engine, RunContext, RunResult
+from station.pipeline.modes import readers as readers_mode
+from station.pipeline.modes.readers import ReadersDeps, ReadersFlow
 from station.records import jws
 from station.records.check.store import verify_store
 from station.records.store.sqlite import SqliteStore
 from station.sim.companion.service import SimulatedCompanion
+from station.sim.companion.timing import FAST
 from station.sim.ppa.faults import FaultPlan, FaultRule
 from tests.pipeline.conftest import toml_text
 
@@ -254,3 +261,84 @@ def test_reader_slots_rest_while_the_station_runs_qa(tmp_path: Path, opened: lis
     opened.append(qa)
     (verdict,) = qa.run(units=1)
     assert verdict.slot == "A1" and verdict.record.payload["mode"] == "qa"
+
+
+# --- readers as they are: restarts in sequence, a busy service, a reader that stays away ------------------
+
+
+class _NoJournal:
+    def journal(self, run_id: str, step: str, phase: str, detail: Any = None) -> None:
+        return None
+
+
+def flow_run(service: SimulatedCompanion, client: CompanionClient) -> RunResult:
+    """The readers flow on the service's first reader, on the engine alone (no station around it)."""
+    config = load_reader_config(BENCH_PROFILE, location=LOCATION)
+    profile = ReaderProfile(config=str(BENCH_PROFILE), location=LOCATION, inventory_prefix="RDR-")
+    flow = ReadersFlow(client, service.readers[0].device_id, ReadersDeps("default", profile, config))
+    bus = EventBus()
+    ctx = RunContext("run-1", "R1", "readers", _NoJournal(), threading.Event(), bus)
+    return Engine(bus).run(ctx, flow.plan())
+
+
+def step_seconds(station: Station) -> dict[str, float]:
+    seconds: dict[str, float] = {}
+    station.bus.subscribe(
+        lambda event: (
+            seconds.__setitem__(event.step, event.seconds) if isinstance(event, StepFinished) else None
+        )
+    )
+    return seconds
+
+
+def test_the_first_ok_after_a_restarting_write_is_not_taken(tmp_path: Path, opened: list[Station]) -> None:
+    """The reader keeps answering "ok" with its old ConfigId a moment after each write: the flow waits
+    for the ConfigId written (configure) and for the reader to be gone and back (reset)."""
+    timing = replace(FAST, pre_restart=0.3)  # long enough that a first-ok wait would surely see it
+    with SimulatedCompanion(readers=1, seed=7, timing=timing) as service:
+        station = reader_station(tmp_path, companion_slots(service, 1))
+        opened.append(station)
+        seconds = step_seconds(station)
+        (verdict,) = station.run(units=1)
+        reader = service.readers[0]
+    assert verdict.outcome == "pass", verdict.failure
+    assert reader.restarts == 2 and verdict.record.payload["unit"]["config_id"] == reader.config_id
+    attempts = {step["name"]: step["attempts"] for step in verdict.record.payload["steps"]}
+    assert attempts["personalize"] == 1  # never met the reader leaving (409) or gone (503, 410)
+    for step in ("configure", "reset"):
+        assert seconds[step] >= timing.restart_total()  # waited through the whole restart
+
+
+def test_a_busy_service_is_waited_out_honouring_retry_after(
+    tmp_path: Path, service: SimulatedCompanion, opened: list[Station]
+) -> None:
+    station = reader_station(tmp_path, companion_slots(service, 1))
+    opened.append(station)
+    service.hold_busy(0.5, retry_after=1)  # the Companion Service is starting: 503 to everything
+    (verdict,) = station.run(units=1)
+    assert verdict.outcome == "pass", verdict.failure
+    attempts = {step["name"]: step["attempts"] for step in verdict.record.payload["steps"]}
+    assert attempts["identify"] == 1  # the client waited it out; the step was not failed and retried
+
+
+def test_a_503_forever_ends_in_a_verdict_naming_the_deadline(service: SimulatedCompanion) -> None:
+    service.hold_busy(math.inf, retry_after=1)
+    result = flow_run(service, CompanionClient.at(service.url, busy_deadline=1.0))
+    assert result.outcome is Outcome.FAIL
+    failure = result.failure
+    assert failure is not None and (failure.step, failure.code) == ("identify", "http-503")
+    assert "gave up at the 1 s busy deadline" in failure.message
+
+
+def test_a_reader_that_does_not_come_back_fails_naming_the_restart_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(readers_mode, "RESTART_DEADLINE", 1.0)
+    timing = replace(FAST, reenumerate=math.inf)  # its USB device never comes back
+    with SimulatedCompanion(readers=1, seed=7, timing=timing) as service:
+        result = flow_run(service, CompanionClient.at(service.url))
+    failure = result.failure
+    assert failure is not None and (failure.step, failure.code) == ("configure", "timeout")
+    assert "did not come back from its restart with ConfigId" in failure.message
+    assert "within the 1 s restart deadline" in failure.message
+    assert "not listed (410)" in failure.message

@@ -80,3 +80,10 @@ class ReaderRestarting(ReaderError):
             error_code=error_code,
         )
         self.retry_after = retry_after
+
+
+class WaitCancelled(Exception):
+    """A wait (a restart, a busy service's Retry-After) was cancelled through its event: the station stops.
+
+    The pipeline turns it into its own ``Cancelled``.
+    """

@@ -7,6 +7,10 @@ ReaderRejected("PUT /device/vkYk/config refused with 422 (request data invalid):
 
 from __future__ import annotations
 
+import email.utils
+import math
+import time
+from datetime import UTC
 from typing import Any
 
 from station.core.strictjson import strict_loads
@@ -62,13 +66,35 @@ def reader_error(method: str, path: str, response: Reply) -> ReaderError:
     return kind(message, **fields)
 
 
-def retry_after(header: str | None) -> float | None:
-    """``Retry-After`` in seconds when it is a number (an HTTP date is not worth parsing here)."""
-    try:
-        seconds = float(header) if header is not None else None
-    except ValueError:
+def retry_after(header: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` in seconds from now: delta-seconds or an HTTP-date (RFC 9110 §10.2.3).
+
+    None when absent or unreadable (the caller then uses its own pause); a date in the past is 0; a
+    hint of a day or more is unreadable too (no service means it; the caller bounds every pause anyway).
+    ``now`` is the wall clock (``time.time()``) the date is measured from.
+    """
+    if header is None:
         return None
-    return seconds if seconds is not None and 0 <= seconds < 86400 else None
+    text = header.strip()
+    seconds: float | None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = _seconds_until(text, time.time() if now is None else now)
+    if seconds is None or math.isnan(seconds) or seconds < 0:
+        return None
+    return seconds if seconds < 86400 else None
+
+
+def _seconds_until(date_text: str, now: float) -> float | None:
+    """Seconds from ``now`` until an HTTP-date (at least 0); None if it is not one."""
+    try:
+        when = email.utils.parsedate_to_datetime(date_text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP-date is always GMT; an obsolete form may come without a zone
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
 
 
 def _error_object(content: bytes) -> tuple[str | None, str | None]:

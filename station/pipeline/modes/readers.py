@@ -22,13 +22,17 @@ from station.pipeline.engine import Cancelled, Group, RetryPolicy, RunContext, R
 from station.records import model
 
 StepAction = Callable[[RunContext], str | None]
+# A 503 is not in these: the client itself tries again after the service's Retry-After, up to its busy
+# deadline, and a verdict then names that deadline (another attempt would only outlast the step).
 READ_RETRY = RetryPolicy(
     attempts=3,
-    retry_on=(DeviceTimeout, DeviceUnreachable, DeviceFailure, ReaderBusy, ReaderRestarting),
+    retry_on=(DeviceTimeout, DeviceUnreachable, DeviceFailure, ReaderBusy),
     malformed=True,
 )
 WRITE_RETRY = RetryPolicy(attempts=5, backoff=0.3, retry_on=(ReaderBusy,))  # a 409 wrote nothing
-RESTART_WITHIN = 15.0  # seconds a reader may take to come back after a write or reset
+# Seconds a reader may take to come back after a write or a reset: its restart (a few seconds) and a USB
+# re-enumeration of up to ~15 s on a slow host, with a margin (decision §11.13).
+RESTART_DEADLINE = 30.0
 CONFIG_ID_REGISTER = 0x0200
 
 
@@ -70,13 +74,13 @@ class ReadersFlow:
 
     def plan(self) -> list[Step | Group]:
         return [
-            Step("identify", self.identify, timeout=20, retry=READ_RETRY),
-            Step("wink", self.wink, timeout=20, retry=READ_RETRY),
+            Step("identify", self._stoppable(self.identify), timeout=20, retry=READ_RETRY),
+            Step("wink", self._stoppable(self.wink), timeout=20, retry=READ_RETRY),
             Step("inventory", self.inventory, timeout=300),
             self._write("configure", self.configure, timeout=60),
             self._write("personalize", self.personalize, timeout=30),
             self._write("reset", self.reset, timeout=60),
-            Step("verify", self.verify, timeout=30, retry=READ_RETRY),
+            Step("verify", self._stoppable(self.verify), timeout=30, retry=READ_RETRY),
         ]
 
     def identify(self, ctx: RunContext) -> str:
@@ -123,7 +127,7 @@ class ReadersFlow:
             specific="discard" if specific == "discard" else "preserve",
         )
         self.facts.config_id = config_id.upper()
-        self._wait_back(ctx)
+        self._wait_back(ctx, self.facts.config_id)
         return f"configuration {self.deps.profile_name} written (ConfigId {config_id}), reader restarted"
 
     def personalize(self, ctx: RunContext) -> str:
@@ -136,7 +140,7 @@ class ReadersFlow:
     def reset(self, ctx: RunContext) -> str:
         ctx.intent({"reset": True})
         self.client.reset(self.facts.device_id)
-        self._wait_back(ctx)
+        self._wait_back(ctx, None)
         return "reader restarted"
 
     def verify(self, ctx: RunContext) -> str:
@@ -163,7 +167,17 @@ class ReadersFlow:
 
     def _write(self, name: str, action: StepAction, *, timeout: float) -> Step:
         """A journalled write step, retried on 409 only, that tells an unplugged reader from a fault."""
-        return Step(name, self._noticing_removal(action), timeout=timeout, retry=WRITE_RETRY, writes=True)
+        guarded = self._stoppable(self._noticing_removal(action))
+        return Step(name, guarded, timeout=timeout, retry=WRITE_RETRY, writes=True)
+
+    def _stoppable(self, action: StepAction) -> StepAction:
+        """The action with the client's pauses (a 503's Retry-After) ended by the run's cancel event."""
+
+        def bound(ctx: RunContext) -> str | None:
+            self.client.cancel = ctx.cancel
+            return action(ctx)
+
+        return bound
 
     def _noticing_removal(self, action: StepAction) -> StepAction:
         """A write whose connection broke: if the service no longer knows the reader, it was unplugged."""
@@ -183,17 +197,21 @@ class ReadersFlow:
 
     def _still_there(self) -> bool:
         try:
-            self.client.device(self.facts.device_id)
+            self.client.device(self.facts.device_id, busy_within=0)
         except ReaderGone:
             return False
         except (DeviceUnreachable, DeviceTimeout, ReaderRestarting):
             return True  # cannot tell: the original fault stands
         return True
 
-    def _wait_back(self, ctx: RunContext) -> None:
+    def _wait_back(self, ctx: RunContext, config_id: str | None) -> None:
+        """Until the restart is over: the reader lists ``config_id`` (None after a reset: it was seen gone
+        and answers again). The verdict of a reader that does not come back names the deadline."""
         try:
-            within = min(RESTART_WITHIN, ctx.remaining())
-            wait_until_back(self.client, self.facts.device_id, within=within, cancel=ctx.cancel)
+            within = min(RESTART_DEADLINE, ctx.remaining())
+            wait_until_back(
+                self.client, self.facts.device_id, config_id=config_id, within=within, cancel=ctx.cancel
+            )
         except WaitCancelled:
             raise Cancelled from None
 

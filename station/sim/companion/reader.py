@@ -16,6 +16,7 @@ import random
 import threading
 import uuid
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from station.devices.springcore.configdata import ConfigData
@@ -55,9 +56,19 @@ class ReaderModel:
 PUCK_ONE = ReaderModel()
 
 
+class Phase(StrEnum):
+    """Where a reader is in its restart cycle (decision §11.13)."""
+
+    UP = "up"  # running: listed, answering
+    LEAVING = "leaving"  # answered a restarting write: still listed and answering as before; writes 409
+    RESTARTING = "restarting"  # its firmware restarts: not listed, its routes answer 503 + Retry-After
+    ENUMERATING = "enumerating"  # its USB device re-enumerates: unknown to the service, 410
+
+
 @dataclass
 class SimulatedReader:
-    """A reader's state. ``back_at`` is the monotonic time its current restart ends."""
+    """A reader's state. ``down_at``, ``known_until``, ``back_at``: monotonic times its current restart
+    goes away, is lost to the service, and is back; ``reported_config_id`` the ConfigId it started with."""
 
     device_id: str
     unique_id: str
@@ -65,8 +76,12 @@ class SimulatedReader:
     model: ReaderModel = PUCK_ONE
     registers: dict[int, bytes] = field(default_factory=dict, repr=False)  # holds passwords: no repr
     secure: dict[str, dict[int, bytes]] = field(default_factory=dict, repr=False)
+    down_at: float = -math.inf
+    known_until: float = -math.inf
     back_at: float = -math.inf
     restarts: int = 0
+    reported_config_id: str = ZERO_GUID
+    _booting: bool = field(default=False, init=False, repr=False)
     winks: int = 0
     _busy: bool = field(default=False, init=False, repr=False)
     _changed: threading.Condition = field(default_factory=threading.Condition, init=False, repr=False)
@@ -87,15 +102,36 @@ class SimulatedReader:
         raw = self.registers.get(CONFIG_GUID)
         return str(uuid.UUID(bytes=raw)).upper() if raw and len(raw) == 16 else ZERO_GUID
 
-    def restarting(self, now: float) -> bool:
-        return now < self.back_at
+    def phase(self, now: float) -> Phase:
+        """Where the reader is at ``now``. The first look after it is back makes it report the ConfigId it
+        holds now (callers hold the service's lock)."""
+        if now < self.down_at:
+            return Phase.LEAVING
+        if now < self.known_until:
+            return Phase.RESTARTING
+        if now < self.back_at:
+            return Phase.ENUMERATING
+        if self._booting:  # the new start reads register 0200, as the service does at enumeration
+            self._booting = False
+            self.reported_config_id = self.config_id
+        return Phase.UP
 
-    def begin_restart(self, now: float, duration: float) -> None:
-        self.back_at = now + duration
+    def restarting(self, now: float) -> bool:
+        """Not listed, not reachable (503 or 410): between going down and coming back."""
+        return self.phase(now) in (Phase.RESTARTING, Phase.ENUMERATING)
+
+    def begin_restart(self, now: float, *, leave: float, restart: float, reenumerate: float) -> None:
+        """Restart after a 200: answer as before for ``leave`` s, 503 for ``restart`` s, 410 for
+        ``reenumerate`` s, then up with the configuration written."""
+        self.down_at = now + leave
+        self.known_until = self.down_at + restart
+        self.back_at = self.known_until + reenumerate
+        self._booting = True
         self.restarts += 1
+        self.phase(now)  # a zero-length restart is over at once
 
     def device_object(self) -> dict[str, Any]:
-        """The DEVICE object (reference §4.2) of a present, running reader."""
+        """The DEVICE object (reference §4.2) of a present, answering reader (its ConfigId: as started)."""
         model = self.model
         name = f"{model.vendor_name} {model.product_name} {model.product_variant}"
         release = model.version.replace(".", "").rjust(4, "0")
@@ -120,7 +156,7 @@ class SimulatedReader:
             "Hardware": model.hardware,
             "Characteristics": ",".join(model.characteristics),
             "UniqueId": self.unique_id,
-            "ConfigId": self.config_id,
+            "ConfigId": self.reported_config_id,
             "SealSubject": f"CN={self.unique_id}",
             "SealSignature": base64.b64encode(bytes.fromhex(self.unique_id.replace("-", "")) * 4).decode(),
             "Genuine": True,

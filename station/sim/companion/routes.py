@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -17,7 +19,7 @@ from urllib.parse import parse_qs
 
 from station.core.errors import ConfigDataError
 from station.devices.springcore.configdata import ConfigData, load_body, parse_config, parse_specific
-from station.sim.companion.reader import SimulatedReader
+from station.sim.companion.reader import Phase, SimulatedReader
 from station.sim.companion.timing import CompanionTiming
 from station.sim.ppa.http import Request, Response
 
@@ -29,7 +31,7 @@ class ReaderService(Protocol):
 
     def device_list(self) -> list[dict[str, Any]]: ...
 
-    def lookup(self, device_id: str) -> tuple[SimulatedReader | None, bool]: ...
+    def lookup(self, device_id: str) -> tuple[SimulatedReader | None, Phase, float]: ...
 
     def new_guid(self) -> str: ...
 
@@ -57,8 +59,20 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> R
     return json_reply({"Result": "error", "Message": message}, status, headers)
 
 
-def restarting() -> Response:
-    return error(503, "device is restarting", {"Retry-After": "1"})
+def restarting(seconds_left: float = 1.0) -> Response:
+    """503 for a restarting reader: Retry-After is the rest of its restart, whole seconds, at least 1."""
+    return error(503, "device is restarting", {"Retry-After": str(max(1, math.ceil(seconds_left)))})
+
+
+def service_busy(seconds: int, http_date: bool, wall: float) -> Response:
+    """503 for the whole service (starting or stopping, reference §7), Retry-After in either form."""
+    hint = email.utils.formatdate(wall + seconds, usegmt=True) if http_date else str(seconds)
+    return error(503, "the service is starting", {"Retry-After": hint})
+
+
+def about_to_restart() -> Response:
+    """409 to a write while a reader is leaving: the restart it answered 200 for holds it (§11.13)."""
+    return error(409, "device is locked: it is about to restart")
 
 
 # --- handlers -----------------------------------------------------------------------------------------
@@ -161,7 +175,8 @@ DEVICES = "/devices"
 
 
 def dispatch(service: ReaderService, request: Request) -> Response:
-    """Route ``request``; the checks before the handler are 404, 405, 410 and 503, in that order."""
+    """Route ``request``; the checks before the handler are 404, 405, 410 and 503, in that order (a
+    reader that re-enumerates is unknown: 410; one restarting: 503 with the rest of its restart)."""
     if request.path == DEVICES:
         if request.method != "GET":
             return error(405, "method not supported on /devices", {"Allow": "GET"})
@@ -174,10 +189,10 @@ def dispatch(service: ReaderService, request: Request) -> Response:
         if handler is None:
             allow = ", ".join(methods)
             return error(405, f"method {request.method} not supported here", {"Allow": allow})
-        reader, is_restarting = service.lookup(match["id"])
-        if reader is None:
+        reader, phase, seconds_left = service.lookup(match["id"])
+        if reader is None or phase is Phase.ENUMERATING:
             return error(410, "no such device")
-        if is_restarting:
-            return restarting()
+        if phase is Phase.RESTARTING:
+            return restarting(seconds_left)
         return handler(service, reader, request)
     return error(404, "no such route (or not simulated)")

@@ -3,13 +3,14 @@
 >>> from station.devices.springcore.client import CompanionClient
 >>> with SimulatedCompanion(readers=1) as service:
 ...     client, reader = CompanionClient.at(service.url), service.readers[0]
-...     _ = client.put_config(reader.device_id, {"0201.s": "A-1"})     # 200, then the reader restarts
-...     reader.registers[0x0201], reader.restarts
-(b'A-1', 1)
+...     written = client.put_config(reader.device_id, {"0201.s": "A-1"})      # 200, then a restart
+...     reader.restarts, client.device(reader.device_id).config_id == written   # the old one a moment more
+(1, False)
 """
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import re
@@ -19,8 +20,15 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from station.sim.companion.reader import PUCK_ONE, ReaderModel, SimulatedReader
-from station.sim.companion.routes import dispatch, error, json_reply, restarting
+from station.sim.companion.reader import PUCK_ONE, Phase, ReaderModel, SimulatedReader
+from station.sim.companion.routes import (
+    about_to_restart,
+    dispatch,
+    error,
+    json_reply,
+    restarting,
+    service_busy,
+)
 from station.sim.companion.timing import FAST, CompanionTiming
 from station.sim.ppa.clock import MonotonicSource
 from station.sim.ppa.faults import FaultInjector, FaultPlan, FaultRule
@@ -58,6 +66,8 @@ class SimulatedCompanion:
         self._lock = threading.RLock()
         self._readers: dict[str, SimulatedReader] = {}
         self._replugs: list[float] = []
+        self._busy_until = -math.inf  # the whole service answers 503 until then (``hold_busy``)
+        self._busy_hint = (1, False)  # its Retry-After: seconds, and whether as an HTTP-date
         self._listener: DeviceListener | None = None
         for _ in range(readers):
             self.add_reader()
@@ -122,14 +132,24 @@ class SimulatedCompanion:
             reader = self._readers.pop(device_id)
         reader.release()
 
-    def lookup(self, device_id: str) -> tuple[SimulatedReader | None, bool]:
-        """(the reader or None, whether it is restarting now)."""
+    def lookup(self, device_id: str) -> tuple[SimulatedReader | None, Phase, float]:
+        """(the reader or None, its restart phase now, seconds until its restart window ends)."""
         with self._lock:
             reader = self._readers.get(device_id)
-            return reader, reader is not None and reader.restarting(self.monotonic())
+            if reader is None:
+                return None, Phase.UP, 0.0
+            now = self.monotonic()
+            return reader, reader.phase(now), reader.known_until - now
+
+    def hold_busy(self, seconds: float, *, retry_after: int = 1, http_date: bool = False) -> None:
+        """The whole service answers 503 (starting, reference §7) for ``seconds`` (``math.inf``: until
+        ``hold_busy(0)``), with ``Retry-After`` of ``retry_after`` seconds, or that as an HTTP-date."""
+        with self._lock:
+            self._busy_until = self.monotonic() + seconds
+            self._busy_hint = (retry_after, http_date)
 
     def device_list(self) -> list[dict[str, Any]]:
-        """DEVICE objects of the readers that are not restarting (decision §11.10)."""
+        """DEVICE objects of the readers that are up or leaving (decision §11.10, §11.13)."""
         with self._lock:
             now = self.monotonic()
             return [r.device_object() for r in self._readers.values() if not r.restarting(now)]
@@ -149,7 +169,12 @@ class SimulatedCompanion:
         *,
         restart: bool,
     ) -> Response:
-        """Run ``action`` with the reader's lock taken for ``hold`` seconds: 409 if another request has it."""
+        """Run ``action`` with the reader's lock taken for ``hold`` seconds: 409 if another request has it,
+        or if the reader is about to restart (decision §11.13)."""
+        with self._lock:
+            leaving = reader.phase(self.monotonic()) is Phase.LEAVING
+        if leaving:
+            return about_to_restart()
         if not reader.try_lock():
             return error(409, "device is locked by another request")
         try:
@@ -158,11 +183,18 @@ class SimulatedCompanion:
                 if self._readers.get(reader.device_id) is not reader:
                     return error(499, "device disconnected during the operation")
                 now = self.monotonic()
-                if reader.restarting(now):  # another write restarted it after our 503 check
-                    return restarting()
+                phase = reader.phase(now)
+                if phase is Phase.LEAVING:
+                    return about_to_restart()
+                if phase is Phase.ENUMERATING:  # restarted by another write after our checks
+                    return error(410, "no such device")
+                if phase is Phase.RESTARTING:
+                    return restarting(reader.known_until - now)
                 payload = action()
                 if restart:
-                    reader.begin_restart(now, self.timing.restart)
+                    timing = self.timing
+                    leave, again, found = timing.pre_restart, timing.restart, timing.reenumerate
+                    reader.begin_restart(now, leave=leave, restart=again, reenumerate=found)
                 return json_reply(payload)
         finally:
             reader.unlock()
@@ -182,12 +214,21 @@ class SimulatedCompanion:
         self._plug_due_readers()
         if fault is not None and fault.kind not in ("delay", "stall"):
             return self._apply_fault(fault, request.path)
-        response = dispatch(self, request)
+        busy = self._busy()
+        response = busy if busy is not None else dispatch(self, request)
         if fault is not None and fault.kind == "stall":
             response.stall = fault.seconds
         if self.timing.simple:
             time.sleep(self.timing.simple)
         return response
+
+    def _busy(self) -> Response | None:
+        """503 for every route while the service is held busy (``hold_busy``)."""
+        with self._lock:
+            if self.monotonic() >= self._busy_until:
+                return None
+            seconds, http_date = self._busy_hint
+        return service_busy(seconds, http_date, time.time())
 
     def _apply_fault(self, fault: FaultRule, path: str) -> Response:
         if fault.kind == "500":

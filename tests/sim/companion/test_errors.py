@@ -138,7 +138,7 @@ def test_410_before_400(service: SimulatedCompanion) -> None:
 
 
 def test_503_before_400(start_service: StartService) -> None:
-    service = start_service(timing=replace(FAST, restart=1.0))
+    service = start_service(timing=replace(FAST, pre_restart=0.0, restart=1.0))
     requests.post(
         f"{service.url}/device/{service.readers[0].device_id}/reset", timeout=TIMEOUT
     ).raise_for_status()
@@ -170,10 +170,10 @@ def test_422_before_409_and_409_last(start_service: StartService) -> None:
 
 
 def test_client_exception_for_503_carries_retry_after(start_service: StartService) -> None:
-    service = start_service(timing=replace(FAST, restart=1.0))
+    service = start_service(timing=replace(FAST, pre_restart=0.0, restart=1.0))
     client = client_for(service)
     client.reset(service.readers[0].device_id)
     with pytest.raises(ReaderRestarting) as caught:
-        client.device(service.readers[0].device_id)
+        client.device(service.readers[0].device_id, busy_within=0)  # no second try: the clock is manual
     assert caught.value.retry_after == 1.0
     assert caught.value.status == 503

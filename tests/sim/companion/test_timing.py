@@ -11,13 +11,17 @@ from station.sim.companion.timing import FAST, REALISTIC, profile
 def test_profiles_by_name() -> None:
     assert profile("fast") is FAST
     assert profile("realistic") is REALISTIC
-    assert (FAST.write, FAST.restart) == (0.0, 0.0)
-    assert REALISTIC.restart == pytest.approx(0.3)  # decision §11.10
+    # decision §11.13: the realistic restart sequence; fast is the same at a tenth of the time
+    assert (REALISTIC.pre_restart, REALISTIC.restart, REALISTIC.reenumerate) == (0.5, 2.5, 1.0)
+    for name in ("simple", "write", "wink", "pre_restart", "restart", "reenumerate"):
+        assert getattr(FAST, name) == pytest.approx(getattr(REALISTIC, name) / 10)
+    assert 0 < FAST.pre_restart < FAST.restart
 
 
 def test_scaled_profiles_keep_proportions() -> None:
     quick = profile("realistic*0.5")
-    assert quick.restart == pytest.approx(0.15)
+    assert quick.restart == pytest.approx(1.25)
+    assert quick.reenumerate == pytest.approx(0.5)
     assert quick.wink / quick.write == pytest.approx(REALISTIC.wink / REALISTIC.write)
     assert quick.name == "realisticx0.5"
 
