@@ -35,7 +35,7 @@ class Unit(Protocol):
         """Append one line to the unit's audit log."""
 
     def restart_after_reply(self, *, wipe: bool = False, install: bool = False) -> Response:
-        """The empty 200 sent before the unit reboots (optionally wiped; ``install``: through the bootloader)."""
+        """The empty 200 sent before the unit reboots (optionally wiped; ``install``: via the bootloader)."""
 
     def shut_down_after_reply(self) -> Response:
         """The empty 200 sent before the unit shuts down."""
