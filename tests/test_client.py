@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import cast
 
 import pytest
 from cryptography import x509
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from station.core import codec
-from station.core.errors import DeviceRefused, DeviceUnreachable
+from station.core.errors import DeviceRefused
 from station.devices.ppa import protocol as p
 from station.devices.ppa.auditlog import verify_audit_log
 from station.devices.ppa.checkin import sign_checked, verify_check
@@ -28,7 +29,7 @@ from station.devices.ppa.replies import (
 from station.sim.ppa.auditlog import Event
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
-from tests.simtools import MASTER_PRIVATE, USER_PRIVATE, default_cfg
+from tests.simtools import MASTER_PRIVATE, USER_PRIVATE, default_cfg, settle
 
 IAT = 1_700_000_000
 FIRMWARE = Path(__file__).parent.parent / "firmware_images" / "test-firmware-v1.2.3.bin"
@@ -40,10 +41,12 @@ def client(unit: SimulatedPpa) -> PpaClient:
 
 
 @pytest.fixture
-def personalised(client: PpaClient, backend_private: bytes) -> PpaClient:
-    """A unit checked in (RTC = IAT) and personalised with the test keys and ``default_cfg``."""
+def personalised(unit: SimulatedPpa, client: PpaClient, backend_private: bytes) -> PpaClient:
+    """A unit checked in (RTC = IAT) and personalised with the test keys and ``default_cfg``, its storage
+    format done."""
     check_in(client, backend_private)
     client.personalise(MASTER_PRIVATE, default_cfg())
+    settle(unit)
     return client
 
 
@@ -70,14 +73,20 @@ def certificate_for(public_key: ec.EllipticCurvePublicKey) -> bytes:
     )
 
 
-def wait_until_back(client: PpaClient) -> Status:
-    """After a reboot the unit drops connections until it is up again (no device time needs to pass)."""
-    for _ in range(1000):
-        try:
-            return client.status()
-        except DeviceUnreachable:
-            continue
-    raise AssertionError("unit did not come back")
+def wait_until_back(unit: SimulatedPpa, client: PpaClient) -> Status:
+    """The new boot's status after a restart the unit announced (its manual clock moved past it)."""
+    assert unit.restarting
+    settle(unit)
+    return client.status()
+
+
+def checks(unit: SimulatedPpa, client: PpaClient, count: int) -> list[CheckState]:
+    """``count`` polls of the firmware check, the task's time passing between them."""
+    states = [client.check_firmware()]
+    for _ in range(count - 1):
+        cast("ManualTime", unit.clock.monotonic).advance(unit.timing.fw_check)
+        states.append(client.check_firmware())
+    return states
 
 
 def test_unit_life_check_in_to_audit_log(
@@ -104,6 +113,9 @@ def test_unit_life_check_in_to_audit_log(
         codec.x25519_public_key(MASTER_PRIVATE), codec.b64decode(eid), unit.devid
     )
     assert client.status().inited is True
+    assert client.status().format == "status0"  # the storage formats after personalisation
+    settle(unit)
+    assert client.status().format == "done"
 
     token = client.login(USER_PRIVATE, "system:config")
     config = client.config(token)
@@ -118,7 +130,7 @@ def test_unit_life_check_in_to_audit_log(
     assert client.logger_list(log_token).total == 1
 
     client.reboot(token)
-    assert wait_until_back(client).time is None  # the RTC is lost on every boot
+    assert wait_until_back(unit, client).time is None  # the RTC is lost on every boot
     check_in(client, backend_private)  # the profile has trusted time on: login needs the RTC
     log_token = client.login(USER_PRIVATE, "logger:get")
     listing = client.logger_list(log_token)
@@ -211,20 +223,21 @@ def test_logger_list_offsets(personalised: PpaClient) -> None:
     assert past_the_end.value.status == 404
 
 
-def test_firmware_upload_check_install(client: PpaClient) -> None:
+def test_firmware_upload_check_install(unit: SimulatedPpa, client: PpaClient) -> None:
     client.upload_firmware(FIRMWARE.read_bytes())
-    states = [client.check_firmware() for _ in range(3)]
+    states = checks(unit, client, 3)
     assert states == [CheckState.STARTED, CheckState.RUNNING, CheckState.VERIFIED]
     client.install_firmware()
-    assert wait_until_back(client).fw_upgrade is True
+    assert client.status().fw_upgrade is False  # the old boot answers a while longer
+    assert wait_until_back(unit, client).fw_upgrade is True
     assert client.version().fwv == "Encedo nGINE FW v1.2.3"
 
 
-def test_firmware_with_a_bad_signature_fails_its_check(client: PpaClient) -> None:
+def test_firmware_with_a_bad_signature_fails_its_check(unit: SimulatedPpa, client: PpaClient) -> None:
     image = bytearray(FIRMWARE.read_bytes())
     image[10] ^= 0xFF
     client.upload_firmware(bytes(image))
-    states = [client.check_firmware() for _ in range(3)]
+    states = checks(unit, client, 3)
     assert states[-1] is CheckState.FAILED
 
 
