@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from urllib3 import HTTPHeaderDict
 
 from station.core import codec
 from station.core.errors import DeviceRefused
 from station.devices.ppa import protocol as p
 from station.devices.ppa.auditlog import verify_audit_log
 from station.devices.ppa.checkin import sign_checked, verify_check
-from station.devices.ppa.client import PpaClient
+from station.devices.ppa.client import CHECK_TIMEOUT, UPLOAD_TIMEOUT, PpaClient
 from station.devices.ppa.image import TEST_VENDOR_PUBLIC_KEY
 from station.devices.ppa.replies import (
     CheckinResult,
@@ -26,9 +28,11 @@ from station.devices.ppa.replies import (
     ProvisionedAttestation,
     Status,
 )
+from station.devices.transport import Reply, Transport
 from station.sim.ppa.auditlog import Event
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
+from tests import simtools
 from tests.simtools import MASTER_PRIVATE, USER_PRIVATE, default_cfg, settle
 
 IAT = 1_700_000_000
@@ -271,3 +275,66 @@ def test_client_ignores_proxy_settings_of_the_environment(
     monkeypatch.delenv("no_proxy", raising=False)
     monkeypatch.delenv("NO_PROXY", raising=False)
     assert client.status().fls_state == 0
+
+
+# --- a unit whose clock a reboot lost; requests that take long ------------------------------------------
+
+
+def answer_with(backend_private: bytes, calls: list[str]) -> Callable[[str], str]:
+    def answer(check: str) -> str:
+        calls.append(check)
+        return sign_checked(verify_check(check, backend_private), backend_private, iat=IAT)
+
+    return answer
+
+
+def test_a_403_token_challenge_is_answered_with_one_check_in(
+    unit: SimulatedPpa, personalised: PpaClient, backend_private: bytes
+) -> None:
+    simtools.reboot(unit)  # the clock is lost; the test profile trusts only a set clock
+    with pytest.raises(DeviceRefused) as refused:
+        personalised.token_challenge()  # no keeper: the 403 is the caller's
+    assert refused.value.status == 403
+    calls: list[str] = []
+
+    def keeper(client: PpaClient) -> None:
+        client.set_clock(answer_with(backend_private, calls))
+
+    personalised.clock_keeper = keeper
+    assert personalised.token_challenge().eid
+    assert len(calls) == 1
+    assert personalised.status().time is not None
+    personalised.login(USER_PRIVATE, "system:config")  # the clock is set now: no further check-in
+    assert len(calls) == 1
+
+
+def test_a_keeper_that_cannot_set_the_clock_gets_one_try(unit: SimulatedPpa, personalised: PpaClient) -> None:
+    simtools.reboot(unit)
+    tries: list[PpaClient] = []
+    personalised.clock_keeper = tries.append
+    with pytest.raises(DeviceRefused):
+        personalised.token_challenge()
+    assert len(tries) == 1
+
+
+class TimeoutsSeen(Transport):
+    """A transport that records each request's timeout and answers 200 (a check: 202)."""
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Reply:  # type: ignore[override]
+        self.seen.append((path, kwargs["timeout"]))  # type: ignore[attr-defined]
+        return Reply(202 if path.endswith("check_fw") else 200, HTTPHeaderDict(), b'{"ok":true}')
+
+
+def test_uploads_and_checks_get_their_own_longer_timeouts() -> None:
+    transport = TimeoutsSeen("http://127.0.0.1:9")
+    object.__setattr__(transport, "seen", [])
+    client = PpaClient(transport, timeout=10.0)
+    client.upload_firmware(b"image")
+    client.check_firmware()
+    client.reboot()
+    assert transport.seen == [  # type: ignore[attr-defined]
+        ("/api/system/upgrade/upload_fw", UPLOAD_TIMEOUT),
+        ("/api/system/upgrade/check_fw", CHECK_TIMEOUT),
+        ("/api/system/reboot", 10.0),
+    ]
+    assert UPLOAD_TIMEOUT >= 300 and CHECK_TIMEOUT >= 120
