@@ -318,10 +318,12 @@ def test_a_keeper_that_cannot_set_the_clock_gets_one_try(unit: SimulatedPpa, per
 
 
 class TimeoutsSeen(Transport):
-    """A transport that records each request's timeout and answers 200 (a check: 202)."""
+    """A transport that records each request's timeout (in ``seen``) and answers 200 (a check: 202)."""
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Reply:  # type: ignore[override]
-        self.seen.append((path, kwargs["timeout"]))  # type: ignore[attr-defined]
+    seen: list[tuple[str, float]]
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Reply:
+        self.seen.append((path, kwargs["timeout"]))
         return Reply(202 if path.endswith("check_fw") else 200, HTTPHeaderDict(), b'{"ok":true}')
 
 
@@ -332,7 +334,7 @@ def test_uploads_and_checks_get_their_own_longer_timeouts() -> None:
     client.upload_firmware(b"image")
     client.check_firmware()
     client.reboot()
-    assert transport.seen == [  # type: ignore[attr-defined]
+    assert transport.seen == [
         ("/api/system/upgrade/upload_fw", UPLOAD_TIMEOUT),
         ("/api/system/upgrade/check_fw", CHECK_TIMEOUT),
         ("/api/system/reboot", 10.0),
