@@ -1,8 +1,7 @@
 """Timing profiles: how long the simulated unit takes to answer, reboot, install, check and format.
 
-``realistic`` holds the real unit's figures (docs/simulator.md, "Timing of the real unit"); ``fast`` keeps the
-same sequence (old boot answering, then gone, then a new boot; a check that runs; a format that runs) with
-small figures, so every test meets it without waiting long.
+``realistic`` holds the real unit's figures (docs/simulator.md, "Timing of the real unit"); ``fast`` keeps
+the same sequence with small figures, so every test meets it without waiting long.
 
 >>> FAST.delay("auth"), profile("realistic").delay("auth")     # 0.5 s: the firmware's brute-force pacing
 (0.0, 0.5)
