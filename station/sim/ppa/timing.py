@@ -3,10 +3,8 @@
 ``realistic`` holds the real unit's figures (docs/simulator.md, "Timing of the real unit"); ``fast`` keeps
 the same sequence with small figures, so every test meets it without waiting long.
 
->>> FAST.delay("auth"), profile("realistic").delay("auth")     # 0.5 s: the firmware's brute-force pacing
-(0.0, 0.5)
->>> profile("realistic*0.25").reboot, profile("realistic*0.25").drift   # durations scale; the drift does not
-(2.0, 0.08)
+>>> FAST.delay("auth"), profile("realistic").delay("auth"), profile("realistic*0.25").reboot  # scaled
+(0.0, 0.5, 2.0)
 """
 
 from __future__ import annotations
