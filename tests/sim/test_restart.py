@@ -4,6 +4,7 @@ answers; the storage format after personalisation, and the unit's fast clock (do
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -166,3 +167,21 @@ def test_fast_keeps_the_sequence_with_small_figures() -> None:
     scaled = profile("realistic*0.1")
     assert scaled.reboot == pytest.approx(0.8) and scaled.pre_reboot == pytest.approx(0.2)
     assert scaled.drift == REALISTIC.drift
+
+
+def test_on_presence_hears_the_unit_go_and_its_new_boot_answer() -> None:
+    """What ``station sim ppa --link`` builds on: real time moves the restart on, with no request."""
+    heard: list[tuple[int, bool]] = []
+    both = threading.Event()
+
+    def on_presence(slot: int, answering: bool) -> None:
+        heard.append((slot, answering))
+        if len(heard) == 2:
+            both.set()
+
+    with SimulatedPpa(
+        backend_key=x25519_public_key(BACKEND_PRIVATE), slot=3, on_presence=on_presence
+    ) as unit:
+        assert get(unit.http_url, REBOOT).status_code == 200
+        assert both.wait(30)
+    assert heard == [(3, False), (3, True)]

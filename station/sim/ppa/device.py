@@ -41,6 +41,7 @@ JSON_BODY_LIMIT = 7300
 RAW_BODY_LIMIT = 16 * 1024 * 1024
 UPLOAD_LIMIT = 3 * 1024 * 1024
 SHUTDOWN_POLL = 0.1  # seconds; how quickly a listener notices stop()
+PRESENCE_POLL = 0.02  # seconds; how quickly ``on_presence`` hears that the unit went or came back
 STATUS_PATH = "/api/system/status"
 POWER_UP_DISK0 = {0x0: "-", 0x1: "ro", 0x3: "rw"}  # storage_mode low nibble (reference §5.4)
 REPLUG_GAP = 1.0  # seconds a swapped unit's slot stays empty, long enough for a fixture to notice
@@ -91,6 +92,7 @@ class SimulatedPpa:
         https_only_storage_and_logger: bool = False,
         replug_after: float | None = None,
         on_fault: Callable[[int, FaultRule, str, str], None] | None = None,
+        on_presence: Callable[[int, bool], None] | None = None,
     ) -> None:
         self.slot = slot
         self.backend_key = backend_key
@@ -100,6 +102,10 @@ class SimulatedPpa:
         self.https_only_storage_and_logger = https_only_storage_and_logger
         self.replug_after = replug_after
         self.on_fault = on_fault  # told (slot, rule, method, path) whenever a fault fires
+        # Told (slot, answering) when the served unit goes after a restart and when its new boot answers:
+        # how ``station sim ppa --link`` takes its network interface away, as a USB unit's vanishes.
+        self.on_presence = on_presence
+        self._watching = threading.Event()
         self.clock = DeviceClock(monotonic, drift=timing.drift)
         self._rng = random.Random(seed if seed is not None else os.urandom(16))  # noqa: S311 - serials only
         self._initial_fwv = fwv
@@ -135,10 +141,27 @@ class SimulatedPpa:
                 target=listener.serve_forever, args=(SHUTDOWN_POLL,), name=name, daemon=True
             )
             thread.start()
+        if self.on_presence is not None:
+            self._watching.set()
+            threading.Thread(
+                target=self._watch_presence, name=f"ppa{self.slot}-presence", daemon=True
+            ).start()
         return self
+
+    def _watch_presence(self) -> None:
+        """Tell ``on_presence`` each change between answering and gone (real time moves a restart on)."""
+        answering = True
+        while self._watching.is_set():
+            with self._lock:
+                now_answering = self._available()
+            if now_answering != answering and self.on_presence is not None:
+                answering = now_answering
+                self.on_presence(self.slot, answering)
+            time.sleep(PRESENCE_POLL)
 
     def stop(self) -> None:
         """Close both listeners (in parallel: each takes up to one poll interval to notice)."""
+        self._watching.clear()
         stoppers = [threading.Thread(target=listener.shutdown) for listener in self._listeners]
         for thread in stoppers:
             thread.start()
