@@ -1,11 +1,11 @@
 """Waiting for a unit's own tasks: a restart (old boot ends, then a new boot), a firmware check, a format.
 
-Each wait has a deadline the verdict names; probes start quick and slow to one a second (docs/simulator.md,
+Each wait has a deadline the verdict names; probes come at most twice a second, then once (docs/simulator.md,
 "How the station waits").
 
 >>> from itertools import islice
->>> [round(pause, 2) for pause in islice(pauses(0.1, 1.0), 6)]
-[0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+>>> [round(pause, 2) for pause in islice(pauses(0.5, 2.0), 5)]
+[0.5, 1.0, 2.0, 2.0, 2.0]
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ class UnitWaits:
     install: float = INSTALL_DEADLINE
     check: float = CHECK_DEADLINE
     format: float = FORMAT_DEADLINE
-    first_poll: float = 0.1  # the first pause; each next one doubles ...
-    poll: float = 1.0  # ... up to this (status probes: at most one a second once a wait runs)
+    first_poll: float = 0.5  # the first pause (never more than 2 requests a second); each next doubles ...
+    poll: float = 1.0  # ... up to this (status probes: one a second once a wait runs)
     task_poll: float = 2.0  # ... or this, for the check task (the Manager polls every 4 s)
 
 
