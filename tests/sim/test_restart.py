@@ -185,3 +185,12 @@ def test_on_presence_hears_the_unit_go_and_its_new_boot_answer() -> None:
         assert get(unit.http_url, REBOOT).status_code == 200
         assert both.wait(30)
     assert heard == [(3, False), (3, True)]
+
+
+def test_a_wipe_out_formats_before_its_restart(timed: SimulatedPpa, manual_time: ManualTime) -> None:
+    """A wipe-out reformats the card before the unit restarts (reference §3.7): the new boot is not busy."""
+    personalise(timed.http_url, BACKEND_PRIVATE)  # its format still running
+    timed.restart_after_reply(wipe=True)
+    manual_time.advance(2.0 + 8.0)
+    assert "format" not in status(timed)
+    assert timed.busy_for() == 0.0

@@ -115,6 +115,7 @@ class PersistentState:
         self.fls_state = 0
         self.instance = InstanceKeys.generate()
         self.log.clear()
+        self.format_owed = False  # the wipe reformats the card itself, before its restart (reference §3.7)
 
 
 class NoncePool:
