@@ -7,7 +7,8 @@ Example::
         lab.run_in_station(["station", "run", ...])
 
 Every device namespace holds a simulated PPA listening at 192.168.7.1:80/443 (``station sim ppa --host``),
-as every real PPA does; the station namespace holds the other ends ``fx0``... each with an address in
+as every real PPA does, whose ``usb0`` goes down while it restarts (``--link``: a USB unit's interface
+vanishes as it re-enumerates); the station namespace holds the other ends ``fx0``... each with an address in
 192.168.7.0/24 handed out as the units' DHCP servers do (.10 to .12). Spare devices are not linked:
 tests plug them into a slot with ``plug``. All traffic stays inside these namespaces; the host's own
 namespace never sends anything to 192.168.x.x. ``close`` stops the simulators and deletes every namespace,
@@ -73,18 +74,21 @@ class Lab:
     prefix: str
     station: str
     data_dir: Path
+    timing: str = "fast"
     devices: list[Device] = field(default_factory=list)
     spares: list[Device] = field(default_factory=list)
     namespaces: list[str] = field(default_factory=list)
     processes: list[subprocess.Popen[str]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, *, units: int, spares: int, data_dir: Path, prefix: str | None = None) -> Lab:
+    def build(
+        cls, *, units: int, spares: int, data_dir: Path, prefix: str | None = None, timing: str = "fast"
+    ) -> Lab:
         prefix = prefix or f"pst{os.getpid() % 100000}"
         reason = can_create_namespaces(prefix)
         if reason is not None:
             missing(reason)
-        lab = cls(prefix, f"{prefix}-station", data_dir)
+        lab = cls(prefix, f"{prefix}-station", data_dir, timing)
         try:
             lab._add_namespace(lab.station)
             lab.set_rp_filter(2)
@@ -177,12 +181,28 @@ class Lab:
         command = [
             ip_binary(), "netns", "exec", ns, str(BIN / "station"), "sim", "ppa", "--count", "1",
             "--host", UNIT_ADDRESS, "--http-port", "80", "--https-port", "443", "--data", str(self.data_dir),
+            "--timing", self.timing, "--link", "usb0",
         ]  # fmt: skip
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=self.data_dir
         )
         self.processes.append(process)
         return process
+
+
+def later_lines(device: Device, wait: float = 0.5) -> list[dict[str, object]]:
+    """The JSON lines the device's simulator printed after its first one (``--link`` changes), so far.
+
+    Read from the pipe itself: the text wrapper's buffer would hide lines from ``select``.
+    """
+    assert device.process.stdout is not None
+    fd, data = device.process.stdout.fileno(), b""
+    while select.select([fd], [], [], wait)[0]:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    return [json.loads(line) for line in data.decode().splitlines() if line.strip()]
 
 
 def station_address(slot: int) -> str:

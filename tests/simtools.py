@@ -17,6 +17,8 @@ import requests
 from station.core import codec
 from station.devices.ppa import protocol as p
 from station.devices.ppa.checkin import sign_checked, verify_check
+from station.sim.ppa.clock import ManualTime
+from station.sim.ppa.device import SimulatedPpa
 
 TIMEOUT = 10
 
@@ -121,3 +123,27 @@ def login(url: str, scope: str, private: bytes = USER_PRIVATE, exp: int | None =
     done = post(url, "/api/auth/token", {"auth": auth_jwt(challenge.json(), scope, private, exp)})
     done.raise_for_status()
     return str(done.json()["token"])
+
+
+def settle(unit: SimulatedPpa) -> None:
+    """Let ``unit`` finish an announced restart and its storage format: a manual clock is moved past them,
+    a real one waited out (the simulator's sequence is never skipped, only met)."""
+    left = unit.busy_for()
+    if isinstance(unit.clock.monotonic, ManualTime):
+        unit.clock.monotonic.advance(left + 0.001)
+    else:
+        time.sleep(left + 0.01)
+    assert unit.busy_for() == 0.0
+
+
+def reboot(unit: SimulatedPpa) -> None:
+    """Power-cycle ``unit`` (``reboot_now``) and wait for its new boot."""
+    unit.reboot_now()
+    settle(unit)
+
+
+def back_after_restart(unit: SimulatedPpa) -> dict[str, Any]:
+    """The new boot's status after a restart ``unit`` announced with its last reply (checked announced)."""
+    assert unit.restarting, "the unit announced no restart"
+    settle(unit)
+    return dict(get(unit.http_url, "/api/system/status").json())

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from urllib3 import HTTPHeaderDict
 
 from station.core import codec
-from station.core.errors import DeviceRefused, DeviceUnreachable
+from station.core.errors import DeviceRefused
 from station.devices.ppa import protocol as p
 from station.devices.ppa.auditlog import verify_audit_log
 from station.devices.ppa.checkin import sign_checked, verify_check
-from station.devices.ppa.client import PpaClient
+from station.devices.ppa.client import CHECK_TIMEOUT, UPLOAD_TIMEOUT, PpaClient
 from station.devices.ppa.replies import (
     CheckinResult,
     CheckState,
@@ -24,11 +27,13 @@ from station.devices.ppa.replies import (
     ProvisionedAttestation,
     Status,
 )
+from station.devices.transport import Reply, Transport
 from station.sim.ppa.auditlog import Event
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.images import TEST_VENDOR_PUBLIC_KEY
-from tests.simtools import MASTER_PRIVATE, USER_PRIVATE, default_cfg
+from tests import simtools
+from tests.simtools import MASTER_PRIVATE, USER_PRIVATE, default_cfg, settle
 
 IAT = 1_700_000_000
 FIRMWARE = Path(__file__).parent.parent / "firmware_images" / "test-firmware-v1.2.3.bin"
@@ -40,10 +45,12 @@ def client(unit: SimulatedPpa) -> PpaClient:
 
 
 @pytest.fixture
-def personalised(client: PpaClient, backend_private: bytes) -> PpaClient:
-    """A unit checked in (RTC = IAT) and personalised with the test keys and ``default_cfg``."""
+def personalised(unit: SimulatedPpa, client: PpaClient, backend_private: bytes) -> PpaClient:
+    """A unit checked in (RTC = IAT) and personalised with the test keys and ``default_cfg``, its storage
+    format done."""
     check_in(client, backend_private)
     client.personalise(MASTER_PRIVATE, default_cfg())
+    settle(unit)
     return client
 
 
@@ -70,14 +77,20 @@ def certificate_for(public_key: ec.EllipticCurvePublicKey) -> bytes:
     )
 
 
-def wait_until_back(client: PpaClient) -> Status:
-    """After a reboot the unit drops connections until it is up again (no device time needs to pass)."""
-    for _ in range(1000):
-        try:
-            return client.status()
-        except DeviceUnreachable:
-            continue
-    raise AssertionError("unit did not come back")
+def wait_until_back(unit: SimulatedPpa, client: PpaClient) -> Status:
+    """The new boot's status after a restart the unit announced (its manual clock moved past it)."""
+    assert unit.restarting
+    settle(unit)
+    return client.status()
+
+
+def checks(unit: SimulatedPpa, client: PpaClient, count: int) -> list[CheckState]:
+    """``count`` polls of the firmware check, the task's time passing between them."""
+    states = [client.check_firmware()]
+    for _ in range(count - 1):
+        cast("ManualTime", unit.clock.monotonic).advance(unit.timing.fw_check)
+        states.append(client.check_firmware())
+    return states
 
 
 def test_unit_life_check_in_to_audit_log(
@@ -104,6 +117,9 @@ def test_unit_life_check_in_to_audit_log(
         codec.x25519_public_key(MASTER_PRIVATE), codec.b64decode(eid), unit.devid
     )
     assert client.status().inited is True
+    assert client.status().format == "status0"  # the storage formats after personalisation
+    settle(unit)
+    assert client.status().format == "done"
 
     token = client.login(USER_PRIVATE, "system:config")
     config = client.config(token)
@@ -118,7 +134,7 @@ def test_unit_life_check_in_to_audit_log(
     assert client.logger_list(log_token).total == 1
 
     client.reboot(token)
-    assert wait_until_back(client).time is None  # the RTC is lost on every boot
+    assert wait_until_back(unit, client).time is None  # the RTC is lost on every boot
     check_in(client, backend_private)  # the profile has trusted time on: login needs the RTC
     log_token = client.login(USER_PRIVATE, "logger:get")
     listing = client.logger_list(log_token)
@@ -211,20 +227,21 @@ def test_logger_list_offsets(personalised: PpaClient) -> None:
     assert past_the_end.value.status == 404
 
 
-def test_firmware_upload_check_install(client: PpaClient) -> None:
+def test_firmware_upload_check_install(unit: SimulatedPpa, client: PpaClient) -> None:
     client.upload_firmware(FIRMWARE.read_bytes())
-    states = [client.check_firmware() for _ in range(3)]
+    states = checks(unit, client, 3)
     assert states == [CheckState.STARTED, CheckState.RUNNING, CheckState.VERIFIED]
     client.install_firmware()
-    assert wait_until_back(client).fw_upgrade is True
+    assert client.status().fw_upgrade is False  # the old boot answers a while longer
+    assert wait_until_back(unit, client).fw_upgrade is True
     assert client.version().fwv == "Encedo nGINE FW v1.2.3"
 
 
-def test_firmware_with_a_bad_signature_fails_its_check(client: PpaClient) -> None:
+def test_firmware_with_a_bad_signature_fails_its_check(unit: SimulatedPpa, client: PpaClient) -> None:
     image = bytearray(FIRMWARE.read_bytes())
     image[10] ^= 0xFF
     client.upload_firmware(bytes(image))
-    states = [client.check_firmware() for _ in range(3)]
+    states = checks(unit, client, 3)
     assert states[-1] is CheckState.FAILED
 
 
@@ -258,3 +275,68 @@ def test_client_ignores_proxy_settings_of_the_environment(
     monkeypatch.delenv("no_proxy", raising=False)
     monkeypatch.delenv("NO_PROXY", raising=False)
     assert client.status().fls_state == 0
+
+
+# --- a unit whose clock a reboot lost; requests that take long ------------------------------------------
+
+
+def answer_with(backend_private: bytes, calls: list[str]) -> Callable[[str], str]:
+    def answer(check: str) -> str:
+        calls.append(check)
+        return sign_checked(verify_check(check, backend_private), backend_private, iat=IAT)
+
+    return answer
+
+
+def test_a_403_token_challenge_is_answered_with_one_check_in(
+    unit: SimulatedPpa, personalised: PpaClient, backend_private: bytes
+) -> None:
+    simtools.reboot(unit)  # the clock is lost; the test profile trusts only a set clock
+    with pytest.raises(DeviceRefused) as refused:
+        personalised.token_challenge()  # no keeper: the 403 is the caller's
+    assert refused.value.status == 403
+    calls: list[str] = []
+
+    def keeper(client: PpaClient) -> None:
+        client.set_clock(answer_with(backend_private, calls))
+
+    personalised.clock_keeper = keeper
+    assert personalised.token_challenge().eid
+    assert len(calls) == 1
+    assert personalised.status().time is not None
+    personalised.login(USER_PRIVATE, "system:config")  # the clock is set now: no further check-in
+    assert len(calls) == 1
+
+
+def test_a_keeper_that_cannot_set_the_clock_gets_one_try(unit: SimulatedPpa, personalised: PpaClient) -> None:
+    simtools.reboot(unit)
+    tries: list[PpaClient] = []
+    personalised.clock_keeper = tries.append
+    with pytest.raises(DeviceRefused):
+        personalised.token_challenge()
+    assert len(tries) == 1
+
+
+class TimeoutsSeen(Transport):
+    """A transport that records each request's timeout (in ``seen``) and answers 200 (a check: 202)."""
+
+    seen: list[tuple[str, float]]
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Reply:
+        self.seen.append((path, kwargs["timeout"]))
+        return Reply(202 if path.endswith("check_fw") else 200, HTTPHeaderDict(), b'{"ok":true}')
+
+
+def test_uploads_and_checks_get_their_own_longer_timeouts() -> None:
+    transport = TimeoutsSeen("http://127.0.0.1:9")
+    object.__setattr__(transport, "seen", [])
+    client = PpaClient(transport, timeout=10.0)
+    client.upload_firmware(b"image")
+    client.check_firmware()
+    client.reboot()
+    assert transport.seen == [
+        ("/api/system/upgrade/upload_fw", UPLOAD_TIMEOUT),
+        ("/api/system/upgrade/check_fw", CHECK_TIMEOUT),
+        ("/api/system/reboot", 10.0),
+    ]
+    assert UPLOAD_TIMEOUT >= 300 and CHECK_TIMEOUT >= 120

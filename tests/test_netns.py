@@ -5,8 +5,10 @@ The test builds network namespaces (``tests/netns.py``): a ``station`` namespace
 device running ``station sim ppa --host 192.168.7.1 --http-port 80 --https-port 443``. The real
 ``station run`` runs inside the station namespace over eight ``usbnet`` fixtures given by interface;
 every record must name the device of its own slot (the devid its simulator printed), so no request
-reached the wrong unit. Nothing is sent to 192.168.x.x from the host's namespace: every process that
-talks to a unit runs under ``ip netns exec``. The namespaces are removed afterwards, also on failure.
+reached the wrong unit. The units run the real unit's timing (scaled) and start on firmware 1.2.2, so each
+is upgraded: its interface goes down while it flashes and comes back with its new boot. Nothing is sent
+to 192.168.x.x from the host's namespace: every process that talks to a unit runs under ``ip netns exec``.
+The namespaces are removed afterwards, also on failure.
 
 Skips (with the reason) where namespaces cannot be created; under CI that skip is a failure.
 """
@@ -30,13 +32,15 @@ from station.core.config import KeysSection
 from station.core.operator import Operator
 from station.factory.backend import LocalBackend
 from station.records.store.sqlite import DEFAULT_FILENAME, SqliteStore
-from tests.netns import BIN, Lab
+from tests.netns import BIN, Lab, later_lines
 from tests.pipeline.conftest import BATCH_ENV, PROFILE, toml_text
 
 UNITS = 8
 OPERATOR, ADMIN_PIN, OPERATOR_PIN = "N0042", "731952", "584217"
 STATION_ID = "netns-st01"
 REPO = Path(__file__).resolve().parents[1]
+UPGRADED_FWV = "Encedo nGINE FW v1.2.3"
+TIMING = "realistic*0.1"  # the real unit's sequence: 0.2 s of old boot, 1.5 s flashing, 0.4 s check
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +52,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     )  # the units trust this station's check-in key
     document: dict[str, Any] = {
         "station": {"id": STATION_ID, "data_dir": "data", "simulated": False},
+        "firmware": {"dir": str(REPO / "firmware_images"), "require": UPGRADED_FWV},
         "profile": {"default": dict(PROFILE)},
         "fixture": [{"slot": f"F{i}", "kind": "usbnet", "interface": f"fx{i}"} for i in range(UNITS)],
     }
     (folder / "station.toml").write_text(toml_text(document), encoding="utf-8")
     _operator_account(data, folder / "operator.pin")  # a production station runs only after a login
-    with Lab.build(units=UNITS, spares=2, data_dir=data) as built:
+    with Lab.build(units=UNITS, spares=2, data_dir=data, timing=TIMING) as built:
         yield built
 
 
@@ -112,6 +117,9 @@ def test_eight_units_at_one_address_are_provisioned_in_parallel_each_record_nami
         assert payload["unit"]["devid"] == device.devid, (
             f"slot F{i} recorded another unit than namespace {device.ns}"
         )
+        assert payload["unit"]["fwv"] == UPGRADED_FWV
+        # The firmware install took the unit's interface away, and its new boot brought it back.
+        assert later_lines(device) == [{"slot": 0, "link": "down"}, {"slot": 0, "link": "up"}], device.ns
     assert len({payload["unit"]["genuine_id"] for payload in by_slot.values()}) == UNITS
 
     started = [datetime.fromisoformat(payload["started"]) for payload in by_slot.values()]

@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -52,6 +54,12 @@ def add_parser(commands: Subparsers) -> None:
     ppa.add_argument(
         "--replug-after", type=float, help="swap a personalised unit for a fresh one after S idle s"
     )
+    ppa.add_argument(
+        "--link",
+        metavar="INTERFACE",
+        help="one unit only: take this network interface down while the unit is gone after a restart and "
+        "up at its new boot, as a USB unit's vanishes (in a network namespace of a test; needs ip)",
+    )
     ppa.set_defaults(handler=sim_ppa)
 
     companion = sim.add_parser("companion", help="simulated SpringCard Companion Service on 127.0.0.1")
@@ -84,8 +92,8 @@ def sim_ppa(args: argparse.Namespace) -> int:
     config = _development_config(args)
     if args.count < 1:
         raise StationError("--count must be at least 1")
-    if args.count > 1 and (args.http_port or args.https_port):
-        raise StationError("fixed ports (--http-port/--https-port) need --count 1")
+    if args.count > 1 and (args.http_port or args.https_port or args.link):
+        raise StationError("fixed ports (--http-port/--https-port) and --link need --count 1")
     _accept_images(args.accept)
     units = start_fleet(
         args.count,
@@ -98,6 +106,7 @@ def sim_ppa(args: argparse.Namespace) -> int:
         fwv=args.fwv or DEFAULT_FWV,
         replug_after=args.replug_after,
         on_fault=_report_fault,
+        on_presence=_link_follower(args.link) if args.link else None,
     )
     try:
         stop = _termination()
@@ -158,6 +167,22 @@ def sim_companion(args: argparse.Namespace) -> int:
     finally:
         service.stop()
     return 0
+
+
+def _link_follower(interface: str) -> Callable[[int, bool], None]:
+    """Sets ``interface`` down while the unit is gone and up when it answers; one JSON line on stdout each
+    time (``{"slot": 0, "link": "down"}``), so a test sees that the link went and came back."""
+
+    def follow(slot: int, answering: bool) -> None:
+        state = "up" if answering else "down"
+        command = ["ip", "link", "set", interface, state]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - fixed argv
+        line: dict[str, object] = {"slot": slot, "link": state}
+        if done.returncode != 0:
+            line["error"] = done.stderr.strip()
+        print(json.dumps(line), flush=True)
+
+    return follow
 
 
 def _report_fault(slot: int, rule: FaultRule, method: str, path: str) -> None:

@@ -16,7 +16,7 @@ from station.core import codec
 from station.devices.ppa import protocol as p
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
-from tests.simtools import checkin, get, personalise, post
+from tests.simtools import back_after_restart, checkin, get, personalise, post, reboot, settle
 
 ATTESTATION = "/api/system/config/attestation"
 PROVISIONING = "/api/system/config/provisioning"
@@ -72,16 +72,6 @@ def device_time(unit: SimulatedPpa) -> int:
     return int(status.get("time", status["uptime"]))
 
 
-def wait_until_answering(url: str) -> dict[str, Any]:
-    """Status of a unit that is rebooting: it drops connections until it is back (no device time passes)."""
-    for _ in range(1000):
-        try:
-            return dict(get(url, "/api/system/status").json())
-        except requests.ConnectionError:
-            continue
-    raise AssertionError("the unit did not come back")
-
-
 # --- GET attestation -------------------------------------------------------------------------------------
 
 
@@ -120,6 +110,7 @@ def test_attestation_over_https(unit: SimulatedPpa) -> None:
 
 def test_personalised_unit_needs_a_token(unit: SimulatedPpa, backend_private: bytes) -> None:
     done = personalise(unit.http_url, backend_private)
+    settle(unit)
     refused = get(unit.http_url, ATTESTATION)
     assert refused.status_code == 401
     assert refused.content == b""
@@ -141,6 +132,7 @@ def test_locked_personalised_unit_is_409_even_with_a_token(
     unit: SimulatedPpa, backend_private: bytes
 ) -> None:
     done = personalise(unit.http_url, backend_private)
+    settle(unit)
     assert checkin(unit.http_url, backend_private, status="L").json() == {"status": "L"}
     assert get(unit.http_url, ATTESTATION, done.token).status_code == 409
     assert get(unit.http_url, ATTESTATION).status_code == 409
@@ -148,6 +140,7 @@ def test_locked_personalised_unit_is_409_even_with_a_token(
 
 def test_origin_not_allowed_is_412(unit: SimulatedPpa, backend_private: bytes) -> None:
     done = personalise(unit.http_url, backend_private, origin="https://factory.example")
+    settle(unit)
     headers = {"Origin": "https://elsewhere.example"}
     assert get(unit.http_url, ATTESTATION, done.token, headers=headers).status_code == 412
     assert post(unit.http_url, PROVISIONING, {"crt": "", "genuine": ""}, headers=headers).status_code == 412
@@ -310,6 +303,7 @@ def test_certificate_with_a_non_ec_key_is_406(unit: SimulatedPpa) -> None:
 
 def test_personalised_unit_is_403(unit: SimulatedPpa, backend_private: bytes) -> None:
     done = personalise(unit.http_url, backend_private)
+    settle(unit)
     attestation = attest(unit, done.token)
     der = certificate_for(se_public_key(attestation))
     refused = provision(unit, codec.b64encode(der), attestation["genuine"])
@@ -321,6 +315,7 @@ def test_personalised_unit_is_403(unit: SimulatedPpa, backend_private: bytes) ->
 def test_personalised_is_checked_before_provisioned(unit: SimulatedPpa, backend_private: bytes) -> None:
     der = provision_properly(unit)
     done = personalise(unit.http_url, backend_private)
+    settle(unit)
     assert provision(unit, codec.b64encode(der), attest(unit, done.token)["genuine"]).status_code == 403
     assert provision(unit, "not base64!", None).status_code == 403
 
@@ -342,9 +337,10 @@ def test_provisioning_transport_errors(unit: SimulatedPpa) -> None:
 def test_certificate_survives_a_checkin_wipe(unit: SimulatedPpa, backend_private: bytes) -> None:
     der = provision_properly(unit)
     personalise(unit.http_url, backend_private)
+    settle(unit)
     eid = unit.state.instance.eid_public
     assert checkin(unit.http_url, backend_private, status="W").json() == {"status": "W"}
-    assert wait_until_answering(unit.http_url)["inited"] is False
+    assert back_after_restart(unit)["inited"] is False
     assert unit.state.instance.eid_public != eid
     after = attest(unit)  # fresh again: no token needed
     assert set(after) == {"crt", "genuine"}
@@ -354,5 +350,5 @@ def test_certificate_survives_a_checkin_wipe(unit: SimulatedPpa, backend_private
 
 def test_certificate_survives_a_reboot(unit: SimulatedPpa) -> None:
     der = provision_properly(unit)
-    unit.reboot_now()
+    reboot(unit)
     assert codec.b64decode(attest(unit)["crt"]) == der

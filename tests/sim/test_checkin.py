@@ -21,7 +21,7 @@ from station.devices.ppa.checkin import CheckRequest, sign_checked, verify_check
 from station.sim.ppa.auditlog import Event
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
-from tests.simtools import get, personalise, post
+from tests.simtools import back_after_restart, get, personalise, post, reboot, settle
 
 IAT = 1_700_000_000  # 2023-11-14T22:13:20Z
 CHECKIN = "/api/system/checkin"
@@ -62,17 +62,6 @@ def check_in(
     request = fetch_check(unit, backend_private, url)
     checked = sign_checked(request, backend_private, iat=IAT, status=status, extra=extra)
     return post(url or unit.http_url, CHECKIN, {"checked": checked})
-
-
-def wait_until_answering(url: str) -> dict[str, Any]:
-    """Status of a unit that is rebooting: it drops connections until it is back (no device time passes)."""
-    for _ in range(1000):
-        try:
-            response = get(url, "/api/system/status")
-        except requests.ConnectionError:
-            continue
-        return dict(response.json())
-    raise AssertionError("the unit did not come back")
 
 
 def log_records(unit: SimulatedPpa) -> list[LogRecord]:
@@ -141,7 +130,7 @@ def test_each_check_has_a_new_nonce_and_the_session_key_changes_on_reboot(
     first, second = fetch_check(unit, backend_private), fetch_check(unit, backend_private)
     assert first.jti != second.jti
     assert first.session_key == second.session_key
-    unit.reboot_now()
+    reboot(unit)
     assert fetch_check(unit, backend_private).session_key != first.session_key
 
 
@@ -177,7 +166,7 @@ def test_checkin_works_over_https(unit: SimulatedPpa, backend_private: bytes) ->
 
 def test_rtc_is_lost_on_reboot(unit: SimulatedPpa, backend_private: bytes) -> None:
     assert check_in(unit, backend_private).status_code == 200
-    unit.reboot_now()
+    reboot(unit)
     assert "time" not in get(unit.http_url, "/api/system/status").json()
 
 
@@ -217,7 +206,7 @@ def test_expired_nonce_is_401(unit: SimulatedPpa, backend_private: bytes, manual
 
 def test_nonce_of_a_previous_boot_is_401(unit: SimulatedPpa, backend_private: bytes) -> None:
     request = fetch_check(unit, backend_private)
-    unit.reboot_now()
+    reboot(unit)
     assert post(unit.http_url, CHECKIN, {"checked": forge(request, backend_private)}).status_code == 401
 
 
@@ -328,12 +317,13 @@ def test_transport_errors_on_checkin(unit: SimulatedPpa) -> None:
 
 def test_action_w_wipes_and_reboots_a_personalised_unit(unit: SimulatedPpa, backend_private: bytes) -> None:
     personalise(unit.http_url, backend_private)
+    settle(unit)
     assert "inited" not in get(unit.http_url, "/api/system/status").json()
     eid = unit.state.instance.eid_public
     response = check_in(unit, backend_private, "W")
     assert response.status_code == 200
     assert response.json() == {"status": "W"}
-    status = wait_until_answering(unit.http_url)
+    status = back_after_restart(unit)
     assert status["inited"] is False
     assert "time" not in status  # rebooted: RTC lost
     assert unit.state.instance.eid_public != eid
@@ -343,7 +333,7 @@ def test_action_w_on_a_fresh_unit_gives_a_new_instance(unit: SimulatedPpa, backe
     eid, devid = unit.state.instance.eid_public, unit.devid
     spk = unit.boot.spk
     assert check_in(unit, backend_private, "W").json() == {"status": "W"}
-    status = wait_until_answering(unit.http_url)
+    status = back_after_restart(unit)
     assert status["inited"] is False
     assert "time" not in status
     assert unit.state.instance.eid_public != eid
@@ -353,6 +343,7 @@ def test_action_w_on_a_fresh_unit_gives_a_new_instance(unit: SimulatedPpa, backe
 
 def test_action_l_locks_the_unit(unit: SimulatedPpa, backend_private: bytes) -> None:
     personalise(unit.http_url, backend_private)
+    settle(unit)
     assert unit.state.config.userkey is not None
     response = check_in(unit, backend_private, "L")
     assert response.json() == {"status": "L"}
@@ -368,11 +359,11 @@ def test_locked_unit_answers_409_on_attestation_but_still_checks_in(
     assert check_in(unit, backend_private, "L").json() == {"status": "L"}
     assert get(unit.http_url, "/api/system/status").json()["fls_state"] == 0x40
     assert get(unit.http_url, "/api/system/config/attestation").status_code == 409
-    unit.reboot_now()
+    reboot(unit)
     assert get(unit.http_url, "/api/system/status").json()["fls_state"] == 0x40  # latched across reboots
     # The backend can still reach a locked unit, and a wipe clears the latch.
     assert check_in(unit, backend_private, "W").json() == {"status": "W"}
-    assert wait_until_answering(unit.http_url)["fls_state"] == 0
+    assert back_after_restart(unit)["fls_state"] == 0
 
 
 def test_action_b_stops_answering_until_power_cycled(unit: SimulatedPpa, backend_private: bytes) -> None:
@@ -384,7 +375,7 @@ def test_action_b_stops_answering_until_power_cycled(unit: SimulatedPpa, backend
         get(unit.http_url, "/api/system/status")
     with pytest.raises(requests.ConnectionError):
         get(unit.https_url, CHECKIN)
-    unit.reboot_now()
+    reboot(unit)
     status = get(unit.http_url, "/api/system/status").json()
     assert status["fls_state"] == 0x80
 
@@ -416,6 +407,7 @@ def test_untrusted_backend_setting_suppresses_the_action(
     unit: SimulatedPpa, backend_private: bytes, action: str
 ) -> None:
     personalise(unit.http_url, backend_private, trusted_backend=False)
+    settle(unit)
     eid = unit.state.instance.eid_public
     response = check_in(unit, backend_private, action)
     assert response.status_code == 200
@@ -466,6 +458,7 @@ def test_newcrt_is_reported_but_not_installed_on_a_personalised_unit(
     unit: SimulatedPpa, backend_private: bytes
 ) -> None:
     personalise(unit.http_url, backend_private)
+    settle(unit)
     before = csn(unit, backend_private)
     cert = tls_certificate()
     response = check_in(unit, backend_private, newcrt=codec.b64encode(der(cert)))

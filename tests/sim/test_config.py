@@ -19,7 +19,18 @@ from station.sim.ppa.auth import issue_token
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.state import SD_CAPACITY_SECTORS
-from tests.simtools import MASTER_PRIVATE, USER_PRIVATE, checkin, default_cfg, get, login, personalise, post
+from tests.simtools import (
+    MASTER_PRIVATE,
+    USER_PRIVATE,
+    back_after_restart,
+    checkin,
+    default_cfg,
+    get,
+    login,
+    personalise,
+    post,
+    settle,
+)
 
 IAT = 1_700_000_000
 CONFIG = "/api/system/config"
@@ -37,6 +48,7 @@ FIELDS = {
 def url(unit: SimulatedPpa, backend_private: bytes) -> str:
     """A personalised unit with its clock standing at ``IAT``."""
     personalise(unit.http_url, backend_private)
+    settle(unit)
     checkin(unit.http_url, backend_private, iat=IAT).raise_for_status()
     return unit.http_url
 
@@ -92,22 +104,13 @@ def events(unit: SimulatedPpa, event: Event) -> list[tuple[int, str]]:
     return [(int(r[3]), r[4]) for r in records if int(r[2], 16) == event]
 
 
-def wait_until_back(url: str, attempts: int = 500) -> dict[str, Any]:
-    """Poll status until the restarted unit answers (it drops connections while it restarts)."""
-    for _ in range(attempts):
-        try:
-            return dict(get(url, "/api/system/status").json())
-        except requests.ConnectionError:
-            continue
-    raise AssertionError("unit did not come back")
-
-
 # --- GET ----------------------------------------------------------------------------------------------
 
 
 def test_read_without_token_is_401_even_when_fresh(unit: SimulatedPpa, backend_private: bytes) -> None:
     assert get(unit.http_url, CONFIG).status_code == 401
     personalise(unit.http_url, backend_private)
+    settle(unit)
     assert get(unit.http_url, CONFIG).status_code == 401
 
 
@@ -376,7 +379,7 @@ def test_wipeout_end_to_end(unit: SimulatedPpa, url: str, user_token: str, backe
     bundle = unit.state.tls_bundle
     response = post(url, CONFIG, {"wipeout": True}, user_token)
     assert (response.status_code, response.content) == (200, b"")
-    status = wait_until_back(url)
+    status = back_after_restart(unit)
     assert status["inited"] is False
     assert "time" not in status  # the RTC is lost with the reboot
     assert get(url, "/api/auth/init").status_code == 403
@@ -389,7 +392,7 @@ def test_wipeout_end_to_end(unit: SimulatedPpa, url: str, user_token: str, backe
     personalise(url, backend_private)  # and it can be personalised again
 
 
-def test_wipeout_by_the_master(url: str) -> None:
+def test_wipeout_by_the_master(unit: SimulatedPpa, url: str) -> None:
     token = login(url, "system:config", private=MASTER_PRIVATE)
     assert post(url, CONFIG, {"wipeout": True}, token).status_code == 200
-    assert wait_until_back(url)["inited"] is False
+    assert back_after_restart(unit)["inited"] is False

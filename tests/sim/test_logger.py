@@ -20,7 +20,7 @@ from station.sim.ppa.auth import issue_token
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
 from tests.conftest import BACKEND_PRIVATE
-from tests.simtools import MASTER_PRIVATE, TIMEOUT, checkin, get, login, personalise
+from tests.simtools import MASTER_PRIVATE, TIMEOUT, checkin, get, login, personalise, reboot, settle
 
 EXT_SUB = "Qq/EGdvacmNrN6JFWVXglQ=="  # base64 KID of a paired external authenticator (reference §1.4)
 
@@ -29,7 +29,8 @@ EXT_SUB = "Qq/EGdvacmNrN6JFWVXglQ=="  # base64 KID of a paired external authenti
 def reader(unit: SimulatedPpa) -> str:
     """A personalised unit that has rebooted once (so a closed file exists), and a logger:get token."""
     personalise(unit.http_url, BACKEND_PRIVATE)
-    unit.reboot_now()
+    settle(unit)
+    reboot(unit)
     return relogin(unit)
 
 
@@ -98,7 +99,7 @@ def test_token_required(unit: SimulatedPpa, reader: str, path: str) -> None:
 
 def test_wrong_scope_is_logged(unit: SimulatedPpa, reader: str) -> None:
     assert get(unit.http_url, "/api/logger/key", login(unit.http_url, "system:upgrade")).status_code == 403
-    unit.reboot_now()
+    reboot(unit)
     token = relogin(unit)
     ids = get(unit.http_url, "/api/logger/list", token).json()["id"]
     failed = events(read_records(unit, token, ids[-2]), Event.FAILED_SCOPE_CHECK)
@@ -129,6 +130,7 @@ def test_foreign_origin_is_412(unit: SimulatedPpa, reader: str) -> None:
 def test_https_only_switch(https_only_unit: SimulatedPpa) -> None:
     unit = https_only_unit
     personalise(unit.http_url, BACKEND_PRIVATE)
+    settle(unit)
     token = login(unit.http_url, "logger:get")
     for path in ("/api/logger/key", "/api/logger/list", "/api/logger/00000001"):
         refused = get(unit.http_url, path, token)
@@ -152,7 +154,7 @@ def test_list_is_oldest_first_with_total(unit: SimulatedPpa, reader: str) -> Non
 
 def test_list_pages_hold_128_ids(unit: SimulatedPpa, reader: str) -> None:
     for _ in range(130):
-        unit.reboot_now()
+        reboot(unit)
     token = relogin(unit)
     first = get(unit.http_url, "/api/logger/list", token).json()
     assert first["total"] == 132
@@ -169,7 +171,7 @@ def test_list_offset_must_be_digits(unit: SimulatedPpa, reader: str, offset: str
 def test_list_past_the_end_fails_and_is_logged(unit: SimulatedPpa, reader: str) -> None:
     assert get(unit.http_url, "/api/logger/list/2", reader).status_code == 404
     assert get(unit.http_url, "/api/logger/list/0", reader).status_code == 200
-    unit.reboot_now()
+    reboot(unit)
     token = relogin(unit)
     ids = get(unit.http_url, "/api/logger/list", token).json()["id"]
     listed = events(read_records(unit, token, ids[-2]), Event.LOGGER_LIST_LOG)
@@ -227,7 +229,7 @@ def test_reads_are_logged_with_the_id(unit: SimulatedPpa, reader: str) -> None:
     assert get(unit.http_url, "/api/logger/00000001", reader).status_code == 200
     assert get(unit.http_url, "/api/logger/00000002", reader).status_code == 406
     assert get(unit.http_url, "/api/logger/000000ff", reader).status_code == 404
-    unit.reboot_now()
+    reboot(unit)
     token = relogin(unit)
     reads = events(read_records(unit, token, "00000002"), Event.LOGGER_READ_LOG)
     assert reads == [

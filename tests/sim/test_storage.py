@@ -12,7 +12,7 @@ from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.timing import FAST, TimingProfile
 from tests.conftest import BACKEND_PRIVATE
-from tests.simtools import MASTER_PRIVATE, checkin, get, login, personalise
+from tests.simtools import MASTER_PRIVATE, checkin, get, login, personalise, settle
 
 EXT_SUB = "Qq/EGdvacmNrN6JFWVXglQ=="
 
@@ -20,6 +20,7 @@ EXT_SUB = "Qq/EGdvacmNrN6JFWVXglQ=="
 @pytest.fixture
 def personalised(unit: SimulatedPpa) -> SimulatedPpa:
     personalise(unit.http_url, BACKEND_PRIVATE)
+    settle(unit)
     return unit
 
 
@@ -156,6 +157,7 @@ def test_foreign_origin_is_412(personalised: SimulatedPpa) -> None:
 def test_https_only_switch(https_only_unit: SimulatedPpa) -> None:
     unit = https_only_unit
     personalise(unit.http_url, BACKEND_PRIVATE)
+    settle(unit)
     token = login(unit.http_url, "storage:disk0")
     refused = get(unit.http_url, "/api/storage/unlock", token)
     assert (refused.status_code, refused.reason) == (418, "")

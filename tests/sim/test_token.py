@@ -23,6 +23,8 @@ from tests.simtools import (
     login,
     personalise,
     post,
+    reboot,
+    settle,
 )
 
 IAT = 1_700_000_000
@@ -53,6 +55,7 @@ def vector_key() -> bytes:
 def url(unit: SimulatedPpa, backend_private: bytes) -> str:
     """A personalised unit (test user and master keys, ``trusted_ts`` on), clock standing at ``IAT``."""
     personalise(unit.http_url, backend_private)
+    settle(unit)
     checkin(unit.http_url, backend_private, iat=IAT).raise_for_status()  # personalise() checked in at now
     return unit.http_url
 
@@ -105,14 +108,15 @@ def test_fresh_unit_is_409(unit: SimulatedPpa, backend_private: bytes) -> None:
 
 
 def test_trusted_time_without_rtc_is_403(unit: SimulatedPpa, url: str) -> None:
-    unit.reboot_now()  # the RTC is lost; trusted_ts is on in the test profile
+    reboot(unit)  # the RTC is lost; trusted_ts is on in the test profile
     assert get(url, TOKEN).status_code == 403
     assert post(url, TOKEN, {"auth": "x.y.z"}).status_code == 403
 
 
 def test_untrusted_time_logs_in_on_the_boot_clock(unit: SimulatedPpa, backend_private: bytes) -> None:
     personalise(unit.http_url, backend_private, trusted_ts=False)
-    unit.reboot_now()
+    settle(unit)
+    reboot(unit)
     chal = challenge(unit.http_url)
     assert chal["exp"] == 60  # seconds since boot, no RTC (reference §18.1)
     response = post(unit.http_url, TOKEN, {"auth": proof(chal, exp=0)})
@@ -178,7 +182,7 @@ def test_login_is_audit_logged_with_subject_and_scope(unit: SimulatedPpa, url: s
 
 def test_token_dies_on_reboot(unit: SimulatedPpa, url: str, backend_private: bytes) -> None:
     token = login(url, "system:config")
-    unit.reboot_now()
+    reboot(unit)
     checkin(url, backend_private, iat=IAT).raise_for_status()
     assert get(url, "/api/system/config", token).status_code == 401
 
@@ -210,6 +214,7 @@ def test_vector_proof_is_reproduced(vector_key: bytes) -> None:
 def test_vector_user_key_logs_in(unit: SimulatedPpa, backend_private: bytes, vector_key: bytes) -> None:
     """A unit personalised with the vector's user key accepts a login derived from the passphrase."""
     personalise(unit.http_url, backend_private, userkey=VECTOR_ISS)
+    settle(unit)
     token = login(unit.http_url, "keymgmt:gen", private=vector_key)
     assert (claims_of(token)["sub"], claims_of(token)["scope"]) == ("U", "keymgmt:gen")
 
@@ -272,6 +277,6 @@ def test_expired_nonce_is_401(url: str, manual_time: ManualTime) -> None:
 
 def test_nonce_of_another_boot_is_401(unit: SimulatedPpa, url: str, backend_private: bytes) -> None:
     chal = challenge(url)
-    unit.reboot_now()
+    reboot(unit)
     checkin(url, backend_private, iat=IAT).raise_for_status()
     assert post(url, TOKEN, {"auth": auth_jwt(chal, "system:config", USER_PRIVATE)}).status_code == 401

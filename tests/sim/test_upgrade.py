@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.images import SHIPPED, TEST_VENDOR_PUBLIC_KEY, encedo_signs, judge
 from station.sim.ppa.timing import TimingProfile
 from tests.conftest import BACKEND_PRIVATE
-from tests.simtools import MASTER_PRIVATE, TIMEOUT, checkin, get, login, personalise
+from tests.simtools import MASTER_PRIVATE, TIMEOUT, checkin, get, login, personalise, reboot, settle
 
 IMAGES = Path(__file__).resolve().parents[2] / "firmware_images"
 FW_ENTRY = json.loads((IMAGES / "manifest.json").read_text())["images"][0]
@@ -64,20 +65,26 @@ def call(unit: SimulatedPpa, name: str, token: str | None = None) -> requests.Re
 
 
 def check_until_done(unit: SimulatedPpa, kind: str, token: str | None = None) -> list[int]:
-    """Poll check_<kind> until it leaves 201/202; returns every status seen."""
+    """Poll check_<kind> until it leaves 201/202, the task's time passing between polls; every status seen."""
     seen = [call(unit, f"check_{kind}", token).status_code]
     while seen[-1] in (201, 202) and len(seen) < 10:
+        pass_time(unit, unit.timing.fw_check)
         seen.append(call(unit, f"check_{kind}", token).status_code)
     return seen
 
 
+def pass_time(unit: SimulatedPpa, seconds: float) -> None:
+    """Move the unit's manual clock (or wait on a real one)."""
+    if isinstance(unit.clock.monotonic, ManualTime):
+        unit.clock.monotonic.advance(seconds)
+    else:
+        time.sleep(seconds)
+
+
 def wait_until_back(unit: SimulatedPpa) -> dict[str, Any]:
     """Status once the unit answers again after a restart it announced with its last reply."""
-    for _ in range(1000):
-        try:
-            return dict(get(unit.http_url, "/api/system/status").json())
-        except requests.ConnectionError:
-            continue
+    settle(unit)
+    return dict(get(unit.http_url, "/api/system/status").json())
     raise AssertionError("unit did not come back")
 
 
@@ -159,7 +166,7 @@ def test_firmware_upload_check_install_reboots_into_the_new_version(unit: Simula
     assert after["fwv"] == "Encedo nGINE FW v1.2.3"
     assert after["fws"] == FW_ENTRY["fws"]
     assert call(unit, "check_fw").status_code == 404  # the staged image was consumed
-    unit.reboot_now()
+    reboot(unit)
     assert "fw_upgrade" not in get(unit.http_url, "/api/system/status").json()
 
 
@@ -342,6 +349,7 @@ def test_personalised_unit_needs_an_upgrade_token(unit: SimulatedPpa) -> None:
 
 def test_upgrade_is_audit_logged(unit: SimulatedPpa) -> None:
     personalise(unit.http_url, BACKEND_PRIVATE)
+    settle(unit)
     token = login(unit.http_url, "system:upgrade", MASTER_PRIVATE)  # role M may upgrade
     assert call(unit, "install_fw", token).status_code == 406
     assert call(unit, "install_fw", login(unit.http_url, "logger:get")).status_code == 403

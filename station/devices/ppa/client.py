@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from station.core import codec
-from station.core.errors import DeviceProtocolError, ProtocolError
+from station.core.errors import DeviceProtocolError, DeviceRefused, ProtocolError
 from station.devices.ppa import protocol
 from station.devices.ppa.failures import status_error
 from station.devices.ppa.replies import (
@@ -46,6 +46,10 @@ SCOPE_MAX = 127
 AUDIT_LOG_CAP = 16 << 20  # an audit-log file is the one legitimately large reply (reference §7)
 _LOG_ID = re.compile(r"^[0-9a-fA-F]{8}$")
 SIMULATED_HEADER = "X-Simulated-Unit"  # sent by ``station sim ppa`` units only (docs/simulator.md)
+# Per kind of request, at least (the client's own ``timeout`` when longer): a firmware upload streams up to
+# 3 MiB into the unit's flash and a check verifies it (the Encedo Manager allows 1 200 s and 120 s).
+UPLOAD_TIMEOUT = 300.0
+CHECK_TIMEOUT = 120.0
 
 STATUS, VERSION, REBOOT = "/api/system/status", "/api/system/version", "/api/system/reboot"
 CHECKIN, CONFIG = "/api/system/checkin", "/api/system/config"
@@ -61,7 +65,9 @@ class PpaClient:
 
     ``timeout`` is each request's wall-clock limit, connect and whole reply (``devices/transport.py``).
     ``simulated_unit`` turns True once a reply carries ``X-Simulated-Unit: 1``: a simulator answered,
-    whatever the fixture kind, and the unit's records must say so.
+    whatever the fixture kind, and the unit's records must say so. ``clock_keeper``, when set, is how a
+    403 from the token challenge is answered: the unit's clock is unset (it rebooted), so the keeper checks
+    it in once (``set_clock``) and the challenge is asked again.
     """
 
     def __init__(self, transport: Transport, *, timeout: float = 10.0) -> None:
@@ -70,6 +76,7 @@ class PpaClient:
         self.transport = transport
         self.timeout = timeout
         self.simulated_unit = False
+        self.clock_keeper: Callable[[PpaClient], None] | None = None
 
     @classmethod
     def at(cls, base_url: str, *, timeout: float = 10.0, tls: TlsPin | None = None) -> PpaClient:
@@ -83,7 +90,7 @@ class PpaClient:
     def with_timeout(self, timeout: float) -> PpaClient:
         """The same unit and transport with another per-request timeout (a quick presence probe, say)."""
         client = PpaClient(self.transport, timeout=timeout)
-        client.simulated_unit = self.simulated_unit
+        client.simulated_unit, client.clock_keeper = self.simulated_unit, self.clock_keeper
         return client
 
     # --- system (§2) ------------------------------------------------------------------------------------
@@ -108,6 +115,13 @@ class PpaClient:
         """Post the backend's ``checked`` JWS: sets the unit's RTC and runs the action it carries."""
         return CheckinResult.parse(self._json("POST", CHECKIN, body={"checked": checked}))
 
+    def set_clock(self, answer: Callable[[str], str]) -> CheckinResult:
+        """A check-in whose only purpose is the unit's clock: ``answer`` is the backend's (``check`` in,
+        ``checked`` out, action OK). Never fenced by a unit guard: it is how a guard gets the clock it needs
+        to ask the unit who it is after a reboot."""
+        checked = answer(self.checkin_request())
+        return CheckinResult.parse(self._json("POST", CHECKIN, body={"checked": checked}))
+
     # --- secure element (§3.4-§3.6) ---------------------------------------------------------------------
 
     def attestation(self, token: str | None = None) -> Attestation:
@@ -127,6 +141,15 @@ class PpaClient:
         return InitResult.parse(self._json("POST", AUTH_INIT, body={"init": init_jwt}))
 
     def token_challenge(self) -> TokenChallenge:
+        """The login challenge. A 403 means the unit's clock is unset (it trusts only a set clock and has
+        rebooted since its check-in): with a ``clock_keeper`` the unit is checked in once and asked again."""
+        try:
+            return TokenChallenge.parse(self._json("GET", AUTH_TOKEN))
+        except DeviceRefused as exc:
+            if exc.status != 403 or self.clock_keeper is None:
+                raise
+        log.info("%s: token challenge refused with 403 (clock unset); checking the unit in", self.base_url)
+        self.clock_keeper(self)
         return TokenChallenge.parse(self._json("GET", AUTH_TOKEN))
 
     def token(self, auth_jwt: str) -> str:
@@ -181,12 +204,13 @@ class PpaClient:
             "Content-Type": "application/octet-stream",
             "Content-Disposition": f'attachment; filename="{filename}"',
         }
-        self._call("POST", UPLOAD_FW, token=token, raw=image, headers=headers)
+        self._call("POST", UPLOAD_FW, token=token, raw=image, headers=headers, timeout=UPLOAD_TIMEOUT)
 
     def check_firmware(self, token: str | None = None) -> CheckState:
         """Start or poll the verification task; a failed verification is FAILED, not an exception."""
         accepted = tuple(state.value for state in CheckState)
-        return CheckState(self._call("GET", CHECK_FW, token=token, accept=accepted).status_code)
+        reply = self._call("GET", CHECK_FW, token=token, accept=accepted, timeout=CHECK_TIMEOUT)
+        return CheckState(reply.status_code)
 
     def install_firmware(self, token: str | None = None) -> None:
         """Install the verified image: 200, then the unit reboots into it (status ``fw_upgrade``)."""
@@ -261,9 +285,11 @@ class PpaClient:
         headers: Mapping[str, str] | None = None,
         accept: tuple[int, ...] = (200,),
         cap: int = DEFAULT_CAP,
+        timeout: float = 0.0,
     ) -> Reply:
         """One request, one connection (the transport's rule); a status outside ``accept`` or any I/O
-        failure raises; replies past ``cap`` bytes are refused as bad replies."""
+        failure raises; replies past ``cap`` bytes are refused as bad replies. ``timeout``: this kind of
+        request's own minimum (an upload, a check), when longer than the client's."""
         sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
@@ -273,7 +299,7 @@ class PpaClient:
             data = codec.compact_json(dict(body))
         started = time.monotonic()
         response = self.transport.request(
-            method, path, body=data, headers=sent, timeout=self.timeout, cap=cap
+            method, path, body=data, headers=sent, timeout=max(self.timeout, timeout), cap=cap
         )
         log.debug("%s %s -> %d in %.3f s", method, path, response.status_code, time.monotonic() - started)
         if response.headers.get(SIMULATED_HEADER) == "1":

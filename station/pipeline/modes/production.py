@@ -20,23 +20,19 @@ from cryptography.hazmat.primitives import serialization
 
 from station.core import codec
 from station.core.config import Profile
-from station.core.errors import (
-    DeviceRefused,
-    DeviceTimeout,
-    DeviceUnreachable,
-    RecordError,
-    VerificationError,
-)
+from station.core.errors import DeviceRefused, RecordError, VerificationError
 from station.devices.ppa import protocol
-from station.devices.ppa.client import PpaClient
-from station.devices.ppa.replies import CheckState, FreshAttestation, ProvisionedAttestation, Status
+from station.devices.ppa.client import UPLOAD_TIMEOUT, PpaClient
+from station.devices.ppa.replies import FreshAttestation, ProvisionedAttestation, Status
 from station.factory.backend import Backend
 from station.factory.ca import verify_device_certificate
 from station.factory.firmware import FirmwareCatalog, needs_upgrade
 from station.factory.keys.secrets import UnitKeys, UnitSecrets, derive_keys
+from station.pipeline import restarts
 from station.pipeline.drafts import RunFrame, StepDetails, record_draft
 from station.pipeline.engine import SAFE_RETRY, Group, RunContext, RunResult, Step, StepFailed
 from station.pipeline.kdf import KDF_SLOTS
+from station.pipeline.restarts import UnitWaits
 from station.records import model
 from station.records.entries import RegistryEntry, StoredRecord
 
@@ -64,7 +60,8 @@ CFG_FIELDS = (
     "origin",
     "ctx",
 )
-REBOOT_POLL = 0.25
+REBOOT_POLL = 0.25  # RMA's wait for a wiped unit (production's restarts are awaited in restarts.py)
+PERSONALIZE_WORK = 120.0  # seconds personalize needs besides its waits (key derivation, init, check-in)
 
 
 @dataclass
@@ -102,6 +99,7 @@ class ProductionDeps:
     # The newest record of the unit this station personalised as ``eid`` (``passed.newest_known``): a
     # personalised unit shows its eid, not its devid, and its refusal should still name the unit.
     unit_of_eid: Callable[[str], StoredRecord | None] | None = None
+    waits: UnitWaits | None = None  # None: the station's (``restarts.WAITS``)
 
 
 @dataclass
@@ -141,6 +139,7 @@ class ProductionFlow:
         self.deps = deps
         self.prior = prior or Prior()
         self.facts = UnitFacts()
+        self.waits = (deps.waits if deps is not None else None) or restarts.WAITS
 
     @property
     def unit_id(self) -> str | None:
@@ -150,15 +149,19 @@ class ProductionFlow:
         return facts_draft(self.facts, result, frame)
 
     def plan(self) -> list[Step | Group]:
+        waits = self.waits
+        # The steps that wait for the unit outlast their waits, so a verdict names the wait that ran out.
+        firmware = UPLOAD_TIMEOUT + waits.check + waits.install + 60
+        personalize = PERSONALIZE_WORK + waits.reboot + waits.format
         return [
             Step("identify", self.identify, timeout=30, retry=SAFE_RETRY),
-            Step("firmware", self.firmware, timeout=600, writes=True),
+            Step("firmware", self.firmware, timeout=firmware, writes=True),
             Group("check-in", (Step("check-in", self.checkin, timeout=30, retry=SAFE_RETRY),)),
             Step("attest", self.attest, timeout=30, retry=SAFE_RETRY),
             Step("certificate", self.certificate, timeout=30),
             Step("provision", self.provision, timeout=30, writes=True),
             Step("verify-lock", self.verify_lock, timeout=30, retry=SAFE_RETRY),
-            Step("personalize", self.personalize, timeout=120, writes=True),
+            Step("personalize", self.personalize, timeout=personalize, writes=True),
             Step("verify", self.verify, timeout=60, retry=SAFE_RETRY),
         ]
 
@@ -267,25 +270,26 @@ class ProductionFlow:
         return f"upgraded {current} → {version.fwv} ({image.file})"
 
     def _await_firmware_check(self, ctx: RunContext) -> None:
-        while True:
-            state = self.client.check_firmware()
-            if state is CheckState.VERIFIED:
-                return
-            if state is CheckState.FAILED:
-                raise StepFailed("image-refused", "the unit refused the firmware image's signature")
-            ctx.sleep(REBOOT_POLL)
+        """The unit's own check of the uploaded image (201, 202 ..., then 200 or 406), polled every few
+        seconds up to its deadline."""
+        restarts.await_check(ctx, self.client, waits=self.waits)
 
-    def _await_reboot(self, ctx: RunContext, *, expect_upgrade: bool = False) -> Status:
-        """Poll status until the rebooted unit answers (it is gone for a few seconds)."""
-        while True:
-            ctx.sleep(REBOOT_POLL)
-            try:
-                status = self.client.status()
-            except (DeviceTimeout, DeviceUnreachable):
-                continue
-            if expect_upgrade and not status.fw_upgrade:
-                raise StepFailed("upgrade-failed", "the unit rebooted without reporting a firmware upgrade")
-            return status
+    def _await_reboot(
+        self, ctx: RunContext, *, expect_upgrade: bool = False, before: Status | None = None
+    ) -> Status:
+        """The new boot's status after a reboot (or, ``expect_upgrade``, a firmware install) the unit just
+        answered 200: the old boot first ends, then the new one answers (``restarts.await_restart``).
+        ``before``: the old boot's status, read before the command."""
+        waits = self.waits
+        what, deadline = (
+            ("its firmware install", waits.install) if expect_upgrade else ("its reboot", waits.reboot)
+        )
+        status = restarts.await_restart(
+            ctx, self.client, what=what, deadline=deadline, waits=waits, before=before, install=expect_upgrade
+        )
+        if expect_upgrade and not status.fw_upgrade:
+            raise StepFailed("upgrade-failed", "the unit rebooted without reporting a firmware upgrade")
+        return status
 
     # --- check-in, attestation, certificate, provisioning ----------------------------------------------
 
@@ -442,14 +446,26 @@ class ProductionFlow:
         if sealed is not None:
             public["sealed_secrets"] = sealed
         ctx.intent({"eid": challenge.eid, "personalization": public})
+        # From here on the unit trusts only a set clock for logins: a 403 of its token challenge (its
+        # clock lost in a reboot) is answered with one check-in.
+        self.client.clock_keeper = self._set_clock
         result = self.client.personalise(keys.master_private, cfg)
         self.facts.eid, self.facts.instanceid = challenge.eid, result.instanceid
         self.facts.personalization, self.facts._keys = public, keys
+        done = f"personalised as {cfg['hostname']} with profile {self.deps.profile_name}"
         if result.reboot_required:
+            before = self.client.status()
             self.client.reboot(result.token)
-            self._await_reboot(ctx)
-            self.checkin(ctx)
-        return f"personalised as {cfg['hostname']} with profile {self.deps.profile_name}"
+            self._await_reboot(ctx, before=before)
+            self.checkin(ctx)  # the reboot lost the clock; nothing that needs it runs before this
+            done += "; rebooted and checked in again"
+        return f"{done}; {restarts.await_format(ctx, self.client, waits=self.waits)}"
+
+    def _set_clock(self, client: PpaClient) -> None:
+        """The clock keeper: one check-in that only sets the unit's clock (action OK)."""
+        result = client.set_clock(self.deps.backend.checkin)
+        if result.status != "OK":
+            raise StepFailed("checkin-refused", f"the unit answered check-in with action {result.status!r}")
 
     def verify(self, ctx: RunContext) -> str:
         keys = self.facts._keys

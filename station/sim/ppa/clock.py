@@ -3,8 +3,8 @@
 >>> source = ManualTime(); clock = DeviceClock(source)      # tests move time without sleeping
 >>> source.advance(61); clock.now()                        # no battery-backed RTC: uptime
 61
->>> clock.set_rtc(1_700_000_000); source.advance(5); clock.now()
-1700000005
+>>> clock.set_rtc(1_700_000_000); source.advance(5); clock.now(), DeviceClock(source, drift=0.08).rate
+(1700000005, 1.08)
 """
 
 from __future__ import annotations
@@ -33,10 +33,15 @@ class ManualTime:
 
 
 class DeviceClock:
-    """Device time: seconds since boot until the RTC is set, then RTC time. Reset on every boot."""
+    """Device time: seconds since boot until the RTC is set, then RTC time. Reset on every boot.
 
-    def __init__(self, monotonic: MonotonicSource = time.monotonic) -> None:
+    ``drift``: the unit's time runs fast by this fraction (its uptime and its RTC alike); the unit's own
+    timers that the station never sees (nonce lifetime, task durations) use ``monotonic`` unchanged.
+    """
+
+    def __init__(self, monotonic: MonotonicSource = time.monotonic, *, drift: float = 0.0) -> None:
         self.monotonic = monotonic
+        self.rate = 1.0 + drift
         self._boot = monotonic()
         self._rtc_base: int | None = None
         self._rtc_mono = 0.0
@@ -51,7 +56,7 @@ class DeviceClock:
         return self._rtc_base is not None
 
     def uptime(self) -> int:
-        return int(self.monotonic() - self._boot)
+        return int((self.monotonic() - self._boot) * self.rate)
 
     def set_rtc(self, unix_time: int) -> None:
         self._rtc_base = unix_time
@@ -61,4 +66,4 @@ class DeviceClock:
         """Device time in whole seconds (Unix time once the RTC is set, else uptime)."""
         if self._rtc_base is None:
             return self.uptime()
-        return self._rtc_base + int(self.monotonic() - self._rtc_mono)
+        return self._rtc_base + int((self.monotonic() - self._rtc_mono) * self.rate)

@@ -19,18 +19,21 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from station.core.codec import b64decode
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.auth import InvalidBearer, parse_bearer
+from station.sim.ppa.busy import format_refusal
 from station.sim.ppa.clock import DeviceClock, MonotonicSource
 from station.sim.ppa.faults import FaultInjector, FaultPlan, FaultRule
 from station.sim.ppa.http import DeviceListener, Request, Response, dropped, empty
 from station.sim.ppa.identity import https_credentials
 from station.sim.ppa.images import TEST_VENDOR_PUBLIC_KEY
 from station.sim.ppa.routes import all_routes
+from station.sim.ppa.routes.system import format_progress
 from station.sim.ppa.state import DEFAULT_FWV, BootState, PersistentState
 from station.sim.ppa.timing import FAST, TimingProfile
 
@@ -38,9 +41,11 @@ JSON_BODY_LIMIT = 7300
 RAW_BODY_LIMIT = 16 * 1024 * 1024
 UPLOAD_LIMIT = 3 * 1024 * 1024
 SHUTDOWN_POLL = 0.1  # seconds; how quickly a listener notices stop()
+PRESENCE_POLL = 0.02  # seconds; how quickly ``on_presence`` hears that the unit went or came back
 STATUS_PATH = "/api/system/status"
 POWER_UP_DISK0 = {0x0: "-", 0x1: "ro", 0x3: "rw"}  # storage_mode low nibble (reference §5.4)
 REPLUG_GAP = 1.0  # seconds a swapped unit's slot stays empty, long enough for a fixture to notice
+SLOW_BOOT_FACTOR = 4  # ``slow_boot`` without ``s=``: this many times the profile's time (a 60 s install)
 REQUEST_LOG_SIZE = 1000  # the newest (method, path) pairs kept in ``requests_seen``
 UPLOAD_NAMES = {
     "/api/system/upgrade/upload_fw": ("firmware.bin", "firmware.hex"),
@@ -54,6 +59,17 @@ CORS_HEADERS = {
     "Access-Control-Max-Age": "86400",
     "Access-Control-Allow-Credentials": "true",
 }
+
+
+@dataclass
+class Restart:
+    """A restart the unit announced with a 200: the old boot answers until ``goes_at``, then the unit is gone
+    until ``back_at`` (None: a shutdown, until a power cycle), then a new boot answers."""
+
+    goes_at: float
+    back_at: float | None
+    wipe: bool = False
+    gone: bool = False
 
 
 class SimulatedPpa:
@@ -76,6 +92,7 @@ class SimulatedPpa:
         https_only_storage_and_logger: bool = False,
         replug_after: float | None = None,
         on_fault: Callable[[int, FaultRule, str, str], None] | None = None,
+        on_presence: Callable[[int, bool], None] | None = None,
     ) -> None:
         self.slot = slot
         self.backend_key = backend_key
@@ -85,7 +102,11 @@ class SimulatedPpa:
         self.https_only_storage_and_logger = https_only_storage_and_logger
         self.replug_after = replug_after
         self.on_fault = on_fault  # told (slot, rule, method, path) whenever a fault fires
-        self.clock = DeviceClock(monotonic)
+        # Told (slot, answering) when the served unit goes after a restart and when its new boot answers:
+        # how ``station sim ppa --link`` takes its network interface away, as a USB unit's vanishes.
+        self.on_presence = on_presence
+        self._watching = threading.Event()
+        self.clock = DeviceClock(monotonic, drift=timing.drift)
         self._rng = random.Random(seed if seed is not None else os.urandom(16))  # noqa: S311 - serials only
         self._initial_fwv = fwv
         self._address = (host, http_port, https_port)
@@ -94,8 +115,8 @@ class SimulatedPpa:
         self._listeners: list[DeviceListener] = []
         self._present = True
         self._replug_at: float | None = None
-        self._down_until = 0.0
-        self._in_transition = False
+        self._restart: Restart | None = None
+        self._request = ("", "")  # the request being handled: what a ``slow_boot`` fault matches
         self.units_seen = 0
         # Every request that reached the device, newest last: lets a test prove what a client called
         # (QA never writes); bounded so a long soak run does not grow it.
@@ -120,10 +141,27 @@ class SimulatedPpa:
                 target=listener.serve_forever, args=(SHUTDOWN_POLL,), name=name, daemon=True
             )
             thread.start()
+        if self.on_presence is not None:
+            self._watching.set()
+            threading.Thread(
+                target=self._watch_presence, name=f"ppa{self.slot}-presence", daemon=True
+            ).start()
         return self
+
+    def _watch_presence(self) -> None:
+        """Tell ``on_presence`` each change between answering and gone (real time moves a restart on)."""
+        answering = True
+        while self._watching.is_set():
+            with self._lock:
+                now_answering = self._available()
+            if now_answering != answering and self.on_presence is not None:
+                answering = now_answering
+                self.on_presence(self.slot, answering)
+            time.sleep(PRESENCE_POLL)
 
     def stop(self) -> None:
         """Close both listeners (in parallel: each takes up to one poll interval to notice)."""
+        self._watching.clear()
         stoppers = [threading.Thread(target=listener.shutdown) for listener in self._listeners]
         for thread in stoppers:
             thread.start()
@@ -177,28 +215,85 @@ class SimulatedPpa:
             self.boot.fw_upgraded = True
         if self.state.initialised:
             self.boot.disk_modes[0] = POWER_UP_DISK0.get(self.state.config.storage_mode & 0x0F, "-")
+        if self.state.format_owed:  # a format a restart interrupted starts again at power-up
+            self.boot.format_started = self.clock.monotonic()
         self.state.log.header = firmware.fwv
         self.state.log.start_file(self.state.boot_counter, self.state.instance.eid_sign, self.clock.now())
 
-    def restart_after_reply(self, *, wipe: bool = False) -> Response:
-        """The 200 the unit sends before rebooting (reboot, install, wipeout): empty, then gone."""
-        self._in_transition = True
+    def restart_after_reply(self, *, wipe: bool = False, install: bool = False) -> Response:
+        """The empty 200 of a reboot, firmware install or wipe-out: the old boot goes on answering for
+        ``pre_reboot`` seconds, then the unit is gone (``reboot`` seconds, ``install`` after a firmware
+        install), then a new boot answers. 409 while an announced restart is still to come."""
+        with self._lock:
+            if self._restart is not None:
+                return empty(409)
+            base = self.timing.install if install else self.timing.reboot
+            goes_at = self.clock.monotonic() + self.timing.pre_reboot
+            self._restart = Restart(goes_at, goes_at + self._boot_time(base), wipe=wipe)
+        return Response(200)
 
-        def restart() -> None:
-            with self._lock:
-                if wipe:
-                    self.state.wipe()
-                self._down_until = self.clock.monotonic() + self.timing.reboot
-                self._power_on()
-                self._in_transition = False
+    def shut_down_after_reply(self) -> Response:
+        """The empty 200 of a shutdown: the old boot answers ``pre_reboot`` seconds, then only a power
+        cycle (``reboot_now``, ``replug``) brings the unit back."""
+        with self._lock:
+            if self._restart is not None:
+                return empty(409)
+            self._restart = Restart(self.clock.monotonic() + self.timing.pre_reboot, None)
+        return Response(200)
 
-        return Response(200, after=restart)
+    def _boot_time(self, base: float) -> float:
+        """How long the unit is gone: the profile's figure, or what a ``slow_boot`` fault says."""
+        rule = self.faults.task("slow_boot", *self._request)
+        if rule is None:
+            return base
+        if self.on_fault is not None:
+            self.on_fault(self.slot, rule, *self._request)
+        return rule.seconds or SLOW_BOOT_FACTOR * base
 
-    def reboot_now(self) -> None:
-        """Power-cycle the unit (a fixture cutting power); also clears a check-in shutdown."""
+    def reboot_now(self, down: float | None = None) -> None:
+        """Power-cycle the unit (a fixture cutting power): gone ``down`` seconds (default: the profile's
+        ``reboot``), then a new boot; also clears a shutdown."""
         with self._lock:
             self.state.shut_down = False
-            self._down_until = self.clock.monotonic() + self.timing.reboot
+            now = self.clock.monotonic()
+            self._restart = Restart(now, now + (self.timing.reboot if down is None else down), gone=True)
+            self._advance()
+
+    @property
+    def restarting(self) -> bool:
+        """Whether a restart is announced or under way (the unit is not on its final boot yet)."""
+        with self._lock:
+            self._advance()
+            return self._restart is not None
+
+    def busy_for(self) -> float:
+        """Seconds until an announced restart is over and a running storage format is done (0 if neither):
+        how far a test on a manual clock moves it to meet the unit's next settled state."""
+        with self._lock:
+            self._advance()
+            format_progress(self)  # notes a finished format
+            now, left = self.clock.monotonic(), 0.0
+            restart = self._restart
+            if restart is not None and restart.back_at is not None:
+                left = restart.back_at - now + (self.timing.format if self.state.format_owed else 0.0)
+            elif self.boot.format_started is not None and self.state.format_owed:
+                left = self.boot.format_started + self.timing.format - now
+            return max(left, 0.0)
+
+    def _advance(self) -> None:
+        """Carry out an announced restart as far as the clock says: going (wipe, shutdown), then new boot."""
+        restart, now = self._restart, self.clock.monotonic()
+        if restart is None:
+            return
+        if not restart.gone and now >= restart.goes_at:
+            restart.gone = True
+            if restart.wipe:
+                self.state.wipe()
+            if restart.back_at is None:
+                self.state.shut_down, self._restart = True, None
+                return
+        if restart.gone and restart.back_at is not None and now >= restart.back_at:
+            self._restart = None
             self._power_on()
 
     def unplug(self, replug_after: float | None = None) -> None:
@@ -212,7 +307,7 @@ class SimulatedPpa:
         with self._lock:
             if new_unit:
                 self.state = self._new_unit()
-            self._present, self._replug_at = True, None
+            self._present, self._replug_at, self._restart = True, None, None
             self._last_talk = self.clock.monotonic()
             self.state.shut_down = False
             self._power_on()
@@ -226,12 +321,9 @@ class SimulatedPpa:
             self.replug()
         elif self._operator_swaps(now):
             self.unplug(replug_after=min(REPLUG_GAP, self.replug_after or REPLUG_GAP))
-        return (
-            self._present
-            and not self.state.shut_down
-            and not self._in_transition
-            and self.clock.monotonic() >= self._down_until
-        )
+        self._advance()
+        gone = self._restart is not None and self._restart.gone
+        return self._present and not self.state.shut_down and not gone
 
     def _operator_swaps(self, now: float) -> bool:
         """``replug_after``: a personalised unit nobody has talked to for that long is taken away.
@@ -281,6 +373,7 @@ class SimulatedPpa:
         with self._lock:
             if not self._available():
                 return dropped()
+            self._request = (request.method, request.path)
             if (request.method, request.path) != ("GET", STATUS_PATH):
                 self._last_talk = self.clock.monotonic()
             if fault is not None and fault.kind not in ("delay", "stall"):
@@ -322,7 +415,7 @@ class SimulatedPpa:
         for candidate in self._routes:
             match = candidate.pattern.fullmatch(request.path)
             if match and candidate.method == request.method:
-                response = candidate.handler(self, request, match)
+                response = format_refusal(self, request) or candidate.handler(self, request, match)
                 if origin is not None:
                     response.headers.setdefault("Access-Control-Allow-Origin", origin)
                 return response, candidate.cost

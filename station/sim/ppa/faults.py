@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -21,6 +22,9 @@ from station.core.errors import ConfigError
 _N = TypeVar("_N", int, float)
 
 KINDS = ("drop", "delay", "stall", "500", "garbage", "unplug")
+# Faults of the unit's own tasks, not of one reply: ``slow_boot`` makes the restart that a matching request
+# (reboot, install_fw, wipe-out) starts take ``s`` seconds (default 4x the profile's: a 60 s install).
+TASK_KINDS = ("slow_boot",)
 _KEYS = {"p", "s", "path", "method", "times", "skip", "replug"}
 
 
@@ -38,8 +42,9 @@ class FaultRule:
     skip: int = 0
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ConfigError(f"unknown fault kind {self.kind!r}; choose one of {', '.join(KINDS)}")
+        if self.kind not in KINDS + TASK_KINDS:
+            choices = ", ".join(KINDS + TASK_KINDS)
+            raise ConfigError(f"unknown fault kind {self.kind!r}; choose one of {choices}")
         if not 0.0 <= self.probability <= 1.0:
             raise ConfigError(f"fault probability {self.probability} is not between 0 and 1")
 
@@ -81,10 +86,18 @@ class FaultInjector:
             self.rules.clear()
 
     def pick(self, method: str, path: str) -> FaultRule | None:
-        """The first matching rule whose coin flip fires, with its count used up; or None."""
+        """The first matching rule whose coin flip fires, with its count used up; or None (task faults are
+        never picked here: ``task`` asks for them when the unit starts a task)."""
+        return self._first(lambda rule: rule.kind not in TASK_KINDS and rule.matches(method, path))
+
+    def task(self, kind: str, method: str, path: str) -> FaultRule | None:
+        """The first ``kind`` task fault matching the request that starts the task and firing; or None."""
+        return self._first(lambda rule: rule.kind == kind and rule.matches(method, path))
+
+    def _first(self, candidate: Callable[[FaultRule], bool]) -> FaultRule | None:
         with self._lock:
             for rule in self.rules:
-                if not rule.matches(method, path):
+                if not candidate(rule):
                     continue
                 if rule.skip > 0:
                     rule.skip -= 1

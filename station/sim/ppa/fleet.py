@@ -28,6 +28,7 @@ def start_fleet(
     fwv: str = DEFAULT_FWV,
     replug_after: float | None = None,
     on_fault: Callable[[int, FaultRule, str, str], None] | None = None,
+    on_presence: Callable[[int, bool], None] | None = None,
 ) -> list[SimulatedPpa]:
     """Start ``count`` independent units (slots 0..count-1). Fixed ports only make sense for one unit."""
     units: list[SimulatedPpa] = []
@@ -44,6 +45,7 @@ def start_fleet(
                 fwv=fwv,
                 replug_after=replug_after,
                 on_fault=on_fault,
+                on_presence=on_presence,
             )
             units.append(unit.start())
     except BaseException:

@@ -98,6 +98,7 @@ class PersistentState:
     tls_key: ec.EllipticCurvePrivateKey | None = None  # made on the unit by ``gen_csr``; kept by a wipe
     fls_state: int = 0
     boot_counter: int = 0
+    format_owed: bool = False  # a storage format started and not finished: the next boot starts it again
     firmware: FirmwareState = field(default_factory=FirmwareState)
     log: AuditLog = field(default_factory=lambda: AuditLog(DEFAULT_FWV))
     shut_down: bool = False
@@ -114,6 +115,7 @@ class PersistentState:
         self.fls_state = 0
         self.instance = InstanceKeys.generate()
         self.log.clear()
+        self.format_owed = False  # the wipe reformats the card itself, before its restart (reference §3.7)
 
 
 class NoncePool:

@@ -34,8 +34,11 @@ class Unit(Protocol):
     def log(self, event: Event, result: Result, subject: str = "", data: bytes = b"") -> None:
         """Append one line to the unit's audit log."""
 
-    def restart_after_reply(self, *, wipe: bool = False) -> Response:
-        """The empty 200 sent before the unit reboots (optionally wiped)."""
+    def restart_after_reply(self, *, wipe: bool = False, install: bool = False) -> Response:
+        """The empty 200 sent before the unit reboots (optionally wiped; ``install``: via the bootloader)."""
+
+    def shut_down_after_reply(self) -> Response:
+        """The empty 200 sent before the unit shuts down."""
 
     def unplug(self, replug_after: float | None = None) -> None:
         """The unit disappears (optionally a fresh one comes back after ``replug_after`` seconds)."""

@@ -103,7 +103,7 @@ def _personalise(dev: Unit, cfg: dict[str, Any], masterkey: bytes) -> Response:
     if cfg.get("gen_csr") is True:
         body["csr"] = tls_csr(dev, new_key=True)
     dev.log(Event.DEVICE_INITED, Result.OK, subject=M)
-    dev.boot.format_started = dev.clock.monotonic()
+    dev.boot.format_started, state.format_owed = dev.clock.monotonic(), True
     return reply(body)
 
 

@@ -115,9 +115,10 @@ def _backend_secret(dev: Unit) -> bytes:
 
 
 def _execute(dev: Unit, action: str, response: Response) -> None:
-    """Carry out a management action; ``response`` is the 200 already decided (W reboots after it)."""
+    """Carry out a management action; ``response`` is the 200 already decided (W: the old boot answers
+    ``pre_reboot`` seconds more, then the unit wipes itself and reboots)."""
     if action == "W":
-        response.after = dev.restart_after_reply(wipe=True).after
+        dev.restart_after_reply(wipe=True)
     elif action == "L":
         dev.state.config.userkey = None
         dev.state.fls_state |= FLS_LOCKED

@@ -145,6 +145,7 @@ def _apply_update(dev: Unit, bearer: Bearer, body: Mapping[str, Any]) -> Respons
         extra = {"csr": tls_csr(dev), "genuine": make_genuine(dev.state.hardware.se_key, now)}
     if cfg.storage_disk0size != old_disk0:
         dev.boot.format_started = dev.clock.monotonic()  # a new split reformats both disks
+        dev.state.format_owed = True
     if changed:
         cfg.uts = now
     dev.log(Event.CONFIG_UPDATED, Result.OK, subject=bearer.sub)

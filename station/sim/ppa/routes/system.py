@@ -66,6 +66,7 @@ def format_progress(dev: Unit) -> str | None:
         return None
     elapsed = dev.clock.monotonic() - started
     if elapsed >= dev.timing.format:
+        dev.state.format_owed = False
         return "done"
     return f"status{int(100 * elapsed / dev.timing.format)}"
 
@@ -99,16 +100,13 @@ def reboot(dev: Unit, req: Request, _: re.Match[str]) -> Response:
 
 
 def shutdown(dev: Unit, req: Request, _: re.Match[str]) -> Response:
-    """Always needs a token; afterwards only a power cycle (``reboot_now``) brings the unit back."""
+    """Always needs a token; ``pre_reboot`` seconds later only a power cycle (``reboot_now``) brings the
+    unit back."""
     refused = require(dev, req, ("system:shutdown", "system:config"))
     if refused is not None:
         return refused
     dev.log(Event.SHUTDOWN, Result.OK, subject=request_subject(dev, req))
-
-    def stop() -> None:
-        dev.state.shut_down = True
-
-    return Response(200, after=stop)
+    return dev.shut_down_after_reply()
 
 
 def selftest(dev: Unit, req: Request, _: re.Match[str]) -> Response:

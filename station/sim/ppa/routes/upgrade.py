@@ -68,7 +68,7 @@ def install_fw(dev: Unit, req: Request, _: re.Match[str]) -> Response:
         return empty(status)
     firmware.pending_install = firmware.staged.pop("fw")
     dev.log(Event.UPGRADE, Result.OK, subject=request_subject(dev, req))
-    return dev.restart_after_reply()
+    return dev.restart_after_reply(install=True)
 
 
 def install_ui(dev: Unit, req: Request, _: re.Match[str]) -> Response:
