@@ -21,7 +21,18 @@ from station.core.errors import ConfigError
 
 _N = TypeVar("_N", int, float)
 
-KINDS = ("drop", "delay", "stall", "500", "garbage", "unplug", "hang_under_load")
+KINDS = (
+    "drop",
+    "delay",
+    "stall",
+    "500",
+    "garbage",
+    "unplug",
+    "hang_under_load",
+    "kat_fail",
+    "entropy_fail",
+    "se_fault",
+)
 _KEYS = {"p", "s", "path", "method", "times", "skip", "replug", "n"}
 # ``hang_under_load`` defaults. Firmware 1.2.2 hangs under sustained request load until it is power-cycled
 # (C SDK known issues); clients that keep >= 150 ms between requests (at most 7 in any second) survived,
@@ -29,6 +40,9 @@ _KEYS = {"p", "s", "path", "method", "times", "skip", "replug", "n"}
 HANG_RATE = 8
 HANG_SECONDS = 10.0
 LOAD = "hang_under_load"  # not a per-request rule: a condition on the rate of all requests
+# Conditions of the unit, not of a request: the self-test's KAT fails (latches fls_state 0x01), its entropy
+# test fails (0x02), the secure element reports an unhealthy se_state (routes/system.py selftest).
+CONDITIONS = (LOAD, "kat_fail", "entropy_fail", "se_fault")
 
 
 @dataclass
@@ -108,6 +122,11 @@ class FaultInjector:
                 self._arrivals.popleft()
             return len(self._arrivals) > rule.rate * rule.seconds
 
+    def holds(self, kind: str) -> bool:
+        """Whether a condition rule of ``kind`` (``CONDITIONS``) is in the plan."""
+        with self._lock:
+            return any(rule.kind == kind for rule in self.rules)
+
     def rested(self) -> None:
         """Forget the requests counted so far (a power cycle: the unit starts afresh)."""
         with self._lock:
@@ -117,7 +136,7 @@ class FaultInjector:
         """The first matching rule whose coin flip fires, with its count used up; or None."""
         with self._lock:
             for rule in self.rules:
-                if rule.kind == LOAD or not rule.matches(method, path):
+                if rule.kind in CONDITIONS or not rule.matches(method, path):
                     continue
                 if rule.skip > 0:
                     rule.skip -= 1
