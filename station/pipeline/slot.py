@@ -29,7 +29,7 @@ from station.core.events import (
 from station.core.operator import Operator
 from station.devices.ppa.client import PpaClient
 from station.devices.transport import call_deadline
-from station.fixtures.base import Fixture, LinkEpoch, LinkPresence
+from station.fixtures.base import BootSensor, Fixture, LinkEpoch, LinkPresence, PresenceSensor
 from station.pipeline.drafts import RunFrame
 from station.pipeline.engine import Cancelled, Engine, Group, RunContext, RunResult, Step
 from station.pipeline.fixturehooks import (
@@ -158,12 +158,15 @@ class SlotWorker:
 
     def _sensing(self, present: bool) -> tuple[Callable[[], bool], float]:
         """How to look for the unit, and how often. Waiting for its removal: the USB device and interface
-        where the fixture sees them (the unit is asked nothing), else a status probe once a second."""
+        where the fixture sees them (the unit is asked nothing), else a status probe once a second, which
+        also counts a smaller ``uptime`` as removal: a swap between two probes is seen all the same."""
         presence = self.fixture.presence
         if present:
             return presence.present, PRESENCE_POLL
         if isinstance(presence, LinkPresence):
             return presence.attached, PRESENCE_POLL
+        if isinstance(presence, BootSensor):
+            return _same_boot(presence, presence), REMOVAL_PROBE
         return presence.present, REMOVAL_PROBE
 
     def _client(self) -> PpaClient:
@@ -468,6 +471,23 @@ class SlotWorker:
 
     def _log(self, run_id: str | None, message: str, level: str = "info") -> None:
         self.services.bus.publish(LogLine(self.fixture.slot, time.time(), run_id, level, message))
+
+
+def _same_boot(presence: PresenceSensor, boots: BootSensor) -> Callable[[], bool]:
+    """Present, and still in the boot this wait first saw (its uptime never went down)."""
+    last: int | None = None
+
+    def look() -> bool:
+        nonlocal last
+        if not presence.present():
+            return False
+        uptime = boots.last_uptime()
+        if uptime is not None and last is not None and uptime < last:
+            return False
+        last = uptime if uptime is not None else last
+        return True
+
+    return look
 
 
 def _abandon_reason(run_mode: str, station_mode: str) -> tuple[bool, str]:

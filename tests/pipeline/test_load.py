@@ -75,3 +75,23 @@ def test_back_to_back_requests_hang_the_same_unit(line_factory: LineFactory) -> 
     assert code == "timeout", (step, code)
     unit.reboot_now()  # a power cycle brings it back
     assert line.status()["fls_state"] == 0
+
+
+def test_a_swap_between_two_removal_probes_is_seen_by_the_new_units_uptime(line_factory: LineFactory) -> None:
+    """The slot is empty for no time at all: the fresh unit's smaller uptime says the finished one left."""
+    line = line_factory(network=[{}])
+    unit = line.extra_units[0]
+    timers: list[threading.Timer] = []
+
+    def swap(event: Event) -> None:
+        if isinstance(event, RunFinished) and not timers:
+            timers.append(threading.Timer(REMOVAL_AFTER, unit.replug, kwargs={"new_unit": True}))
+            timers[0].start()
+
+    line.station.bus.subscribe(swap)
+    verdicts = line.run(units=2)
+
+    timers[0].join()
+    assert [v.outcome for v in verdicts] == [Outcome.PASS, Outcome.PASS], [v.failure for v in verdicts]
+    assert unit.units_seen == 2
+    assert verdicts[0].record.payload["unit"]["devid"] != verdicts[1].record.payload["unit"]["devid"]
