@@ -84,7 +84,14 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     ("text", "key", "message"),
     [
         ("[station]\nsimulated = true\n", "station.id", "missing required key"),
-        (MINIMAL + "colour = 'red'\n", "station.colour", "unknown key; allowed: data_dir, id, simulated"),
+        (
+            MINIMAL + "colour = 'red'\n",
+            "station.colour",
+            "unknown key; allowed: data_dir, id, request_spacing, simulated",
+        ),
+        (MINIMAL + "request_spacing = -0.1\n", "station.request_spacing", "0 to 5"),
+        (MINIMAL + "request_spacing = 60\n", "station.request_spacing", "0 to 5"),
+        (MINIMAL + 'request_spacing = "fast"\n', "station.request_spacing", "expected float"),
         (MINIMAL + "[extras]\n", "extras", "unknown key"),
         ("[station]\nid = 5\n", "station.id", "expected str, got int 5"),
         ('[station]\nid = "x"\nsimulated = "yes"\n', "station.simulated", "expected bool"),

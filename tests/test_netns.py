@@ -32,6 +32,7 @@ from station.core.config import KeysSection
 from station.core.operator import Operator
 from station.factory.backend import LocalBackend
 from station.records.store.sqlite import DEFAULT_FILENAME, SqliteStore
+from tests.firmwaretools import SHIPPED_RELEASE_KEY
 from tests.netns import BIN, Lab, later_lines
 from tests.pipeline.conftest import BATCH_ENV, PROFILE, toml_text
 
@@ -52,7 +53,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     )  # the units trust this station's check-in key
     document: dict[str, Any] = {
         "station": {"id": STATION_ID, "data_dir": "data", "simulated": False},
-        "firmware": {"dir": str(REPO / "firmware_images"), "require": UPGRADED_FWV},
+        "firmware": {
+            "dir": str(REPO / "firmware_images"),
+            "require": UPGRADED_FWV,
+            "release_key": SHIPPED_RELEASE_KEY,
+        },
         "profile": {"default": dict(PROFILE)},
         "fixture": [{"slot": f"F{i}", "kind": "usbnet", "interface": f"fx{i}"} for i in range(UNITS)],
     }

@@ -4,6 +4,7 @@ wall-clock deadlines against a drip and a hang, redirects, call deadlines, the s
 from __future__ import annotations
 
 import hashlib
+import itertools
 import ssl
 import threading
 import time
@@ -17,6 +18,7 @@ import pytest
 from station.core.codec import x25519_public_key
 from station.core.errors import DeviceProtocolError, DeviceTimeout, DeviceUnreachable
 from station.core.events import EventBus
+from station.devices.pacing import UNIT_SPACING, Pacer
 from station.devices.ppa.client import PpaClient
 from station.devices.transport import (
     DEFAULT_CAP,
@@ -27,6 +29,7 @@ from station.devices.transport import (
     current_deadline,
     reset_abort,
 )
+from station.fixtures.registry import FixtureContext
 from station.pipeline.engine import Engine, RunContext, Step
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.identity import https_credentials
@@ -312,3 +315,39 @@ def test_unusable_urls_are_refused(url: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem) as refused:
         Transport(url)
     assert "secret" not in str(refused.value)
+
+
+def test_a_pacer_spaces_one_units_requests() -> None:
+    """150 ms between requests to one unit by default (firmware 1.2.2 hangs under load: devices/pacing.py)."""
+    with SimulatedPpa(backend_key=x25519_public_key(BACKEND_PRIVATE)) as unit:
+        paced = Transport(unit.http_url, pacer=Pacer(0.1))
+        began = time.monotonic()
+        for _ in range(4):
+            assert paced.request("GET", "/api/system/status").status_code == 200
+        assert time.monotonic() - began >= 0.3  # three gaps of at least 0.1 s
+
+
+def test_threads_sharing_a_pacer_take_turns() -> None:
+    pacer, starts = Pacer(0.05), []
+    lock = threading.Lock()
+
+    def one() -> None:
+        with pacer.turn(), lock:
+            starts.append(time.monotonic())
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    starts.sort()
+    assert all(later - earlier >= 0.045 for earlier, later in itertools.pairwise(starts))
+
+
+def test_spacing_defaults_protect_real_units_only() -> None:
+    assert FixtureContext(request_spacing=None).spacing() == UNIT_SPACING == 0.15
+    assert FixtureContext(request_spacing=None).spacing(fast_simulator=True) == 0.0
+    assert FixtureContext(request_spacing=0.3).spacing(fast_simulator=True) == 0.3  # said in station.toml
+    assert FixtureContext().spacing() == 0.0  # built by hand (tests, tools): unpaced
+    with pytest.raises(ValueError, match="negative"):
+        Pacer(-1)

@@ -198,7 +198,11 @@ def _readers_deps(
 
 def _fixture_context(config: StationConfig, backend_key: bytes, timing: str) -> registry.FixtureContext:
     return registry.FixtureContext(
-        backend_key=backend_key, timing=timing, config_path=config.path, usb_ids=_usb_ids(config)
+        backend_key=backend_key,
+        timing=timing,
+        config_path=config.path,
+        usb_ids=_usb_ids(config),
+        request_spacing=config.station.request_spacing,
     )
 
 

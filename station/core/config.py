@@ -5,7 +5,7 @@
 ('st01', '1-1.2', 'local')
 >>> parse({"station": {"id": "st01", "colour": "red"}})        # unknown keys are refused, never ignored
 Traceback (most recent call last):
-station.core.errors.ConfigError: <memory>: [station.colour] unknown key; allowed: data_dir, id, simulated
+station.core.errors.ConfigError: <memory>: [station.colour] unknown key; allowed: data_dir, id, ...
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ INVENTORY_SOURCES = ("generated", "scanned")  # where a reader's inventory numbe
 SIMULATED_KIND = "simulated"  # the fixture kind a production station refuses (station.simulated = false)
 BACKEND_KINDS = ("local", "remote")
 SECRET_POLICIES = ("sealed", "batch")
+MAX_REQUEST_SPACING = 5.0  # seconds; more would only slow a station, never protect a unit further
 TABLES = (  # the file's top-level tables
     "station",
     "backend",
@@ -49,6 +50,7 @@ class StationSection:
     id: str
     data_dir: str = "station-data"
     simulated: bool = False
+    request_spacing: float | None = None  # seconds between requests to one unit; None: 0.15 (real units)
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,14 @@ def _validate_station(config: StationConfig, source: str) -> None:
             key="backend.kind",
         )
     _validate_backend(config.backend, source)
+    spacing = config.station.request_spacing
+    if spacing is not None and not 0 <= spacing <= MAX_REQUEST_SPACING:
+        raise ConfigError(
+            f"request_spacing is seconds between requests to one unit, 0 to {MAX_REQUEST_SPACING:g} "
+            "(default 0.15, the pace the unit's SDKs keep; 0 turns it off)",
+            path=source,
+            key="station.request_spacing",
+        )
     slots = [f.slot for f in config.fixtures]
     duplicates = sorted({s for s in slots if slots.count(s) > 1})
     if duplicates:

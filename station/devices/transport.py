@@ -32,6 +32,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from station.core.errors import DeviceError, DeviceProtocolError, DeviceTimeout, DeviceUnreachable
 from station.devices.http import describe_failure
+from station.devices.pacing import Pacer
 
 DEFAULT_CAP = 1 << 20  # bytes of one reply, unless the caller knows a kind of reply is legitimately larger
 CHUNK = 64 * 1024  # read size: the most a reply can hold past its cap before it is refused
@@ -404,13 +405,15 @@ def encoding_problem(headers: Mapping[str, str], cap: int) -> str | None:
 class Transport:
     """How to reach one unit or service: its base URL, its TLS pin (``https://`` only, and then required),
     ``route`` (called before every request with method and path: socket options such as the slot's
-    SO_BINDTODEVICE, or DeviceUnreachable when there is no way to the unit now) and ``on_lost`` (told when
-    a request got no answer: the unit answering next may be another one)."""
+    SO_BINDTODEVICE, or DeviceUnreachable when there is no way to the unit now), ``on_lost`` (told when
+    a request got no answer: the unit answering next may be another one) and ``pacer`` (a minimum spacing
+    between this unit's requests, ``devices/pacing.py``)."""
 
     base_url: str
     tls: TlsPin | None = None
     route: Callable[[str, str], Sequence[SocketOption]] | None = None
     on_lost: Callable[[], None] | None = None
+    pacer: Pacer | None = None
 
     def __post_init__(self) -> None:
         problem = url_problem(self.base_url)
@@ -456,8 +459,26 @@ class Transport:
         through a proxy; a redirect is just its status; ``Accept-Encoding: identity``. Raises
         DeviceTimeout (naming the deadline), DeviceUnreachable (refused, reset, TLS, the link's route,
         ``abort_all``) or DeviceProtocolError with no status (a bad-reply verdict: past ``cap``, encoded,
-        unknown transfer coding). Statuses are the caller's to judge.
+        unknown transfer coding). Statuses are the caller's to judge. With a ``pacer`` the request first
+        waits its turn (the timeout counts from then; a ``call_deadline`` counts all along).
         """
+        turn = self.pacer.turn() if self.pacer is not None else contextlib.nullcontext()
+        with turn:
+            return self._request(
+                method, path, body=body, headers=headers, query=query, timeout=timeout, cap=cap
+            )
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None,
+        headers: Mapping[str, str] | None,
+        query: Mapping[str, str] | None,
+        timeout: float,
+        cap: int,
+    ) -> Reply:
         started = time.monotonic()
         outer = current_deadline()
         deadline = started + timeout if outer is None else min(started + timeout, outer)

@@ -29,7 +29,7 @@ from station.core.events import (
 from station.core.operator import Operator
 from station.devices.ppa.client import PpaClient
 from station.devices.transport import call_deadline
-from station.fixtures.base import Fixture, LinkEpoch
+from station.fixtures.base import BootSensor, Fixture, LinkEpoch, LinkPresence, PresenceSensor
 from station.pipeline.drafts import RunFrame
 from station.pipeline.engine import Cancelled, Engine, Group, RunContext, RunResult, Step
 from station.pipeline.fixturehooks import (
@@ -51,6 +51,9 @@ from station.records.store.sqlite import SqliteStore
 from station.records.writer import RecordWriter
 
 PRESENCE_POLL = 0.2
+# While waiting for removal, a fixture that cannot see the unit's USB device or interface asks the unit
+# itself, at most this often: firmware 1.2.2 hangs under sustained request load (docs/simulator.md).
+REMOVAL_PROBE = 1.0
 Answer = TypeVar("Answer")
 IDENTIFY_ATTEMPTS = 4  # tries to re-identify a resumed run's unit before closing the run as aborted
 IDENTIFY_BACKOFF = 0.5  # seconds, growing with each try (0.5 + 1 + 1.5 s at most)
@@ -141,16 +144,30 @@ class SlotWorker:
     def _wait(self, *, present: bool) -> bool:
         """Poll presence until it is ``present``; False if the station was cancelled or is finishing."""
         state = SlotState.PRESENT if present else SlotState.EMPTY
+        sense, pause = self._sensing(present)
         while not self.services.cancel.is_set() and not self.services.quota.closed:
-            found = self.fixture.presence.present() == present
+            found = sense() == present
             notice = self._trouble.line(self.fixture.presence) if present else None
             if notice is not None:
                 self._log(None, notice, "warning")
             if found:
                 self._publish(SlotChanged(self.fixture.slot, time.time(), state))
                 return True
-            self.services.cancel.wait(PRESENCE_POLL)
+            self.services.cancel.wait(pause)
         return False
+
+    def _sensing(self, present: bool) -> tuple[Callable[[], bool], float]:
+        """How to look for the unit, and how often. Waiting for its removal: the USB device and interface
+        where the fixture sees them (the unit is asked nothing), else a status probe once a second, which
+        also counts a smaller ``uptime`` as removal: a swap between two probes is seen all the same."""
+        presence = self.fixture.presence
+        if present:
+            return presence.present, PRESENCE_POLL
+        if isinstance(presence, LinkPresence):
+            return presence.attached, PRESENCE_POLL
+        if isinstance(presence, BootSensor):
+            return _same_boot(presence, presence), REMOVAL_PROBE
+        return presence.present, REMOVAL_PROBE
 
     def _client(self) -> PpaClient:
         link = self.fixture.link
@@ -454,6 +471,23 @@ class SlotWorker:
 
     def _log(self, run_id: str | None, message: str, level: str = "info") -> None:
         self.services.bus.publish(LogLine(self.fixture.slot, time.time(), run_id, level, message))
+
+
+def _same_boot(presence: PresenceSensor, boots: BootSensor) -> Callable[[], bool]:
+    """Present, and still in the boot this wait first saw (its uptime never went down)."""
+    last: int | None = None
+
+    def look() -> bool:
+        nonlocal last
+        if not presence.present():
+            return False
+        uptime = boots.last_uptime()
+        if uptime is not None and last is not None and uptime < last:
+            return False
+        last = uptime if uptime is not None else last
+        return True
+
+    return look
 
 
 def _abandon_reason(run_mode: str, station_mode: str) -> tuple[bool, str]:

@@ -35,9 +35,11 @@ class FreshUnitSwap:
         self.device.stop()
 
 
-def create(config: FixtureConfig, *, backend_key: bytes, timing: str, slot_index: int) -> Fixture:
+def create(
+    config: FixtureConfig, *, backend_key: bytes, timing: str, slot_index: int, spacing: float = 0.0
+) -> Fixture:
     device = SimulatedPpa(backend_key=backend_key, slot=slot_index, timing=profile(timing)).start()
-    link = UrlLink(device.http_url)
+    link = UrlLink(device.http_url, spacing=spacing)
     return Fixture(
         config.slot, f"sim:{slot_index}", link, StatusProbe(link), FreshUnitSwap(device), simulated=True
     )
@@ -93,4 +95,8 @@ def factory(config: FixtureConfig, context: FixtureContext, index: int) -> Fixtu
     """The registry's factory of the ``simulated`` kind."""
     if config.family == "reader":
         return create_reader(config, context.readers, context.shared, timing=context.timing)
-    return create(config, backend_key=context.backend_key, timing=context.timing, slot_index=index)
+    fast = profile(context.timing).name.startswith("fast")  # instant replies: no load to spread
+    spacing = context.spacing(fast_simulator=fast)
+    return create(
+        config, backend_key=context.backend_key, timing=context.timing, slot_index=index, spacing=spacing
+    )

@@ -7,6 +7,10 @@ import pytest
 from station.core.events import Outcome
 from station.gui.model import words
 
+SELFTEST_FAILED = (
+    "the unit's own self-test failed: fail state 0x01 (self-test (KAT) failure); set the unit aside for QA"
+)
+
 
 @pytest.mark.parametrize(
     ("message", "plain"),
@@ -17,6 +21,7 @@ from station.gui.model import words
         ("GET /api/system/status failed on the unit with 500", "the unit reported an internal error (500)"),
         ("GET /api/system/status: connection refused", "the connection to the unit was lost"),
         ("the unit's clock is not set (check-in lost?)", "the unit's clock is not set (check-in lost?)"),
+        (SELFTEST_FAILED, SELFTEST_FAILED),  # already plain: what failed, and what to do
         (
             "the unit was removed during attest (GET /api/system/status: reset (104)); plug it in",
             "the unit was removed during attest; plug it in",
@@ -41,3 +46,9 @@ def test_a_step_deadline_is_a_unit_that_did_not_answer() -> None:
     message = "identify: no answer within its 30 s deadline"
     assert words.plain_reason(message) == "the unit did not answer in time"
     assert words.instruction(Outcome.ERROR, message) == words.CHECK_CABLE
+
+
+def test_a_failed_self_test_has_words_of_its_own() -> None:
+    assert words.code_reason("selftest", SELFTEST_FAILED).startswith("the unit's own self-test failed")
+    assert words.code_reason("timeout", "GET /x: no answer within 1 s") == "the unit did not answer in time"
+    assert words.instruction(Outcome.FAIL, SELFTEST_FAILED) == words.SET_ASIDE

@@ -83,7 +83,7 @@ def toml_text(document: Mapping[str, Any]) -> str:
         for key, value in table.items():
             if isinstance(value, bool):
                 lines.append(f"{key} = {'true' if value else 'false'}")
-            elif isinstance(value, int):
+            elif isinstance(value, int | float):
                 lines.append(f"{key} = {value}")
             else:
                 escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
@@ -192,6 +192,7 @@ class LineFactory(Protocol):
         client_timeout: float = 10.0,
         keys: Mapping[str, Any] | None = None,
         label: Mapping[str, Any] | None = None,
+        request_spacing: float | None = None,
     ) -> Line: ...
 
 
@@ -216,7 +217,9 @@ def line_factory(tmp_path: Path) -> Iterator[LineFactory]:
     """Open stations in ``tmp_path``; each is closed (and its test units stopped) at teardown.
 
     ``fixtures`` simulated slots, or, with ``network``, one ``network`` slot per entry: the entry's
-    keyword arguments build a ``SimulatedPpa`` that trusts the station's check-in key.
+    keyword arguments build a ``SimulatedPpa`` that trusts the station's check-in key. ``request_spacing``
+    is written into ``[station]`` when given; network lines get 0 otherwise (their units answer at once:
+    the 150 ms a real unit needs would only slow the tests).
     """
     opened: list[Line] = []
 
@@ -230,6 +233,7 @@ def line_factory(tmp_path: Path) -> Iterator[LineFactory]:
         client_timeout: float = 10.0,
         keys: Mapping[str, Any] | None = None,
         label: Mapping[str, Any] | None = None,
+        request_spacing: float | None = None,
     ) -> Line:
         folder = tmp_path / f"station{len(opened)}"
         data = folder / "data"
@@ -239,8 +243,11 @@ def line_factory(tmp_path: Path) -> Iterator[LineFactory]:
             if network is not None
             else [{"slot": f"A{i + 1}", "kind": "simulated"} for i in range(fixtures)]
         )
+        head: dict[str, Any] = {"id": STATION_ID, "data_dir": "data", "simulated": network is None}
+        if request_spacing is not None or network is not None:  # network units: unpaced unless asked
+            head["request_spacing"] = request_spacing or 0
         document: dict[str, Any] = {
-            "station": {"id": STATION_ID, "data_dir": "data", "simulated": network is None},
+            "station": head,
             "firmware": dict(firmware or {}),
             **({"keys": dict(keys)} if keys else {}),  # a [keys] table (e.g. pkcs11: keys); default: files
             **({"label": dict(label)} if label else {}),  # a [label] table: labels on a (fake) printer

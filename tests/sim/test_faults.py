@@ -13,7 +13,7 @@ from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
 from station.sim.ppa.faults import FaultPlan, FaultRule, parse_spec
 from tests.conftest import BACKEND_PRIVATE
-from tests.simtools import checkin, get
+from tests.simtools import checkin, get, reboot
 
 STATUS = "/api/system/status"
 
@@ -120,6 +120,8 @@ def test_spec_parses_every_option() -> None:
         ("drop p=often", "'often' is not a valid float"),
         ("seed=x", "'x' is not a valid int"),
         ("500 times", "unknown option 'times'"),
+        ("hang_under_load n=0", "needs n >= 1"),
+        ("hang_under_load n=many", "'many' is not a valid int"),
     ],
 )
 def test_bad_spec_is_a_config_error(spec: str, message: str) -> None:
@@ -138,3 +140,43 @@ def test_skip_lets_the_first_matches_through(faulty: SimulatedPpa) -> None:
     faulty.faults.add(FaultRule("500", path=STATUS, skip=2, times=1))
     assert [get(faulty.http_url, STATUS).status_code for _ in range(4)] == [200, 200, 500, 200]
     assert parse_spec("500 skip=3").rules[0].skip == 3
+
+
+def test_hang_under_load_spec_and_defaults() -> None:
+    (rule,) = parse_spec("hang_under_load n=5 s=3").rules
+    assert (rule.kind, rule.rate, rule.seconds) == ("hang_under_load", 5, 3.0)
+    (default,) = parse_spec("hang_under_load").rules
+    assert (default.rate, default.seconds) == (8, 10.0)  # above what 150 ms pacing sends (<= 7 a second)
+
+
+def test_hammered_unit_hangs_until_power_cycled(faulty: SimulatedPpa, manual_time: ManualTime) -> None:
+    faulty.faults.add(FaultRule("hang_under_load", rate=5, seconds=1.0))
+    # six requests within one second of device time (the clock does not move): the sixth is one too many
+    assert [get(faulty.http_url, STATUS).status_code for _ in range(5)] == [200] * 5
+    with pytest.raises(requests.Timeout):
+        requests.get(faulty.http_url + STATUS, timeout=0.3)  # accepted, never answered
+    assert faulty.hung
+    manual_time.advance(3600)  # no amount of rest helps: the watchdog is off (C SDK known issues)
+    with pytest.raises(requests.Timeout):
+        requests.get(faulty.http_url + "/api/system/version", timeout=0.3)
+    reboot(faulty)  # a power cycle brings it back, with its load count cleared
+    assert not faulty.hung
+    assert [get(faulty.http_url, STATUS).status_code for _ in range(5)] == [200] * 5
+
+
+def test_hung_unit_comes_back_when_replugged(faulty: SimulatedPpa) -> None:
+    faulty.faults.add(FaultRule("hang_under_load", rate=1, seconds=1.0))
+    get(faulty.http_url, STATUS)
+    with pytest.raises(requests.Timeout):
+        requests.get(faulty.http_url + STATUS, timeout=0.3)
+    faulty.replug(new_unit=False)
+    assert get(faulty.http_url, STATUS).status_code == 200
+
+
+def test_paced_requests_never_hang_the_unit(faulty: SimulatedPpa, manual_time: ManualTime) -> None:
+    """150 ms between requests (the SDKs' pacing) stays at or below 7 a second: the default rule holds."""
+    faulty.faults.add(parse_spec("hang_under_load").rules[0])
+    for _ in range(100):
+        assert get(faulty.http_url, STATUS).status_code == 200
+        manual_time.advance(0.15)
+    assert not faulty.hung

@@ -30,6 +30,7 @@ from station.devices.ppa.replies import (
     InitResult,
     LoggerKey,
     LoggerList,
+    SelfTest,
     Status,
     TokenChallenge,
     UnitConfig,
@@ -52,6 +53,7 @@ UPLOAD_TIMEOUT = 300.0
 CHECK_TIMEOUT = 120.0
 
 STATUS, VERSION, REBOOT = "/api/system/status", "/api/system/version", "/api/system/reboot"
+SELFTEST = "/api/system/selftest"
 CHECKIN, CONFIG = "/api/system/checkin", "/api/system/config"
 ATTESTATION, PROVISIONING = "/api/system/config/attestation", "/api/system/config/provisioning"
 AUTH_INIT, AUTH_TOKEN = "/api/auth/init", "/api/auth/token"
@@ -100,6 +102,11 @@ class PpaClient:
 
     def version(self) -> Version:
         return Version.parse(self._json("GET", VERSION))
+
+    def selftest(self, token: str | None = None) -> SelfTest:
+        """Run the unit's own self-test (any valid token; none on a fresh unit). While ``kat_busy`` the
+        known-answer tests still run: ask again later for the verdict (reference §2.5)."""
+        return SelfTest.parse(self._json("GET", SELFTEST, token=token))
 
     def reboot(self, token: str | None = None) -> None:
         """Ask for a reboot: 200, then the unit drops off for a while and comes back with its RTC unset."""

@@ -83,6 +83,43 @@ class Status:
 
 
 @dataclass(frozen=True)
+class SelfTest:
+    """``GET /api/system/selftest`` (§2.5): the unit's own self-test (KAT, entropy, secure element).
+
+    ``kat_busy`` is sent (true) only while the known-answer tests still run: the verdict comes after.
+    ``se_state`` is the secure element's state (PPA only; 0 healthy, absent on an EPA).
+    """
+
+    fls_state: int
+    kat_busy: bool
+    se_state: int | None
+    selftest_ts: int | None
+    last_kat_ts: int | None
+    last_entropytest_ts: int | None
+
+    @classmethod
+    def parse(cls, body: ReplyBody) -> SelfTest:
+        return cls(
+            fls_state=body.integer("fls_state"),
+            kat_busy=body.flag("kat_busy", absent=False),
+            se_state=body.opt_integer("se_state"),
+            selftest_ts=body.opt_integer("selftest_ts"),
+            last_kat_ts=body.opt_integer("last_kat_ts"),
+            last_entropytest_ts=body.opt_integer("last_entropytest_ts"),
+        )
+
+    def public(self) -> dict[str, int | None]:
+        """What a record keeps of it (public values: states and unit timestamps)."""
+        return {
+            "fls_state": self.fls_state,
+            "se_state": self.se_state,
+            "selftest_ts": self.selftest_ts,
+            "last_kat_ts": self.last_kat_ts,
+            "last_entropytest_ts": self.last_entropytest_ts,
+        }
+
+
+@dataclass(frozen=True)
 class Version:
     """``GET /api/system/version`` (§2.2): hardware, firmware, bootloader and web-app identity."""
 

@@ -42,6 +42,11 @@ INSERT = "Insert a unit"
 TAKE_OUT = "Take the unit out"
 ACKNOWLEDGE = "Tap or press Space when done"
 
+# Failure codes (a record's ``failure.code``) with a reason of their own in plain words.
+CODE_REASONS = {
+    "selftest": "the unit's own self-test failed (known-answer test, entropy or secure element)",
+}
+
 _REQUEST = re.compile(r"^(GET|POST|PUT|DELETE|PATCH) /\S*:?\s*(?P<rest>.*)$", re.DOTALL)
 _REQUEST_ASIDE = re.compile(r"\s*\((GET|POST|PUT|DELETE|PATCH) /[^()]*(\([^()]*\)[^()]*)*\)")
 _STATUS = re.compile(r"\b(?P<status>[1-5]\d\d)\b")
@@ -73,6 +78,11 @@ def plain_reason(message: str) -> str:
     if "not json" in rest or "reply" in rest or "answered" in rest:
         return f"the unit's answer was garbled{code}"
     return "the connection to the unit was lost"
+
+
+def code_reason(code: str | None, message: str) -> str:
+    """A failure's reason: the words of its code where it has some (``CODE_REASONS``), else the message's."""
+    return CODE_REASONS.get(code or "") or plain_reason(message)
 
 
 def failure_text(step: str | None, message: str) -> str:

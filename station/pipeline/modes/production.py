@@ -23,7 +23,7 @@ from station.core.config import Profile
 from station.core.errors import DeviceRefused, RecordError, VerificationError
 from station.devices.ppa import protocol
 from station.devices.ppa.client import UPLOAD_TIMEOUT, PpaClient
-from station.devices.ppa.replies import FreshAttestation, ProvisionedAttestation, Status
+from station.devices.ppa.replies import FreshAttestation, ProvisionedAttestation, SelfTest, Status
 from station.factory.backend import Backend
 from station.factory.ca import verify_device_certificate
 from station.factory.firmware import FirmwareCatalog, needs_upgrade
@@ -33,6 +33,7 @@ from station.pipeline.drafts import RunFrame, StepDetails, record_draft
 from station.pipeline.engine import SAFE_RETRY, Group, RunContext, RunResult, Step, StepFailed
 from station.pipeline.kdf import KDF_SLOTS
 from station.pipeline.restarts import UnitWaits
+from station.pipeline.selftest import await_selftest
 from station.records import model
 from station.records.entries import RegistryEntry, StoredRecord
 
@@ -121,6 +122,7 @@ class UnitFacts:
     sent_der: bytes | None = None  # sent in a provisioning request and not read back yet
     refusal_status: int | None = None
     personalization: dict[str, Any] | None = None
+    selftest: dict[str, Any] | None = None  # the unit's own self-test, as the final check read it
     _attestation: FreshAttestation | None = field(default=None, repr=False)
     _keys: UnitKeys | None = field(default=None, repr=False)
 
@@ -162,7 +164,7 @@ class ProductionFlow:
             Step("provision", self.provision, timeout=30, writes=True),
             Step("verify-lock", self.verify_lock, timeout=30, retry=SAFE_RETRY),
             Step("personalize", self.personalize, timeout=personalize, writes=True),
-            Step("verify", self.verify, timeout=60, retry=SAFE_RETRY),
+            Step("verify", self.verify, timeout=120, retry=SAFE_RETRY),  # self-test: up to 60 s more
         ]
 
     # --- identify and firmware -------------------------------------------------------------------------
@@ -487,8 +489,27 @@ class ProductionFlow:
             raise StepFailed("identity-mismatch", "the unit reports another secure element than it attested")
         self.facts.devid, self.facts.eid_sign = config.devid, config.eid_sign
         ctx.identified(config.devid)
+        # The self-test runs on the token of this login, before the audit-log key's own login: a unit that
+        # restarts meanwhile is answered at that login (one check-in), not with a 401 on a stale token here.
+        self._judge_selftest(await_selftest(self.client, token, ctx))
         self._verify_log_key(config.eid_sign, keys)
-        return f"login, configuration, identity and audit-log key verified for {config.devid}"
+        return f"login, configuration, identity, self-test and audit-log key verified for {config.devid}"
+
+    def _judge_selftest(self, result: SelfTest) -> None:
+        """The unit's own verdict on itself, last, before any PASS: a failed self-test (a latched
+        ``fls_state``) or an unhealthy secure element fails the unit ``selftest``; recorded either way."""
+        self.facts.selftest = {**result.public(), "passed": False}
+        problems = []
+        if result.fls_state:
+            problems.append(f"fail state {result.fls_state:#04x} ({_fls_words(result.fls_state)})")
+        if result.se_state not in (None, 0):
+            problems.append(f"its secure element reports state {result.se_state} (healthy is 0)")
+        if problems:
+            raise StepFailed(
+                "selftest",
+                f"the unit's own self-test failed: {'; '.join(problems)}; set the unit aside for QA",
+            )
+        self.facts.selftest["passed"] = True
 
     def _verify_log_key(self, eid_sign: str, keys: UnitKeys) -> None:
         log_key = self.client.logger_key(self.client.login(keys.user_private, "logger:get"))
@@ -516,7 +537,11 @@ def facts_draft(
     links: model.Links | None = None,
     details: StepDetails | None = None,
 ) -> model.RecordDraft:
-    """The record of a run that drove a PPA through production's steps (production, and RMA on top)."""
+    """The record of a run that drove a PPA through production's steps (production, and RMA on top);
+    the unit's self-test goes into the ``verify`` step's detail (docs/records.md)."""
+    if facts.selftest is not None:
+        verify = {**(details or {}).get("verify", {}), "selftest": facts.selftest}
+        details = {**(details or {}), "verify": verify}
     return record_draft(
         mode,
         result,
@@ -563,10 +588,14 @@ def issued_evidence(der: bytes) -> model.ProvisioningEvidence:
 def refuse_fail_state(status: Status, *, advice: str = "; set it aside for QA") -> None:
     """A latched fail state (``fls_state`` bits, reference §2.1) ends the run: the unit is set aside."""
     if status.fls_state:
-        reasons = ", ".join(text for bit, text in FLS_BITS.items() if status.fls_state & bit) or "unknown"
         raise StepFailed(
-            "fail-state", f"the unit reports fail state {status.fls_state:#04x} ({reasons}){advice}"
+            "fail-state",
+            f"the unit reports fail state {status.fls_state:#04x} ({_fls_words(status.fls_state)}){advice}",
         )
+
+
+def _fls_words(fls_state: int) -> str:
+    return ", ".join(text for bit, text in FLS_BITS.items() if fls_state & bit) or "unknown"
 
 
 def genuine_id_of(attestation: FreshAttestation | ProvisionedAttestation) -> str:

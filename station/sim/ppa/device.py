@@ -117,6 +117,7 @@ class SimulatedPpa:
         self._replug_at: float | None = None
         self._restart: Restart | None = None
         self._request = ("", "")  # the request being handled: what a ``slow_boot`` fault matches
+        self._hung: threading.Event | None = None  # set while hung under load; set() frees held connections
         self.units_seen = 0
         # Every request that reached the device, newest last: lets a test prove what a client called
         # (QA never writes); bounded so a long soak run does not grow it.
@@ -162,6 +163,7 @@ class SimulatedPpa:
     def stop(self) -> None:
         """Close both listeners (in parallel: each takes up to one poll interval to notice)."""
         self._watching.clear()
+        self._unhang()
         stoppers = [threading.Thread(target=listener.shutdown) for listener in self._listeners]
         for thread in stoppers:
             thread.start()
@@ -252,7 +254,8 @@ class SimulatedPpa:
 
     def reboot_now(self, down: float | None = None) -> None:
         """Power-cycle the unit (a fixture cutting power): gone ``down`` seconds (default: the profile's
-        ``reboot``), then a new boot; also clears a shutdown."""
+        ``reboot``), then a new boot; also clears a shutdown and a hang."""
+        self._unhang()
         with self._lock:
             self.state.shut_down = False
             now = self.clock.monotonic()
@@ -304,6 +307,7 @@ class SimulatedPpa:
 
     def replug(self, *, new_unit: bool = True) -> None:
         """Plug a unit back in: a fresh one (new identity) or the same one, powered up either way."""
+        self._unhang()
         with self._lock:
             if new_unit:
                 self.state = self._new_unit()
@@ -311,6 +315,24 @@ class SimulatedPpa:
             self._last_talk = self.clock.monotonic()
             self.state.shut_down = False
             self._power_on()
+
+    @property
+    def hung(self) -> bool:
+        """Whether the unit hangs (fault ``hang_under_load``) until it is replugged or power-cycled."""
+        return self._hung is not None
+
+    def _hang(self) -> Response:
+        """The firmware stops answering: every connection is accepted and held, never answered."""
+        if self._hung is None:
+            self._hung = threading.Event()
+        return Response(0, hold=self._hung)
+
+    def _unhang(self) -> None:
+        """Power is gone (replug, power cycle, stop): held connections drop; the load count restarts."""
+        hung, self._hung = self._hung, None
+        if hung is not None:
+            hung.set()
+        self.faults.rested()
 
     def log(self, event: Event, result: Result, subject: str = "", data: bytes = b"") -> None:
         self.state.log.append(self.clock.now(), event, result, subject, data)
@@ -345,6 +367,8 @@ class SimulatedPpa:
         with self._lock:
             if not self._available():
                 return dropped()
+            if self._hung is not None:
+                return self._hang()
         if method != "POST":
             return None
         length_text = headers.get("content-length", "")
@@ -365,6 +389,9 @@ class SimulatedPpa:
     def handle(self, request: Request) -> Response:
         """Faults, then the transport checks that need the body, then routing; delayed per timing profile."""
         self.requests_seen.append((request.method, request.path))
+        with self._lock:
+            if self.faults.overloaded(self.clock.monotonic()) or self._hung is not None:
+                return self._hang()  # this request is one too many: the firmware hangs while serving it
         fault = self.faults.pick(request.method, request.path)
         if fault is not None and self.on_fault is not None:
             self.on_fault(self.slot, fault, request.method, request.path)

@@ -13,6 +13,7 @@ import json
 import socket
 import ssl
 import struct
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,7 +43,8 @@ class Request:
 @dataclass
 class Response:
     """A reply. ``drop`` closes the connection without answering; ``after`` runs once it was sent;
-    ``stall`` holds the finished reply that many seconds (outside the device lock) before sending it."""
+    ``stall`` holds the finished reply that many seconds (outside the device lock) before sending it;
+    ``hold`` keeps the connection open, unanswered, until the event is set, then drops it (a hung unit)."""
 
     status: int
     body: bytes = b""
@@ -52,6 +54,7 @@ class Response:
     drop: bool = False
     after: Callable[[], None] | None = None
     stall: float = 0.0
+    hold: threading.Event | None = None
 
 
 def reply(payload: Mapping[str, Any], status: int = 200) -> Response:
@@ -166,6 +169,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, response: Response) -> None:
         self.close_connection = True
         try:
+            if response.hold is not None:
+                response.hold.wait()  # accepted, never answered: the client waits out its own timeout
+                self._abort()
+                return
             if response.stall:
                 time.sleep(response.stall)
             if response.drop:

@@ -23,6 +23,7 @@ from station.devices.ppa.cfgspec import CARD_SECTORS
 from station.devices.ppa.protocol import make_nonce
 from station.sim.ppa.auditlog import AuditLog
 from station.sim.ppa.identity import HardwareIdentity, InstanceKeys
+from station.sim.ppa.selftest import KatRun
 
 NONCE_LIFETIME = 60.0
 NONCE_POOL_SIZE = 16
@@ -150,6 +151,7 @@ class BootState:
     fw_upgraded: bool = False
     disk_modes: list[str] = field(default_factory=lambda: ["-", "-"])
     format_started: float | None = None
+    kat: KatRun = field(default_factory=KatRun)  # the self-test's known-answer test of this boot
 
     @property
     def spk(self) -> bytes:

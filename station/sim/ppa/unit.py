@@ -12,6 +12,7 @@ from typing import Protocol
 
 from station.sim.ppa.auditlog import Event, Result
 from station.sim.ppa.clock import DeviceClock
+from station.sim.ppa.faults import FaultInjector
 from station.sim.ppa.http import Response
 from station.sim.ppa.state import BootState, PersistentState
 from station.sim.ppa.timing import TimingProfile
@@ -26,6 +27,7 @@ class Unit(Protocol):
     timing: TimingProfile
     backend_key: bytes  # the check-in backend's X25519 public key the unit trusts
     vendor_key: bytes  # the firmware vendor's signing key
+    faults: FaultInjector  # the unit's fault plan (conditions such as ``kat_fail`` are read by routes)
     https_only_storage_and_logger: bool
 
     @property

@@ -103,7 +103,7 @@ class RmaFlow:
             Step("provision", self.provision, timeout=30, writes=True),
             Step("verify-lock", made.verify_lock, timeout=30, retry=SAFE_RETRY),
             Step("personalize", made.personalize, timeout=120, writes=True),
-            Step("verify", self.verify, timeout=60, retry=SAFE_RETRY),
+            Step("verify", self.verify, timeout=120, retry=SAFE_RETRY),  # self-test: up to 60 s more
         ]
 
     def draft(self, result: RunResult, frame: RunFrame) -> model.RecordDraft:
