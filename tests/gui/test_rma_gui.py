@@ -58,7 +58,7 @@ def test_the_passphrase_is_asked_in_the_window_and_the_old_record_is_superseded(
     tile = window.grid.tile("N1")
     qtbot.waitUntil(lambda: bool(window.mode_bar.questions), timeout=DEADLINE_MS)
     assert tile.view is not None and tile.view.state is TileState.ATTENTION
-    assert tile.texts()["word"] == "!  RMA ATTENTION"
+    assert tile.texts()["word"] == "?  RMA YOUR TURN"  # waiting for an answer, not a finished unit
     assert tile.texts()["instruction"] == "Type the customer's passphrase (bar above)"
     assert window.mode_bar.question.text().startswith("Slot N1: unit ")
     field = window.mode_bar.passphrase
@@ -100,7 +100,7 @@ def test_an_unknown_unit_is_refused_until_accepted_then_made_new_and_recorded_as
     qtbot.waitUntil(lambda: tile.view is not None and tile.view.state is TileState.FAIL, timeout=DEADLINE_MS)
     assert tile.texts()["word"] == "✖  RMA FAIL"
     assert tile.texts()["reason"] == "Unknown unit: no passing record of it on this line"
-    assert "tick “Accept unknown units”" in tile.texts()["instruction"]
+    assert "switch “Accept unknown units” ON" in tile.texts()["instruction"]
 
     window.mode_bar.accept_unknown.setChecked(True)  # the RMA engineer takes such units in
     station = session.station

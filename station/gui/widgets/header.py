@@ -14,8 +14,8 @@ from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from station.core.operator import Operator
-from station.core.text import printable
 from station.gui.model import modes
+from station.gui.widgets.chip import Chip
 
 NOBODY = "nobody logged in"
 
@@ -26,6 +26,7 @@ class Header(QWidget):
     mode_requested = Signal(str)  # production | qa | rma
     logout_requested = Signal()
     audit_requested = Signal()
+    check_requested = Signal()  # the station check view
     scanned = Signal(str)  # a code from the scanner (or typed into the scan field), ended by Enter
 
     def __init__(
@@ -41,16 +42,24 @@ class Header(QWidget):
         self.operator.setObjectName("operator")
         self.logout = _button("Logout", "logout", self.logout_requested)
         self.audit = _button("Audit log (Ctrl+L)", "audit", self.audit_requested)
+        self.check = _button("Station check", "station-check", self.check_requested)
         self.scan = QLineEdit()
         self.scan.setObjectName("scan")
         self.scan.setPlaceholderText("scan")
-        self.scan.setMaximumWidth(220)
+        self.scan.setFixedWidth(220)  # the chips elide; the field the scanner types into never shrinks
         self.scan.setFont(_font(16))
         self.scan.returnPressed.connect(self._scan_entered)
         self.profile = _label(f"Profile: {profile}", 18)
         self.counters = _label("", 20, bold=True)
-        self.line_db = _label(f"Line DB: {line_db}" if line_db else "", 16)
+        self.line_db = Chip(max_width=380)
+        self.line_db.setObjectName("line-db")
+        self.line_db.set_state(f"Line DB {line_db} … connecting" if line_db else "", ok=True)
         self.line_db.setVisible(bool(line_db))
+        self.printer = Chip(max_width=320)
+        self.printer.setObjectName("printer")
+        self.printer.set_state("Printer ✔", ok=True)
+        self.printer.hide()  # shown when the station prints labels
+        self.scan_label = _label("Scan:", 16)
         self._arrange()
         self.set_operator(None, (), can_audit=False)
 
@@ -60,13 +69,16 @@ class Header(QWidget):
             first.addWidget(widget)
             first.addSpacing(18)
         first.addStretch(1)
+        first.addWidget(self.check)
         first.addWidget(self.audit)
         second = QHBoxLayout()
         second.addWidget(self.counters)
         second.addStretch(1)
-        second.addWidget(self.line_db)
+        second.addWidget(self.printer)
+        second.addSpacing(12)
+        second.addWidget(self.line_db, 1)
         second.addSpacing(18)
-        second.addWidget(_label("Scan:", 16))
+        second.addWidget(self.scan_label)
         second.addWidget(self.scan)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 10)
@@ -117,12 +129,20 @@ class Header(QWidget):
     def set_switching(self, switching: bool) -> None:
         self.mode.setEnabled(not switching and self.logout.isEnabled())
 
-    def set_line_state(self, level: str, message: str) -> None:
-        """The line database's last word (the sync reports problems once each)."""
-        where = self.line_db.text().split(" — ", 1)[0] or "Line DB"
-        mark = "" if level in ("info", "debug") else "! "
-        self.line_db.setText(f"{where} — {mark}{printable(message)}")  # a database's words: escaped
+    def set_line_state(self, text: str, *, ok: bool) -> bool:
+        """The line database chip ("Line DB ✔ synced 4 s ago"); True when it changed."""
         self.line_db.setVisible(True)
+        return self.line_db.set_state(text, ok=ok)
+
+    def set_printer(self, text: str, *, ok: bool) -> bool:
+        self.printer.setVisible(True)
+        return self.printer.set_state(text, ok=ok)
+
+    def set_logged_in(self, logged_in: bool) -> None:
+        """Before a login the header shows the station only: no mode, logout, counters, scan or views."""
+        widgets: tuple[QWidget, ...] = (self.mode, self.operator, self.logout, self.audit, self.check)
+        for widget in (*widgets, self.counters, self.scan, self.scan_label):
+            widget.setVisible(logged_in)
 
     def set_counters(self, text: str) -> None:
         if self.counters.text() != text:

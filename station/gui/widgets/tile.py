@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QLineF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
@@ -25,14 +25,18 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from station.gui.model.palette import FOCUS_RING, STYLES, TileState
+from station.gui.model.palette import ASKING, FOCUS_RING, STYLES, TileState
 from station.gui.model.slots import TileView
 
 WORD_PX = 28
-NOMINAL_HEIGHT = 240  # tile height at which the type has its full size
+NOMINAL_HEIGHT = 240  # tile height at which the type has its nominal size; it grows with taller tiles
 MIN_SCALE = 0.8
+MAX_SCALE = 2.2  # a 4-fixture bench on a large screen: big, not absurd
 MIN_WORD_PX = 20  # the state word never gets smaller than this (32 tiles on a 1600 px wide screen: 21)
+MIN_ACT_PX = 12  # the instruction shrinks to fit whole, never below this
 MARGIN, GAP, BAR = 14, 4, 10
+INSET = 7  # between the widget's edge and the card: the focus ring lives here, outside every state
+STRIPE = 14  # width of a hazard stripe / hatch line spacing at nominal size
 
 
 class Tile(QWidget):
@@ -40,6 +44,7 @@ class Tile(QWidget):
 
     activated = Signal(str)
     acknowledge_requested = Signal(str)
+    move_requested = Signal(str, int, int)  # slot, rows, columns: an arrow key
     state_shown = Signal(str, str)  # slot, TileState value: each time the shown state changes
 
     def __init__(self, slot: str, parent: QWidget | None = None, *, reader: bool = False) -> None:
@@ -61,8 +66,7 @@ class Tile(QWidget):
             return
         previous, self.view = self.view, view
         if previous is not None and previous.mode != view.mode:  # "RMA ATTENTION" needs more room
-            self.fonts = _fonts(self.scale)
-            _fit(self.fonts["word"], self.width() - 2 * self.margin, view.mode)
+            self._refit(self.size())
         self.update()
         if previous is None or previous.state is not view.state:
             word = STYLES[view.state].word
@@ -74,11 +78,12 @@ class Tile(QWidget):
         """What the tile reads, part by part (for tests and for screen readers)."""
         view = self.view or TileView(TileState.EMPTY)
         style = STYLES[view.state]
+        icon, word = ASKING if view.asking else (style.icon, style.word)
         count = f"{view.progress[0]}/{view.progress[1]}" if view.progress is not None else ""
         return {
             "slot": f"{self.slot} · reader" if self.reader else self.slot,
             "elapsed": view.elapsed,
-            "word": f"{style.icon}  {view.mode}{style.word}",
+            "word": f"{icon}  {view.mode}{word}",
             "unit": view.unit_id,
             "step": view.step,
             "count": count,
@@ -95,20 +100,27 @@ class Tile(QWidget):
         painter.fillRect(self.rect(), self.palette().window())
         view = self.view or TileView(TileState.EMPTY)
         style = STYLES[view.state]
-        card = QRectF(self.rect()).adjusted(3, 3, -3, -3)
+        card = QRectF(self.rect()).adjusted(INSET, INSET, -INSET, -INSET)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(style.background))
         painter.drawRoundedRect(card, 10, 10)
-        if self.hasFocus():
+        _draw_pattern(painter, card, style.pattern, QColor(style.text), self.scale)
+        if view.flagged:  # a PASS with something left to do: the hazard bands of ATTENTION
+            _draw_pattern(painter, card, "stripes", QColor(style.text), self.scale)
+        if self.hasFocus():  # outside the card, two tones: no state has a ring, white or black edge
+            outer, inner = FOCUS_RING
+            ring = QRectF(self.rect()).adjusted(2, 2, -2, -2)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setPen(QPen(QColor(FOCUS_RING), 5))
-            painter.drawRoundedRect(card.adjusted(2, 2, -2, -2), 9, 9)
+            painter.setPen(QPen(QColor(outer), 4))
+            painter.drawRoundedRect(ring, 12, 12)
+            painter.setPen(QPen(QColor(inner), 2))
+            painter.drawRoundedRect(ring.adjusted(3, 3, -3, -3), 11, 11)
         painter.setPen(QColor(style.text))
         self._draw_text(painter, self.texts(), view.progress)
         painter.end()
 
     def _draw_text(self, painter: QPainter, texts: dict[str, str], progress: tuple[int, int] | None) -> None:
-        margin = self.margin
+        margin = self.margin + INSET
         area = self.rect().adjusted(margin, margin - 4, -margin, -margin + 4)
         fonts = self.fonts
         top = _line(painter, fonts["slot"], area, area.top(), texts["slot"])
@@ -123,24 +135,26 @@ class Tile(QWidget):
         self._draw_advice(painter, texts, area, y)
 
     def _draw_advice(self, painter: QPainter, texts: dict[str, str], area: QRect, y: int) -> None:
-        """Reason, instruction and note below ``y``. The instruction always shows; the note gives way."""
-        fonts, width, bottom = self.fonts, area.width(), area.bottom()
-        needed = _height(fonts["instruction"], width, texts["instruction"]) if texts["instruction"] else 0
-        note = _height(fonts["note"], width, texts["note"]) if texts["note"] else 0
-        one_reason_line = QFontMetrics(fonts["reason"]).height() if texts["reason"] else 0
+        """Reason, instruction and note below ``y``. The instruction always shows whole (its face shrinks
+        until it fits); then the reason; the note gives way first."""
+        width, bottom = area.width(), area.bottom()
+        instruction = _fitting(self.fonts["instruction"], texts["instruction"], width, bottom - y - GAP)
+        needed = _height(instruction, width, texts["instruction"]) if texts["instruction"] else 0
+        note = _height(self.fonts["note"], width, texts["note"]) if texts["note"] else 0
+        one_reason_line = QFontMetrics(self.fonts["reason"]).height() if texts["reason"] else 0
         if note and y + one_reason_line + needed + note + 3 * GAP > bottom:
             note = 0  # a small tile: the hint goes, what to do with the unit stays
         if note:
             bottom -= note
-            _paragraph(painter, fonts["note"], QRect(area.left(), bottom, width, note), texts["note"])
+            _paragraph(painter, self.fonts["note"], QRect(area.left(), bottom, width, note), texts["note"])
             bottom -= GAP
         if texts["reason"]:
             box = QRect(area.left(), y + GAP, width, max(0, bottom - needed - GAP - y - GAP))
-            y = _paragraph(painter, fonts["reason"], box, texts["reason"])
+            y = _paragraph(painter, self.fonts["reason"], box, texts["reason"])
         if texts["instruction"]:
-            top = min(y + GAP, bottom - needed)
+            top = max(y + GAP, bottom - needed - GAP) if needed < bottom - y else y + GAP
             box = QRect(area.left(), top, width, needed)
-            _paragraph(painter, fonts["instruction"], box, texts["instruction"])
+            _paragraph(painter, instruction, box, texts["instruction"])
 
     def _draw_progress(
         self, painter: QPainter, area: QRect, y: int, progress: tuple[int, int], count: str
@@ -160,10 +174,17 @@ class Tile(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        scale = max(MIN_SCALE, min(1.0, event.size().height() / NOMINAL_HEIGHT))
-        self.scale, self.margin = scale, round(MARGIN * scale)
+        self._refit(event.size())
+
+    def _refit(self, size: QSize) -> None:
+        """Faces sized from the tile's height, then shrunk so whole words fit its width."""
+        scale = max(MIN_SCALE, min(MAX_SCALE, size.height() / NOMINAL_HEIGHT))
+        self.scale, self.margin = scale, round(MARGIN * min(scale, 1.4))
         self.fonts = _fonts(scale)
-        _fit(self.fonts["word"], event.size().width() - 2 * self.margin, self.view.mode if self.view else "")
+        width = size.width() - 2 * (self.margin + INSET)
+        _fit(self.fonts["word"], width, self.view.mode if self.view else "")
+        for part in ("reason", "instruction", "note", "step", "unit"):  # whole words fit the width
+            _fit_words(self.fonts[part], width)
 
     def sizeHint(self) -> QSize:
         return QSize(260, NOMINAL_HEIGHT)
@@ -179,10 +200,18 @@ class Tile(QWidget):
         super().mousePressEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        arrows = {
+            Qt.Key.Key_Left: (0, -1),
+            Qt.Key.Key_Right: (0, 1),
+            Qt.Key.Key_Up: (-1, 0),
+            Qt.Key.Key_Down: (1, 0),
+        }
         if event.key() == Qt.Key.Key_Space:
             self.acknowledge_requested.emit(self.slot)
         elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.activated.emit(self.slot)
+        elif event.key() in arrows:
+            self.move_requested.emit(self.slot, *arrows[Qt.Key(event.key())])
         else:
             super().keyPressEvent(event)
             return
@@ -206,9 +235,9 @@ def _fonts(scale: float) -> dict[str, QFont]:
         "unit": (17, False),
         "step": (18, False),
         "count": (16, False),
-        "reason": (16, False),
-        "instruction": (18, True),
-        "note": (14, False),
+        "reason": (17, False),
+        "instruction": (20, True),
+        "note": (15, False),
     }
     fonts = {}
     for part, (pixels, bold) in sizes.items():
@@ -222,9 +251,88 @@ def _fonts(scale: float) -> dict[str, QFont]:
 def _fit(font: QFont, width: int, prefix: str = "") -> None:
     """Shrink the state-word face until the longest state word (after the mode's ``prefix``) fits ``width``,
     down to ``MIN_WORD_PX``."""
-    longest = max((f"{style.icon}  {prefix}{style.word}" for style in STYLES.values()), key=len)
+    words = [f"{style.icon}  {prefix}{style.word}" for style in STYLES.values()] + [
+        f"{ASKING[0]}  {prefix}{ASKING[1]}"
+    ]
+    longest = max(words, key=len)
     while font.pixelSize() > MIN_WORD_PX and QFontMetrics(font).horizontalAdvance(longest) > width:
         font.setPixelSize(font.pixelSize() - 1)
+
+
+LONG_WORD = "engineer, Personalisation:"  # the longest words the tiles say; one of them fits a line whole
+
+
+def _fit_words(font: QFont, width: int) -> None:
+    """Shrink ``font`` until the longest word a tile says fits ``width`` (wrapping never splits a word)."""
+    longest = max(LONG_WORD.split(), key=len)
+    while font.pixelSize() > MIN_ACT_PX and QFontMetrics(font).horizontalAdvance(longest) > width:
+        font.setPixelSize(font.pixelSize() - 1)
+
+
+def _fitting(font: QFont, text: str, width: int, height: int) -> QFont:
+    """``font`` or a smaller copy in which ``text`` fits ``width`` x ``height`` whole (to ``MIN_ACT_PX``)."""
+    fitted = QFont(font)
+    while fitted.pixelSize() > MIN_ACT_PX and text and _height(fitted, width, text) > height:
+        fitted.setPixelSize(fitted.pixelSize() - 1)
+    return fitted
+
+
+def _draw_pattern(painter: QPainter, card: QRectF, pattern: str, ink: QColor, scale: float) -> None:
+    """The state's second cue, besides its colour (palette.Style.pattern)."""
+    if not pattern:
+        return
+    painter.save()
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    step = max(8.0, STRIPE * scale)
+    if pattern in ("hatch", "cross"):
+        faint = QColor(ink)
+        faint.setAlpha(34)
+        _diagonals(painter, card, faint, step, step / 4, both=pattern == "cross")
+        painter.setPen(QPen(ink, max(5.0, 6 * scale)))
+        painter.drawRoundedRect(card.adjusted(3, 3, -3, -3), 8, 8)
+    elif pattern == "stripes":
+        band = max(8.0, 12 * scale)
+        dark = QColor("#1A1200")
+        dark.setAlpha(200)
+        for top in (card.top(), card.bottom() - band):
+            _diagonals(painter, QRectF(card.left(), top, card.width(), band), dark, step, step / 2.5)
+    elif pattern in ("outline", "dashes", "frame"):
+        line = QColor(ink)
+        line.setAlpha(150 if pattern == "outline" else 255)
+        pen = QPen(line, 2 if pattern == "outline" else max(4.0, 5 * scale))
+        if pattern != "frame":
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.drawRoundedRect(card.adjusted(2, 2, -2, -2), 9, 9)
+    elif pattern == "tick":
+        faint = QColor(ink)
+        faint.setAlpha(40)
+        font = QFont()
+        font.setPixelSize(int(min(card.width(), card.height()) * 0.55))
+        painter.setFont(font)
+        painter.setPen(faint)
+        painter.drawText(
+            card.adjusted(0, 0, -8, -4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, "✔"
+        )
+    painter.restore()
+
+
+def _diagonals(
+    painter: QPainter, box: QRectF, colour: QColor, step: float, width: float, *, both: bool = False
+) -> None:
+    """Parallel 45° lines across ``box`` (clipped to it); ``both``: the other diagonal too."""
+    painter.save()
+    painter.setClipRect(box)
+    painter.setPen(QPen(colour, width))
+    span = box.width() + box.height()
+    offset = 0.0
+    while offset < span:
+        x = box.left() + offset
+        painter.drawLine(QLineF(x, box.top(), x - box.height(), box.bottom()))
+        if both:
+            painter.drawLine(QLineF(x - box.height(), box.top(), x, box.bottom()))
+        offset += step
+    painter.restore()
 
 
 def _line(
