@@ -9,6 +9,7 @@ superseded in the records view. The passphrase is kept nowhere the window writes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,9 +61,18 @@ def test_the_passphrase_is_asked_in_the_window_and_the_old_record_is_superseded(
     assert tile.view is not None and tile.view.state is TileState.ATTENTION
     assert tile.texts()["word"] == "?  RMA YOUR TURN"  # waiting for an answer, not a finished unit
     assert tile.texts()["instruction"] == "Type the customer's passphrase (bar above)"
-    assert window.mode_bar.question.text().startswith("Slot N1: unit ")
+    question = window.mode_bar.question.text()
+    assert re.match(r"Slot N1 — unit [0-9a-f]{16} “Line Seven”", question)  # devid and label, not the eid
+    assert "left" in window.mode_bar.countdown.text()
     field = window.mode_bar.passphrase
     assert field.echoMode() is field.EchoMode.Password
+    # Issue 18's security bug: an F-key moved the focus and the passphrase landed in the scan field.
+    window.grid.tile("N1").setFocus()
+    qtbot.keyClick(window.grid.tile("N1"), Qt.Key.Key_F1)  # no shortcut fires while the question is open
+    qtbot.keyClicks(window.grid.tile("N1"), "typed-on-a-tile")  # every keystroke goes to the question
+    assert window.header.scan.text() == ""
+    assert field.text() == "typed-on-a-tile" and field.hasFocus()
+    field.clear()
     qtbot.keyClicks(field, BATCH_PASSPHRASE)
     qtbot.keyClick(field, Qt.Key.Key_Return)
     assert field.text() == "" and not window.mode_bar.questions

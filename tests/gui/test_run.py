@@ -123,5 +123,5 @@ def test_clicking_a_failed_tile_opens_its_timeline_and_verified_record(qtbot: Qt
     assert "verified ✔" in panel.record.text()
     assert "FAIL" in panel.log.toPlainText()
     qtbot.mouseClick(panel.acknowledge, Qt.MouseButton.LeftButton)  # "Done": said, not implied
-    assert tile.view is not None and tile.view.state is TileState.WAITING
+    assert tile.texts()["word"] == "◌  WAITING"
     assert tile.texts()["instruction"] == "Take out → QA"  # where the unit goes, until it is out

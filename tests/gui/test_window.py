@@ -13,11 +13,11 @@ from pytestqt.qtbot import QtBot
 
 from station.app.demo import demo_config
 from station.core.operator import Operator
+from station.gui.model.benchmap import bench_map
 from station.gui.model.modes import MODES
 from station.gui.model.palette import TileState
 from station.gui.model.search import Trust
 from station.gui.model.slots import TileView
-from station.gui.model.benchmap import bench_map
 from station.gui.widgets.tile import INSET, MIN_WORD_PX
 from station.gui.widgets.window import MainWindow, WindowSetup
 from station.gui.workers.checker import RecordChecker

@@ -16,6 +16,7 @@ from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QSplitter,
     QStackedWidget,
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self._colours()
         self._connect()
         self.scan = ScanRouter(self, self.header.scan)
+        self.scan.question = self._open_question
         _application().installEventFilter(self.scan)
         _application().focusChanged.connect(self._focus_moved)
         self.clock = QTimer(self)
@@ -260,7 +262,7 @@ class MainWindow(QMainWindow):
         if self.models[slot].acknowledge():
             self.redraw(slot)
 
-    def label_reprinted(self, record_id: str) -> None:
+    def label_reprinted(self, record_id: str, sentence: str = "") -> None:
         """A reprint went out: the PASS that asked for it no longer does, and the printer works."""
         for slot, model in self.models.items():
             if model.label_reprinted(record_id):
@@ -310,6 +312,13 @@ class MainWindow(QMainWindow):
             self.reader_scanned.emit(slot, code)
         else:
             self.badge_scanned.emit(code)
+
+    def _open_question(self) -> tuple[QLineEdit, QWidget] | None:
+        """The question every keystroke goes to while it is open: the RMA passphrase."""
+        bar = self.mode_bar
+        if bar.open_question and not self.login_shown:
+            return bar.passphrase, bar.asking
+        return None
 
     def _focus_moved(self, old: QWidget | None, new: QWidget | None) -> None:
         if isinstance(new, Tile) and new.window() is self:
