@@ -59,7 +59,7 @@ def test_the_passphrase_is_asked_in_the_window_and_the_old_record_is_superseded(
     tile = window.grid.tile("N1")
     qtbot.waitUntil(lambda: bool(window.mode_bar.questions), timeout=DEADLINE_MS)
     assert tile.view is not None and tile.view.state is TileState.ATTENTION
-    assert tile.texts()["word"] == "?  RMA YOUR TURN"  # waiting for an answer, not a finished unit
+    assert tile.texts()["word"] == "?  RMA ANSWER"  # waiting for an answer, not a finished unit
     assert tile.texts()["instruction"] == "Type the customer's passphrase (bar above)"
     question = window.mode_bar.question.text()
     assert re.match(r"Slot N1 — unit [0-9a-f]{16} “Line Seven”", question)  # devid and label, not the eid

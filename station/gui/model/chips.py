@@ -65,4 +65,4 @@ class PrinterChip:
     def text(self) -> tuple[str, bool]:
         if self.ok:
             return "Printer ✔", True
-        return f"Printer ! label not printed ({self.slot}): reprint", False
+        return f"Printer ! label not printed ({self.slot})", False

@@ -66,7 +66,7 @@ STYLES: dict[TileState, Style] = {
     TileState.FAULT: Style("FAULT", "⚠", background="#9B3B9A", text="#FFFFFF", pattern="cross"),
     TileState.OFFLINE: Style("OFFLINE", "⊘", background="#F7F7F7", text="#111111", pattern="dashes"),
 }
-ASKING = ("?", "YOUR TURN")  # an ATTENTION tile whose unit waits for an answer now, not a finished one
+ASKING = ("?", "ANSWER")  # an ATTENTION tile whose unit waits for an answer now, not a finished one
 
 # Colour-vision simulations, as 3x3 matrices on linear RGB (Machado, Oliveira & Fernandes 2009, severity
 # 1.0); greyscale is the relative luminance itself.

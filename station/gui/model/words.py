@@ -43,13 +43,13 @@ PLUG_AGAIN = "Plug it in again for a new run, or set it aside for QA."
 REMOVE = "Remove unit"
 INSERT = "Insert a unit"
 TAKE_OUT = "Take the unit out"
-ACKNOWLEDGE = "Press Space (or Done in the panel) once it is set aside"
+ACKNOWLEDGE = "Press Space (or Done) when done"
 
 # Faults outside the unit: (reason, instruction) on the tile; the banner joins them with " — ".
 STATION_FAULT = ("Station fault", "Set the unit aside, call the line engineer.")
 INTERRUPTED = ("Stopped while writing to the unit", "Leave it in the slot: it resumes at the next start.")
 SLOT_FAULT = ("Slot not responding", "Check the cable / hub.")
-LABEL_FAULT = ("PASS — label not printed", "Reprint it (Ctrl+R, Reprint), then remove the unit.")
+LABEL_FAULT = ("Label not printed", "Reprint the label (Ctrl+R), then remove the unit.")
 LOST_CODES = ("timeout", "unreachable")
 STATION_CODES = ("internal",)  # the station's own trouble, not the unit's
 

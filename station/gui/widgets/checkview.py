@@ -51,6 +51,10 @@ class StationCheckView(QDialog):
         font.setBold(True)
         self.status.setFont(font)
         self.table = read_only_table(COLUMNS)
+        table_font = QFont()
+        table_font.setPixelSize(17)
+        self.table.setFont(table_font)
+        self.table.verticalHeader().setDefaultSectionSize(34)
         self.again = QPushButton("Check again")
         self.again.clicked.connect(self.run)
         close = QPushButton("Close")
@@ -99,7 +103,8 @@ class StationCheckView(QDialog):
                 if column == 0:
                     item.setForeground(QColor(colour))
                 self.table.setItem(row, column, item)
-        self.table.resizeColumnToContents(0)
+        for column in range(len(COLUMNS) - 1):
+            self.table.resizeColumnToContents(column)
         ok = not failing(results)
         self._status(summary(results), ok)
         self.shown.emit(ok)

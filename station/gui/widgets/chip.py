@@ -40,6 +40,7 @@ class Chip(QWidget):
         self.text, self.ok = text, ok
         self.setToolTip(text)
         self.setAccessibleName(text)
+        self.setMinimumWidth(self.sizeHint().width())  # its whole text while there is room, never more
         self.updateGeometry()
         self.update()
         return True
@@ -47,9 +48,6 @@ class Chip(QWidget):
     def sizeHint(self) -> QSize:
         metrics = self.fontMetrics()
         return QSize(min(self.max_width, metrics.horizontalAdvance(self.text) + 16), metrics.height() + 8)
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(min(self.max_width, 80), self.fontMetrics().height() + 8)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)

@@ -56,7 +56,7 @@ class DetailPanel(QWidget):
         self.labels: dict[str, Label | None] = {}  # record id -> its label (None: it gets none)
         self.labels_enabled = False
         self.preview = LabelPreview()
-        self.preview.setMinimumHeight(160)
+        self.preview.setMinimumHeight(90)
         self.preview.hide()
         self.checks: dict[str, tuple[str, bool]] = {}  # record id → (verification line, verified)
         self.title = _plain_label()  # they show a unit's id and messages: never read as rich text
@@ -73,6 +73,8 @@ class DetailPanel(QWidget):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(LOG_LINES)
         self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        for small in (self.timeline, self.log):  # docked below 32 tiles the panel may be short: they scroll
+            small.setMinimumHeight(48)
         self._arrange()
 
     def _arrange(self) -> None:

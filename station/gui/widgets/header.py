@@ -55,7 +55,7 @@ class Header(QWidget):
         self.line_db.setObjectName("line-db")
         self.line_db.set_state(f"Line DB {line_db} … connecting" if line_db else "", ok=True)
         self.line_db.setVisible(bool(line_db))
-        self.printer = Chip(max_width=320)
+        self.printer = Chip(max_width=420)
         self.printer.setObjectName("printer")
         self.printer.set_state("Printer ✔", ok=True)
         self.printer.hide()  # shown when the station prints labels

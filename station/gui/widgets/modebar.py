@@ -168,7 +168,7 @@ class ModeBar(QWidget):
             self.countdown.setText("")
             return
         left = max(0, int(deadline - time.monotonic()))
-        self.countdown.setText(f"⏱ {left // 60}:{left % 60:02d} left")
+        self.countdown.setText(f"{left // 60}:{left % 60:02d} left to answer")
 
     def _accept_toggled(self, on: bool) -> None:
         self.accept_unknown.setText(ACCEPT_ON if on else ACCEPT_OFF)

@@ -32,10 +32,10 @@ WORD_PX = 28
 NOMINAL_HEIGHT = 240  # tile height at which the type has its nominal size; it grows with taller tiles
 MIN_SCALE = 0.8
 MAX_SCALE = 2.2  # a 4-fixture bench on a large screen: big, not absurd
-MIN_WORD_PX = 20  # the state word never gets smaller than this (32 tiles on a 1600 px wide screen: 21)
+MIN_WORD_PX = 18  # the state word never gets smaller than this (32 tiles on a 1600 px wide screen: 18)
 MIN_ACT_PX = 12  # the instruction shrinks to fit whole, never below this
 MARGIN, GAP, BAR = 14, 4, 10
-INSET = 7  # between the widget's edge and the card: the focus ring lives here, outside every state
+INSET = 6  # between the widget's edge and the card: the focus ring lives here, outside every state
 STRIPE = 14  # width of a hazard stripe / hatch line spacing at nominal size
 
 
@@ -54,6 +54,7 @@ class Tile(QWidget):
         self.view: TileView | None = None
         self.scale, self.margin = 1.0, MARGIN
         self.fonts = _fonts(self.scale)
+        self._fitted: dict[tuple[str, str, int, int], QFont] = {}
         self.setObjectName(f"tile-{slot}")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
@@ -122,15 +123,31 @@ class Tile(QWidget):
     def _draw_text(self, painter: QPainter, texts: dict[str, str], progress: tuple[int, int] | None) -> None:
         margin = self.margin + INSET
         area = self.rect().adjusted(margin, margin - 4, -margin, -margin + 4)
+        view = self.view or TileView(TileState.EMPTY)
+        if view.flagged or STYLES[view.state].pattern == "stripes":  # text never sits on the hazard bands
+            band = round(_band(self.scale)) - 4
+            area.adjust(0, band, 0, -band)
         fonts = self.fonts
         top = _line(painter, fonts["slot"], area, area.top(), texts["slot"])
         right = Qt.AlignmentFlag.AlignRight
         _line(painter, fonts["elapsed"], area, area.top(), texts["elapsed"], align=right)
         y = _line(painter, fonts["word"], area, top + GAP, texts["word"])
-        for part in ("unit", "step"):
-            if texts[part]:
-                y = _line(painter, fonts[part], area, y + GAP, texts[part])
-        if progress is not None:
+        # The instruction must show whole, at the smallest face at worst; the unit, step and progress lines
+        # take only the room left above it (a short tile, with the panel open, keeps what to do).
+        smallest = QFont(fonts["instruction"])
+        smallest.setPixelSize(MIN_ACT_PX)
+        need = _height(smallest, area.width(), texts["instruction"]) + GAP if texts["instruction"] else 0
+
+        def room(font: QFont) -> bool:
+            return y + GAP + QFontMetrics(font).height() <= area.bottom() - need
+
+        if texts["unit"]:  # the whole id: its face shrinks to fit the line
+            unit = self._fit_text("unit", texts["unit"], area.width(), 10_000)
+            if room(unit):
+                y = _line(painter, unit, area, y + GAP, texts["unit"])
+        if texts["step"] and room(fonts["step"]):
+            y = _line(painter, fonts["step"], area, y + GAP, texts["step"])
+        if progress is not None and room(fonts["count"]):
             y = self._draw_progress(painter, area, y + GAP + 2, progress, texts["count"])
         self._draw_advice(painter, texts, area, y)
 
@@ -138,10 +155,16 @@ class Tile(QWidget):
         """Reason, instruction and note below ``y``. The instruction always shows whole (its face shrinks
         until it fits); then the reason; the note gives way first."""
         width, bottom = area.width(), area.bottom()
-        instruction = _fitting(self.fonts["instruction"], texts["instruction"], width, bottom - y - GAP)
+        reason_font = self._fit_text("reason", texts["reason"], width, 10_000)  # whole words; it may elide
+        reason_height = _height(reason_font, width, texts["reason"]) if texts["reason"] else 0
+        room = bottom - y - 2 * GAP
+        # The instruction grows with the tile, but leaves the reason its lines (up to half the room).
+        instruction = self._fit_text(
+            "instruction", texts["instruction"], width, room - min(reason_height, room // 2)
+        )
         needed = _height(instruction, width, texts["instruction"]) if texts["instruction"] else 0
         note = _height(self.fonts["note"], width, texts["note"]) if texts["note"] else 0
-        one_reason_line = QFontMetrics(self.fonts["reason"]).height() if texts["reason"] else 0
+        one_reason_line = QFontMetrics(reason_font).height() if texts["reason"] else 0
         if note and y + one_reason_line + needed + note + 3 * GAP > bottom:
             note = 0  # a small tile: the hint goes, what to do with the unit stays
         if note:
@@ -150,11 +173,21 @@ class Tile(QWidget):
             bottom -= GAP
         if texts["reason"]:
             box = QRect(area.left(), y + GAP, width, max(0, bottom - needed - GAP - y - GAP))
-            y = _paragraph(painter, self.fonts["reason"], box, texts["reason"])
+            y = _paragraph(painter, reason_font, box, texts["reason"])
         if texts["instruction"]:
             top = max(y + GAP, bottom - needed - GAP) if needed < bottom - y else y + GAP
-            box = QRect(area.left(), top, width, needed)
+            box = QRect(area.left(), top, width, max(0, min(needed, bottom - top + 4)))
             _paragraph(painter, instruction, box, texts["instruction"])
+
+    def _fit_text(self, part: str, text: str, width: int, height: int) -> QFont:
+        """The part's face fitted to ``text`` in the box (remembered until the tile's size changes)."""
+        key = (part, text, width, height)
+        font = self._fitted.get(key)
+        if font is None:
+            if len(self._fitted) > 64:
+                self._fitted.clear()
+            font = self._fitted[key] = _fitting(self.fonts[part], text, width, height)
+        return font
 
     def _draw_progress(
         self, painter: QPainter, area: QRect, y: int, progress: tuple[int, int], count: str
@@ -179,12 +212,11 @@ class Tile(QWidget):
     def _refit(self, size: QSize) -> None:
         """Faces sized from the tile's height, then shrunk so whole words fit its width."""
         scale = max(MIN_SCALE, min(MAX_SCALE, size.height() / NOMINAL_HEIGHT))
-        self.scale, self.margin = scale, round(MARGIN * min(scale, 1.4))
+        self.scale, self.margin = scale, round(MARGIN * min(scale, 1.0))
         self.fonts = _fonts(scale)
         width = size.width() - 2 * (self.margin + INSET)
         _fit(self.fonts["word"], width, self.view.mode if self.view else "")
-        for part in ("reason", "instruction", "note", "step", "unit"):  # whole words fit the width
-            _fit_words(self.fonts[part], width)
+        self._fitted.clear()
 
     def sizeHint(self) -> QSize:
         return QSize(260, NOMINAL_HEIGHT)
@@ -228,51 +260,48 @@ class Tile(QWidget):
 
 def _fonts(scale: float) -> dict[str, QFont]:
     """The tile's faces at ``scale``: the state word ~28 px bold at full size, the unit id monospace."""
-    sizes = {
-        "slot": (20, True),
-        "elapsed": (18, False),
-        "word": (WORD_PX, True),
-        "unit": (17, False),
-        "step": (18, False),
-        "count": (16, False),
-        "reason": (17, False),
-        "instruction": (20, True),
-        "note": (15, False),
+    sizes = {  # part: (pixels at nominal size, bold, how far it grows on a tall tile)
+        "slot": (20, True, 1.4),
+        "elapsed": (18, False, 1.3),
+        "word": (WORD_PX, True, 1.6),
+        "unit": (17, False, 1.2),
+        "step": (18, False, 1.6),
+        "count": (16, False, 1.4),
+        "reason": (17, False, 1.7),
+        "instruction": (20, True, 2.0),  # what the operator does: the largest text after the state word
+        "note": (15, False, 1.3),
     }
     fonts = {}
-    for part, (pixels, bold) in sizes.items():
+    for part, (pixels, bold, most) in sizes.items():
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont) if part == "unit" else QFont()
-        font.setPixelSize(max(10, round(pixels * scale)))
+        font.setPixelSize(max(10, round(pixels * min(scale, most))))
         font.setBold(bold)
         fonts[part] = font
     return fonts
 
 
 def _fit(font: QFont, width: int, prefix: str = "") -> None:
-    """Shrink the state-word face until the longest state word (after the mode's ``prefix``) fits ``width``,
+    """Shrink the state-word face until every state word (after the mode's ``prefix``) fits ``width``,
     down to ``MIN_WORD_PX``."""
-    words = [f"{style.icon}  {prefix}{style.word}" for style in STYLES.values()] + [
-        f"{ASKING[0]}  {prefix}{ASKING[1]}"
-    ]
-    longest = max(words, key=len)
-    while font.pixelSize() > MIN_WORD_PX and QFontMetrics(font).horizontalAdvance(longest) > width:
-        font.setPixelSize(font.pixelSize() - 1)
-
-
-LONG_WORD = "engineer, Personalisation:"  # the longest words the tiles say; one of them fits a line whole
-
-
-def _fit_words(font: QFont, width: int) -> None:
-    """Shrink ``font`` until the longest word a tile says fits ``width`` (wrapping never splits a word)."""
-    longest = max(LONG_WORD.split(), key=len)
-    while font.pixelSize() > MIN_ACT_PX and QFontMetrics(font).horizontalAdvance(longest) > width:
+    words = [f"{style.icon}  {prefix}{style.word}" for style in STYLES.values()]
+    words.append(f"{ASKING[0]}  {prefix}{ASKING[1]}")
+    while font.pixelSize() > MIN_WORD_PX:
+        metrics = QFontMetrics(font)
+        if max(metrics.horizontalAdvance(word) for word in words) < width - 2:
+            break
         font.setPixelSize(font.pixelSize() - 1)
 
 
 def _fitting(font: QFont, text: str, width: int, height: int) -> QFont:
-    """``font`` or a smaller copy in which ``text`` fits ``width`` x ``height`` whole (to ``MIN_ACT_PX``)."""
+    """``font`` or a smaller copy in which ``text`` fits ``width`` x ``height`` whole, and its longest word
+    fits a line (wrapping never cuts a word), down to ``MIN_ACT_PX``."""
     fitted = QFont(font)
-    while fitted.pixelSize() > MIN_ACT_PX and text and _height(fitted, width, text) > height:
+    words = text.split()
+    while fitted.pixelSize() > MIN_ACT_PX and words:
+        metrics = QFontMetrics(fitted)
+        widest = max(metrics.horizontalAdvance(word) for word in words)
+        if widest < width - 2 and _height(fitted, width, text) <= height:
+            break
         fitted.setPixelSize(fitted.pixelSize() - 1)
     return fitted
 
@@ -288,10 +317,10 @@ def _draw_pattern(painter: QPainter, card: QRectF, pattern: str, ink: QColor, sc
         faint = QColor(ink)
         faint.setAlpha(34)
         _diagonals(painter, card, faint, step, step / 4, both=pattern == "cross")
-        painter.setPen(QPen(ink, max(5.0, 6 * scale)))
+        painter.setPen(QPen(QColor("#000000"), max(5.0, 6 * scale)))  # black: white is the focus ring's
         painter.drawRoundedRect(card.adjusted(3, 3, -3, -3), 8, 8)
     elif pattern == "stripes":
-        band = max(8.0, 12 * scale)
+        band = _band(scale)
         dark = QColor("#1A1200")
         dark.setAlpha(200)
         for top in (card.top(), card.bottom() - band):
@@ -299,7 +328,7 @@ def _draw_pattern(painter: QPainter, card: QRectF, pattern: str, ink: QColor, sc
     elif pattern in ("outline", "dashes", "frame"):
         line = QColor(ink)
         line.setAlpha(150 if pattern == "outline" else 255)
-        pen = QPen(line, 2 if pattern == "outline" else max(4.0, 5 * scale))
+        pen = QPen(line, 2 if pattern == "outline" else 5)
         if pattern != "frame":
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
@@ -308,13 +337,18 @@ def _draw_pattern(painter: QPainter, card: QRectF, pattern: str, ink: QColor, sc
         faint = QColor(ink)
         faint.setAlpha(40)
         font = QFont()
-        font.setPixelSize(int(min(card.width(), card.height()) * 0.55))
+        font.setPixelSize(int(min(card.width(), card.height()) * 0.45))
         painter.setFont(font)
         painter.setPen(faint)
         painter.drawText(
-            card.adjusted(0, 0, -8, -4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, "✔"
+            card.adjusted(0, 0, -8, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "✔"
         )
     painter.restore()
+
+
+def _band(scale: float) -> float:
+    """Height of an ATTENTION tile's hazard band."""
+    return max(8.0, 12 * scale)
 
 
 def _diagonals(
@@ -391,4 +425,9 @@ def _wrap(metrics: QFontMetrics, text: str, width: int) -> list[str]:
         current = candidate
     if current:
         lines.append(current)
-    return [metrics.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in lines]
+    return [
+        line
+        if metrics.horizontalAdvance(line) <= width
+        else metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+        for line in lines
+    ]

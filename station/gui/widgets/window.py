@@ -45,7 +45,8 @@ from station.gui.workers.checker import RecordChecker
 __all__ = ["MainWindow", "WindowSetup"]
 
 FUNCTION_KEYS = 12
-DETAIL_SHARE = 0.42  # of the window's height, when a slot's panel docks below the tiles
+DETAIL_SHARE = 0.4  # of the window's height at most, when a slot's panel docks below the tiles
+TILE_ROOM = 150  # px each row of tiles keeps when the panel is open: a tile still says what to do
 LINE_SLOT = "line"  # the slot name the line-database sync reports under (records/line.py)
 
 
@@ -280,7 +281,8 @@ class MainWindow(QMainWindow):
         if not self.detail.isVisible():
             self.detail.show()
             height = self.splitter.height()
-            self.splitter.setSizes([height - int(height * DETAIL_SHARE), int(height * DETAIL_SHARE)])
+            panel = max(200, min(int(height * DETAIL_SHARE), height - TILE_ROOM * self.grid.bench.rows))
+            self.splitter.setSizes([height - panel, panel])
 
     def open_station_check(self) -> None:
         self.dialogs.open_station_check()
