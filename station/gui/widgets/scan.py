@@ -30,6 +30,7 @@ SCAN_PUNCTUATION = set("-_./:#")
 _TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
 _MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
 _BUTTON_KEYS = (Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+_EDIT_KEYS = (Qt.Key.Key_Backspace, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 Question = Callable[[], tuple[QLineEdit, QWidget] | None]  # the open question's field and its row, or None
 
 
@@ -54,6 +55,10 @@ class ScanRouter(QObject):
         self.field.returnPressed.disconnect(self._restore_focus)
         self.field = field
         field.returnPressed.connect(self._restore_focus)
+
+    def forget(self) -> None:
+        """The scan moved the focus itself (a slot's name): do not put it back where it was."""
+        self._previous = None
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
@@ -82,10 +87,12 @@ class ScanRouter(QObject):
             return True
         if watched is field:
             return False
+        if watched.isAncestorOf(field):  # the field ignored it and Qt hands it to a parent: it ends here
+            return True
         if row.isAncestorOf(watched) and event.key() in _BUTTON_KEYS:
             return False
         field.setFocus(Qt.FocusReason.OtherFocusReason)
-        if event.text() or event.key() in (Qt.Key.Key_Backspace, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        if (event.text().isprintable() and event.text()) or event.key() in _EDIT_KEYS:
             copy = QKeyEvent(event.type(), event.key(), event.modifiers(), event.text())
             QApplication.sendEvent(field, copy)
         return True

@@ -306,6 +306,7 @@ class MainWindow(QMainWindow):
         reader's label if a reader slot is focused; else a badge."""
         named = self.grid.find_slot(code)
         if named is not None:
+            self.scan.forget()
             named.setFocus(Qt.FocusReason.ShortcutFocusReason)
             return
         slot = self.focused_slot
