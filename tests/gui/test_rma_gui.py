@@ -59,7 +59,7 @@ def test_the_passphrase_is_asked_in_the_window_and_the_old_record_is_superseded(
     tile = window.grid.tile("N1")
     qtbot.waitUntil(lambda: bool(window.mode_bar.questions), timeout=DEADLINE_MS)
     assert tile.view is not None and tile.view.state is TileState.ATTENTION
-    assert tile.texts()["word"] == "?  RMA ANSWER"  # waiting for an answer, not a finished unit
+    assert tile.texts()["word"] == "?  ANSWER"  # waiting for an answer, not a finished unit
     assert tile.texts()["instruction"] == "Type the customer's passphrase (bar above)"
     question = window.mode_bar.question.text()
     assert re.match(r"Slot N1 — unit [0-9a-f]{16} “Line Seven”", question)  # devid and label, not the eid
@@ -81,7 +81,8 @@ def test_the_passphrase_is_asked_in_the_window_and_the_old_record_is_superseded(
     assert runner is not None
     qtbot.waitUntil(lambda: not runner.running, timeout=DEADLINE_MS)
     qtbot.waitUntil(lambda: tile.view is not None and tile.view.state is TileState.PASS)
-    assert tile.texts()["word"] == "✔  RMA PASS"
+    assert tile.texts()["word"] == "✔  PASS"
+    assert tile.texts()["slot"] == "N1 · RMA"  # the mode on the slot's line, the word at full size
     assert tile.texts()["reason"] == f"Supersedes production record {production_id[:8]}…"
 
     records = window.dialogs.open_records()
@@ -108,7 +109,7 @@ def test_an_unknown_unit_is_refused_until_accepted_then_made_new_and_recorded_as
     log_in(qtbot, session, "R0003", RMA_PIN)
     window, tile = session.window, session.window.grid.tile("A1")
     qtbot.waitUntil(lambda: tile.view is not None and tile.view.state is TileState.FAIL, timeout=DEADLINE_MS)
-    assert tile.texts()["word"] == "✖  RMA FAIL"
+    assert tile.texts()["word"] == "✖  FAIL"
     assert tile.texts()["reason"] == "Unknown unit: no passing record of it on this line"
     assert "switch “Accept unknown units” ON" in tile.texts()["instruction"]
 

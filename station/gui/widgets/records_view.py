@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase
+from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -177,8 +177,10 @@ class RecordsView(QDialog):
         if view is None:
             return
         if not self.raw.isChecked():
+            self.text.setFont(_font(17))
             self.text.setPlainText(record_summary(view))
             return
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         stored = next((record for record in self.records if record.record_id == view.record_id), None)
         payload = json.dumps(dict(stored.payload), indent=2, ensure_ascii=False) if stored is not None else ""
         self.text.setPlainText(f"{format_view(view)}\n\n{payload}".strip())
@@ -230,6 +232,12 @@ class RecordsView(QDialog):
         except OSError as exc:
             log.warning("records export to %s failed: %s", name, exc)
             self.status.setText(f"Could not write {name}: {exc.strerror}. Choose another folder.")
+
+
+def _font(pixels: int) -> QFont:
+    font = QFont()
+    font.setPixelSize(pixels)
+    return font
 
 
 def _results_table() -> QTableWidget:

@@ -66,8 +66,6 @@ class Tile(QWidget):
         if view == self.view:
             return
         previous, self.view = self.view, view
-        if previous is not None and previous.mode != view.mode:  # "RMA ATTENTION" needs more room
-            self._refit(self.size())
         self.update()
         if previous is None or previous.state is not view.state:
             word = STYLES[view.state].word
@@ -80,11 +78,15 @@ class Tile(QWidget):
         view = self.view or TileView(TileState.EMPTY)
         style = STYLES[view.state]
         icon, word = ASKING if view.asking else (style.icon, style.word)
+        kind = "reader" if self.reader else ""
         count = f"{view.progress[0]}/{view.progress[1]}" if view.progress is not None else ""
         return {
-            "slot": f"{self.slot} · reader" if self.reader else self.slot,
+            # The mode names the slot's work ("A1 · RMA"): on the slot's line, so the state word keeps its size.
+            "slot": " · ".join(
+                part for part in (self.slot, "reader" if self.reader else "", view.mode.strip()) if part
+            ),
             "elapsed": view.elapsed,
-            "word": f"{icon}  {view.mode}{word}",
+            "word": f"{icon}  {word}",
             "unit": view.unit_id,
             "step": view.step,
             "count": count,
@@ -145,8 +147,9 @@ class Tile(QWidget):
             unit = self._fit_text("unit", texts["unit"], area.width(), 10_000)
             if room(unit):
                 y = _line(painter, unit, area, y + GAP, texts["unit"])
-        if texts["step"] and room(fonts["step"]):
-            y = _line(painter, fonts["step"], area, y + GAP, texts["step"])
+        step = self._fit_text("step", texts["step"], area.width(), 10_000)  # the whole step title
+        if texts["step"] and room(step):
+            y = _line(painter, step, area, y + GAP, texts["step"])
         if progress is not None and room(fonts["count"]):
             y = self._draw_progress(painter, area, y + GAP + 2, progress, texts["count"])
         self._draw_advice(painter, texts, area, y)
@@ -215,7 +218,7 @@ class Tile(QWidget):
         self.scale, self.margin = scale, round(MARGIN * min(scale, 1.0))
         self.fonts = _fonts(scale)
         width = size.width() - 2 * (self.margin + INSET)
-        _fit(self.fonts["word"], width, self.view.mode if self.view else "")
+        _fit(self.fonts["word"], width)
         self._fitted.clear()
 
     def sizeHint(self) -> QSize:

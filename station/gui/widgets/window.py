@@ -80,6 +80,9 @@ class MainWindow(QMainWindow):
         self.grid = TileGrid(list(setup.slots), readers=setup.readers, rows=setup.rows, columns=setup.columns)
         self.detail = DetailPanel()
         self.detail.labels_enabled = checker.labels is not None
+        if checker.labels is not None:  # the printer chip from the start, not only after a fault
+            text, ok = self.printer_chip.text()
+            self.header.set_printer(text, ok=ok)
         self.detail.hide()
         self.log_strip = LogStrip()
         self.dialogs = Dialogs(self, checker)
