@@ -81,10 +81,8 @@ class Tile(QWidget):
         kind = "reader" if self.reader else ""
         count = f"{view.progress[0]}/{view.progress[1]}" if view.progress is not None else ""
         return {
-            # The mode names the slot's work ("A1 · RMA"): on the slot's line, so the state word keeps its size.
-            "slot": " · ".join(
-                part for part in (self.slot, "reader" if self.reader else "", view.mode.strip()) if part
-            ),
+            # The mode names the slot's work ("A1 · RMA") on its line: the state word keeps its size.
+            "slot": " · ".join(part for part in (self.slot, kind, view.mode.strip()) if part),
             "elapsed": view.elapsed,
             "word": f"{icon}  {word}",
             "unit": view.unit_id,
