@@ -329,3 +329,17 @@ def test_the_rma_question_counts_down_and_the_wipe_looks_destructive(make_window
     assert bar.question.text().startswith(f"Slot A1 — unit {UNIT} “Line Seven”")
     assert bar.countdown.text().endswith("left to answer")
     assert "background: #B42318" in bar.skip.styleSheet() and "WIPE" in bar.skip.text()
+
+
+def test_the_station_check_opens_by_itself_at_start_only_when_a_check_fails(
+    make_window: MakeWindow, qtbot: QtBot
+) -> None:
+    window = make_window()
+    window.set_station_check(lambda: [Check("printer", True, "answers")])
+    view = window.dialogs.station_check
+    assert view is not None
+    qtbot.waitUntil(lambda: view.table.rowCount() == 1)
+    assert not view.isVisible()
+    window.set_station_check(lambda: [Check("records disk", False, "412 MB free", "free space")])
+    qtbot.waitUntil(view.isVisible)
+    assert view.status.text() == "1 of 1 checks failed: records disk"

@@ -77,6 +77,25 @@ class Dialogs(QObject):
         view.run()
         return view
 
+    def check_at_start(self) -> None:
+        """Run the station check once, quietly; its view opens only when a check fails."""
+        if self.check_source is None:
+            return
+        if self.station_check is None:
+            self.station_check = StationCheckView(self.check_source, self.window)
+        self.station_check.source = self.check_source
+        self.station_check.shown.connect(self._checked_at_start)
+        self.station_check.run()
+
+    def _checked_at_start(self, ok: bool) -> None:
+        view = self.station_check
+        if view is None:
+            return
+        view.shown.disconnect(self._checked_at_start)
+        if not ok:
+            view.show()
+            view.raise_()
+
     def show_audit(self, entries: list[AuditEntry], report: AuditReport) -> None:
         if self.audit is not None:
             self.audit.show_entries(entries, report)

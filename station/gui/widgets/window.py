@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from station.core.events import Event, Fault, FaultKind, LineSynced, RunFinished
 from station.gui.model import palette, words
+from station.gui.model.checks import CheckSource
 from station.gui.model.chips import LineChip, PrinterChip
 from station.gui.model.counters import Counters
 from station.gui.model.slots import SlotModel
@@ -289,6 +290,13 @@ class MainWindow(QMainWindow):
 
     def open_station_check(self) -> None:
         self.dialogs.open_station_check()
+
+    def set_station_check(self, source: CheckSource, *, at_start: bool = True) -> None:
+        """The app hands in ``station doctor``'s checks (a callable returning name/ok/detail/fix results);
+        with ``at_start`` they run now and their view opens by itself if one fails."""
+        self.dialogs.check_source = source
+        if at_start:
+            self.dialogs.check_at_start()
 
     def close_detail(self) -> None:
         self.detail.hide()
