@@ -231,10 +231,11 @@ def test_while_a_passphrase_is_asked_every_key_goes_to_it(make_window: MakeWindo
     assert window.focused_slot == "A5"
 
 
+@pytest.mark.parametrize("shape", [(None, None), (2, 4)])  # A1..A8 in a row; [fixtures] rows = 2, columns = 4
 def test_at_8_tiles_the_instruction_is_28_px_or_more_and_never_cut(
-    make_window: MakeWindow, qtbot: QtBot
+    make_window: MakeWindow, qtbot: QtBot, shape: tuple[int | None, int | None]
 ) -> None:
-    window = make_window(8, rows=2, columns=4)  # [fixtures] rows = 2, columns = 4
+    window = make_window(8, rows=shape[0], columns=shape[1])
     events = feed(window)
     events.failed("A1")
     events.running("A2")

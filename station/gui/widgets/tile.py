@@ -128,9 +128,12 @@ class Tile(QWidget):
             band = round(_band(self.scale)) - 4
             area.adjust(0, band, 0, -band)
         fonts = self.fonts
-        top = _line(painter, fonts["slot"], area, area.top(), texts["slot"])
+        slot, elapsed = _side_by_side(
+            fonts["slot"], texts["slot"], fonts["elapsed"], texts["elapsed"], area.width()
+        )
+        top = _line(painter, slot, area, area.top(), texts["slot"])
         right = Qt.AlignmentFlag.AlignRight
-        _line(painter, fonts["elapsed"], area, area.top(), texts["elapsed"], align=right)
+        _line(painter, elapsed, area, area.top(), texts["elapsed"], align=right)
         y = _line(painter, fonts["word"], area, top + GAP, texts["word"])
         # The instruction must show whole, at the smallest face at worst; the unit, step and progress lines
         # take only the room left above it (a short tile, with the panel open, keeps what to do).
@@ -345,6 +348,24 @@ def _draw_pattern(painter: QPainter, card: QRectF, pattern: str, ink: QColor, sc
             card.adjusted(0, 0, -8, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "✔"
         )
     painter.restore()
+
+
+def _side_by_side(left: QFont, first: str, right: QFont, second: str, width: int) -> tuple[QFont, QFont]:
+    """Faces for two texts on one line (the slot and its clock) that do not overlap: the left one gives
+    way first, then both, down to ``MIN_ACT_PX``."""
+    left, right = QFont(left), QFont(right)
+    while (
+        QFontMetrics(left).horizontalAdvance(first) + QFontMetrics(right).horizontalAdvance(second) + 10
+        > width
+    ):
+        if left.pixelSize() > max(MIN_ACT_PX, right.pixelSize()):
+            left.setPixelSize(left.pixelSize() - 1)
+        elif right.pixelSize() > MIN_ACT_PX:
+            right.setPixelSize(right.pixelSize() - 1)
+            left.setPixelSize(max(MIN_ACT_PX, left.pixelSize() - 1))
+        else:
+            break
+    return left, right
 
 
 def _band(scale: float) -> float:
