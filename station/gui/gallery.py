@@ -1,9 +1,6 @@
-"""``python -m station.gui.gallery DIR``: pictures of every tile state and fault, made by the program.
+"""``python -m station.gui.gallery DIR``: pictures of every tile state and fault, fed the station's events.
 
-The demo (``station gui --demo --screenshot``) shows what a healthy bench looks like; the states a line
-meets only now and then (a station fault, a slot that does not respond, a label that did not print, the
-line database offline, a passphrase question, an acknowledged FAIL) are rendered here from the same
-window fed with the events the station would publish. docs/operator.md shows them.
+The demo shows a healthy bench; the states a line meets now and then are rendered here for docs/operator.md.
 
 >>> sorted(SCENES)[:3]
 ['acknowledged', 'bench-32', 'bench-8']

@@ -1,13 +1,9 @@
 """Where each slot's tile sits: the fixtures' arrangement on the bench, fixed for the session.
 
-The operator finds a unit's tile where its fixture stands, so the grid follows the bench, not the window:
-``[fixtures] rows`` / ``columns`` in station.toml when given, else the slot names (A1..A8 on the first row,
-B1..B8 on the second), else a near-square arrangement of the count. Opening a panel never moves a tile.
+``[fixtures] rows / columns`` when given, else the slot names (A1..A8 a row, B1.. the next), else the count.
 
 >>> bench_map(("A1", "A2", "B1", "B2", "B3"))                 # rows by letter, columns by number
 BenchMap(rows=2, columns=3, positions={'A1': (0, 0), 'A2': (0, 1), 'B1': (1, 0), 'B2': (1, 1), 'B3': (1, 2)})
->>> bench_map(("left", "middle", "right"), columns=1).rows   # configured: one column, in file order
-3
 """
 
 from __future__ import annotations

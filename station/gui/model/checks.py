@@ -1,13 +1,7 @@
-"""What the station check view shows: a list of results, each a name, ok or not, what was found and the fix.
+"""The station check view's protocol: a name, ok, what was found and the fix (``station doctor``'s results).
 
-The checks themselves are ``station doctor``'s (``app/doctor/``); the window only runs the callable the
-app hands it and shows what comes back, so it depends on this small protocol, not on the checks.
-
->>> from dataclasses import dataclass
->>> @dataclass
-... class Found:
-...     name: str; ok: bool; detail: str; fix: str = ""
->>> summary([Found("records disk", True, "12 GB free"), Found("printer", False, "refused", "switch it on")])
+>>> from types import SimpleNamespace as Found
+>>> summary([Found(name="disk", ok=True), Found(name="printer", ok=False)])
 '1 of 2 checks failed: printer'
 """
 

@@ -1,11 +1,9 @@
-"""Tile states and their colours: a word, an icon, a pattern and a colour each, so a state reads without
-colour too, and a luminance step between every two states that survives colour blindness and greyscale.
+"""Tile states: a word, an icon, a pattern and a colour each, and a luminance step between every two
+states that survives colour blindness and greyscale (``MIN_STATE_CONTRAST``; docs/ui.md says why).
 
->>> style = STYLES[TileState.FAIL]; style.word, style.icon, style.pattern
-('FAIL', '✖', 'hatch')
->>> contrast_ratio(style.text, style.background) >= MIN_CONTRAST      # WCAG 2 AA for normal text
-True
->>> worst_state_contrast() >= MIN_STATE_CONTRAST                       # see ``MIN_STATE_CONTRAST``
+>>> fail = STYLES[TileState.FAIL]; fail.pattern, contrast_ratio(fail.text, fail.background) >= MIN_CONTRAST
+('hatch', True)
+>>> worst_state_contrast() >= MIN_STATE_CONTRAST
 True
 """
 

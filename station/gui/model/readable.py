@@ -1,13 +1,9 @@
-"""Records and audit entries as a person at the bench reads them: local time, verdict words, sentences.
+"""Records and audit entries in words and local time (the raw JSON stays one click away in the views).
 
-The raw text (JSON, UTC timestamps with milliseconds) stays one click away in the views.
-
->>> local_time("2026-12-07T10:02:41.123Z", zone=timezone.utc)
-'2026-12-07 10:02:41'
+>>> local_time("2026-12-07T10:02:41.123Z", zone=UTC), verdict_word("pass")
+('2026-12-07 10:02:41', '✔ PASS')
 >>> audit_sentence("mode-change", {"from": None, "to": "production"})
 'from none to production'
->>> verdict_word("pass"), verdict_word("aborted")
-('✔ PASS', '■ ABORTED')
 """
 
 from __future__ import annotations

@@ -1,13 +1,10 @@
 """What each slot shows, from the engine's events: the Qt-free model behind a tile and the detail panel.
 
 >>> model = SlotModel("A1")
->>> model.apply(RunFinished("A1", 1.0, "run-1", Outcome.FAIL, "2023b758c209269a", record_id=None))
->>> model.apply(RunStarted("A1", 2.0, "run-2", "production", steps=("identify",)))   # the next unit
->>> model.view(3.0).state, model.acknowledge(), model.view(3.0).state     # a FAIL stays until seen
-(<TileState.FAIL: 'fail'>, True, <TileState.RUNNING: 'running'>)
+>>> model.apply(RunStarted("A1", 2.0, "run-2", "production", steps=("identify",)))
 >>> model.apply(Fault("A1", 4.0, FaultKind.STATION, "records disk full", "run-2"))   # never a stale RUNNING
->>> model.view(5.0).state, model.view(5.0).reason
-(<TileState.FAULT: 'fault'>, 'Station fault')
+>>> model.view(5.0).state, model.acknowledge(), model.view(5.0).instruction          # seen: where it goes
+(<TileState.FAULT: 'fault'>, True, 'Take out → line engineer')
 """
 
 from __future__ import annotations

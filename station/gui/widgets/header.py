@@ -9,13 +9,22 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, SignalInstance
-from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt, Signal, SignalInstance
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from station.core.operator import Operator
-from station.gui.model import modes
-from station.gui.widgets.chip import Chip
+from station.core.text import printable
+from station.gui.model import modes, palette
 
 NOBODY = "nobody logged in"
 
@@ -165,6 +174,48 @@ class Header(QWidget):
         self.scan.clear()  # the next scan starts empty
         if code:
             self.scanned.emit(code)
+
+
+class Chip(QWidget):
+    """Draws its text elided; its size hint never exceeds ``max_width``."""
+
+    def __init__(self, parent: QWidget | None = None, *, max_width: int = 380, pixels: int = 16) -> None:
+        super().__init__(parent)
+        self.max_width = max_width
+        self.text = ""
+        self.ok = True
+        font = QFont()
+        font.setPixelSize(pixels)
+        font.setBold(True)
+        self.setFont(font)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setMaximumWidth(max_width)
+
+    def set_state(self, text: str, *, ok: bool) -> bool:
+        """Show ``text`` (a database's or printer's words: escaped); True if it changed."""
+        text = printable(text, 500)
+        if (text, ok) == (self.text, self.ok):
+            return False
+        self.text, self.ok = text, ok
+        self.setToolTip(text)
+        self.setAccessibleName(text)
+        self.setMinimumWidth(self.sizeHint().width())  # its whole text while there is room, never more
+        self.updateGeometry()
+        self.update()
+        return True
+
+    def sizeHint(self) -> QSize:
+        metrics = self.fontMetrics()
+        return QSize(min(self.max_width, metrics.horizontalAdvance(self.text) + 16), metrics.height() + 8)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        colour = palette.OK_TEXT if self.ok else palette.WARN_TEXT
+        painter.setPen(QColor(colour))
+        painter.setFont(self.font())
+        shown = self.fontMetrics().elidedText(self.text, Qt.TextElideMode.ElideRight, self.width() - 8)
+        painter.drawText(self.rect().adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, shown)
+        painter.end()
 
 
 def _font(pixels: int, *, bold: bool = False) -> QFont:

@@ -1,12 +1,10 @@
-"""The bar under the header: what to do in this mode, and in RMA the operator's inputs for the flow.
+"""The bar under the header: what to do in this mode, and in RMA the passphrase question and acceptance.
 
 >>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
 >>> bar = ModeBar(); bar.show_mode("rma")
 >>> bar.ask(ReturnedUnit("A1", eid="f00dfeed", label="ACME-0042"), devid="2023b758c209269a", wait=100)
->>> sorted(bar.questions), bar.accept_unknown.isChecked()             # acceptance starts off each time
-(['A1'], False)
->>> bar.question.text()                                               # the unit as its label names it
-'Slot A1 — unit 2023b758c209269a “ACME-0042”: the customer's passphrase?'
+>>> bar.question.text().split(":")[0], bar.accept_unknown.text()      # acceptance starts OFF each time
+('Slot A1 — unit 2023b758c209269a “ACME-0042”', 'Accept unknown units: OFF')
 """
 
 from __future__ import annotations

@@ -1,6 +1,4 @@
-"""Scanner input lands in the field that wants it now, wherever the focus is in the window; while a question
-is open (the RMA passphrase) every keystroke goes to it, and no shortcut fires: a passphrase typed after an
-F-key must never land in the scan field in clear text.
+"""Scanner input lands in the field that wants it now; while a question is open, every key goes to it.
 
 >>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
 >>> window = QWidget(); field = QLineEdit(window); combo = QComboBox(window)
