@@ -94,6 +94,7 @@ def _bench(slots: int, *, labels: bool = True, line: bool = True) -> Bench:
     window.detail.labels_enabled = labels
     window.header.set_operator(Operator("B0042", "operator"), ("production",), can_audit=False)
     window.header.show_mode("production")
+    window.set_station_check(list, at_start=False)  # the header offers the view (the check scene fills it)
     window.show_station()
     window.resize(*SIZE)
     window.show()  # sized as on the bench before anything opens (the panel's share depends on it)

@@ -306,7 +306,9 @@ class Check:
 def test_the_station_check_view_shows_what_the_app_passes_in(make_window: MakeWindow, qtbot: QtBot) -> None:
     window = make_window()
     results = [Check("records disk", False, "412 MB free", "free space"), Check("printer", True, "answers")]
-    window.dialogs.check_source = lambda: results
+    assert not window.header.check.isVisible()  # nothing to check with until the app hands the checks in
+    window.set_station_check(lambda: results, at_start=False)
+    assert window.header.check.isVisible()
     with qtbot.waitSignal(window.header.check_requested):
         qtbot.mouseClick(window.header.check, Qt.MouseButton.LeftButton)
     view = window.dialogs.station_check

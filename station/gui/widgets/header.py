@@ -52,6 +52,8 @@ class Header(QWidget):
         self.logout = _button("Logout", "logout", self.logout_requested)
         self.audit = _button("Audit log (Ctrl+L)", "audit", self.audit_requested)
         self.check = _button("Station check", "station-check", self.check_requested)
+        self.check_available = False  # the app hands the checks in (``MainWindow.set_station_check``)
+        self.check.hide()
         self.scan = QLineEdit()
         self.scan.setObjectName("scan")
         self.scan.setPlaceholderText("scan")
@@ -149,9 +151,10 @@ class Header(QWidget):
 
     def set_logged_in(self, logged_in: bool) -> None:
         """Before a login the header shows the station only: no mode, logout, counters, scan or views."""
-        widgets: tuple[QWidget, ...] = (self.mode, self.operator, self.logout, self.audit, self.check)
+        widgets: tuple[QWidget, ...] = (self.mode, self.operator, self.logout, self.audit)
         for widget in (*widgets, self.counters, self.scan, self.scan_label):
             widget.setVisible(logged_in)
+        self.check.setVisible(logged_in and self.check_available)
 
     def set_counters(self, text: str) -> None:
         if self.counters.text() != text:

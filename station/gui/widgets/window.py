@@ -295,6 +295,8 @@ class MainWindow(QMainWindow):
         """The app hands in ``station doctor``'s checks (a callable returning name/ok/detail/fix results);
         with ``at_start`` they run now and their view opens by itself if one fails."""
         self.dialogs.check_source = source
+        self.header.check_available = True
+        self.header.check.setVisible(not self.login_shown)
         if at_start:
             self.dialogs.check_at_start()
 
