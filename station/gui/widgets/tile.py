@@ -160,6 +160,17 @@ class Tile(QWidget):
         until it fits); then the reason; the note gives way first."""
         width, bottom = area.width(), area.bottom()
         reason_font = self._fit_text("reason", texts["reason"], width, 10_000)  # whole words; it may elide
+        note = _height(self.fonts["note"], width, texts["note"]) if texts["note"] else 0
+        smallest = QFont(self.fonts["instruction"])
+        smallest.setPixelSize(MIN_ACT_PX)
+        least = _height(smallest, width, texts["instruction"]) if texts["instruction"] else 0
+        one_reason_line = QFontMetrics(reason_font).height() if texts["reason"] else 0
+        if note and y + one_reason_line + least + note + 3 * GAP > bottom:
+            note = 0  # a small tile: the hint goes, what to do with the unit stays
+        if note:
+            bottom -= note
+            _paragraph(painter, self.fonts["note"], QRect(area.left(), bottom, width, note), texts["note"])
+            bottom -= GAP
         reason_height = _height(reason_font, width, texts["reason"]) if texts["reason"] else 0
         room = bottom - y - 2 * GAP
         # The instruction grows with the tile, but leaves the reason its lines (up to half the room).
@@ -167,14 +178,6 @@ class Tile(QWidget):
             "instruction", texts["instruction"], width, room - min(reason_height, room // 2)
         )
         needed = _height(instruction, width, texts["instruction"]) if texts["instruction"] else 0
-        note = _height(self.fonts["note"], width, texts["note"]) if texts["note"] else 0
-        one_reason_line = QFontMetrics(reason_font).height() if texts["reason"] else 0
-        if note and y + one_reason_line + needed + note + 3 * GAP > bottom:
-            note = 0  # a small tile: the hint goes, what to do with the unit stays
-        if note:
-            bottom -= note
-            _paragraph(painter, self.fonts["note"], QRect(area.left(), bottom, width, note), texts["note"])
-            bottom -= GAP
         if texts["reason"]:
             box = QRect(area.left(), y + GAP, width, max(0, bottom - needed - GAP - y - GAP))
             y = _paragraph(painter, reason_font, box, texts["reason"])
