@@ -25,6 +25,7 @@ from station.core.events import (
     SlotChanged,
     SlotState,
     StepStarted,
+    UnitIdentified,
 )
 from station.core.operator import Operator
 from station.gui.model import words
@@ -346,3 +347,18 @@ def test_the_station_check_opens_by_itself_at_start_only_when_a_check_fails(
     window.set_station_check(lambda: [Check("records disk", False, "412 MB free", "free space")])
     qtbot.waitUntil(view.isVisible)
     assert view.status.text() == "1 of 1 checks failed: records disk"
+
+
+def test_the_step_title_and_the_unit_id_are_never_cut(make_window: MakeWindow, qtbot: QtBot) -> None:
+    window = make_window(8)  # A1..A8 in one row: tall, narrow tiles, large faces
+    events = feed(window)
+    events(RunStarted("A1", events.now, "r1", "production", ("verify",)))
+    events(UnitIdentified("A1", events.now, "r1", UNIT), StepStarted("A1", events.now, "r1", "verify", 1))
+    tile = window.grid.tile("A1")
+    qtbot.waitUntil(lambda: tile.height() > 500)
+    tile.grab()  # paint: the faces are fitted while drawing
+    area = tile.width() - 2 * (tile.margin + INSET)
+    for part, text in (("step", "Final check"), ("unit", UNIT)):
+        assert tile.texts()[part] == text
+        font = next(font for (name, shown, *_), font in tile._fitted.items() if (name, shown) == (part, text))
+        assert QFontMetrics(font).horizontalAdvance(text) < area, part

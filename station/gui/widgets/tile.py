@@ -145,10 +145,10 @@ class Tile(QWidget):
             return y + GAP + QFontMetrics(font).height() <= area.bottom() - need
 
         if texts["unit"]:  # the whole id: its face shrinks to fit the line
-            unit = self._fit_text("unit", texts["unit"], area.width(), 10_000)
+            unit = self._fit_text("unit", texts["unit"], area.width(), 0)
             if room(unit):
                 y = _line(painter, unit, area, y + GAP, texts["unit"])
-        step = self._fit_text("step", texts["step"], area.width(), 10_000)  # the whole step title
+        step = self._fit_text("step", texts["step"], area.width(), 0)  # the whole step title, on its line
         if texts["step"] and room(step):
             y = _line(painter, step, area, y + GAP, texts["step"])
         if progress is not None and room(fonts["count"]):
@@ -187,13 +187,19 @@ class Tile(QWidget):
             _paragraph(painter, instruction, box, texts["instruction"])
 
     def _fit_text(self, part: str, text: str, width: int, height: int) -> QFont:
-        """The part's face fitted to ``text`` in the box (remembered until the tile's size changes)."""
+        """The part's face fitted to ``text`` in the box, or on one line when ``height`` is 0 (remembered
+        until the tile's size changes)."""
         key = (part, text, width, height)
         font = self._fitted.get(key)
         if font is None:
             if len(self._fitted) > 64:
                 self._fitted.clear()
-            font = self._fitted[key] = _fitting(self.fonts[part], text, width, height)
+            fit = (
+                _fitting(self.fonts[part], text, width, height)
+                if height
+                else _one_line(self.fonts[part], text, width)
+            )
+            font = self._fitted[key] = fit
         return font
 
     def _draw_progress(
@@ -351,6 +357,14 @@ def _draw_pattern(painter: QPainter, card: QRectF, pattern: str, ink: QColor, sc
             card.adjusted(0, 0, -8, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "✔"
         )
     painter.restore()
+
+
+def _one_line(font: QFont, text: str, width: int) -> QFont:
+    """``font`` or a smaller copy in which ``text`` fits one line of ``width`` (to ``MIN_ACT_PX``)."""
+    fitted = QFont(font)
+    while fitted.pixelSize() > MIN_ACT_PX and QFontMetrics(fitted).horizontalAdvance(text) >= width - 2:
+        fitted.setPixelSize(fitted.pixelSize() - 1)
+    return fitted
 
 
 def _side_by_side(left: QFont, first: str, right: QFont, second: str, width: int) -> tuple[QFont, QFont]:
