@@ -30,6 +30,7 @@ from station.core.events import (
 from station.core.operator import Operator
 from station.gui.model import words
 from station.gui.model.search import Trust
+from station.gui.model.slots import SCAN_PROMPT
 from station.gui.widgets.tile import INSET, Tile, _wrap
 from station.gui.widgets.window import MainWindow, WindowSetup
 from station.gui.workers.checker import RecordChecker
@@ -362,3 +363,28 @@ def test_the_step_title_and_the_unit_id_are_never_cut(make_window: MakeWindow, q
         assert tile.texts()[part] == text
         font = next(font for (name, shown, *_), font in tile._fitted.items() if (name, shown) == (part, text))
         assert QFontMetrics(font).horizontalAdvance(text) < area, part
+
+
+def test_a_scan_goes_to_the_one_reader_that_asks_for_it_even_when_the_focus_strayed(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    checker = RecordChecker(SqliteStore(tmp_path / "records.sqlite3"), Trust({}, None))
+    setup = WindowSetup("line1-st01", "default", ("A1", "R1", "R2"), readers=("R1", "R2"))
+    window = MainWindow(setup, checker)
+    qtbot.addWidget(window)
+    window.show_station()
+    window.show()
+    events = feed(window)
+    events.running("R1")
+    window.models["R1"].ask(SCAN_PROMPT)
+    labels: list[tuple[str, str]] = []
+    badges: list[str] = []
+    window.reader_scanned.connect(lambda slot, code: labels.append((slot, code)))
+    window.badge_scanned.connect(badges.append)
+    window.focused_slot = "A1"  # an arrow key took the focus elsewhere
+    window.code_scanned("INV-000123")
+    assert labels == [("R1", "INV-000123")] and badges == []
+    window.models["R1"].ask("")  # answered: a scan is a badge again
+    window.code_scanned("B0042")
+    assert badges == ["B0042"]
+    checker.shutdown()

@@ -29,7 +29,7 @@ from station.gui.model import palette, words
 from station.gui.model.checks import CheckSource
 from station.gui.model.chips import LineChip, PrinterChip
 from station.gui.model.counters import Counters
-from station.gui.model.slots import SlotModel
+from station.gui.model.slots import SCAN_PROMPT, SlotModel
 from station.gui.model.windowsetup import WindowSetup
 from station.gui.widgets.detail import DetailPanel
 from station.gui.widgets.dialogs import Dialogs
@@ -316,18 +316,26 @@ class MainWindow(QMainWindow):
 
     def code_scanned(self, code: str) -> None:
         """A code from the header's scan field: a slot's name (typed, then Enter) focuses that slot; a
-        reader's label if a reader slot is focused; else a badge."""
+        reader's label if a reader slot is focused, or if exactly one reader slot asks for its label (an
+        open question takes the scan even when the focus strayed); else a badge."""
         named = self.grid.find_slot(code)
         if named is not None:
             self.scan.forget()
             named.setFocus(Qt.FocusReason.ShortcutFocusReason)
             return
         slot = self.focused_slot
+        asking = [name for name in self.setup.readers if self._asks_for_scan(name)]
+        if (slot is None or slot not in self.setup.readers) and len(asking) == 1:
+            slot = asking[0]
         if slot is not None and slot in self.setup.readers:
             self.log_strip.note(f"{slot}: inventory label {code} scanned")
             self.reader_scanned.emit(slot, code)
         else:
             self.badge_scanned.emit(code)
+
+    def _asks_for_scan(self, slot: str) -> bool:
+        live = self.models[slot].live
+        return live is not None and live.prompt == SCAN_PROMPT
 
     def _open_question(self) -> tuple[QLineEdit, QWidget] | None:
         """The question every keystroke goes to while it is open: the RMA passphrase."""
