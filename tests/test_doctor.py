@@ -158,6 +158,7 @@ def test_a_label_template_that_is_not_there_fails_the_configuration(tmp_path: Pa
 def test_a_data_directory_locked_by_another_station(tmp_path: Path, pc: FakePc) -> None:
     path = station_toml(tmp_path)
     held = datalock.DataDirLock.acquire(tmp_path / "data")
+    held.path.write_text("4242\n")  # as another process would have left it: its pid, not ours
     try:
         check = by_name(run_checks(path, pc.env()))["data directory"]
     finally:
@@ -165,6 +166,17 @@ def test_a_data_directory_locked_by_another_station(tmp_path: Path, pc: FakePc) 
     assert check.ok is False
     assert "another station" in check.detail and "Stop the station" in check.fix
     assert by_name(run_checks(path, pc.env()))["data directory"].ok is True  # let go: free again
+
+
+def test_the_station_that_runs_the_check_is_not_another_station(tmp_path: Path, pc: FakePc) -> None:
+    """The window runs the doctor inside the running station: its own lock is no other station's."""
+    path = station_toml(tmp_path)
+    held = datalock.DataDirLock.acquire(tmp_path / "data")  # this process: the station itself
+    try:
+        check = by_name(run_checks(path, pc.env()))["data directory"]
+    finally:
+        held.release()
+    assert check.ok is True and "held by this station" in check.detail
 
 
 def test_a_data_directory_open_to_others_says_the_chmod(tmp_path: Path, pc: FakePc) -> None:

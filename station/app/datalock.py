@@ -52,6 +52,16 @@ class DataDirLock:
         handle.flush()
         return cls(path, handle)
 
+    @staticmethod
+    def held_by_this_process(data_dir: Path) -> bool:
+        """Whether this very process holds the lock (the window's station check runs inside the station:
+        its own lock is no other station's)."""
+        try:
+            text = (data_dir / LOCK_NAME).read_text(encoding="utf-8").strip()
+        except OSError:
+            return False
+        return text == str(os.getpid())
+
     def release(self) -> None:
         """Let go (idempotent); the file stays, empty of meaning until the next station takes it."""
         if self._handle is not None:

@@ -135,6 +135,10 @@ class FixturesSection:
 
     usb_vendor: int | None = None  # e.g. usb_vendor = 0x1234 (lsusb shows it)
     usb_product: int | None = None
+    # The bench map of the window: rows x columns of fixtures as they stand on the bench, filled in
+    # [[fixture]] order. Left out: from the slot names (A1..A8 a row, B1.. the next), else from the count.
+    rows: int | None = None
+    columns: int | None = None
 
 
 @dataclass(frozen=True)
@@ -366,6 +370,16 @@ def _validate_usb_ids(config: StationConfig, source: str) -> None:
         value = getattr(ids, name)
         if value is not None and not 0 <= value <= 0xFFFF:
             raise ConfigError(f"{value} is not a 16-bit USB id", path=source, key=f"fixtures.{name}")
+    for name in ("rows", "columns"):
+        value = getattr(ids, name)
+        if value is not None and not 1 <= value <= 64:
+            raise ConfigError(f"{name} = {value}: give 1 to 64", path=source, key=f"fixtures.{name}")
+    if ids.rows and ids.columns and ids.rows * ids.columns < len(config.fixtures):
+        raise ConfigError(
+            f"rows x columns = {ids.rows * ids.columns} places for {len(config.fixtures)} fixtures",
+            path=source,
+            key="fixtures.rows",
+        )
 
 
 def _validate_profile(profile: Profile, source: str, key: str) -> Profile:

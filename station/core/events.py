@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 ALREADY_PASSED = "already passed — remove unit (no new record)"
+LABEL_NOT_PRINTED = "label not printed"  # how a label hook's slot-log line starts when the print failed
 
 
 class Outcome(StrEnum):
@@ -86,6 +87,37 @@ class RunFinished(Event):
     unit_id: str | None
     record_id: str | None
     failed_step: str | None = None
+    message: str = ""
+    failure_code: str | None = None  # the failure's code (``timeout``, ``unreachable``...): what to say
+
+
+class FaultKind(StrEnum):
+    """What went wrong outside the unit: each asks the operator for something else."""
+
+    STATION = "station"  # the station could not finish the unit (records disk full, a bug)
+    INTERRUPTED = "interrupted"  # stopped after writing to the unit: it stays in, resumed at the next start
+    SLOT = "slot"  # the fixture cannot sense or reach units (probe failing, interface or hub gone)
+    LABEL = "label"  # the unit passed, its label did not print
+
+
+@dataclass(frozen=True)
+class Fault(Event):
+    """A fault of the station, the slot's fixture or the printer, for the window to show as a state of its
+    own (never a stale RUNNING or a plain EMPTY). ``cleared``: the fault is over (the fixture answers again,
+    a label printed). ``message`` is the technical cause, for the panel and the log, not for the tile."""
+
+    kind: FaultKind
+    message: str = ""
+    run_id: str | None = None
+    cleared: bool = False
+
+
+@dataclass(frozen=True)
+class LineSynced(Event):
+    """The line database sync's state after a pass: reached or not, and how many records wait locally."""
+
+    reached: bool
+    pending: int = 0
     message: str = ""
 
 

@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from station import sim
 from station.access.roles import ROLES
 from station.app.demo import DEMO_FAMILIES, demo_config
+from station.app.doctor.result import Environment
+from station.app.doctor.run import run_checks
 from station.core.config import LabelSection, StationConfig, load
 from station.core.errors import StationError
 from station.core.privatefiles import private_file
@@ -122,7 +125,15 @@ def _session(options: GuiOptions, cleanup: ExitStack) -> Session:
         no_accounts=no_accounts,
     )
     _ErrorHook(session.window, data_dir / "gui.log").install(cleanup)
+    if not options.demo and options.screenshot is None:
+        _offer_station_check(session.window, Path(opener.config.path), opener.environ or os.environ)
     return session
+
+
+def _offer_station_check(window: MainWindow, config_path: Path, environ: Mapping[str, str]) -> None:
+    """``station doctor``'s checks behind the header's "Station check", run once at start-up: the view opens
+    by itself when one fails, so a line PC that is not ready says why before the first unit."""
+    window.set_station_check(lambda: run_checks(config_path, Environment(environ=dict(environ))))
 
 
 def _opener(options: GuiOptions, cleanup: ExitStack) -> StationOpener:

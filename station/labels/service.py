@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from station.core.errors import ConfigError, LabelError, LabelRefused, RecordError
+from station.core.events import LABEL_NOT_PRINTED
 from station.labels.content import SAMPLE_RECORD, label_fields, labelled
 from station.labels.printer import ZplPrinter, parse_address
 from station.labels.template import SHIPPED_TEMPLATE, LabelTemplate
@@ -151,8 +152,8 @@ class LabelService:
             self.print(self.for_record(stored))
         except LabelError as exc:
             log.warning("label for record %s not printed: %s", stored.record_id, exc)
-            return f"label not printed: {exc}"
+            return f"{LABEL_NOT_PRINTED}: {exc}"
         except Exception:  # a bug in labelling must not fail a unit that passed: its record is stored
             log.exception("label for record %s not printed", stored.record_id)
-            return "label not printed: internal error (see the station log); reprint from the records view"
+            return f"{LABEL_NOT_PRINTED}: internal error (see the station log); reprint from the records view"
         return "label printed"

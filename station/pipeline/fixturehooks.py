@@ -9,12 +9,16 @@ the unit was removed from slot A1 during reboot (no answer in 60 s); it is unfin
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from station.core.events import Event, RunStarted, SlotChanged, SlotState
 from station.fixtures.base import PresenceTrouble
 from station.pipeline.engine import Failure
 
 POWER_CYCLE_WAIT = 60.0  # seconds a power-cycled unit has to answer again before its run ends as it was
 TRANSPORT_CODES = ("unreachable", "timeout")
+FAULT_GRACE = 5.0  # seconds a trouble lasts before the slot is shown faulty (a booting unit has some)
 
 _LAMP = {SlotState.DONE: "green", SlotState.FAILED: "red", SlotState.EMPTY: "off"}
 
@@ -51,15 +55,41 @@ def left_the_slot(failure: Failure | None, slot: str) -> Failure | None:
 
 class TroubleNotice:
     """Why a slot's presence check cannot reach its unit, said once per change of cause (a refused
-    connection, a TLS failure, a timeout), so a slot that stays empty is not a silent mystery."""
+    connection, a TLS failure, a timeout), so a slot that stays empty is not a silent mystery.
 
-    def __init__(self) -> None:
+    ``on_fault`` hears the slot's health: the trouble once it has lasted ``grace`` seconds (the window shows
+    the slot as not responding), None once it is over.
+    """
+
+    def __init__(
+        self, on_fault: Callable[[str | None], None] | None = None, grace: float = FAULT_GRACE
+    ) -> None:
         self._last: str | None = None
+        self._on_fault = on_fault
+        self._grace = grace
+        self._since: float | None = None
+        self._faulted = False
 
     def line(self, presence: object) -> str | None:
         """The log line to show after a presence check, or None (no trouble, or the same as before)."""
         trouble = presence.trouble() if isinstance(presence, PresenceTrouble) else None
+        self._health(trouble)
         if trouble == self._last:
             return None
         self._last = trouble
         return None if trouble is None else f"slot not responding: {trouble}"
+
+    def _health(self, trouble: str | None) -> None:
+        if self._on_fault is None:
+            return
+        if trouble is None:
+            self._since = None
+            if self._faulted:
+                self._faulted = False
+                self._on_fault(None)
+            return
+        now = time.monotonic()
+        self._since = now if self._since is None else self._since
+        if not self._faulted and now - self._since >= self._grace:
+            self._faulted = True
+            self._on_fault(trouble)

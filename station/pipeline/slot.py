@@ -16,9 +16,12 @@ from typing import TypeVar
 
 from station.core.errors import DeviceError, FixtureError, RecordError, StationError
 from station.core.events import (
+    LABEL_NOT_PRINTED,
     AlreadyPassed,
     Event,
     EventBus,
+    Fault,
+    FaultKind,
     LogLine,
     Outcome,
     RunFinished,
@@ -124,7 +127,7 @@ class SlotWorker:
         self.open_run = open_run
         self._power_cycled: set[str] = set()  # runs whose unit was power-cycled once already
         self._new_unit_in_slot = False  # the last run's slot already holds another unit
-        self._trouble = TroubleNotice()  # why the slot's unit cannot be reached, said once per change
+        self._trouble = TroubleNotice(self._slot_health)  # why the slot's unit cannot be reached
 
     def run(self) -> None:
         cancel = self.services.cancel
@@ -198,6 +201,7 @@ class SlotWorker:
             )
             self._log(None, message, "error")
             self._publish(SlotChanged(self.fixture.slot, time.time(), SlotState.FAILED, message))
+            self._publish(Fault(self.fixture.slot, time.time(), FaultKind.STATION, message))
         return True
 
     def _one_unit(self) -> bool:
@@ -257,6 +261,7 @@ class SlotWorker:
         self.services.verdicts.interrupted(run_id)
         self._log(run_id, message, "warning")
         self._publish(SlotChanged(self.fixture.slot, time.time(), SlotState.FAILED, message))
+        self._publish(Fault(self.fixture.slot, time.time(), FaultKind.INTERRUPTED, message, run_id))
         return True
 
     def _after_pass(self, run_id: str, stored: StoredRecord) -> None:
@@ -267,9 +272,20 @@ class SlotWorker:
         try:
             message = hook(stored)
         except StationError as exc:
-            message = f"after the pass: {exc}"
-        if message:
-            self._log(run_id, message)
+            message = f"{LABEL_NOT_PRINTED}: {exc}"
+        if not message:
+            return
+        printed = not message.startswith(LABEL_NOT_PRINTED)
+        self._log(run_id, message, "info" if printed else "warning")
+        self._publish(
+            Fault(self.fixture.slot, time.time(), FaultKind.LABEL, message, run_id, cleared=printed)
+        )
+
+    def _slot_health(self, trouble: str | None) -> None:
+        """The fixture cannot reach or sense units (``trouble``), or can again (None)."""
+        self._publish(
+            Fault(self.fixture.slot, time.time(), FaultKind.SLOT, trouble or "", cleared=not trouble)
+        )
 
     def _after_run(self, run_id: str, client: PpaClient, result: RunResult) -> None:
         """Say plainly when the unit left mid-run; note when another unit already took its place."""
@@ -457,6 +473,7 @@ class SlotWorker:
                 stored.record_id,
                 failure.step if failure else None,
                 failure.message if failure else "",
+                failure.code if failure else None,
             )
         )
 

@@ -54,6 +54,8 @@ QT_FREE = {
     "test_verdicts.py",
     "test_passphrases.py",
     "test_modenames.py",
+    "test_faults.py",
+    "test_benchmap.py",
 }
 if QT_PROBLEM is not None and not in_ci():
     collect_ignore = [p.name for p in Path(__file__).parent.glob("test_*.py") if p.name not in QT_FREE]

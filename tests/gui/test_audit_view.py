@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pytestqt.qtbot import QtBot
 
 from station.access.audit import read_audit
@@ -34,12 +36,17 @@ def test_an_admin_reads_the_audit_log_verified(qtbot: QtBot, gui: Gui) -> None:
     view = session.window.dialogs.audit
     assert view is not None
     qtbot.waitUntil(lambda: view.table.rowCount() > 0, timeout=DEADLINE_MS)  # read and verified in the worker
-    actions = cells(view, 4)
-    assert actions[:4] == ["user-add"] * 4  # the accounts the test made (bootstrap admin first)
-    assert actions[-2:] == ["login", "mode-change"]
+    actions = cells(view, 4)  # in words, local time, verdict marks: what an admin at the bench reads
+    assert actions[:4] == ["account added"] * 4  # the accounts the test made (bootstrap admin first)
+    assert actions[-2:] == ["logged in", "changed mode"]
     assert cells(view, 2)[-1] == "A0001"
+    assert cells(view, 5)[-1] == "✔ OK"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", cells(view, 1)[-1])  # no T, no ms, no Z
     assert view.status.text().startswith("Verified ✔ — 6 entries")
-    assert 'to="production"' in cells(view, 6)[-1]
+    assert cells(view, 6)[-1].startswith("from none to production")
+    view.raw.setChecked(True)  # the stored form, on demand
+    assert cells(view, 4)[-1] == "mode-change"
+    assert '"to": "production"' in cells(view, 6)[-1]
 
 
 def test_an_operator_may_not_read_it_and_asking_anyway_is_audited(qtbot: QtBot, gui: Gui) -> None:

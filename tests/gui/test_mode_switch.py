@@ -89,7 +89,8 @@ def test_an_admin_switches_to_qa_and_the_next_unit_runs_the_qa_flow(qtbot: QtBot
     assert finished is not None
     tile = session.window.grid.tile(finished.slot)
     qtbot.waitUntil(lambda: tile.view is not None and tile.view.state is TileState.FAIL)
-    assert tile.texts()["word"] == "✖  QA FAIL"
+    assert tile.texts()["word"] == "✖  FAIL"
+    assert tile.texts()["slot"].endswith(" · QA")
     assert "never provisioned" in tile.texts()["reason"]
     assert tile.texts()["instruction"] == "Set aside for the line engineer."
     records = {record.record_id: record for record in station.store.records()}

@@ -70,10 +70,15 @@ def test_a_selected_record_is_shown_decoded_and_verified(
     assert shown.args == [first.record_id, True]
     assert view.verdict.text().startswith("Verified ✔")
     assert "issued by the factory CA" in view.verdict.text()
+    text = view.text.toPlainText()  # sentences first, in local time
+    assert text.startswith(f"✔ PASS — production run of unit {first.devid}")
+    assert "(local time)" in text and "Steps:" in text
+    assert cell_text(view.table, 0, 3) == "✔ PASS"
+    view.raw.setChecked(True)  # the record as stored, on demand
     text = view.text.toPlainText()
     assert f"record {first.record_id}" in text
-    assert first.devid in text
     assert "outcome PASS" in text
+    assert f'"devid": "{first.devid}"' in text
 
 
 def test_export_writes_the_selected_records_as_json_lines(

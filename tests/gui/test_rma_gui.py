@@ -9,6 +9,7 @@ superseded in the records view. The passphrase is kept nowhere the window writes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,11 +59,20 @@ def test_the_passphrase_is_asked_in_the_window_and_the_old_record_is_superseded(
     tile = window.grid.tile("N1")
     qtbot.waitUntil(lambda: bool(window.mode_bar.questions), timeout=DEADLINE_MS)
     assert tile.view is not None and tile.view.state is TileState.ATTENTION
-    assert tile.texts()["word"] == "!  RMA ATTENTION"
+    assert tile.texts()["word"] == "?  ANSWER"  # waiting for an answer, not a finished unit
     assert tile.texts()["instruction"] == "Type the customer's passphrase (bar above)"
-    assert window.mode_bar.question.text().startswith("Slot N1: unit ")
+    question = window.mode_bar.question.text()
+    assert re.match(r"Slot N1 — unit [0-9a-f]{16} “Line Seven”", question)  # devid and label, not the eid
+    assert "left" in window.mode_bar.countdown.text()
     field = window.mode_bar.passphrase
     assert field.echoMode() is field.EchoMode.Password
+    # Issue 18's security bug: an F-key moved the focus and the passphrase landed in the scan field.
+    window.grid.tile("N1").setFocus()
+    qtbot.keyClick(window.grid.tile("N1"), Qt.Key.Key_F1)  # no shortcut fires while the question is open
+    qtbot.keyClicks(window.grid.tile("N1"), "typed-on-a-tile")  # every keystroke goes to the question
+    assert window.header.scan.text() == ""
+    assert field.text() == "typed-on-a-tile" and field.hasFocus()
+    field.clear()
     qtbot.keyClicks(field, BATCH_PASSPHRASE)
     qtbot.keyClick(field, Qt.Key.Key_Return)
     assert field.text() == "" and not window.mode_bar.questions
@@ -71,7 +81,8 @@ def test_the_passphrase_is_asked_in_the_window_and_the_old_record_is_superseded(
     assert runner is not None
     qtbot.waitUntil(lambda: not runner.running, timeout=DEADLINE_MS)
     qtbot.waitUntil(lambda: tile.view is not None and tile.view.state is TileState.PASS)
-    assert tile.texts()["word"] == "✔  RMA PASS"
+    assert tile.texts()["word"] == "✔  PASS"
+    assert tile.texts()["slot"] == "N1 · RMA"  # the mode on the slot's line, the word at full size
     assert tile.texts()["reason"] == f"Supersedes production record {production_id[:8]}…"
 
     records = window.dialogs.open_records()
@@ -98,9 +109,9 @@ def test_an_unknown_unit_is_refused_until_accepted_then_made_new_and_recorded_as
     log_in(qtbot, session, "R0003", RMA_PIN)
     window, tile = session.window, session.window.grid.tile("A1")
     qtbot.waitUntil(lambda: tile.view is not None and tile.view.state is TileState.FAIL, timeout=DEADLINE_MS)
-    assert tile.texts()["word"] == "✖  RMA FAIL"
+    assert tile.texts()["word"] == "✖  FAIL"
     assert tile.texts()["reason"] == "Unknown unit: no passing record of it on this line"
-    assert "tick “Accept unknown units”" in tile.texts()["instruction"]
+    assert "switch “Accept unknown units” ON" in tile.texts()["instruction"]
 
     window.mode_bar.accept_unknown.setChecked(True)  # the RMA engineer takes such units in
     station = session.station

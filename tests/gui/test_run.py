@@ -106,9 +106,10 @@ def test_clicking_a_failed_tile_opens_its_timeline_and_verified_record(qtbot: Qt
     window, tile = session.window, session.window.grid.tile("A1")
     with qtbot.waitSignal(session.checker.checked, timeout=DEADLINE_MS) as checked:
         qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)
-    assert tile.view is not None and tile.view.state is TileState.WAITING  # the click acknowledged it
-    assert tile.texts()["instruction"] == words.TAKE_OUT
+    assert tile.view is not None and tile.view.state is TileState.FAIL  # opening acknowledges nothing
+    assert tile.texts()["instruction"] == words.SET_ASIDE
     panel = window.detail
+    assert panel.acknowledge.isVisible()
     assert panel.isVisible()
     table = panel.timeline
     cells = [[cell_text(table, row, column) for column in range(5)] for row in range(table.rowCount())]
@@ -121,3 +122,6 @@ def test_clicking_a_failed_tile_opens_its_timeline_and_verified_record(qtbot: Qt
     assert record_id in panel.record.text()
     assert "verified ✔" in panel.record.text()
     assert "FAIL" in panel.log.toPlainText()
+    qtbot.mouseClick(panel.acknowledge, Qt.MouseButton.LeftButton)  # "Done": said, not implied
+    assert tile.texts()["word"] == "◌  WAITING"
+    assert tile.texts()["instruction"] == "Take out → QA"  # where the unit goes, until it is out

@@ -59,7 +59,7 @@ def test_a_failure_names_step_and_reason_and_stays_until_acknowledged() -> None:
     model.apply(RunStarted("A1", T0 + 41, "r2", "production", STEPS))  # the next unit already runs
     view = model.view(T0 + 500)
     assert view.state is TileState.FAIL
-    assert view.reason == "Provisioning: the unit refused the request (406)"
+    assert view.reason == "Provisioning: the unit refused the request"
     assert view.instruction == words.SET_ASIDE
     assert "Next unit" in view.note
     assert model.acknowledge()

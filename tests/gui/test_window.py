@@ -13,12 +13,12 @@ from pytestqt.qtbot import QtBot
 
 from station.app.demo import demo_config
 from station.core.operator import Operator
+from station.gui.model.benchmap import bench_map
 from station.gui.model.modes import MODES
 from station.gui.model.palette import TileState
 from station.gui.model.search import Trust
 from station.gui.model.slots import TileView
-from station.gui.widgets.grid import columns_for
-from station.gui.widgets.tile import MIN_WORD_PX
+from station.gui.widgets.tile import INSET, MIN_WORD_PX
 from station.gui.widgets.window import MainWindow, WindowSetup
 from station.gui.workers.checker import RecordChecker
 from station.records.store.sqlite import SqliteStore
@@ -56,25 +56,25 @@ def test_the_window_builds_one_tile_per_configured_fixture(make_window: MakeWind
     assert all(tile.texts()["word"] == "○  EMPTY" for tile in window.grid.tiles)
 
 
-def test_the_grid_scales_from_4_to_32_tiles() -> None:
-    assert columns_for(4, 1600, 900) == 2
-    assert columns_for(8, 1600, 900) == 4
-    assert columns_for(32, 1600, 900) == 8
-    assert columns_for(32, 900, 1600) == 4  # a portrait screen gets fewer columns
-    assert columns_for(32, 1600, 830) == 8  # rows of eight, as the bench names its slots (A1..A8)
-    assert columns_for(1, 800, 600) == 1
+def test_the_bench_map_follows_the_slot_names_or_the_configuration() -> None:
+    assert bench_map(tuple(f"{row}{n}" for row in "ABCD" for n in range(1, 9)))[:2] == (4, 8)
+    assert bench_map(("A1", "A2", "A3", "A4"))[:2] == (1, 4)
+    assert bench_map(("A1", "A2", "A3", "A4"), rows=2)[:2] == (2, 2)  # [fixtures] rows = 2
+    assert bench_map(("x", "y", "z", "w", "v"))[:2] == (2, 3)  # names that say nothing: near square
 
 
 def test_at_32_tiles_the_state_word_stays_readable(make_window: MakeWindow, qtbot: QtBot) -> None:
     window = make_window(32)
     window.resize(1600, 1000)
-    qtbot.waitUntil(lambda: window.grid.columns == 8)
+    assert window.grid.columns == 8
     for tile in window.grid.tiles:
         tile.show_view(TileView(TileState.ATTENTION))  # the longest state word
+    qtbot.waitUntil(lambda: window.grid.tiles[-1].width() < 260)
     tile = window.grid.tiles[-1]
     word = tile.fonts["word"]
     assert word.pixelSize() >= MIN_WORD_PX
-    assert QFontMetrics(word).horizontalAdvance(tile.texts()["word"]) <= tile.width() - 2 * tile.margin
+    room = tile.width() - 2 * (tile.margin + INSET)
+    assert QFontMetrics(word).horizontalAdvance(tile.texts()["word"]) <= room
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,8 @@ def data_directory(folder: Path) -> Check:
         if not os.access(parent, os.W_OK | os.X_OK):
             return Check(name, False, f"{folder} does not exist and {parent} is not writable", FIX_DATA)
         return Check(name, True, f"{folder} does not exist yet; the station makes it at its first start")
+    if DataDirLock.held_by_this_process(folder):
+        return Check(name, True, f"{folder} is held by this station (pid {os.getpid()})")
     try:
         DataDirLock.acquire(folder).release()
     except ConfigError as exc:

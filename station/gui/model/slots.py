@@ -1,10 +1,10 @@
 """What each slot shows, from the engine's events: the Qt-free model behind a tile and the detail panel.
 
 >>> model = SlotModel("A1")
->>> model.apply(RunFinished("A1", 1.0, "run-1", Outcome.FAIL, "2023b758c209269a", record_id=None))
->>> model.apply(RunStarted("A1", 2.0, "run-2", "production", steps=("identify",)))   # the next unit
->>> model.view(3.0).state, model.acknowledge(), model.view(3.0).state     # a FAIL stays until seen
-(<TileState.FAIL: 'fail'>, True, <TileState.RUNNING: 'running'>)
+>>> model.apply(RunStarted("A1", 2.0, "run-2", "production", steps=("identify",)))
+>>> model.apply(Fault("A1", 4.0, FaultKind.STATION, "records disk full", "run-2"))   # never a stale RUNNING
+>>> model.view(5.0).state, model.acknowledge(), model.view(5.0).instruction          # seen: where it goes
+(<TileState.FAULT: 'fault'>, True, 'Take out → line engineer')
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any
 from station.core.events import (
     AlreadyPassed,
     Event,
+    Fault,
+    FaultKind,
     LogLine,
     Outcome,
     RunFinished,
@@ -31,7 +33,7 @@ from station.core.events import (
 from station.core.text import printable
 from station.gui.model import words
 from station.gui.model.palette import TileState
-from station.gui.model.verdicts import MODE_PREFIX, verdict_advice
+from station.gui.model.verdicts import MODE_PREFIX, Advice, destination, verdict_advice
 
 PASS_HOLD = 3.0  # seconds a PASS stays visible although the next unit already runs
 LOG_LINES = 500  # per slot, for the detail panel
@@ -71,6 +73,9 @@ class RunView:
     record_id: str | None = None
     failed_step: str | None = None
     message: str = ""
+    code: str | None = None  # the failure's code (RunFinished.failure_code)
+    fault: FaultKind | None = None  # the station could not finish it (STATION) or stopped mid-write
+    label_fault: str = ""  # it passed, its label did not print (why, for the panel)
 
     @property
     def done(self) -> int:
@@ -82,13 +87,31 @@ class RunView:
 
     @property
     def needs_operator(self) -> bool:
+        if self.label_fault:
+            return True
         return self.outcome is not None and self.outcome is not Outcome.PASS
 
     @property
     def state(self) -> TileState:
+        if self.fault is FaultKind.STATION:
+            return TileState.FAULT
+        if self.fault is FaultKind.INTERRUPTED:
+            return TileState.ATTENTION
         if self.outcome is None:
             return TileState.ATTENTION if self.prompt else TileState.RUNNING
         return _VERDICT_STATES.get(self.outcome, TileState.ATTENTION)
+
+    def advice(self) -> Advice:
+        """The reason and the instruction of a finished run, faults included: one sentence, no codes."""
+        if self.fault is FaultKind.STATION:
+            return Advice(*words.STATION_FAULT)
+        if self.fault is FaultKind.INTERRUPTED:
+            return Advice(*words.INTERRUPTED)
+        if self.label_fault:
+            return Advice(*words.LABEL_FAULT)
+        steps = {line.name: line.message for line in self.timeline}
+        outcome = self.outcome or Outcome.ERROR
+        return verdict_advice(self.mode, outcome, self.failed_step, self.message, steps, code=self.code)
 
 
 @dataclass(frozen=True)
@@ -104,6 +127,8 @@ class TileView:
     instruction: str = ""
     note: str = ""
     mode: str = ""  # the state word's prefix: "QA ", "RMA " (production and readers: none)
+    asking: bool = False  # ATTENTION because the unit waits for an answer now (not a finished unit)
+    flagged: bool = False  # a PASS with something left to do (its label did not print): striped
 
 
 class SlotModel:
@@ -117,6 +142,8 @@ class SlotModel:
         self.alert: RunView | None = None  # a FAIL/ATTENTION not yet acknowledged
         self.passed: RunView | None = None  # the last PASS, until its unit is removed
         self.last: RunView | None = None  # the last finished run, whatever its outcome
+        self.destination = ""  # where the acknowledged unit goes ("Take out → QA"), until it is out
+        self.slot_fault = ""  # why the slot's fixture does not respond ("" when it does)
         self.log: deque[str] = deque(maxlen=LOG_LINES)
         self.logged = 0  # lines ever appended; a reader keeps its count to fetch only new ones
         self._handlers: dict[type[Event], Callable[[Any], None]] = {
@@ -128,6 +155,7 @@ class SlotModel:
             RunFinished: self._run_finished,
             AlreadyPassed: self._already_passed,
             LogLine: self._log_line,
+            Fault: self._fault,
         }
 
     def apply(self, event: Event) -> None:
@@ -136,9 +164,16 @@ class SlotModel:
             handler(event)
 
     def acknowledge(self) -> bool:
-        """The operator has seen the FAIL/ATTENTION; False if there was nothing to acknowledge."""
-        had, self.alert = self.alert is not None, None
-        return had
+        """The operator has seen the FAIL/ATTENTION/fault and says so (Space, or Done in the panel); False
+        if there was nothing to acknowledge. The tile then keeps where the unit goes until it is out."""
+        alert, self.alert = self.alert, None
+        if alert is None:
+            return False
+        if alert.label_fault:
+            alert.label_fault = ""  # seen: the PASS shows as a PASS again until the unit is removed
+        elif self.finished_unit_in_slot:
+            self.destination = destination(alert.advice().instruction)
+        return True
 
     def ask(self, prompt: str) -> None:
         """The unit in the slot waits for the operator (``prompt`` says for what); "" when answered."""
@@ -146,40 +181,50 @@ class SlotModel:
             self.live.prompt = prompt
 
     def shown_run(self, now: float) -> RunView | None:
-        """The run the tile shows: an alert, else a fresh PASS, else the live run, else the last PASS."""
+        """The run the tile shows: an alert, else a fresh PASS, else the live run, else the last PASS or
+        the acknowledged run still in the slot."""
         if self.alert is not None:
             return self.alert
         fresh = self.passed is not None and now - (self.passed.finished or now) < PASS_HOLD
         if self.live is not None and not fresh:
             return self.live
-        return self.passed or self.live
+        if self.passed is not None or self.live is not None:
+            return self.passed or self.live
+        return self.last if self.destination else None
 
     def view(self, now: float | None = None) -> TileView:
         now = time.time() if now is None else now
         run = self.shown_run(now)
-        if run is None:
-            if self.finished_unit_in_slot:
-                return TileView(TileState.WAITING, instruction=words.TAKE_OUT)
-            if self.present:
-                return TileView(TileState.WAITING, step="Unit detected, starting")
-            return TileView(TileState.EMPTY, instruction=words.INSERT)
-        if run.outcome is None:
+        if run is not None and run.outcome is None:
             return _running_view(run, now)
+        if run is not None and not (self.destination and run is self.last and run is not self.passed):
+            return self._finished_view(run, now)
+        if self.destination:  # acknowledged: where the unit goes, until it is out
+            unit = run.unit_id or "" if run is not None else ""
+            return TileView(TileState.WAITING, unit_id=unit, reason="Seen", instruction=self.destination)
+        if self.slot_fault:
+            return TileView(TileState.OFFLINE, reason=words.SLOT_FAULT[0], instruction=words.SLOT_FAULT[1])
+        if self.finished_unit_in_slot:
+            return TileView(TileState.WAITING, instruction=words.TAKE_OUT)
+        if self.present:
+            return TileView(TileState.WAITING, step="Unit detected, starting")
+        return TileView(TileState.EMPTY, instruction=words.INSERT)
+
+    def _finished_view(self, run: RunView, now: float) -> TileView:
         notes = [words.ACKNOWLEDGE] if run.needs_operator else []
         if run.needs_operator and self.live is not None:
             step = words.step_title(self.live.step) or "starting"
             notes.append(f"Next unit: {step} {_position(self.live)}")
-        note = "  ·  ".join(notes)
-        steps = {line.name: line.message for line in run.timeline}
-        advice = verdict_advice(run.mode, run.outcome, run.failed_step, run.message, steps)
+        advice = run.advice()
         return TileView(
             run.state,
             unit_id=run.unit_id or "",
             elapsed=f"{run.seconds(now):.0f} s",
             reason=advice.reason,
             instruction=advice.instruction,
-            note=note,
+            note="  ·  ".join(notes),
             mode=MODE_PREFIX.get(run.mode, ""),
+            flagged=bool(run.label_fault),
         )
 
     # --- events --------------------------------------------------------------------------------------
@@ -188,12 +233,14 @@ class SlotModel:
         if event.state is SlotState.EMPTY:
             self.present = self.finished_unit_in_slot = False
             self.passed = None  # PASS clears itself when the unit is removed
+            self.destination = ""  # the acknowledged unit is out
         elif event.state is SlotState.PRESENT:
             self.present = True
 
     def _run_started(self, event: RunStarted) -> None:
         self.live = RunView(event.run_id, event.steps, event.at, resumed=event.resumed, mode=event.mode)
         self.finished_unit_in_slot = False
+        self.destination = ""  # a new unit is in: the last one is out
         self._log(_stamp(event.at, f"unit started{' (resumed)' if event.resumed else ''}"))
 
     def _unit_identified(self, event: UnitIdentified) -> None:
@@ -230,14 +277,17 @@ class SlotModel:
         run.unit_id = _shown(event.unit_id) or run.unit_id
         run.failed_step = None if event.failed_step is None else _shown(event.failed_step)
         run.message = _shown(event.message)
+        run.code = event.failure_code
         self.live, self.last = None, run
         self.finished_unit_in_slot = True
         if run.needs_operator:
-            self.alert = run
+            self.alert, self.passed = run, None  # the slot's unit is this one now, not the last PASS
         else:
             self.passed = run
         verdict = f"{event.outcome.upper()} {run.unit_id or ''}".strip()
-        reason = f": {words.failure_text(run.failed_step, run.message)}" if run.needs_operator else ""
+        reason = (
+            f": {words.failure_text(run.failed_step, run.message, run.code)}" if run.needs_operator else ""
+        )
         self._log(_stamp(event.at, verdict + reason))
 
     def _already_passed(self, event: AlreadyPassed) -> None:
@@ -248,6 +298,48 @@ class SlotModel:
         self.live, self.last, self.passed = None, run, run
         self.finished_unit_in_slot = True
         self._log(_stamp(event.at, f"PASS {run.unit_id or 'unit'}: {run.message}"))
+
+    def _fault(self, event: Fault) -> None:
+        if event.kind is FaultKind.SLOT:
+            self.slot_fault = "" if event.cleared else _shown(event.message) or "no answer"
+            return
+        if event.kind is FaultKind.LABEL:
+            self._label_fault(event)
+            return
+        live = self.live  # STATION / INTERRUPTED: the unit's run will not finish; never a stale RUNNING
+        run = live if live is not None else RunView(event.run_id or "", (), event.at)
+        run.fault, run.outcome, run.finished = event.kind, Outcome.ERROR, event.at
+        run.message = _shown(event.message)
+        self.live, self.last, self.alert, self.passed = None, run, run, None
+        self.finished_unit_in_slot = True
+        self._log(
+            _stamp(
+                event.at,
+                f"{words.STATION_FAULT[0] if event.kind is FaultKind.STATION else 'STOPPED'}: {run.message}",
+            )
+        )
+
+    def _label_fault(self, event: Fault) -> None:
+        run = next((r for r in (self.passed, self.last) if r is not None and r.run_id == event.run_id), None)
+        if run is None:
+            return
+        if event.cleared:
+            run.label_fault = ""
+            if self.alert is run:
+                self.alert = None
+            return
+        run.label_fault = _shown(event.message) or "label not printed"
+        self.alert = run
+
+    def label_reprinted(self, record_id: str) -> bool:
+        """A reprint of ``record_id`` went out: its PASS no longer asks for one. False if none did."""
+        for run in (self.alert, self.passed, self.last):
+            if run is not None and run.record_id == record_id and run.label_fault:
+                run.label_fault = ""
+                if self.alert is run:
+                    self.alert = None
+                return True
+        return False
 
     def new_log_lines(self, seen: int) -> list[str]:
         """Lines appended since a reader had seen ``seen`` of them (older ones may have rotated out)."""
@@ -276,6 +368,7 @@ def _running_view(run: RunView, now: float) -> TileView:
         instruction=run.prompt,
         note="Resumed after a station stop" if run.resumed else "",
         mode=MODE_PREFIX.get(run.mode, ""),
+        asking=bool(run.prompt),
     )
 
 

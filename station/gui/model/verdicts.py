@@ -20,7 +20,17 @@ from station.gui.model import words
 MODE_PREFIX = {"qa": "QA ", "rma": "RMA "}
 ALREADY_PASSED = "Already passed: unchanged since, no new record"  # a restart over a unit left in its slot
 SET_ASIDE_ENGINEER = "Set aside for the line engineer."
-ACCEPT_UNKNOWN = "An RMA engineer may accept it: tick “Accept unknown units”, then run it again."
+# Where an acknowledged unit goes, kept on its tile until it is taken out (the instruction it answers).
+DESTINATIONS = {
+    words.SET_ASIDE: "Take out → QA",
+    words.CHECK_CABLE: "Take out → QA",
+    words.CALL_ENGINEER: "Take out → line engineer",
+    words.PLUG_AGAIN: "Plug in again, or take out → QA",
+    words.STATION_FAULT[1]: "Take out → line engineer",
+    words.INTERRUPTED[1]: "Leave it in: resumes at the next start",
+    SET_ASIDE_ENGINEER: "Take out → line engineer",
+}
+ACCEPT_UNKNOWN = "An RMA engineer may accept it: switch “Accept unknown units” ON, then run it again."
 _UUID = re.compile(r"\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 _MISMATCHES = re.compile(r"^(\d+) mismatch\(es\)")
 _SUPERSEDES = re.compile(r"supersedes its (\w+) record (\S+)")
@@ -35,9 +45,16 @@ class Advice:
 
 
 def verdict_advice(
-    mode: str, outcome: Outcome, failed_step: str | None, message: str, steps: Mapping[str, str]
+    mode: str,
+    outcome: Outcome,
+    failed_step: str | None,
+    message: str,
+    steps: Mapping[str, str],
+    *,
+    code: str | None = None,
 ) -> Advice:
-    """The tile's reason and instruction for a finished run of ``mode``; ``steps``: step → its message."""
+    """The tile's reason and instruction for a finished run of ``mode``; ``steps``: step → its message,
+    ``code``: the failure's code (what the station observed, which decides the words when known)."""
     if outcome is Outcome.PASS:
         return Advice(
             ALREADY_PASSED if message == events.ALREADY_PASSED else _pass_reason(mode, steps), words.REMOVE
@@ -45,11 +62,18 @@ def verdict_advice(
     if mode == "rma" and _UNKNOWN_UNIT in message:
         return Advice("Unknown unit: no passing record of it on this line", ACCEPT_UNKNOWN)
     reason = _qa_reason(message) if mode == "qa" else None
-    reason = reason or words.failure_text(failed_step, message)
-    instruction = words.instruction(outcome, message)
+    reason = reason or words.failure_text(failed_step, message, code)
+    instruction = words.instruction(outcome, message, code)
     if mode == "qa" and instruction == words.SET_ASIDE:
         instruction = SET_ASIDE_ENGINEER  # a unit failing QA goes to the line engineer, not back to QA
     return Advice(shorten_ids(reason), instruction)
+
+
+def destination(instruction: str) -> str:
+    """Where the unit goes, in three or four words, for the tile after the operator acknowledged it."""
+    if instruction.startswith("Stopped before the unit was finished"):
+        return "Take out → QA"
+    return DESTINATIONS.get(instruction, words.TAKE_OUT)
 
 
 def shorten_ids(text: str) -> str:

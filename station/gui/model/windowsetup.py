@@ -22,6 +22,8 @@ class WindowSetup:
     slots: tuple[str, ...]
     line_db: str | None = None
     readers: tuple[str, ...] = ()
+    rows: int | None = None  # the bench map ([fixtures] rows / columns); None: from the slot names
+    columns: int | None = None
 
     @classmethod
     def of(cls, station: Station) -> WindowSetup:
@@ -34,7 +36,8 @@ class WindowSetup:
         where = line.rsplit("@", 1)[-1].split("?", 1)[0] if line else None
         slots = tuple(fixture.slot for fixture in config.fixtures)
         readers = tuple(fixture.slot for fixture in config.fixtures if is_reader(fixture))
-        return cls(config.station.id, profile, slots, where, readers)
+        bench = config.fixture_hardware
+        return cls(config.station.id, profile, slots, where, readers, bench.rows, bench.columns)
 
 
 def is_reader(fixture: FixtureConfig) -> bool:

@@ -1,6 +1,6 @@
 """The window's widgets: they only show what ``gui/model`` computes.
 
->>> from station.gui.widgets.grid import columns_for
->>> columns_for(32, 1600, 900)            # 32 tiles in a 1600 x 900 grid: four rows of eight
-8
+>>> from station.gui.model.benchmap import bench_map
+>>> bench_map(tuple(f"{row}{n}" for row in "ABCD" for n in range(1, 9)))[:2]   # 32 slots: four rows of eight
+(4, 8)
 """

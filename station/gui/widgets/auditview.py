@@ -25,9 +25,12 @@ from PySide6.QtWidgets import (
 from station.access.audit import AuditEntry
 from station.access.auditverify import AuditReport
 from station.gui.model import palette
+from station.gui.model.readable import action_words, audit_sentence, local_time, verdict_colour, verdict_word
 from station.gui.widgets.tables import read_only_table
 
-COLUMNS = ("Seq", "Time (UTC)", "Badge", "Role", "Action", "Outcome", "Detail")
+COLUMNS = ("Seq", "Time (local)", "Badge", "Role", "Action", "Outcome", "Detail")
+OUTCOME = COLUMNS.index("Outcome")
+DETAIL = COLUMNS.index("Detail")
 
 
 class AuditView(QDialog):
@@ -46,11 +49,18 @@ class AuditView(QDialog):
         font.setBold(True)
         self.status.setFont(font)
         self.table = read_only_table(COLUMNS)
+        self.entries: list[AuditEntry] = []
+        self.broken: set[int] = set()
+        self.raw = QPushButton("Show raw JSON")
+        self.raw.setObjectName("raw-json")
+        self.raw.setCheckable(True)
+        self.raw.toggled.connect(self._raw_toggled)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.raw)
         buttons.addStretch(1)
         buttons.addWidget(refresh)
         buttons.addWidget(close)
@@ -64,14 +74,29 @@ class AuditView(QDialog):
         self.refresh_requested.emit()
 
     def show_entries(self, entries: list[AuditEntry], report: AuditReport) -> None:
-        broken = {problem.seq for problem in report.problems}
-        self.table.setRowCount(len(entries))
-        for row, entry in enumerate(entries):
-            for column, text in enumerate(_cells(entry, entry.seq in broken)):
-                self.table.setItem(row, column, QTableWidgetItem(text))
+        self.entries, self.broken = entries, {problem.seq for problem in report.problems}
+        self._fill()
         self.table.scrollToBottom()
         self._status(_status_text(report, len(entries)), report.ok)
         self.shown.emit(report.ok)
+
+    def _fill(self) -> None:
+        raw = self.raw.isChecked()
+        self.table.setRowCount(len(self.entries))
+        for row, entry in enumerate(self.entries):
+            for column, text in enumerate(_cells(entry, entry.seq in self.broken, raw=raw)):
+                item = QTableWidgetItem(text)
+                if column == OUTCOME:
+                    item.setForeground(QColor(verdict_colour(entry.outcome)))
+                if column == 1:
+                    item.setToolTip(entry.time)  # the stored UTC time
+                if column == DETAIL and not raw:
+                    item.setToolTip(_raw_detail(entry))
+                self.table.setItem(row, column, item)
+
+    def _raw_toggled(self, raw: bool) -> None:
+        self.raw.setText("Show as sentences" if raw else "Show raw JSON")
+        self._fill()
 
     def show_refusal(self, text: str) -> None:
         self.table.setRowCount(0)
@@ -85,11 +110,29 @@ class AuditView(QDialog):
         self.status.setPalette(colours)
 
 
-def _cells(entry: AuditEntry, broken: bool) -> tuple[str, ...]:
-    detail = "  ".join(f"{key}={json.dumps(value)}" for key, value in entry.detail.items() if key != "face")
+def _raw_detail(entry: AuditEntry) -> str:
+    return json.dumps(
+        {key: value for key, value in entry.detail.items() if key != "face"}, ensure_ascii=False
+    )
+
+
+def _cells(entry: AuditEntry, broken: bool, *, raw: bool = False) -> tuple[str, ...]:
+    """One row: in words and local time, or (``raw``) as stored: UTC time, action ids and JSON."""
     seq = f"✖ {entry.seq}" if broken else str(entry.seq)
     role = entry.actor_role or "-"
-    return (seq, entry.time, entry.actor_id or "-", role, entry.action, entry.outcome, detail)
+    if raw:
+        return (seq, entry.time, entry.actor_id or "-", role, entry.action, entry.outcome, _raw_detail(entry))
+    detail = audit_sentence(entry.action, entry.detail)
+    action = action_words(entry.action)
+    return (
+        seq,
+        local_time(entry.time),
+        entry.actor_id or "-",
+        role,
+        action,
+        verdict_word(entry.outcome),
+        detail,
+    )
 
 
 def _status_text(report: AuditReport, shown: int) -> str:

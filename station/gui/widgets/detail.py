@@ -28,7 +28,7 @@ from station.core.events import Outcome
 from station.gui.model import palette, words
 from station.gui.model.palette import STYLES
 from station.gui.model.slots import LOG_LINES, RunView, SlotModel
-from station.gui.model.verdicts import MODE_PREFIX, verdict_advice
+from station.gui.model.verdicts import MODE_PREFIX
 from station.gui.widgets.labelpreview import LabelPreview
 from station.gui.widgets.records_view import links_line
 from station.gui.widgets.tables import read_only_table
@@ -56,14 +56,14 @@ class DetailPanel(QWidget):
         self.labels: dict[str, Label | None] = {}  # record id -> its label (None: it gets none)
         self.labels_enabled = False
         self.preview = LabelPreview()
-        self.preview.setMinimumHeight(160)
+        self.preview.setMinimumHeight(90)
         self.preview.hide()
         self.checks: dict[str, tuple[str, bool]] = {}  # record id → (verification line, verified)
         self.title = _plain_label()  # they show a unit's id and messages: never read as rich text
         self.title.setFont(_font(22, bold=True))
         self.verdict = _plain_label()
         self.verdict.setWordWrap(True)
-        self.verdict.setFont(_font(16))
+        self.verdict.setFont(_font(18))
         self.timeline = _timeline_table()
         self.record = _plain_label()
         self.record.setWordWrap(True)
@@ -73,23 +73,38 @@ class DetailPanel(QWidget):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(LOG_LINES)
         self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.acknowledge = QPushButton("Acknowledge (Space)")
+        for small in (self.timeline, self.log):  # docked below 32 tiles the panel may be short: they scroll
+            small.setMinimumHeight(48)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Docked below the tiles: the unit and what to do on the left, the record, label and log beside."""
+        self.acknowledge = QPushButton("✔ Done — unit set aside (Space)")
+        self.acknowledge.setObjectName("acknowledge")
+        self.acknowledge.setFont(_font(20, bold=True))
+        self.acknowledge.setMinimumHeight(52)
         self.acknowledge.clicked.connect(self._acknowledge)
-        close = QPushButton("Close")
+        close = QPushButton("Close (Esc)")
+        close.setFont(_font(18))
+        close.setMinimumHeight(52)
         close.clicked.connect(self.close_requested)
         buttons = QHBoxLayout()
         buttons.addWidget(self.acknowledge)
         buttons.addStretch(1)
         buttons.addWidget(close)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addWidget(self.verdict)
-        layout.addWidget(self.timeline, 3)
-        layout.addWidget(self.record)
-        layout.addWidget(self.preview, 2)
-        layout.addWidget(QLabel("Log of this slot"))
-        layout.addWidget(self.log, 2)
-        layout.addLayout(buttons)
+        left = QVBoxLayout()
+        left.addWidget(self.title)
+        left.addWidget(self.verdict)
+        left.addWidget(self.timeline, 1)
+        left.addLayout(buttons)
+        right = QVBoxLayout()
+        right.addWidget(self.record)
+        right.addWidget(self.preview, 2)
+        right.addWidget(QLabel("Log of this slot"))
+        right.addWidget(self.log, 2)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 3)
+        layout.addLayout(right, 2)
 
     @property
     def slot(self) -> str | None:
@@ -195,12 +210,13 @@ def _verdict(run: RunView | None) -> str:
         done = f"({run.done}/{len(run.steps)} steps done)"
         return f"{STYLES[run.state].icon} {prefix}Running: {current} {done}{waiting}"
     style = STYLES[run.state]
-    steps = {line.name: line.message for line in run.timeline}
-    advice = verdict_advice(run.mode, run.outcome, run.failed_step, run.message, steps)
+    advice = run.advice()
     head = f"{style.icon} {prefix}{style.word} — "
     if not run.needs_operator:
         return head + ". ".join(part for part in (advice.reason, advice.instruction) if part)
-    return f"{head}{advice.reason}. {advice.instruction}\n{run.message}"
+    detail = run.label_fault or run.message  # the technical words: here and in the record, not on the tile
+    code = f" [{run.code}]" if run.code else ""
+    return f"{head}{advice.reason}. {advice.instruction}\n{detail}{code}"
 
 
 def _timeline_table() -> QTableWidget:

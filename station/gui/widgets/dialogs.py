@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QWidget
 
 from station.access.audit import AuditEntry
 from station.access.auditverify import AuditReport
+from station.gui.model.checks import CheckSource
 from station.gui.widgets.auditview import AuditView
+from station.gui.widgets.checkview import StationCheckView
 from station.gui.widgets.records_view import RecordsView
 from station.gui.workers.checker import RecordChecker
 
@@ -33,6 +35,8 @@ class Dialogs(QObject):
         self.records: RecordsView | None = None
         self.audit: AuditView | None = None
         self.reprint: tuple[bool, str] = (False, NO_REPRINT)
+        self.check_source: CheckSource | None = None  # the app passes ``station doctor``'s checks in
+        self.station_check: StationCheckView | None = None
 
     def set_reprint(self, allowed: bool, why_not: str = NO_REPRINT) -> None:
         """Whether the records view's "Reprint label" is enabled (labels on, and the role may)."""
@@ -62,6 +66,36 @@ class Dialogs(QObject):
         audit.refresh()
         return audit
 
+    def open_station_check(self) -> StationCheckView:
+        """The station check view; it runs the checks each time it is opened."""
+        if self.station_check is None:
+            self.station_check = StationCheckView(self.check_source, self.window)
+        view = self.station_check
+        view.source = self.check_source
+        view.show()
+        view.raise_()
+        view.run()
+        return view
+
+    def check_at_start(self) -> None:
+        """Run the station check once, quietly; its view opens only when a check fails."""
+        if self.check_source is None:
+            return
+        if self.station_check is None:
+            self.station_check = StationCheckView(self.check_source, self.window)
+        self.station_check.source = self.check_source
+        self.station_check.shown.connect(self._checked_at_start)
+        self.station_check.run()
+
+    def _checked_at_start(self, ok: bool) -> None:
+        view = self.station_check
+        if view is None:
+            return
+        view.shown.disconnect(self._checked_at_start)
+        if not ok:
+            view.show()
+            view.raise_()
+
     def show_audit(self, entries: list[AuditEntry], report: AuditReport) -> None:
         if self.audit is not None:
             self.audit.show_entries(entries, report)
@@ -80,6 +114,6 @@ class Dialogs(QObject):
             self.audit.close()
 
     def close_all(self) -> None:
-        for dialog in (self.records, self.audit):
+        for dialog in (self.records, self.audit, self.station_check):
             if dialog is not None:
                 dialog.close()  # else a dialog would keep the application open

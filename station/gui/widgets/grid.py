@@ -1,57 +1,53 @@
-"""The tiles in a grid that fills the window, from 4 to 32 slots; the columns follow the window's shape.
+"""The tiles laid out as the fixtures stand on the bench (``model/benchmap.py``): the arrangement is fixed for
+the session, whatever the window's size or an open panel; arrow keys move the focus from tile to tile.
 
->>> columns_for(32, 1600, 900), columns_for(32, 900, 1600)     # as large a tile as the space allows
-(8, 4)
+>>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
+>>> grid = TileGrid(["A1", "A2", "B1"])
+>>> (grid.bench.rows, grid.bench.columns), grid.neighbour("A1", 1, 0), grid.neighbour("A2", 1, 0)
+((2, 2), 'B1', 'B1')
 """
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QGridLayout, QWidget
 
+from station.gui.model.benchmap import BenchMap, bench_map
 from station.gui.widgets.tile import Tile
 
-TILE_ASPECT = 1.3  # width / height the tile's text lays out best in
 SPACING = 8
-NEAR_BEST = 0.85  # a layout with full rows may give up this much tile size
-
-
-def columns_for(count: int, width: int, height: int, aspect: float = TILE_ASPECT) -> int:
-    """Columns that give ``count`` tiles in ``width`` x ``height`` the largest tile of shape ``aspect``."""
-    if count <= 1:
-        return 1
-    scales = {columns: _tile_scale(count, columns, width, height, aspect) for columns in range(1, count + 1)}
-    best = max(scales.values())
-    near = [columns for columns, scale in scales.items() if scale >= NEAR_BEST * best]
-    # among nearly as large tiles, prefer full rows (A1..A8 over B1..B8, as the bench is laid out)
-    return min(near, key=lambda columns: (-count % columns, -scales[columns]))
-
-
-def _tile_scale(count: int, columns: int, width: int, height: int, aspect: float) -> float:
-    """The height of the largest ``aspect``-shaped tile when ``count`` tiles sit in ``columns`` columns."""
-    rows = math.ceil(count / columns)
-    tile_w = (width - SPACING * (columns - 1)) / columns
-    tile_h = (height - SPACING * (rows - 1)) / rows
-    return min(tile_w / aspect, tile_h)
 
 
 class TileGrid(QWidget):
-    """Owns one ``Tile`` per slot, in configuration order."""
+    """Owns one ``Tile`` per slot, each at its place on the bench map."""
 
     def __init__(
-        self, slots: list[str], parent: QWidget | None = None, *, readers: tuple[str, ...] = ()
+        self,
+        slots: list[str],
+        parent: QWidget | None = None,
+        *,
+        readers: tuple[str, ...] = (),
+        rows: int | None = None,
+        columns: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.tiles = [Tile(slot, self, reader=slot in readers) for slot in slots]
         self._by_slot = {tile.slot: tile for tile in self.tiles}
-        self._layout = QGridLayout(self)
-        self._layout.setContentsMargins(SPACING, SPACING, SPACING, SPACING)
-        self._layout.setSpacing(SPACING)
-        self.columns = 0
-        self._arrange(columns_for(len(self.tiles), 1280, 720))
+        self.bench: BenchMap = bench_map(tuple(slots), rows, columns)
+        self.columns = self.bench.columns
+        layout = QGridLayout(self)
+        layout.setContentsMargins(SPACING, SPACING, SPACING, SPACING)
+        layout.setSpacing(SPACING)
+        for tile in self.tiles:
+            row, column = self.bench.positions[tile.slot]
+            layout.addWidget(tile, row, column)
+        for column in range(self.bench.columns):
+            layout.setColumnStretch(column, 1)
+        for row in range(self.bench.rows):
+            layout.setRowStretch(row, 1)
+        for tile in self.tiles:
+            tile.move_requested.connect(self.move_focus)
 
     def tile(self, slot: str) -> Tile:
         return self._by_slot[slot]
@@ -59,28 +55,27 @@ class TileGrid(QWidget):
     def index_of(self, slot: str) -> int:
         return self.tiles.index(self._by_slot[slot])
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        size = event.size()
-        self._arrange(columns_for(len(self.tiles), size.width(), size.height()))
+    def find_slot(self, name: str) -> Tile | None:
+        """The tile whose slot is called ``name`` (as typed: any case, spaces ignored), or None."""
+        wanted = name.replace(" ", "").casefold()
+        return next((tile for tile in self.tiles if tile.slot.casefold() == wanted), None)
 
-    def _arrange(self, columns: int) -> None:
-        if columns == self.columns:
-            return
-        for tile in self.tiles:
-            self._layout.removeWidget(tile)
-        for old in range(max(self.columns, 1)):
-            self._layout.setColumnStretch(old, 0)
-        for old in range(self._layout.rowCount()):
-            self._layout.setRowStretch(old, 0)
-        self.columns = columns
-        for index, tile in enumerate(self.tiles):
-            self._layout.addWidget(tile, index // columns, index % columns)
-        rows = math.ceil(len(self.tiles) / columns)
-        for column in range(columns):
-            self._layout.setColumnStretch(column, 1)
-        for row in range(rows):
-            self._layout.setRowStretch(row, 1)
+    def neighbour(self, slot: str, rows: int, columns: int) -> str | None:
+        """The nearest slot from ``slot`` in the direction (rows, columns): a step of -1, 0 or 1 each;
+        gaps on the bench are skipped, and a short row is entered at its nearest tile."""
+        row, column = self.bench.positions[slot]
+        candidates = []
+        for other, (r, c) in self.bench.positions.items():
+            if rows == 0 and r == row and (c - column) * columns > 0:  # along the row
+                candidates.append((abs(c - column), 0, other))
+            elif rows != 0 and (r - row) * rows > 0:  # the nearest row that way, then the nearest column
+                candidates.append((abs(r - row), abs(c - column), other))
+        return min(candidates)[2] if candidates else None
+
+    def move_focus(self, slot: str, rows: int, columns: int) -> None:
+        target = self.neighbour(slot, rows, columns)
+        if target is not None:
+            self.tile(target).setFocus()
 
 
 class SlotKey(QObject):

@@ -9,13 +9,22 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, SignalInstance
-from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt, Signal, SignalInstance
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from station.core.operator import Operator
 from station.core.text import printable
-from station.gui.model import modes
+from station.gui.model import modes, palette
 
 NOBODY = "nobody logged in"
 
@@ -26,6 +35,7 @@ class Header(QWidget):
     mode_requested = Signal(str)  # production | qa | rma
     logout_requested = Signal()
     audit_requested = Signal()
+    check_requested = Signal()  # the station check view
     scanned = Signal(str)  # a code from the scanner (or typed into the scan field), ended by Enter
 
     def __init__(
@@ -41,16 +51,26 @@ class Header(QWidget):
         self.operator.setObjectName("operator")
         self.logout = _button("Logout", "logout", self.logout_requested)
         self.audit = _button("Audit log (Ctrl+L)", "audit", self.audit_requested)
+        self.check = _button("Station check", "station-check", self.check_requested)
+        self.check_available = False  # the app hands the checks in (``MainWindow.set_station_check``)
+        self.check.hide()
         self.scan = QLineEdit()
         self.scan.setObjectName("scan")
         self.scan.setPlaceholderText("scan")
-        self.scan.setMaximumWidth(220)
+        self.scan.setFixedWidth(220)  # the chips elide; the field the scanner types into never shrinks
         self.scan.setFont(_font(16))
         self.scan.returnPressed.connect(self._scan_entered)
         self.profile = _label(f"Profile: {profile}", 18)
         self.counters = _label("", 20, bold=True)
-        self.line_db = _label(f"Line DB: {line_db}" if line_db else "", 16)
+        self.line_db = Chip(max_width=380)
+        self.line_db.setObjectName("line-db")
+        self.line_db.set_state(f"Line DB {line_db} … connecting" if line_db else "", ok=True)
         self.line_db.setVisible(bool(line_db))
+        self.printer = Chip(max_width=420)
+        self.printer.setObjectName("printer")
+        self.printer.set_state("Printer ✔", ok=True)
+        self.printer.hide()  # shown when the station prints labels
+        self.scan_label = _label("Scan:", 16)
         self._arrange()
         self.set_operator(None, (), can_audit=False)
 
@@ -60,13 +80,16 @@ class Header(QWidget):
             first.addWidget(widget)
             first.addSpacing(18)
         first.addStretch(1)
+        first.addWidget(self.check)
         first.addWidget(self.audit)
         second = QHBoxLayout()
         second.addWidget(self.counters)
         second.addStretch(1)
-        second.addWidget(self.line_db)
+        second.addWidget(self.printer)
+        second.addSpacing(12)
+        second.addWidget(self.line_db, 1)
         second.addSpacing(18)
-        second.addWidget(_label("Scan:", 16))
+        second.addWidget(self.scan_label)
         second.addWidget(self.scan)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 10)
@@ -117,12 +140,21 @@ class Header(QWidget):
     def set_switching(self, switching: bool) -> None:
         self.mode.setEnabled(not switching and self.logout.isEnabled())
 
-    def set_line_state(self, level: str, message: str) -> None:
-        """The line database's last word (the sync reports problems once each)."""
-        where = self.line_db.text().split(" — ", 1)[0] or "Line DB"
-        mark = "" if level in ("info", "debug") else "! "
-        self.line_db.setText(f"{where} — {mark}{printable(message)}")  # a database's words: escaped
+    def set_line_state(self, text: str, *, ok: bool) -> bool:
+        """The line database chip ("Line DB ✔ synced 4 s ago"); True when it changed."""
         self.line_db.setVisible(True)
+        return self.line_db.set_state(text, ok=ok)
+
+    def set_printer(self, text: str, *, ok: bool) -> bool:
+        self.printer.setVisible(True)
+        return self.printer.set_state(text, ok=ok)
+
+    def set_logged_in(self, logged_in: bool) -> None:
+        """Before a login the header shows the station only: no mode, logout, counters, scan or views."""
+        widgets: tuple[QWidget, ...] = (self.mode, self.operator, self.logout, self.audit)
+        for widget in (*widgets, self.counters, self.scan, self.scan_label):
+            widget.setVisible(logged_in)
+        self.check.setVisible(logged_in and self.check_available)
 
     def set_counters(self, text: str) -> None:
         if self.counters.text() != text:
@@ -145,6 +177,48 @@ class Header(QWidget):
         self.scan.clear()  # the next scan starts empty
         if code:
             self.scanned.emit(code)
+
+
+class Chip(QWidget):
+    """Draws its text elided; its size hint never exceeds ``max_width``."""
+
+    def __init__(self, parent: QWidget | None = None, *, max_width: int = 380, pixels: int = 16) -> None:
+        super().__init__(parent)
+        self.max_width = max_width
+        self.text = ""
+        self.ok = True
+        font = QFont()
+        font.setPixelSize(pixels)
+        font.setBold(True)
+        self.setFont(font)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setMaximumWidth(max_width)
+
+    def set_state(self, text: str, *, ok: bool) -> bool:
+        """Show ``text`` (a database's or printer's words: escaped); True if it changed."""
+        text = printable(text, 500)
+        if (text, ok) == (self.text, self.ok):
+            return False
+        self.text, self.ok = text, ok
+        self.setToolTip(text)
+        self.setAccessibleName(text)
+        self.setMinimumWidth(self.sizeHint().width())  # its whole text while there is room, never more
+        self.updateGeometry()
+        self.update()
+        return True
+
+    def sizeHint(self) -> QSize:
+        metrics = self.fontMetrics()
+        return QSize(min(self.max_width, metrics.horizontalAdvance(self.text) + 16), metrics.height() + 8)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        colour = palette.OK_TEXT if self.ok else palette.WARN_TEXT
+        painter.setPen(QColor(colour))
+        painter.setFont(self.font())
+        shown = self.fontMetrics().elidedText(self.text, Qt.TextElideMode.ElideRight, self.width() - 8)
+        painter.drawText(self.rect().adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, shown)
+        painter.end()
 
 
 def _font(pixels: int, *, bold: bool = False) -> QFont:

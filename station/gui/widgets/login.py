@@ -36,6 +36,8 @@ class DemoButton(QPushButton):
         super().__init__(f"Demo {role}", parent)
         self.role = role
         self.setObjectName(f"demo-{role}")
+        self.setFont(_font(22, bold=True))
+        self.setMinimumHeight(64)
         self.clicked.connect(self._clicked)
 
     def _clicked(self) -> None:
@@ -68,6 +70,10 @@ class LoginPanel(QWidget):
         self.submit.clicked.connect(self._submit)
         self.back.clicked.connect(self.back_requested)
         self.back.hide()
+        for button in (self.submit, self.back):  # gloved hands, a metre away: large targets
+            button.setFont(_font(24, bold=True))
+            button.setMinimumHeight(64)
+            button.setMinimumWidth(260)
 
     def _build(self) -> None:
         form = QGridLayout()

@@ -48,10 +48,21 @@ class LogStrip(QPlainTextEdit):
 
 def _line(event: Event) -> str | None:
     if isinstance(event, LogLine):
-        return None if event.level in ("info", "debug") else f"{event.level.upper()} {event.message}"
+        if event.level in ("info", "debug"):
+            return None
+        return f"{event.level.upper()} {_titled(event.message)}"
     if isinstance(event, RunFinished):
         unit = event.unit_id or "unit"
         if event.outcome is Outcome.PASS:
             return f"PASS {unit}"
-        return f"{event.outcome.upper()} {unit}: {words.failure_text(event.failed_step, event.message)}"
+        reason = words.failure_text(event.failed_step, event.message, event.failure_code)
+        return f"{event.outcome.upper()} {unit}: {reason}"
     return None
+
+
+def _titled(message: str) -> str:
+    """``attest: retrying (2/3)`` -> ``Attestation: retrying (2/3)``: a step's title where its id leads."""
+    step, found, rest = message.partition(": ")
+    if found and step in words.STEP_TITLES:
+        return f"{words.STEP_TITLES[step]}: {rest}"
+    return message

@@ -8,11 +8,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase
+from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from station.cli.recordtext import format_view
 from station.gui.model import palette
+from station.gui.model.readable import local_time, record_summary, verdict_colour, verdict_word
 from station.gui.widgets.tables import read_only_table
 from station.gui.workers.checker import RecordChecker
 from station.records.entries import StoredRecord
@@ -38,7 +40,8 @@ from station.records.export import export_jsonl
 from station.records.view import RecordView
 
 log = logging.getLogger("station.gui")
-COLUMNS = ("Seq", "Device id", "Mode", "Outcome", "Created", "Record id", "Links")
+COLUMNS = ("Seq", "Device id", "Mode", "Outcome", "Created (local time)", "Record id", "Links")
+OUTCOME = COLUMNS.index("Outcome")
 
 
 class RecordsView(QDialog):
@@ -68,6 +71,11 @@ class RecordsView(QDialog):
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.raw = QPushButton("Show raw JSON")  # the signed payload, for whoever needs every field
+        self.raw.setObjectName("raw-json")
+        self.raw.setCheckable(True)
+        self.raw.toggled.connect(self._raw_toggled)
+        self.view: RecordView | None = None
         self.export = QPushButton("Export selected…")
         self.export.clicked.connect(self._export_clicked)
         self.reprint = QPushButton("Reprint label")
@@ -87,7 +95,10 @@ class RecordsView(QDialog):
         reading = QWidget()
         reading_layout = QVBoxLayout(reading)
         reading_layout.setContentsMargins(0, 0, 0, 0)
-        reading_layout.addWidget(self.verdict)
+        heading = QHBoxLayout()
+        heading.addWidget(self.verdict, 1)
+        heading.addWidget(self.raw)
+        reading_layout.addLayout(heading)
         reading_layout.addWidget(self.text)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -117,12 +128,17 @@ class RecordsView(QDialog):
         self.records = records
         self.table.setRowCount(len(records))
         for row, record in enumerate(records):
-            cells = (str(record.seq), record.devid or "", record.mode, record.outcome, record.created)
+            outcome, created = verdict_word(record.outcome), local_time(record.created)
+            cells = (str(record.seq), record.devid or "", record.mode, outcome, created)
             note = notes.get(record.record_id, "")
             for column, text in enumerate((*cells, record.record_id, note)):
                 item = QTableWidgetItem(text)
                 if note.startswith("SUPERSEDED"):
                     item.setForeground(QColor(palette.MUTED_TEXT))  # kept as history, no longer current
+                elif column == OUTCOME:
+                    item.setForeground(QColor(verdict_colour(record.outcome)))
+                if column == COLUMNS.index("Created (local time)"):
+                    item.setToolTip(record.created)  # the stored UTC time
                 self.table.setItem(row, column, item)
         self.status.setText(_found_text(query, len(records)))
 
@@ -147,8 +163,27 @@ class RecordsView(QDialog):
         mark = "Verified ✔" if checks.ok else "Verification FAILED ✖"
         parts = f"signature: {checks.signature}; chain: {checks.chain}; certificate: {checks.certificate}"
         self.verdict.setText(f"{mark} — {parts}{links_line(view)}")
-        self.text.setPlainText(format_view(view))
+        self.view = view
+        self._show_text()
         self.shown.emit(record_id, checks.ok)
+
+    def _raw_toggled(self, raw: bool) -> None:
+        self.raw.setText("Show as sentences" if raw else "Show raw JSON")
+        self._show_text()
+
+    def _show_text(self) -> None:
+        """The record in sentences, or (on demand) its signed payload as JSON and the checks' dump."""
+        view = self.view
+        if view is None:
+            return
+        if not self.raw.isChecked():
+            self.text.setFont(_font(17))
+            self.text.setPlainText(record_summary(view))
+            return
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        stored = next((record for record in self.records if record.record_id == view.record_id), None)
+        payload = json.dumps(dict(stored.payload), indent=2, ensure_ascii=False) if stored is not None else ""
+        self.text.setPlainText(f"{format_view(view)}\n\n{payload}".strip())
 
     def show_failure(self, key: str, text: str) -> None:
         if key in (self.current, self.query):
@@ -197,6 +232,12 @@ class RecordsView(QDialog):
         except OSError as exc:
             log.warning("records export to %s failed: %s", name, exc)
             self.status.setText(f"Could not write {name}: {exc.strerror}. Choose another folder.")
+
+
+def _font(pixels: int) -> QFont:
+    font = QFont()
+    font.setPixelSize(pixels)
+    return font
 
 
 def _results_table() -> QTableWidget:

@@ -1,4 +1,4 @@
-"""Scanner input lands in the field that wants it now, wherever the focus is in the window.
+"""Scanner input lands in the field that wants it now; while a question is open, every key goes to it.
 
 >>> from PySide6.QtWidgets import QApplication; app = QApplication.instance() or QApplication([])
 >>> window = QWidget(); field = QLineEdit(window); combo = QComboBox(window)
@@ -10,13 +10,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
 
 SCAN_PUNCTUATION = set("-_./:#")
 _TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
 _MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+_BUTTON_KEYS = (Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+_EDIT_KEYS = (Qt.Key.Key_Backspace, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+Question = Callable[[], tuple[QLineEdit, QWidget] | None]  # the open question's field and its row, or None
 
 
 class ScanRouter(QObject):
@@ -28,6 +41,7 @@ class ScanRouter(QObject):
         self.field = field
         self.restore_focus = True
         self._previous: QWidget | None = None
+        self.question: Question = lambda: None  # the window says which question is open
         field.returnPressed.connect(self._restore_focus)
 
     def set_field(self, field: QLineEdit, *, restore_focus: bool = True) -> None:
@@ -40,17 +54,45 @@ class ScanRouter(QObject):
         self.field = field
         field.returnPressed.connect(self._restore_focus)
 
+    def forget(self) -> None:
+        """The scan moved the focus itself (a slot's name): do not put it back where it was."""
+        self._previous = None
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() != QEvent.Type.KeyPress or not isinstance(watched, QWidget):
+        kind = event.type()
+        if kind not in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) or not isinstance(
+            watched, QWidget
+        ):
             return False
         assert isinstance(event, QKeyEvent)
-        if not self._scan_character(watched, event):
+        asked = self.question() if watched.window() is self.window else None
+        if asked is not None:
+            return self._to_question(watched, event, *asked)
+        if kind != QEvent.Type.KeyPress or not self._scan_character(watched, event):
             return False
         if not self.field.hasFocus():
             self._previous = watched
             self.field.clear()
             self.field.setFocus(Qt.FocusReason.OtherFocusReason)
         self.field.insert(event.text())
+        return True
+
+    def _to_question(self, watched: QWidget, event: QKeyEvent, field: QLineEdit, row: QWidget) -> bool:
+        """Every key goes to the open question: no shortcut fires (F-keys, Ctrl+R, Esc), typing lands in
+        its field whatever had the focus; its own buttons still take Tab, Space and Enter."""
+        if event.type() == QEvent.Type.ShortcutOverride:
+            event.accept()  # "this widget wants the key": Qt delivers it as a key press, no shortcut
+            return True
+        if watched is field:
+            return False
+        if watched.isAncestorOf(field):  # the field ignored it and Qt hands it to a parent: it ends here
+            return True
+        if row.isAncestorOf(watched) and event.key() in _BUTTON_KEYS:
+            return False
+        field.setFocus(Qt.FocusReason.OtherFocusReason)
+        if (event.text().isprintable() and event.text()) or event.key() in _EDIT_KEYS:
+            copy = QKeyEvent(event.type(), event.key(), event.modifiers(), event.text())
+            QApplication.sendEvent(field, copy)
         return True
 
     def _scan_character(self, watched: QWidget, event: QKeyEvent) -> bool:

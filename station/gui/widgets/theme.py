@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 from station.gui.model import palette
 
 _APPLIED = "station-theme-applied"
-HIGHLIGHT = palette.STYLES[palette.TileState.RUNNING].background
+HIGHLIGHT = palette.HIGHLIGHT
 
 
 def apply_theme(app: QApplication) -> None:

@@ -15,23 +15,25 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from station.app.station import Station
+from station.core.errors import StationError
 from station.core.events import Event, RunFinished, StepFinished
 from station.gui.model.passphrases import PassphraseBox
 from station.gui.widgets.window import MainWindow
 from station.pipeline.modes.rma.flow import RmaPolicy
 from station.pipeline.modes.rma.wipe import ReturnedUnit
+from station.records.store import RecordStore
 
 CUSTOMER_PROMPT = "Type the customer's passphrase (bar above)"
 
 
 class RmaInputs(QObject):
-    _asked = Signal(object)  # ReturnedUnit, emitted from a slot's worker thread (the passphrase box)
+    _asked = Signal(object, str)  # ReturnedUnit and its devid ("" unknown), from a slot's worker thread
 
     def __init__(self, window: MainWindow, station_of: Callable[[], Station | None]) -> None:
         super().__init__(window)
         self.window = window
         self.station_of = station_of
-        self.box = PassphraseBox(on_question=self._asked.emit)
+        self.box = PassphraseBox(on_question=self._ask_from_worker)
         self.accept_unknown = False
         self._asked.connect(self._question)
         window.mode_bar.passphrase_given.connect(self._answered)
@@ -66,8 +68,13 @@ class RmaInputs(QObject):
             station.rma = self.policy()  # the flow reads the policy when each unit starts
         self.window.log_strip.note("RMA: units without records are " + ("accepted" if accept else "refused"))
 
-    def _question(self, unit: ReturnedUnit) -> None:
-        self.window.mode_bar.ask(unit)
+    def _ask_from_worker(self, unit: ReturnedUnit) -> None:
+        """In the slot's worker thread: find the unit's devid in its records (the operator knows a unit by
+        devid and label; its devid stays behind the customer's login until the passphrase opens it)."""
+        self._asked.emit(unit, devid_of(self.window.checker.store, unit.eid))
+
+    def _question(self, unit: ReturnedUnit, devid: str) -> None:
+        self.window.mode_bar.ask(unit, devid=devid, wait=self.box.wait)
         self._prompt(unit.slot, CUSTOMER_PROMPT)
 
     def _answered(self, slot: str, passphrase: str | None) -> None:
@@ -79,3 +86,14 @@ class RmaInputs(QObject):
         if model is not None:
             model.ask(text)
             self.window.redraw(slot)
+
+
+def devid_of(store: RecordStore | None, eid: str) -> str:
+    """The devid the station's records give the unit with instance ``eid`` ("" when none does)."""
+    if store is None:
+        return ""
+    try:
+        records = store.records_of_instance(eid)
+    except StationError:  # the question is asked all the same, naming the unit by its label
+        return ""
+    return next((record.devid for record in reversed(records) if record.devid), "")

@@ -82,6 +82,7 @@ class Session(QObject):
         access.mode_changed.connect(self._mode_changed)
         access.mode_refused.connect(self._mode_refused)
         access.reprinted.connect(window.dialogs.show_reprint)
+        access.reprinted.connect(window.label_reprinted)  # its PASS stops asking for a reprint
         access.reprint_failed.connect(window.dialogs.show_reprint)
         access.audit_read.connect(window.dialogs.show_audit)
         access.audit_refused.connect(window.dialogs.show_audit_refusal)

@@ -17,7 +17,7 @@ import time
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.core.errors import RecordError
-from station.core.events import Event, EventBus, LogLine, RunFinished
+from station.core.events import Event, EventBus, LineSynced, LogLine, RunFinished
 from station.records.entries import RegistryEntry
 from station.records.line import state as syncstate
 from station.records.line.sync import DEFAULT_BATCH, SyncReport, sync
@@ -98,18 +98,28 @@ class LineLink:
 
     def sync_now(self, stop: threading.Event | None = None) -> SyncReport | None:
         """One sync pass (None if nothing was pending or the line was unreachable); problems are said."""
+        left = 0
         try:
-            if not syncstate.pending(self.local):
+            left = syncstate.unsent_count(self.local)
+            if not left:
+                self._state(reached=True, pending=0)
                 return None
             report = sync(self.local, self.line, self.public_key, batch=self.batch, stop=stop)
         except RecordError as exc:
             self._say("warning", f"records not synced yet (kept locally, retried): {exc}")
+            self._state(reached=False, pending=left, message=str(exc))
             return None
         except Exception as exc:  # the thread must outlive a bug; the records stay safe locally
             log.exception("line sync failed")
             self._say("error", f"line sync failed ({type(exc).__name__}); records kept locally, retried")
+            self._state(reached=False, pending=left, message=type(exc).__name__)
             return None
         self.last_report = report
+        try:
+            left = syncstate.unsent_count(self.local)
+        except Exception:  # the chip is not worth a failed pass: the report's own count will do
+            left = report.waiting
+        self._state(reached=True, pending=left)
         for refusal in report.refused:
             waiting = f"; {report.waiting} later record(s) wait behind it" if report.waiting else ""
             self._say("error", f"line database refused {refusal}{waiting} (kept locally)")
@@ -131,6 +141,11 @@ class LineLink:
     def _on_event(self, event: Event) -> None:
         if isinstance(event, RunFinished):
             self._wake.set()
+
+    def _state(self, *, reached: bool, pending: int, message: str = "") -> None:
+        """The window's line-database chip: reached or not, and the records kept here meanwhile."""
+        if self._bus is not None:
+            self._bus.publish(LineSynced(SLOT, time.time(), reached, pending, message))
 
     def _say(self, level: str, message: str) -> None:
         """Log ``message`` once until it changes (a down database would otherwise repeat every pass)."""

@@ -108,7 +108,12 @@ def records_after(store: SqliteStore, station_id: str, after: int, limit: int) -
 
 def pending(store: SqliteStore) -> bool:
     """True when some record is not marked sent (cheap: two counts), so a sync has work to do."""
+    return unsent_count(store) != 0
+
+
+def unsent_count(store: SqliteStore) -> int:
+    """How many records are not marked sent yet: kept here until the line database has them."""
     with store.connect() as connection:
         (total,) = connection.execute("SELECT COUNT(*) FROM records").fetchone()
         (sent,) = connection.execute("SELECT COUNT(*) FROM sync_state WHERE state = 'sent'").fetchone()
-    return bool(total != sent)
+    return int(total) - int(sent)
