@@ -1,4 +1,4 @@
-"""Station overhead: the station's CPU per unit divided by the crypto no station can avoid (target ≤ 1.5).
+"""Station overhead: the station's CPU per unit divided by the crypto no station can avoid (target ≤ 1.15).
 
 Example::
 
@@ -23,7 +23,7 @@ from bench.harness import BenchStation, RunMeasure, SimPlacement, profiled_threa
 from bench.probes import CryptoProbe
 from bench.profiling import summarize
 
-TARGET = 1.5
+TARGET = 1.15  # issue 19 (issue 3 asked for 1.5)
 TIMING = "fast"
 
 
@@ -50,7 +50,7 @@ class OverheadResult:
 
     @property
     def met(self) -> bool:
-        """Judged on the ratio as printed (two decimals), so that a printed 1.50 never reads MISSED."""
+        """Judged on the ratio as printed (two decimals), so that a printed 1.15 never reads MISSED."""
         return round(self.ratio, 2) <= TARGET
 
 

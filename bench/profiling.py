@@ -19,11 +19,12 @@ from collections import defaultdict
 # (substring of "file:function", area), first match wins; builtins are named like
 # "<method 'execute' of 'sqlite3.Connection' objects>" with file "~". Time in a function no marker matches
 # (typing, base64, a builtin) goes to the areas of its callers, in proportion to the time each caused.
-HTTP = "HTTP client (requests, urllib3, http.client, sockets)"
+HTTP = "HTTP client (devices/transport.py, urllib3, http.client, sockets)"
 AREAS = (
     ("pbkdf2", "PBKDF2 (user key; BIP39 seed)"),
     ("cryptography", "other crypto (X25519, ECDSA, Ed25519, HPKE, X.509)"),
     ("sqlite3", "SQLite (records, journal, runs; synchronous=FULL)"),
+    ("devices/transport.py", HTTP),  # the request edge to units (plain HTTP parsed there since issue 19)
     ("requests/", HTTP),
     ("urllib3/", HTTP),
     ("urllib/", HTTP),

@@ -34,6 +34,11 @@ _SELECT_OPEN_RUNS = (
     "SELECT run_id, slot, mode, devid, state, started, updated, record_id FROM runs "
     "WHERE state = 'open' ORDER BY started, run_id"
 )
+_TOUCH_OPEN_RUN = "UPDATE runs SET updated = ? WHERE run_id = ? AND state = 'open'"
+_APPEND = (  # the run's next line number, taken inside the write transaction
+    "INSERT INTO journal (run_id, n, step, phase, detail_json, at) "
+    "SELECT ?, COALESCE(MAX(n), 0) + 1, ?, ?, ?, ? FROM journal WHERE run_id = ? RETURNING n"
+)
 _CLOSE_RUN = "UPDATE runs SET state = 'closed', record_id = ?, updated = ? WHERE run_id = ?"
 
 
@@ -80,17 +85,12 @@ class RunJournal:
         value = plain(detail or {}, "journal detail")
         refuse_secret_names(value, "journal detail")
         at = self.now()
-        with self.write() as connection:
-            _require_open(connection, run_id)
-            (last,) = connection.execute(
-                "SELECT COALESCE(MAX(n), 0) FROM journal WHERE run_id = ?", (run_id,)
-            ).fetchone()
-            connection.execute(
-                "INSERT INTO journal (run_id, n, step, phase, detail_json, at) VALUES (?, ?, ?, ?, ?, ?)",
-                (run_id, last + 1, step, phase, canonical_json(value).decode("utf-8"), at),
-            )
-            connection.execute("UPDATE runs SET updated = ? WHERE run_id = ?", (at, run_id))
-        return JournalEntry(run_id, last + 1, step, phase, value, at)
+        detail_json = canonical_json(value).decode("utf-8")
+        with self.write() as connection:  # two statements: each one releases and retakes the GIL
+            if connection.execute(_TOUCH_OPEN_RUN, (at, run_id)).rowcount != 1:
+                _require_open(connection, run_id)  # raises: unknown, or closed
+            [(n,)] = connection.execute(_APPEND, (run_id, step, phase, detail_json, at, run_id)).fetchall()
+        return JournalEntry(run_id, n, step, phase, value, at)
 
     def close_run(self, run_id: str, record_id: str | None) -> None:
         """Close a run without ``RecordWriter`` (e.g. resolved on restart to a record written earlier)."""
