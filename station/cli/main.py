@@ -15,12 +15,12 @@ import sys
 from collections.abc import Callable, Sequence
 
 from station import __version__
-from station.cli import audit, gui, keys, records, run, sim, users
+from station.cli import audit, gui, keys, line, records, run, sim, users
 from station.core.errors import StationError
 from station.core.privatefiles import private_umask
 from station.core.text import EscapingFormatter, printable
 
-VERB_MODULES = (sim, run, records, keys, gui, users, audit)  # in the order `station --help` lists them
+VERB_MODULES = (sim, run, records, line, keys, gui, users, audit)  # in the order `station --help` lists them
 
 
 def main(argv: Sequence[str] | None = None) -> int:
