@@ -88,6 +88,7 @@ class Source:
                         f"line database {self.name} has schema version {version}; the dashboard needs "
                         f"{DASHBOARD_SCHEMA}: run `station records migrate --store URL` as the database owner"
                     )
+                self._schema_ok = True
                 yield connection
             except psycopg.Error as exc:
                 raise RecordError(f"line database {self.name}: {redact(_first_line(exc))}") from exc
