@@ -27,11 +27,11 @@ def _frame(title: str, body: list[str], height: int = HEIGHT) -> str:
     return head + caption + "".join(body) + "</svg>"
 
 
-def _axis(top: int, height: int) -> list[str]:
+def _axis(top: int, height: int, top_y: int = TOP + 10) -> list[str]:
     y = height - BOTTOM
     return [
         f'<line class="axis" x1="{LEFT}" y1="{y}" x2="{WIDTH - 8}" y2="{y}"/>',
-        f'<text class="tick" x="{LEFT - 6}" y="{TOP + 10}" text-anchor="end">{top}</text>',
+        f'<text class="tick" x="{LEFT - 6}" y="{top_y}" text-anchor="end">{top}</text>',
         f'<text class="tick" x="{LEFT - 6}" y="{y}" text-anchor="end">0</text>',
     ]
 
@@ -80,30 +80,29 @@ def _legend(y: int) -> str:
     )
 
 
-def pareto_chart(items: Sequence[tuple[str, int]], *, title: str) -> str:
-    """Bars largest first with the cumulative share as a line (the Pareto of failure reasons)."""
+def pareto_chart(items: Sequence[tuple[str, int]], *, title: str, kinds: Sequence[str] = ()) -> str:
+    """Bars largest first with the cumulative share as a line (the Pareto of failure reasons); ``kinds``
+    gives each bar's colour class (fail or error) where known."""
     total = sum(count for _, count in items) or 1
     shown = list(items[:12])
-    height = HEIGHT + 60
-    plot = height - BOTTOM - TOP - 60
+    height, base = HEIGHT + 70, HEIGHT - 10  # rotated labels below the base line
+    plot = base - TOP - 22  # head room for the count above the tallest bar
     step = (WIDTH - LEFT - 8) / max(len(shown), 1)
     top = max([count for _, count in shown] + [1])
-    body = _axis(top, height - 60)
+    body = _axis(top, base + BOTTOM, base - plot + 4)
     points, running = [], 0
     for index, (label, count) in enumerate(shown):
         running += count
-        x = LEFT + index * step
-        h = plot * count / top
-        y = height - 60 - BOTTOM - h
+        x, h = LEFT + index * step, plot * count / top
+        kind = kinds[index] if index < len(kinds) else "fail"
         body.append(
-            f'<rect class="bar-fail" x="{x + 2:.1f}" y="{y:.1f}" width="{max(step - 4, 1):.1f}" '
-            f'height="{h:.1f}">'
-            f"<title>{escape(label)}: {count}</title></rect>"
-            f'<text class="tick" x="{x + step / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{count}</text>'
-            f'<text class="tick" x="{x + 4:.1f}" y="{height - 60 - BOTTOM + 14}" '
-            f'transform="rotate(20 {x + 4:.1f} {height - 60 - BOTTOM + 14})">{escape(label[:28])}</text>'
+            f'<rect class="bar-{kind}" x="{x + 2:.1f}" y="{base - h:.1f}" width="{max(step - 4, 1):.1f}" '
+            f'height="{h:.1f}"><title>{escape(label)}: {count}</title></rect>'
+            f'<text class="tick" x="{x + step / 2:.1f}" y="{base - h - 4:.1f}" text-anchor="middle">{count}</text>'
+            f'<text class="tick" x="{x + 4:.1f}" y="{base + 14}" '
+            f'transform="rotate(20 {x + 4:.1f} {base + 14})">{escape(label[:28])}</text>'
         )
-        cy = height - 60 - BOTTOM - plot * running / total
+        cy = base - plot * running / total
         points.append(f"{x + step / 2:.1f},{cy:.1f}")
         body.append(
             f'<circle class="cumulative" cx="{x + step / 2:.1f}" cy="{cy:.1f}" r="3">'
@@ -112,8 +111,8 @@ def pareto_chart(items: Sequence[tuple[str, int]], *, title: str) -> str:
     if points:
         body.append(f'<polyline class="cumulative" fill="none" points="{" ".join(points)}"/>')
         body.append(
-            f'<text class="tick" x="{WIDTH - 10}" y="{TOP + 10}" text-anchor="end">'
-            f"cumulative line: {100 * running / total:.1f} % of {total} shown</text>"
+            f'<text class="tick" x="{LEFT}" y="{height - 6}">bars: failures per step and code; '
+            f"line: cumulative share ({100 * running / total:.1f} % of {total} with the bars shown)</text>"
         )
     return _frame(title, body, height)
 

@@ -146,7 +146,9 @@ def failures_page(
         ],
         charts=[
             pareto_chart(
-                [(f"{r[0]} · {r[1]}", r[5]) for r in rows], title=f"Pareto of {total} failures, {span.label}"
+                [(f"{r[0]} · {r[1]}", r[5]) for r in rows],
+                title=f"Pareto of {total} failures, {span.label}",
+                kinds=["error" if g.counts["error"] > g.counts["fail"] else "fail" for g in groups],
             )
         ],
     )

@@ -177,7 +177,7 @@ def _station_row(
     if not last:
         state = state_of(last=None, now=now, behind=0)
         return f"~{state.key}", [
-            Link(station, f"/station/{station}"),
+            Link(station, f"/failures?station={station}"),
             "",
             Mark(state.key, state.mark, state.word),
             "",
@@ -194,7 +194,7 @@ def _station_row(
     state = state_of(last=created, now=now, behind=_unsent(session, station), late=late)
     records = sum(counts.values())
     row = [
-        Link(station, f"/station/{station}"),
+        Link(station, f"/failures?station={station}"),
         mode,
         Mark(state.key, state.mark, state.word),
         Link(f"#{seq}", f"/record/{record_id}"),

@@ -46,7 +46,7 @@ def report_page(
     groups = failure_groups(session, span)
     records = sum(int(n) for *_, n in outcomes)
     return Page(
-        f"Shift report, {span.label}",
+        f"Shift report, {span.start[:16].replace('T', ' ')} to {span.end[:16].replace('T', ' ')} UTC",
         figures={
             "window": span.label,
             "from": span.start,

@@ -187,7 +187,7 @@ def test_security_headers_on_every_answer(client: TestClient) -> None:
 
 
 def test_the_sessions_cannot_write(source: Source) -> None:
-    with pytest.raises(RecordError, match="read-only|readonly"), source.session() as session:
+    with pytest.raises(RecordError, match=r"read-only|readonly"), source.session() as session:
         session.rows("INSERT INTO records (station_id, seq, record_id, mode, outcome, created, jws) "
                      "VALUES ('x', 1, 'x', 'qa', 'pass', 'x', 'x')", ())  # fmt: skip
 
@@ -284,7 +284,8 @@ def test_wrong_pins_lock_the_badge_here(line: Line) -> None:
 
 def test_serve_refuses_a_network_address_without_tls_and_login(tmp_path: object) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "station.cli.main", "line", "serve", "--store", "x.sqlite3", "--listen", "0.0.0.0:8080"],
+        [sys.executable, "-m", "station.cli.main", "line", "serve", "--store", "x.sqlite3",
+         "--listen", "0.0.0.0:8080"],
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2
