@@ -1,11 +1,12 @@
 -- 0005 dashboard (PostgreSQL, the line database): what `station line serve` reads, without decoding JWS.
 --
--- The line dashboard (docs/dashboard.md) counts failures by step and code, and units by profile and
--- operator, over shift/day/week windows of up to ~100 000 records. Decoding each record's JWS in Python
--- per page is too slow, so the line database derives those public payload fields once, at INSERT, as
--- STORED generated columns: the stations' sync inserts exactly as before (it names its columns), and the
--- values are the signed payload's own (a damaged payload gives NULLs, never a failed INSERT). Indexes:
--- time windows on `created`, failures alone, and `received_at` for the dashboard's live updates.
+-- The line dashboard (docs/dashboard.md) counts failures by step and code, and units by profile, over
+-- shift/day/week windows of up to ~100 000 records: decoding each record's JWS per page is too slow. So
+-- the line database copies those public payload fields into columns once, as a row arrives (a BEFORE
+-- INSERT trigger, one decode per row, overwriting whatever an INSERT gave them): the stations' sync
+-- inserts exactly as before, and a damaged payload gives NULLs, never a failed INSERT. Rows already held
+-- are filled once here, the append-only trigger set aside for that one UPDATE. Indexes: time windows on
+-- `created`, failures alone, and `received_at` for the dashboard's live updates.
 
 CREATE FUNCTION station_payload(jws text) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
@@ -18,14 +19,29 @@ END
 $$;
 
 ALTER TABLE records
-    ADD COLUMN fail_step text GENERATED ALWAYS AS (station_payload(jws) -> 'failure' ->> 'step') STORED,
-    ADD COLUMN fail_code text GENERATED ALWAYS AS (station_payload(jws) -> 'failure' ->> 'code') STORED,
-    ADD COLUMN fail_message text
-        GENERATED ALWAYS AS (left(station_payload(jws) -> 'failure' ->> 'message', 300)) STORED,
-    ADD COLUMN profile text
-        GENERATED ALWAYS AS (left(station_payload(jws) -> 'personalization' ->> 'profile', 120)) STORED,
-    ADD COLUMN operator_id text
-        GENERATED ALWAYS AS (left(station_payload(jws) -> 'operator' ->> 'id', 80)) STORED;
+    ADD COLUMN fail_step text, ADD COLUMN fail_code text, ADD COLUMN fail_message text,
+    ADD COLUMN profile text, ADD COLUMN operator_id text;
+
+CREATE FUNCTION station_record_facts() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    payload jsonb := station_payload(NEW.jws);
+BEGIN
+    NEW.fail_step := left(payload -> 'failure' ->> 'step', 80);
+    NEW.fail_code := left(payload -> 'failure' ->> 'code', 80);
+    NEW.fail_message := left(payload -> 'failure' ->> 'message', 300);
+    NEW.profile := left(payload -> 'personalization' ->> 'profile', 120);
+    NEW.operator_id := left(payload -> 'operator' ->> 'id', 80);
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER records_facts BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION station_record_facts();
+
+ALTER TABLE records DISABLE TRIGGER records_append_only;
+UPDATE records SET fail_step = left(p -> 'failure' ->> 'step', 80), fail_code = left(p -> 'failure' ->> 'code', 80),
+    fail_message = left(p -> 'failure' ->> 'message', 300), profile = left(p -> 'personalization' ->> 'profile', 120),
+    operator_id = left(p -> 'operator' ->> 'id', 80)
+FROM (SELECT record_id AS id, station_payload(jws) AS p FROM records) AS decoded WHERE record_id = decoded.id;
+ALTER TABLE records ENABLE TRIGGER records_append_only;
 
 CREATE INDEX records_by_created ON records (created) INCLUDE (station_id, mode, outcome, devid);
 CREATE INDEX records_failures ON records (created) INCLUDE (fail_step, fail_code)
