@@ -98,7 +98,8 @@ def pareto_chart(items: Sequence[tuple[str, int]], *, title: str, kinds: Sequenc
         body.append(
             f'<rect class="bar-{kind}" x="{x + 2:.1f}" y="{base - h:.1f}" width="{max(step - 4, 1):.1f}" '
             f'height="{h:.1f}"><title>{escape(label)}: {count}</title></rect>'
-            f'<text class="tick" x="{x + step / 2:.1f}" y="{base - h - 4:.1f}" text-anchor="middle">{count}</text>'
+            f'<text class="tick" x="{x + step / 2:.1f}" y="{base - h - 4:.1f}" '
+            f'text-anchor="middle">{count}</text>'
             f'<text class="tick" x="{x + 4:.1f}" y="{base + 14}" '
             f'transform="rotate(20 {x + 4:.1f} {base + 14})">{escape(label[:28])}</text>'
         )

@@ -73,9 +73,13 @@ def test_every_page_loads_without_a_console_error(
 ) -> None:
     line, address, _url = served
     paths = {
-        "line": "/", "failures": "/failures?window=day", "unit": f"/unit?q={line.passed[0].devid}",
-        "record": f"/record/{line.failed[0].record_id}", "profiles": "/profiles", "report": "/report",
-    }  # fmt: skip
+        "line": "/",
+        "failures": "/failures?window=day",
+        "unit": f"/unit?q={line.passed[0].devid}",
+        "record": f"/record/{line.failed[0].record_id}",
+        "profiles": "/profiles",
+        "report": "/report",
+    }
     for name, path in paths.items():
         answer = page.goto(address + path)
         assert answer is not None and answer.status == 200, path

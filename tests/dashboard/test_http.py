@@ -188,8 +188,11 @@ def test_security_headers_on_every_answer(client: TestClient) -> None:
 
 def test_the_sessions_cannot_write(source: Source) -> None:
     with pytest.raises(RecordError, match=r"read-only|readonly"), source.session() as session:
-        session.rows("INSERT INTO records (station_id, seq, record_id, mode, outcome, created, jws) "
-                     "VALUES ('x', 1, 'x', 'qa', 'pass', 'x', 'x')", ())  # fmt: skip
+        session.rows(
+            "INSERT INTO records (station_id, seq, record_id, mode, outcome, created, jws) "
+            "VALUES ('x', 1, 'x', 'qa', 'pass', 'x', 'x')",
+            (),
+        )
 
 
 def test_a_station_that_stops_turns_silent_by_itself(source: Source) -> None:
@@ -240,9 +243,16 @@ def test_no_secret_reaches_a_page(line: Line, pg_admin: str, line_url: str) -> N
     down = f"postgresql://dash:{secret}@127.0.0.1:9/line"
     for target in (str(line.store.path), with_password, down):
         with TestClient(build_app(Source(target, trusted_keys=line.trusted))) as client:
-            paths = [*PAGES, *(p.replace("/", "/api/", 1) for p in PAGES if p != "/"), "/api/line",
-                     f"/unit?q={line.passed[0].devid}", f"/record/{line.passed[0].record_id}",
-                     "/csv/line/stations.csv", "/csv/report/stations.csv", "/api/openapi.json"]  # fmt: skip
+            paths = [
+                *PAGES,
+                *(p.replace("/", "/api/", 1) for p in PAGES if p != "/"),
+                "/api/line",
+                f"/unit?q={line.passed[0].devid}",
+                f"/record/{line.passed[0].record_id}",
+                "/csv/line/stations.csv",
+                "/csv/report/stations.csv",
+                "/api/openapi.json",
+            ]
             for path in paths:
                 text = client.get(path).text
                 assert secret not in text and "scrypt$" not in text and "482916" not in text, path
@@ -284,9 +294,21 @@ def test_wrong_pins_lock_the_badge_here(line: Line) -> None:
 
 def test_serve_refuses_a_network_address_without_tls_and_login(tmp_path: object) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "station.cli.main", "line", "serve", "--store", "x.sqlite3",
-         "--listen", "0.0.0.0:8080"],
-        capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "station.cli.main",
+            "line",
+            "serve",
+            "--store",
+            "x.sqlite3",
+            "--listen",
+            "0.0.0.0:8080",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "needs --tls-cert, --tls-key and --accounts" in done.stderr

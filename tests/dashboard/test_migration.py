@@ -1,4 +1,4 @@
-"""Migration 0005: the line database keeps the payload fields the dashboard counts by, for new and old rows."""
+"""Migration 0005: the line database keeps the payload fields the dashboard counts by, new and old rows."""
 
 from __future__ import annotations
 
@@ -16,11 +16,16 @@ ROW = "INSERT INTO records (station_id, seq, record_id, devid, genuine_id, mode,
 def _expected(line: Line) -> dict[str, tuple[object, ...]]:
     from station.dashboard.facts import Facts
 
-    found = {}
+    found: dict[str, tuple[object, ...]] = {}
     for record in line.store.records():
         facts = Facts.of(record.payload)
-        found[record.record_id] = (facts.fail_step, facts.fail_code, facts.fail_message, facts.profile,
-                                   facts.operator_id)  # fmt: skip
+        found[record.record_id] = (
+            facts.fail_step,
+            facts.fail_code,
+            facts.fail_message,
+            facts.profile,
+            facts.operator_id,
+        )
     return found
 
 
@@ -34,12 +39,24 @@ def test_rows_held_before_the_migration_are_filled(line: Line, pg_admin: str) ->
             )
             for step in migrations("postgres")[:4]:
                 connection.execute(step.sql.encode("utf-8"))
-                connection.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
-                                   (step.version, step.name))  # fmt: skip
+                connection.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (step.version, step.name)
+                )
             for r in line.store.records():
-                connection.execute(ROW + "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                                   (r.station_id, r.seq, r.record_id, r.devid, r.genuine_id, r.mode, r.outcome,
-                                    r.created, r.jws))  # fmt: skip
+                connection.execute(
+                    ROW + "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        r.station_id,
+                        r.seq,
+                        r.record_id,
+                        r.devid,
+                        r.genuine_id,
+                        r.mode,
+                        r.outcome,
+                        r.created,
+                        r.jws,
+                    ),
+                )
         assert migrate_target(url).after >= 5
         with psycopg.connect(url) as connection:
             held = {row[0]: row[1:] for row in connection.execute(FACTS)}
