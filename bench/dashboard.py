@@ -33,6 +33,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -41,18 +42,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from psycopg import sql
 
 from bench.harness import RESULT_PREFIX
-from station.core.operator import Operator
 from station.dashboard.app import build_app
 from station.dashboard.server import Background
 from station.dashboard.source import Source
-from station.records import Failure, Links, RecordWriter, SqliteStore, key_id
+from station.records import Failure, Links, RecordDraft, RecordWriter, SqliteStore, key_id
 from station.records.jws import sign
 from station.records.line.sync import sync
 from station.records.model import GENESIS_PREV, SOFTWARE, StationInfo, build_payload, chain_hash, rfc3339
 from station.records.store.admin import migrate_target, set_test_line
 from station.records.store.postgres import PostgresStore, public_key_text
 from tests.pgserver import create_database, pg_server, unavailable_reason, with_database
-from tests.records.factories import CONFIG_SHA256, draft, evidence, make_ca, random_unit
+from tests.records.factories import CONFIG_SHA256, draft, make_ca
 
 TARGET_MS = 200.0
 STATIONS = [f"line1-st{n:02d}" for n in range(1, 10)] + ["line1-qa01"]
@@ -73,7 +73,11 @@ COLUMNS = "station_id, seq, record_id, devid, genuine_id, mode, outcome, created
 
 
 def station_rows(job: tuple[int, str, int, str, str]) -> str:
-    """Sign one station's chain into a COPY file (run in a worker process); returns the file's path."""
+    """Sign one station's chain into a COPY file (run in a worker process); returns the file's path.
+
+    Payloads are made once per kind with ``build_payload`` (validated), then copied with this record's
+    fields: what stays per record is canonical JSON and an Ed25519 signature, as on a station.
+    """
     index, station, count, end_text, folder = job
     rng = random.Random(index)
     key = Ed25519PrivateKey.generate()
@@ -84,10 +88,16 @@ def station_rows(job: tuple[int, str, int, str, str]) -> str:
     kid = key_id(key.public_key())
     info = StationInfo(station, SOFTWARE, CONFIG_SHA256, kid)
     ca = make_ca()
-    pool = []
-    for _ in range(256):
-        unit = random_unit()
-        pool.append((unit, evidence(ca, unit)))
+
+    def made(shaped: RecordDraft) -> dict[str, Any]:
+        return build_payload(shaped, station=info, seq=1, prev=GENESIS_PREV, record_id=str(uuid.uuid4()))
+
+    pool = [made(draft(ca)) for _ in range(256)]  # passing units, each with its own certificate
+    failing = [
+        made(replace(draft(outcome=outcome), failure=Failure(step_name, code, message)))
+        for step_name, code, message, outcome, _ in REASONS
+    ]
+    checking = made(replace(draft(mode="qa"), links=Links(verifies=str(uuid.uuid4()))))
     end = datetime.fromisoformat(end_text)
     step = timedelta(days=DAYS) / count
     first = end - timedelta(days=DAYS) + step * (index / len(STATIONS))
@@ -98,46 +108,38 @@ def station_rows(job: tuple[int, str, int, str, str]) -> str:
     with gzip.open(path, "wt", compresslevel=1) as out:
         for seq in range(1, count + 1):
             created = first + step * (seq - 1)
-            unit, proof = pool[rng.randrange(256)]
+            unit = pool[rng.randrange(256)]
             devid = retry or f"{index:02x}{seq:014x}"
-            roll = rng.random()
-            outcome = "pass" if qa or roll >= 0.06 else None
             if qa:
-                shaped = replace(
-                    draft(unit=replace(unit, devid=f"{rng.randrange(9):02x}{seq:014x}"), mode="qa"),
-                    links=Links(verifies=str(uuid.UUID(int=seq))),
-                )
-            elif outcome == "pass":
-                shaped = replace(draft(unit=replace(unit, devid=devid)), provisioning=proof)
-                retry = None
+                payload = dict(checking)
+                devid = f"{rng.randrange(9):02x}{seq:014x}"
+            elif rng.random() >= 0.06:
+                payload, retry = dict(unit), None
             else:
-                step_name, code, message, outcome, _ = rng.choices(REASONS, weights)[0]
-                shaped = replace(
-                    draft(unit=replace(unit, devid=devid), outcome=outcome),
-                    failure=Failure(step_name, code, message),
-                )
+                payload = dict(rng.choices(failing, weights)[0])
                 retry = devid if rng.random() < 0.5 else None
-            shaped = replace(
-                shaped,
-                started=created - timedelta(seconds=40),
-                finished=created,
-                operator=Operator(OPERATORS[(seq // 400 + index) % len(OPERATORS)], "operator"),
+            payload.update(
+                record_id=str(uuid.uuid4()),
+                seq=seq,
+                prev=prev,
+                unit={**unit["unit"], "devid": devid},
+                started=rfc3339(created - timedelta(seconds=40)),
+                finished=rfc3339(created),
+                operator={"id": OPERATORS[(seq // 400 + index) % len(OPERATORS)], "role": "operator"},
                 personalization={
                     "profile": PROFILES[(seq // 3000 + index) % len(PROFILES)],
                     "hostname": "my.ence.do",
                 },
             )
-            record_id = str(uuid.uuid4())
-            payload = build_payload(shaped, station=info, seq=seq, prev=prev, record_id=record_id)
             jws = sign(payload, key, kid)
             prev = chain_hash(jws)
             shown = payload["unit"]
             fields = [
                 station,
                 str(seq),
-                record_id,
-                shown["devid"] or "\\N",
-                shown["genuine_id"] or "\\N",
+                payload["record_id"],
+                shown["devid"],
+                shown["genuine_id"],
                 payload["mode"],
                 payload["outcome"],
                 rfc3339(created),
