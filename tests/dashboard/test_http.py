@@ -312,3 +312,22 @@ def test_serve_refuses_a_network_address_without_tls_and_login(tmp_path: object)
     )
     assert done.returncode == 2
     assert "needs --tls-cert, --tls-key and --accounts" in done.stderr
+
+
+def test_search_finds_a_reader_by_its_device_id(line: Line) -> None:
+    from dataclasses import replace
+
+    from station.records.model import ReaderIdentity
+    from tests.records.factories import draft
+
+    reader = ReaderIdentity(
+        device_id="vkYkoELRDS3p9xhQO1lx8a", serial="S1", config_id="C", config_sha256="0" * 64
+    )
+    record = line.writer.append(replace(draft(), mode="readers", unit=reader))
+    with TestClient(build_app(Source(str(line.store.path), trusted_keys=line.trusted))) as client:
+        found = client.get("/api/unit", params={"q": "vkYkoELRDS3p9xhQO1lx8a"}).json()
+        page = client.get(f"/api/record/{record.record_id}").json()
+    [row] = found["tables"]["history"]["rows"]
+    assert row["record"] == record.record_id and row["mode"] == "readers" and row["check"] == "verified"
+    unit = {r["field"]: r["value"] for r in page["tables"]["unit"]["rows"]}
+    assert unit["device_id"] == "vkYkoELRDS3p9xhQO1lx8a" and unit["history"] == "whole history of this unit"
