@@ -213,16 +213,13 @@ def _unsent(session: Session, station: str) -> int:
     """A station's store: records not yet in the line database (0 when the station does not sync)."""
     if session.kind == "postgres":
         return 0
-    synced = session.rows("SELECT count(*) FROM sync_state WHERE station_id = ?", (station,))[0][0]
-    if not synced:
-        return 0
-    return int(
-        session.rows(
-            "SELECT count(*) FROM records r WHERE station_id = ? AND NOT EXISTS (SELECT 1 FROM sync_state s "
-            "WHERE s.station_id = r.station_id AND s.seq = r.seq AND s.state = 'sent')",
-            (station,),
-        )[0][0]
-    )
+    records, sent, synced = session.rows(
+        "SELECT (SELECT count(*) FROM records WHERE station_id = ?), "
+        "(SELECT count(*) FROM sync_state WHERE station_id = ? AND state = 'sent'), "
+        "(SELECT count(*) FROM sync_state WHERE station_id = ?)",
+        (station, station, station),
+    )[0]
+    return int(records) - int(sent) if synced else 0
 
 
 def _mode_rank(key: str) -> int:
