@@ -99,8 +99,13 @@ def line_page(session: Session, *, now: str, name: str = "shift") -> Page:
             "outcomes": total,
             "first_pass_yield": _ratio(firsts[1], firsts[0]),
             "states": {
-                key: sum(1 for k, _ in rows if k.endswith(key))
-                for key in ("producing", "idle", "silent", "behind")
+                word: sum(1 for k, _ in rows if k.endswith(key))
+                for key, word in (
+                    ("producing", "producing"),
+                    ("idle", "idle"),
+                    ("silent", "silent"),
+                    ("behind", "sync_behind"),
+                )
             },
         },
         tables=[stations, latest_records(session)],
