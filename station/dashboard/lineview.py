@@ -45,7 +45,7 @@ def line_page(session: Session, *, now: str, name: str = "shift") -> Page:
             (hour_ago, now),
         )
     )
-    first = _by_station(session, _FIRST_TRIES, (span.start, span.end))
+    first = first_tries(session, span.start, span.end)
     open_ = _by_station(session, _OPEN_FAILURES, (span.start, span.end))
     rows: list[tuple[str, list[Any]]] = []
     for station in station_ids(session):
@@ -139,20 +139,34 @@ def latest_records(session: Session, limit: int = LATEST) -> Table:
     )
 
 
-_FIRST_TRIES = (  # each unit's first production attempt in the window, credited to the station that made it
-    "SELECT station_id, 'units', count(*) FROM (SELECT station_id, outcome, ROW_NUMBER() OVER "
-    "(PARTITION BY COALESCE(devid, record_id) ORDER BY created, station_id, seq) AS n FROM records "
-    "WHERE created >= ? AND created < ? AND mode = 'production') t WHERE n = 1 GROUP BY station_id "
-    "UNION ALL SELECT station_id, 'pass', count(*) FROM (SELECT station_id, outcome, ROW_NUMBER() OVER "
-    "(PARTITION BY COALESCE(devid, record_id) ORDER BY created, station_id, seq) AS n FROM records "
-    "WHERE created >= ? AND created < ? AND mode = 'production') t WHERE n = 1 AND outcome = 'pass' "
-    "GROUP BY station_id"
+# Each unit's production records in the window, grouped by unit (a hash, no sort): its first attempt's
+# station and outcome are the text after the fixed-width time of min(created || ...) (24 characters).
+UNITS = (
+    "SELECT min(created || station_id) AS first_station, min(created || outcome) AS first_outcome, "
+    "min(created || COALESCE(profile, '')) AS first_profile, count(*) AS n, "
+    "sum(CASE WHEN outcome = 'pass' THEN 1 ELSE 0 END) AS p FROM records "
+    "WHERE created >= ? AND created < ? AND mode = 'production' "
+    "GROUP BY COALESCE(devid, station_id || ':' || seq)"
+)
+_FIRST_TRIES = (  # per station: units whose first attempt in the window it made, and how many of those passed
+    "SELECT substr(first_station, 25), count(*), "
+    "sum(CASE WHEN substr(first_outcome, 25) = 'pass' THEN 1 ELSE 0 END) FROM ("
+    + UNITS.replace("min(created || COALESCE(profile, '')) AS first_profile, ", "")
+    + ") AS units GROUP BY 1"
 )
 _OPEN_FAILURES = (
     "SELECT station_id, outcome, count(*) FROM records r WHERE created >= ? AND created < ? "
     "AND outcome IN ('fail', 'error') AND (devid IS NULL OR NOT EXISTS (SELECT 1 FROM records p "
     "WHERE p.devid = r.devid AND p.outcome = 'pass' AND p.created > r.created)) GROUP BY station_id, outcome"
 )
+
+
+def first_tries(session: Session, start: str, end: str) -> defaultdict[str, dict[str, int]]:
+    """Per station: ``units`` whose first production attempt in the window it made, ``pass`` of those."""
+    found: defaultdict[str, dict[str, int]] = defaultdict(dict)
+    for station, units, passed in session.rows(_FIRST_TRIES, (start, end)):
+        found[station] = {"units": int(units), "pass": int(passed or 0)}
+    return found
 
 
 def _by_station(session: Session, sql: str, window_: tuple[str, str]) -> defaultdict[str, dict[str, int]]:

@@ -10,56 +10,46 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from station.dashboard.charts import yield_bars
+from station.dashboard.lineview import UNITS
 from station.dashboard.source import Session
 from station.dashboard.tables import Page, Table
 from station.dashboard.windows import Window, window
 
 NONE = "(no profile)"
-# Production records of the window, each with whether it is its unit's first attempt in the window.
-_FIRST = (
-    "SELECT substr(created, 1, 10), COALESCE(profile, ?), outcome, devid, "
-    "ROW_NUMBER() OVER (PARTITION BY COALESCE(devid, record_id) ORDER BY created, station_id, seq) "
-    "FROM records WHERE created >= ? AND created < ? AND mode = 'production'"
-)
-_PG = (
-    "SELECT day, profile, count(*), count(*) FILTER (WHERE outcome = 'pass'), "
-    "count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE n = 1 AND outcome = 'pass'), "
-    "count(DISTINCT devid) FILTER (WHERE outcome = 'pass') "
-    f"FROM ({_FIRST}) AS t(day, profile, outcome, devid, n) GROUP BY 1, 2"
+_PG = (  # per profile and the day of each unit's first attempt in the window
+    "SELECT substr(first_profile, 1, 10), COALESCE(NULLIF(substr(first_profile, 25), ''), ?), "
+    "sum(n), sum(p), count(*), sum(CASE WHEN substr(first_outcome, 25) = 'pass' THEN 1 ELSE 0 END), "
+    f"sum(CASE WHEN p > 0 THEN 1 ELSE 0 END) FROM ({UNITS}) AS units GROUP BY 1, 2"
 )
 
 
 def by_profile_and_day(session: Session, span: Window) -> list[tuple[str, str, int, int, int, int, int]]:
-    """(day, profile, records, passed, units, passed first time, units made) per profile and day."""
+    """(day, profile, records, passed, units tried, passed first time, units made), by the profile and
+    day of each unit's first attempt in the window."""
     if session.kind == "postgres":
         rows = session.rows(_PG, (NONE, span.start, span.end))
         return sorted((str(d), str(p), *(int(n) for n in rest)) for d, p, *rest in rows)  # type: ignore[misc]
     found = session.rows(
-        "SELECT substr(created, 1, 10), record_id, devid, outcome, created, station_id, seq, jws "
-        "FROM records "
+        "SELECT record_id, COALESCE(devid, station_id || ':' || seq), outcome, created, jws FROM records "
         "WHERE created >= ? AND created < ? AND mode = 'production' ORDER BY created, station_id, seq",
         (span.start, span.end),
     )
-    tally: defaultdict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    made: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
-    seen: set[str] = set()
-    for day, record_id, devid, outcome, _created, _station, _seq, jws in found:
-        key = (day, session.facts(record_id, (jws,)).profile or NONE)
-        first = (devid or record_id) not in seen
-        seen.add(devid or record_id)
-        counts = tally[key]
-        counts[0] += 1
-        counts[1] += outcome == "pass"
-        counts[2] += first
-        counts[3] += first and outcome == "pass"
-        if outcome == "pass" and devid:
-            made[key].add(devid)
-    return sorted(
-        (day, profile, counts[0], counts[1], counts[2], counts[3], len(made[(day, profile)]))
-        for (day, profile), counts in tally.items()
-    )
+    units: dict[str, list[Any]] = {}  # unit -> [day, profile, first outcome, records, passed]
+    for record_id, unit, outcome, created, jws in found:
+        if unit not in units:
+            profile = session.facts(record_id, (jws,)).profile or NONE
+            units[unit] = [created[:10], profile, outcome, 0, 0]
+        units[unit][3] += 1
+        units[unit][4] += outcome == "pass"
+    tally: defaultdict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for day, profile, first, records, passed in units.values():
+        counts = tally[(day, profile)]
+        for index, value in enumerate((records, passed, 1, first == "pass", passed > 0)):
+            counts[index] += value
+    return sorted((day, profile, *counts) for (day, profile), counts in tally.items())  # type: ignore[misc]
 
 
 def profiles_page(
@@ -80,8 +70,8 @@ def profiles_page(
                 rows, key=lambda r: (r[0], r[1]), reverse=True
             )
         ],
-        note="units made: units with a passing production record that day; first-pass yield: of the units "
-        "tried for the first time in the window, those whose first attempt passed",
+        note="by the profile and day of each unit's first attempt in the window; units made: units with a "
+        "passing production record; first-pass yield: units whose first attempt passed",
     )
     summary = Table(
         "totals",

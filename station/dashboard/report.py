@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from station.dashboard.failures import failure_groups
-from station.dashboard.lineview import _FIRST_TRIES
+from station.dashboard.lineview import first_tries
 from station.dashboard.source import Session
 from station.dashboard.tables import Page, Table
 from station.dashboard.windows import window
@@ -27,9 +27,9 @@ def report_page(
         "GROUP BY mode, outcome ORDER BY mode, outcome",
         bounds,
     )
-    first = session.rows(_FIRST_TRIES, bounds * 2)
-    units = sum(int(n) for _, key, n in first if key == "units")
-    passed = sum(int(n) for _, key, n in first if key == "pass")
+    first = first_tries(session, *bounds).values()
+    units = sum(counts["units"] for counts in first)
+    passed = sum(counts["pass"] for counts in first)
     stations = []
     for station, low, high, count in session.rows(
         "SELECT station_id, min(seq), max(seq), count(*) FROM records WHERE created >= ? AND created < ? "

@@ -6,7 +6,7 @@
 -- INSERT trigger, one decode per row, overwriting whatever an INSERT gave them): the stations' sync
 -- inserts exactly as before, and a damaged payload gives NULLs, never a failed INSERT. Rows already held
 -- are filled once here, the append-only trigger set aside for that one UPDATE. Indexes: time windows on
--- `created`, failures alone, and `received_at` for the dashboard's live updates.
+-- `created`, failures alone, production units by time, and `received_at` for the live updates.
 
 CREATE FUNCTION station_payload(jws text) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
@@ -46,4 +46,6 @@ ALTER TABLE records ENABLE TRIGGER records_append_only;
 CREATE INDEX records_by_created ON records (created) INCLUDE (station_id, mode, outcome, devid);
 CREATE INDEX records_failures ON records (created) INCLUDE (fail_step, fail_code)
     WHERE outcome IN ('fail', 'error');
+CREATE INDEX records_production ON records (created) INCLUDE (devid, station_id, seq, outcome, profile)
+    WHERE mode = 'production';
 CREATE INDEX records_by_received_at ON records (received_at);
