@@ -202,7 +202,7 @@ def line_database(admin: str, records: int, cache: Path) -> tuple[str, str]:
     try:
         with psycopg.connect(url) as connection:
             held = connection.execute(
-                "SELECT count(*) FROM records WHERE station_id <> 'bench-live'"
+                "SELECT count(*) FROM records WHERE station_id NOT LIKE 'bench-live-%'"
             ).fetchone()
         if held is not None and held[0] == records:
             print(f"reusing database {name} ({records} records)", flush=True)

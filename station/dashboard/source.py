@@ -43,6 +43,7 @@ class Source:
         self._keys: tuple[float, dict[str, Ed25519PublicKey]] | None = None
         self._lock = threading.Lock()
         self.facts_cache = FactsCache()
+        self.memo: dict[Any, Any] = {}  # what a page keeps between requests (profiles: whole past days)
         self._schema_ok = False
         if self.kind == "sqlite" and not Path(target).is_file():
             raise RecordError(f"no record store at {target}")

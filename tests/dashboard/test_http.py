@@ -331,3 +331,24 @@ def test_search_finds_a_reader_by_its_device_id(line: Line) -> None:
     assert row["record"] == record.record_id and row["mode"] == "readers" and row["check"] == "verified"
     unit = {r["field"]: r["value"] for r in page["tables"]["unit"]["rows"]}
     assert unit["device_id"] == "vkYkoELRDS3p9xhQO1lx8a" and unit["history"] == "whole history of this unit"
+
+
+def test_a_counted_day_is_counted_again_when_a_record_of_it_arrives_late(
+    synced_line: tuple[Line, str],
+) -> None:
+    import psycopg
+
+    line, url = synced_line
+    today = utc_now().replace(hour=0, minute=0, second=0, microsecond=0)
+    yesterday = {"from": rfc3339(today - timedelta(days=1)), "to": rfc3339(today)}
+    with TestClient(build_app(Source(url))) as client:
+        assert client.get("/api/profiles", params=yesterday).json()["tables"]["profiles"]["rows"] == []
+        late = line.passed[0]
+        with psycopg.connect(url, autocommit=True) as connection:  # a station that synced a day late
+            connection.execute(
+                "INSERT INTO records (station_id, seq, record_id, devid, genuine_id, mode, outcome, created, "
+                "jws) VALUES ('late-st01', 1, 'late-1', 'late-unit', NULL, 'production', 'pass', %s, %s)",
+                (rfc3339(today - timedelta(hours=12)), late.jws),
+            )
+        rows = client.get("/api/profiles", params=yesterday).json()["tables"]["profiles"]["rows"]
+    assert [(row["profile"], row["units made"]) for row in rows] == [("bank", 1)]
