@@ -126,7 +126,7 @@ def yield_bars(items: Sequence[tuple[str, int, int]], *, title: str) -> str:
     for index, (label, passed, units) in enumerate(shown):
         y = TOP + 10 + index * 22
         share = passed / units if units else 0.0
-        width = (WIDTH - 260) * share
+        width = (WIDTH - 330) * share  # room for "100.0 % of N" after the longest bar
         body.append(
             f'<text class="tick" x="8" y="{y + 13}">{escape(label[:30])}</text>'
             f'<rect class="bar-pass" x="200" y="{y}" width="{width:.1f}" height="16">'
