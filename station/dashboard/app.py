@@ -206,7 +206,7 @@ class Dashboard:
                 if json
                 else self.render(request, "unit", None, status=404, error=message)
             )
-        return JSONResponse(page.to_json()) if json else self.render(request, "unit", page)
+        return JSONResponse(page.to_json()) if json else self.render(request, "unit", page, no_csv=True)
 
     async def _answer(
         self, request: Request, name: str, respond: Callable[[Page | None], Response], *, json: bool = False

@@ -148,7 +148,11 @@ def record_page(session: Session, record_id: str) -> Page | None:
     personal += [("sealed secret (name only)", name) for name in view.sealed_secrets]
     return Page(
         f"Record {view.record_id}",
-        figures={"record_id": view.record_id, "verified": view.checks.ok},
+        figures={
+            "record_id": view.record_id,
+            "verified": view.checks.ok,
+            "check": "✓ verified" if view.checks.ok else "✗ FAILED",
+        },
         tables=[
             Table("record", "Record", ("field", "value"), facts),
             Table("unit", "Unit", ("field", "value"), unit),

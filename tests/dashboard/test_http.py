@@ -352,3 +352,17 @@ def test_a_counted_day_is_counted_again_when_a_record_of_it_arrives_late(
             )
         rows = client.get("/api/profiles", params=yesterday).json()["tables"]["profiles"]["rows"]
     assert [(row["profile"], row["units made"]) for row in rows] == [("bank", 1)]
+
+
+def test_every_csv_link_on_every_page_answers(client: TestClient, line: Line) -> None:
+    import html
+    import re
+
+    pages = [*PAGES, f"/unit?q={line.passed[0].devid}", f"/record/{line.failed[0].record_id}"]
+    links = set()
+    for path in pages:
+        links |= {html.unescape(href) for href in re.findall(r'href="(/csv/[^"]+)"', client.get(path).text)}
+    assert len(links) >= 8
+    for link in sorted(links):
+        answer = client.get(link)
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv"), link
