@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,gui]'
+	$(BIN)/pip install --quiet -e '.[test,gui,dashboard]'
 	touch $(STAMP)
 
 lint: $(STAMP)
@@ -37,6 +37,7 @@ sim: $(STAMP)
 
 bench: $(STAMP)  # speed figures of issue 3 as ratios (station overhead, parallel efficiency); ~3 min
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.dashboard  # issue 20: page/API latency on 500 000 records, live delay; needs PostgreSQL
 
 bench-sync: $(STAMP)  # issue 4: sync records/s into PostgreSQL, 100 000-record chain verify; needs PostgreSQL
 	$(BIN)/python -m bench.sync

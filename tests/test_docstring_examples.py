@@ -37,6 +37,7 @@ CHECKED = (
     "station.app",
     "station.cli",
     "station.sim",
+    "station.dashboard",
 )
 # Modules inside CHECKED that are not rewritten yet; this set only shrinks.
 NOT_YET: frozenset[str] = frozenset()

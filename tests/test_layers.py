@@ -29,6 +29,9 @@ LAYERS: dict[str, int] = {
     "station.app": 5,
     "station.cli": 6,
     "station.gui": 6,
+    # the line dashboard: above records/ like app/, but beside gui/ as it says failures in the window's
+    # words (station.gui.model.words, Qt-free); cli/line.py starts it
+    "station.dashboard": 6,
     "station.sim": 7,
 }
 # The entry points that may switch simulation on (the demo, `station sim`, the window's demo printer).

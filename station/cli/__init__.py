@@ -2,5 +2,5 @@
 
 >>> from station.cli.main import VERB_MODULES
 >>> [family.__name__.rsplit(".", 1)[1] for family in VERB_MODULES]      # in the order ``--help`` lists them
-['sim', 'run', 'records', 'keys', 'gui', 'users', 'audit', 'doctor']
+['sim', 'run', 'records', 'line', 'keys', 'gui', 'users', 'audit', 'doctor']
 """

@@ -1,4 +1,4 @@
-"""``station records migrate|sync``: the line database's schema, and pushing a station's records to it.
+"""``station records migrate|sync``, ``station line serve``: the line database's schema, sync and dashboard.
 
 >>> is_line_url("postgresql://station@db/line"), is_line_url("station-data/records.sqlite3")
 (True, False)
@@ -46,6 +46,50 @@ def add_parsers(records_verbs: Subparsers) -> None:
     sync.add_argument("--batch", type=int, default=200, help="records per transaction (default 200)")
     add_login_arguments(sync)  # only for other data than a production station's own (admit_elsewhere)
     sync.set_defaults(handler=_sync)
+
+
+def add_parser(commands: Subparsers) -> None:
+    """``line serve``: the read-only web dashboard of the line (docs/dashboard.md)."""
+    line = commands.add_parser("line", help="the line dashboard (a read-only web application)")
+    verbs = line.add_subparsers(title="line commands")
+    serve = verbs.add_parser("serve", help="serve the line dashboard over the line database or a store")
+    config_argument(serve)
+    serve.add_argument("--data", help="station data directory (its store, when there is no line database)")
+    serve.add_argument("--store", help="postgresql:// URL (a read-only role) or a station's store file")
+    serve.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT (default 127.0.0.1:8080)")
+    serve.add_argument("--trust", action="append", default=[], help="extra trusted signing key (PEM file)")
+    serve.add_argument("--tls-cert", help="certificate (PEM) for HTTPS; needed beyond localhost")
+    serve.add_argument("--tls-key", help="its private key (PEM)")
+    serve.add_argument(
+        "--accounts", help="a station store whose accounts may log in; needed beyond localhost"
+    )
+    serve.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Open the source read-only, check the exposure rules, serve until interrupted."""
+    from station.app.data import StationData, read_trusted_keys
+    from station.dashboard.app import build_app
+    from station.dashboard.auth import Accounts
+    from station.dashboard.server import Tls, check_exposure, listen_address, serve
+    from station.dashboard.source import Source
+    from station.records.jws import trusted_keys_from
+
+    host, port = listen_address(args.listen)
+    tls = Tls(Path(args.tls_cert), Path(args.tls_key)) if args.tls_cert and args.tls_key else None
+    check_exposure(host, tls, Path(args.accounts) if args.accounts else None)
+    config = optional_config(args.config)
+    target: str | None = args.store or (config.store.line if config is not None else None)
+    keys = trusted_keys_from(read_trusted_keys(Path(path) for path in args.trust))
+    if not target:
+        data = StationData.open(config, data_dir=Path(args.data) if args.data else None)
+        target, keys = str(data.store_path), {**data.trusted_keys(), **keys}
+    source = Source(target, trusted_keys=keys)
+    accounts = Accounts(Path(args.accounts)) if args.accounts else None
+    scheme = "https" if tls else "http"
+    print(f"line dashboard of {source.name} at {scheme}://{host}:{port}/ (Ctrl-C stops it)", flush=True)
+    serve(build_app(source, accounts=accounts), host, port, tls)
+    return 0
 
 
 def is_line_url(store: str | None) -> bool:

@@ -15,13 +15,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 from station import __version__
-from station.cli import audit, doctor, gui, keys, records, run, sim, users
+from station.cli import audit, doctor, gui, keys, line, records, run, sim, users
 from station.core.errors import StationError
 from station.core.privatefiles import private_umask
 from station.core.text import EscapingFormatter, printable
 
 # in the order `station --help` lists them
-VERB_MODULES = (sim, run, records, keys, gui, users, audit, doctor)
+VERB_MODULES = (sim, run, records, line, keys, gui, users, audit, doctor)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
