@@ -328,17 +328,23 @@ def what_to_check(url: str) -> str:
         where = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
         shown = f"{where.hostname}:{where.port}" if where.port else str(where.hostname)
         return f"check the proxy {shown} ({variable}, NO_PROXY) and the line PC's internet connection"
-    if host == "localhost" or (_is_ip(host) and ipaddress.ip_address(host).is_loopback):
+    if is_loopback_host(host):
         return "check that the service is running on this PC"
     return f"check the line PC's internet connection, and its proxy if the site has one ({variable})"
 
 
-def _is_ip(host: str) -> bool:
+def is_ip(host: str) -> bool:
+    """Whether ``host`` is an IP address literal (not a name)."""
     try:
         ipaddress.ip_address(host)
     except ValueError:
         return False
     return True
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address: a service on this PC (plain http allowed, its own advice)."""
+    return host.lower() == "localhost" or (is_ip(host) and ipaddress.ip_address(host).is_loopback)
 
 
 def _string_field(reply: dict[str, Any], name: str, url: str) -> str:

@@ -8,7 +8,6 @@ True
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,12 +20,11 @@ from station.factory.keys.filemode import refuse_shared
 from station.factory.keys.keystore import KEY_ROLES, open_file_key
 from station.factory.keys.pkcs11uri import is_pkcs11_uri
 from station.factory.keys.publickey import x25519_public
-from station.factory.remote import configured_ca
+from station.factory.remote import configured_ca, is_ip, is_loopback_host
 
 URL_FORM = "https://host[:port][/path]"
 REQUIRE_EXAMPLE = 'e.g. "Encedo nGINE FW v1.2.2"'
 VERSION_FIELD = 56  # the longest fwv text accepted in [firmware] require
-LOOPBACK_NAMES = ("localhost",)
 _VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
 _PRINTABLE = re.compile(r"[\x20-\x7e]+")
 
@@ -99,9 +97,9 @@ def backend_url_problem(url: str) -> str | None:
         port = 0
     if port == 0:
         return f"the port is not a number from 1 to 65535; allowed: {URL_FORM}"
-    if not (is_hostname(host) or _is_ip(host)):
+    if not (is_hostname(host) or is_ip(host)):
         return f"{host!r} is not a host name or IP address; allowed: {URL_FORM}"
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback_host(host):
         return f"http:// only to this machine (127.0.0.1, ::1, localhost); allowed: {URL_FORM}"
     return None
 
@@ -116,17 +114,3 @@ def firmware_require_problem(require: str) -> str | None:
     except ProtocolError:
         return f"{require!r} has no version number (v1.2.3); {allowed}"
     return None
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    return _is_ip(host) and ipaddress.ip_address(host).is_loopback
