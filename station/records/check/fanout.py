@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from typing import TypeVar
@@ -52,7 +52,7 @@ def checked_in_order(
     *,
     workers: int | None = None,
     fanout_after: int | None = None,
-) -> Iterator[tuple[Item, Outcome]]:
+) -> Generator[tuple[Item, Outcome], None, None]:
     """Each item with the outcome of ``check_record`` on its text, in the order of ``items``.
 
     The first ``fanout_after`` records (default ``FANOUT_AFTER``) are checked in this process; past
@@ -80,7 +80,7 @@ def _fanned_out(
     text_of: Callable[[Item], str],
     verifier: ChainVerifier,
     workers: int,
-) -> Iterator[tuple[Item, Outcome]]:
+) -> Generator[tuple[Item, Outcome], None, None]:
     keys = {kid: ed25519_public_raw(key) for kid, key in verifier.trusted_keys.items()}
     ca = verifier.ca_certificate
     ca_der = None if ca is None else ca.public_bytes(serialization.Encoding.DER)
