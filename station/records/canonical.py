@@ -90,7 +90,15 @@ def _fast_form(data: bytes, what: str) -> tuple[dict[str, Any], bytes] | None:
     try:
         if too_deep(text, MAX_DEPTH):
             raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
-        value = _FAST_DECODER.decode(text)
+        try:
+            value = _PLAIN_DECODER.decode(text)
+        except ValueError:
+            value = None  # which error comes first (a repeated key?) is the hooked decoder's to say
+        if isinstance(value, dict):
+            form = _FAST_ENCODER.encode(value).encode("ascii")
+            if form == data:  # a repeated key would be missing from the form: there was none
+                return value, form
+        value = _FAST_DECODER.decode(text)  # the first repeated key, if any, named as the general road does
     except _NotFast:
         return None
     except ValueError as exc:
@@ -118,6 +126,9 @@ _FAST_DECODER = json.JSONDecoder(
     parse_constant=_refuse_constant,
     parse_float=_no_float,
     parse_int=_safe_int,
+)
+_PLAIN_DECODER = json.JSONDecoder(  # no hook per object: repeated keys show as a form that differs
+    parse_constant=_refuse_constant, parse_float=_no_float, parse_int=_safe_int
 )
 _FAST_ENCODER = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":"), check_circular=False
