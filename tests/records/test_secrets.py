@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -75,8 +76,8 @@ def test_the_canonical_text_shortcut_gives_the_walks_answer(key: str, value: str
     from station.records.canonical import canonical_json
     from station.records.validate import validate_payload
 
-    nested: dict[str, object] = {key: value}
-    payload: dict[str, object] = {
+    nested: dict[str, Any] = {key: value}
+    payload: dict[str, Any] = {
         "top": nested,
         "step detail": {"steps": [{"name": "x", "detail": nested}]},
         "personalization": {"personalization": {"profile": "p", "extra": nested}},
