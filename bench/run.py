@@ -167,7 +167,7 @@ def summary(
             )
     rows.extend(extra)
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    lines = ["Summary (targets from issues 3, 4 and 6; printed, not asserted)"]
+    lines = ["Summary (targets from issues 3, 4, 6 and 19; printed, not asserted)"]
     lines.extend(
         "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows
     )
