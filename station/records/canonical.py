@@ -5,9 +5,6 @@ b'{"a":[true,null,2.5],"b":1}'
 >>> parse_canonical(b'{ "a": 1 }')                  # one record, exactly one signed spelling
 Traceback (most recent call last):
 station.core.errors.RecordError: payload is not in RFC 8785 canonical form
-
-Checking is on the path of every record a verifier reads, so ``parse_canonical`` takes a fast road where
-it provably gives the RFC 8785 answer (see ``_fast_form``) and the ``rfc8785`` package's road elsewhere.
 """
 
 from __future__ import annotations

@@ -1,9 +1,4 @@
-"""Checking a long chain's records on every core: each record's own checks in worker processes, in order.
-
-A record's signature, canonical form, schema, signer and certificate depend on nothing but its text
-(``chain.check_record``), so chunks of records go to worker processes and their outcomes come back in
-chain order; the chain links, stored columns and registry are then checked here, as ever, in order, so
-problems are named exactly as a one-process check names them.
+"""Checking a long chain on every core: each record's own checks in worker processes, placed in order.
 
 >>> from station.records.check.chain import ChainVerifier
 >>> verifier = ChainVerifier(trusted_keys={})
