@@ -143,3 +143,19 @@ def _copy(value: Any) -> Any:
 def sign_raw(payload: dict[str, Any], key: Ed25519PrivateKey, kid: str) -> str:
     header = canonical_json({"alg": jws.ALG, "kid": kid, "typ": jws.TYP})
     return jws.compact_sign(header, canonical_json(payload), key)
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_workers_that_fail_leave_the_checking_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Workers that cannot start (here: handed a key they cannot load) break the pool; the records are
+    then checked here, and the report is the same."""
+    key, ca = Ed25519PrivateKey.generate(), make_ca()
+    trusted = trusted_keys_from([key.public_key()])
+    store = SqliteStore(tmp_path / "records.sqlite3")
+    write_chain(store, key, STATION, 200, ca=ca, passing_every=4)
+    expected = verify_store(store, trusted, ca.certificate, workers=1)
+    monkeypatch.setattr(fanout, "ed25519_public_raw", lambda _: b"not a key")
+    assert verify_store(store, trusted, ca.certificate, workers=2) == expected
+    assert "the worker processes failed" in caplog.text

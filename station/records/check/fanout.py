@@ -8,12 +8,14 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import sys
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from typing import TypeVar
 
@@ -24,9 +26,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from station.core.codec import ed25519_public_raw
 from station.records.check.chain import CertificateCache, ChainVerifier, Outcome, check_record
 
+log = logging.getLogger(__name__)
 Item = TypeVar("Item")
 CHUNK = 500  # records per task: large enough that sending them costs little next to checking them
-FANOUT_AFTER = 4_000  # records checked here before worker processes start (they take ~0.3 s each to start)
+FANOUT_AFTER = 2_000  # records checked here before worker processes start (they take ~0.3 s each to start)
 
 
 def workers_available() -> int:
@@ -86,14 +89,22 @@ def _fanned_out(
         initargs=(keys, ca_der),
     )
     in_flight: deque[tuple[list[Item], Future[list[Outcome]]]] = deque()
+    chunk: list[Item] = first
     try:
-        chunk: list[Item] | None = first
         while chunk or in_flight:
             while chunk and len(in_flight) < 2 * workers:
                 in_flight.append((chunk, pool.submit(_check_texts, [text_of(item) for item in chunk])))
                 chunk = list(islice(source, CHUNK))
-            items, future = in_flight.popleft()
-            yield from zip(items, future.result(), strict=True)
+            items, future = in_flight[0]
+            outcomes = future.result()
+            in_flight.popleft()
+            yield from zip(items, outcomes, strict=True)
+    except (BrokenProcessPool, OSError) as exc:  # no worker could start, or one died: finish here
+        log.warning("records checked in this process only: the worker processes failed (%s)", exc)
+        for items, _ in in_flight:
+            yield from ((item, _here(text_of(item), verifier)) for item in items)
+        yield from ((item, _here(text_of(item), verifier)) for item in chunk)
+        yield from ((item, _here(text_of(item), verifier)) for item in source)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
