@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import re
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -155,6 +156,16 @@ def _b64url_decode(segment: str, what: str) -> bytes:
         data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     except (binascii.Error, ValueError):
         raise RecordError(f"{what} is not base64url text") from None
-    if b64url_encode(data) != segment:  # non-zero padding bits: a second spelling of the same bytes
+    if _UNUSED_BITS[len(segment) % 4] & _SEXTET[segment[-1]]:  # a second spelling of the same bytes
         raise RecordError(f"{what} is not canonical base64url")
     return data
+
+
+# Canonical base64url sets the bits of the last character that no byte uses to zero: the low 4 of a
+# 2-character tail (one byte), the low 2 of a 3-character tail (two bytes); a full group has none. Text of
+# the alphabet is otherwise decoded one way only, so this is the re-encoding check without re-encoding.
+_SEXTET = {
+    char: value
+    for value, char in enumerate(string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_")
+}
+_UNUSED_BITS = {0: 0, 2: 0b1111, 3: 0b11}
