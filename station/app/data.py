@@ -23,10 +23,8 @@ from station.app.home import production_home
 from station.core.config import KeysSection, StationConfig, StationSection
 from station.core.errors import ConfigError
 from station.core.privatefiles import private_dir, refuse_open_dir
-from station.factory.backend import CA_CERT_SUFFIX
 from station.factory.keys.keystore import KeyRef, TokenKeyRef, open_configured, open_file_key
 from station.factory.keys.tokenkeys import KeyKind, TokenEd25519Key
-from station.factory.remote import read_ca_certificate
 
 if TYPE_CHECKING:
     from station.records.store.sqlite import SqliteStore
@@ -135,7 +133,12 @@ class StationData:
         With a remote backend: the one ``[backend] ca_certificate`` names (None without that setting:
         only the running station can ask the service).
         """
+        from station.factory.backend import CA_CERT_SUFFIX
+
         if self.remote:
+            # Imported here: it loads the HTTP client, which reading local records never needs.
+            from station.factory.remote import read_ca_certificate
+
             return None if self.remote_ca is None else read_ca_certificate(self.remote_ca)
         path = self._ref("ca").sibling(CA_CERT_SUFFIX)
         return x509.load_pem_x509_certificate(path.read_bytes()) if path.exists() else None

@@ -4,4 +4,5 @@ import sys
 
 from station.cli.main import main
 
-sys.exit(main())
+if __name__ == "__main__":  # worker processes (records verify on every core) import this module too
+    sys.exit(main())

@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import re
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -77,6 +78,7 @@ class ParsedJws:
     payload: dict[str, Any]
     signing_input: bytes
     signature: bytes
+    payload_json: bytes = b""  # the payload's bytes as signed: RFC 8785 canonical JSON (checked)
 
     @property
     def kid(self) -> str:
@@ -91,13 +93,30 @@ def parse(jws: str) -> ParsedJws:
     if len(parts) != 3:
         raise RecordError(f"JWS has {len(parts)} dot-separated parts, expected 3")
     header_b64, payload_b64, signature_b64 = parts
-    header = parse_canonical(_b64url_decode(header_b64, "protected header"), "protected header")
-    _check_header(header)
-    payload = parse_canonical(_b64url_decode(payload_b64, "payload"), "payload")
+    header = _header(header_b64)
+    payload_json = _b64url_decode(payload_b64, "payload")
+    payload = parse_canonical(payload_json, "payload")
     signature = _b64url_decode(signature_b64, "signature")
     if len(signature) != 64:
         raise RecordError(f"Ed25519 signature is {len(signature)} bytes, expected 64")
-    return ParsedJws(header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature)
+    return ParsedJws(header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature, payload_json)
+
+
+_headers: dict[str, dict[str, Any]] = {}  # accepted header segments: a chain repeats one or two
+
+
+def _header(segment: str) -> dict[str, Any]:
+    """The protected header ``segment`` decoded and checked; an accepted segment is remembered, since
+    the same text always gives the same header (a few per station key, so the memory stays small)."""
+    known = _headers.get(segment)
+    if known is not None:
+        return dict(known)
+    header = parse_canonical(_b64url_decode(segment, "protected header"), "protected header")
+    _check_header(header)
+    if len(_headers) >= 64:
+        _headers.clear()
+    _headers[segment] = dict(header)
+    return header
 
 
 def peek(jws: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -137,6 +156,16 @@ def _b64url_decode(segment: str, what: str) -> bytes:
         data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     except (binascii.Error, ValueError):
         raise RecordError(f"{what} is not base64url text") from None
-    if b64url_encode(data) != segment:  # non-zero padding bits: a second spelling of the same bytes
+    if _UNUSED_BITS[len(segment) % 4] & _SEXTET[segment[-1]]:  # a second spelling of the same bytes
         raise RecordError(f"{what} is not canonical base64url")
     return data
+
+
+# Canonical base64url sets the bits of the last character that no byte uses to zero: the low 4 of a
+# 2-character tail (one byte), the low 2 of a 3-character tail (two bytes); a full group has none. Text of
+# the alphabet is otherwise decoded one way only, so this is the re-encoding check without re-encoding.
+_SEXTET = {
+    char: value
+    for value, char in enumerate(string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_")
+}
+_UNUSED_BITS = {0: 0, 2: 0b1111, 3: 0b11}

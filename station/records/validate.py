@@ -29,12 +29,23 @@ SEALED = "sealed_secrets"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 _HEX16 = re.compile(r"^[0-9a-f]{16}$")
+_SECRET = re.compile("|".join(map(re.escape, SECRET_WORDS)))
+_SECRET_BYTES = tuple(word.encode("ascii") for word in SECRET_WORDS)
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 
-def validate_payload(payload: Mapping[str, Any]) -> None:
-    """Raise RecordError naming the first field of ``payload`` that breaks the record schema."""
-    refuse_secret_names(payload, "")
+def validate_payload(payload: Mapping[str, Any], *, canonical: bytes | None = None) -> None:
+    """Raise RecordError naming the first field of ``payload`` that breaks the record schema.
+
+    ``canonical``: the payload's RFC 8785 bytes, when the caller has them (a verifier does). If no secret
+    word appears anywhere in them (ASCII case folded), no key can be named like a secret and the walk
+    over every key is skipped: canonical JSON spells every letter of a key as itself (it escapes only
+    quotes, backslashes and control characters), and the only characters outside ASCII that ``lower()``
+    turns into ASCII letters are U+0130 (to "i" and a combining dot) and U+212A (to "k"), which end or
+    hold no secret word. tests/records/test_secrets.py holds both roads to the same answer.
+    """
+    if canonical is None or _names_a_secret_word(canonical.lower()):
+        refuse_secret_names(payload, "")
     if payload.get("schema") != SCHEMA:
         raise RecordError(f"schema is not {SCHEMA!r}")
     _uuid(payload, "record_id", "", version=4)
@@ -57,19 +68,53 @@ def validate_payload(payload: Mapping[str, Any]) -> None:
     _outcome(payload)
 
 
+def _names_a_secret_word(lowered: bytes) -> bool:
+    return any(word in lowered for word in _SECRET_BYTES)  # substring search: faster than a regex here
+
+
 def refuse_secret_names(value: Any, path: str) -> None:
-    """Refuse any object key that sounds like a secret, except inside ``sealed_secrets``."""
+    """Refuse any object key that sounds like a secret, except inside ``sealed_secrets``.
+
+    Walks every key of every record a verifier reads, so the path is only spelled out for a refusal
+    (``_secret_path``), and plain dicts and lists skip the slower abstract-class checks.
+    """
+    if _holds_secret_name(value):
+        where = _secret_path(value, path)
+        raise RecordError(f"{where}: a field named like a secret may only appear under {SEALED}")
+
+
+def _holds_secret_name(value: Any) -> bool:
+    kind = type(value)
+    if kind is str or value is None or kind is int or kind is bool or kind is float:
+        return False
+    if kind is dict or (kind is not list and kind is not tuple and isinstance(value, Mapping)):
+        for key, item in value.items():
+            if key == SEALED:
+                continue
+            if _SECRET.search(str(key).lower()) is not None or _holds_secret_name(item):
+                return True
+        return False
+    if kind is list or kind is tuple or isinstance(value, list | tuple):
+        return any(_holds_secret_name(item) for item in value)
+    return False
+
+
+def _secret_path(value: Any, path: str) -> str:
+    """The path of the first key ``_holds_secret_name`` refuses, in the order it walks."""
     if isinstance(value, Mapping):
         for key, item in value.items():
             where = _join(path, str(key))
             if key == SEALED:
                 continue
-            if any(word in str(key).lower() for word in SECRET_WORDS):
-                raise RecordError(f"{where}: a field named like a secret may only appear under {SEALED}")
-            refuse_secret_names(item, where)
-    elif isinstance(value, list | tuple):
+            if _SECRET.search(str(key).lower()) is not None:
+                return where
+            if _holds_secret_name(item):
+                return _secret_path(item, where)
+    else:
         for index, item in enumerate(value):
-            refuse_secret_names(item, f"{path}[{index}]")
+            if _holds_secret_name(item):
+                return _secret_path(item, f"{path}[{index}]")
+    raise AssertionError("no secret name found")  # pragma: no cover (called only when there is one)
 
 
 def _station(station: Mapping[str, Any]) -> None:
@@ -219,7 +264,13 @@ def _text(
     optional: bool = False,
     pattern: re.Pattern[str] | None = None,
 ) -> str:
-    value = _get(obj, key, path)
+    if key not in obj:
+        raise RecordError(f"{_join(path, key)} is missing")
+    value = obj[key]
+    if type(value) is str and value:  # the usual case, checked first
+        if pattern is not None and not pattern.match(value):
+            raise RecordError(f"{_join(path, key)} is not in the expected form ({pattern.pattern})")
+        return value
     if value is None and optional:
         return ""
     if not isinstance(value, str) or (not value and not optional):

@@ -115,3 +115,25 @@ def test_foreign_headers_are_refused(header: dict[str, object]) -> None:
 def test_trusted_keys_from_maps_key_ids(signing_key: Ed25519PrivateKey) -> None:
     public = signing_key.public_key()
     assert jws.trusted_keys_from([public]) == {jws.key_id(public): public}
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 4, 5, 63, 64])
+def test_only_the_canonical_base64url_spelling_is_accepted(length: int) -> None:
+    """Every last character of a segment: accepted exactly when re-encoding the bytes gives it back."""
+    from station.records.jws import _b64url_decode
+
+    base = b64url_encode(bytes(range(length)))
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    verdicts = set()
+    for last in alphabet:
+        segment = base[:-1] + last
+        try:
+            decoded = _b64url_decode(segment, "payload")
+        except RecordError as exc:
+            assert "not canonical base64url" in str(exc)
+            verdicts.add(False)
+            assert b64url_encode(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))) != segment
+        else:
+            verdicts.add(True)
+            assert b64url_encode(decoded) == segment
+    assert True in verdicts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -57,3 +58,38 @@ def test_writer_repr_shows_no_key_material(writer: RecordWriter, signing_key: Ed
     ):
         assert form not in text
     assert "test-st01" in repr(writer)
+
+
+SECRET_KEYS = [
+    "passphrase", "PassPhrase", "my_private_key", "PASSWORD", "mnemonic_words", "pr\u0130vate", "\u212aey",
+    "passw\u00f6rd", "pass word", "sealed_secrets", "user_password_hint", "note",
+]  # fmt: skip
+SECRET_VALUES = ["a passphrase was set", "private", "plain"]
+
+
+@pytest.mark.parametrize("key", SECRET_KEYS)
+@pytest.mark.parametrize("value", SECRET_VALUES)
+@pytest.mark.parametrize("place", ["top", "step detail", "personalization", "sealed", "list"])
+def test_the_canonical_text_shortcut_gives_the_walks_answer(key: str, value: str, place: str) -> None:
+    """``validate_payload`` given the canonical bytes skips the key walk only when no secret word is in
+    them: same error (or none) as without them, wherever the key sits and whatever its case or letters."""
+    from station.records.canonical import canonical_json
+    from station.records.validate import validate_payload
+
+    nested: dict[str, Any] = {key: value}
+    payload: dict[str, Any] = {
+        "top": nested,
+        "step detail": {"steps": [{"name": "x", "detail": nested}]},
+        "personalization": {"personalization": {"profile": "p", "extra": nested}},
+        "sealed": {"personalization": {"sealed_secrets": nested}},
+        "list": {"values": [1, [nested]]},
+    }[place]
+
+    def verdict(**canonical: bytes) -> str | None:
+        try:
+            validate_payload(payload, **canonical)
+        except RecordError as exc:
+            return str(exc)
+        return None
+
+    assert verdict(canonical=canonical_json(payload)) == verdict()

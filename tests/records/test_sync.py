@@ -331,3 +331,31 @@ def test_test_line_is_a_setting_of_the_line_database_only(tmp_path: Path, line_u
     assert "now a production line: it refuses records of simulated units" in out.getvalue()
     with psycopg.connect(line_url) as connection:
         assert is_test_line(connection) is False
+
+
+def test_a_long_backlog_checked_on_every_core_is_pushed_up_to_the_first_bad_record(
+    tmp_path: Path, station_role: str, line_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``FANOUT_AFTER`` records the sync checks them in worker processes: the same prefix is pushed,
+    the same record refused, as when every record is checked in the sync's own process."""
+    from station.records.check import fanout
+
+    monkeypatch.setattr(fanout, "FANOUT_AFTER", 30)
+    monkeypatch.setattr(fanout, "CHUNK", 20)
+    key = Ed25519PrivateKey.generate()
+    store = SqliteStore(tmp_path / "records.sqlite3")
+    write_chain(store, key, "st-b", 240)
+    text = store.at("st-b", 170)
+    assert text is not None
+    head, body, signature = text.jws.split(".")
+    with closing(sqlite3.connect(store.path, isolation_level=None)) as connection:
+        connection.execute("DROP TRIGGER records_no_update")
+        forged = f"{head}.{body}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+        connection.execute("UPDATE records SET jws = ? WHERE seq = 170", (forged,))
+    line = PostgresStore(station_role)
+    set_test_line(PostgresStore(line_url), True)
+    report = sync(store, line, key.public_key(), batch=25)
+    (refusal,) = report.refused
+    assert (report.sent, refusal.seq, report.waiting) == (169, 170, 70)
+    assert "signature does not verify" in refusal.reason
+    assert [r.seq for r in line.records()] == list(range(1, 170))

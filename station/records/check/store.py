@@ -16,7 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.records.check.anchors import head_file_findings, line_findings, run_findings
-from station.records.check.chain import ChainVerifier, Hint, Problem, VerifyReport
+from station.records.check.chain import ChainVerifier, Hint, Problem, RecordFacts, VerifyReport
+from station.records.check.fanout import checked_in_order
 from station.records.entries import RegistryEntry, StoredRecord
 from station.records.payload import RecordPayload
 from station.records.store import RecordStore
@@ -30,22 +31,27 @@ def verify_store(
     *,
     line: RecordStore | None = None,
     stations: Iterable[str] = (),
+    workers: int | None = None,
 ) -> VerifyReport:
     """Verify every record in ``store`` (chain order), its columns and the unit registry; a station's
     store also against its runs, its head file and (given ``line``) the line database's records of its
-    stations (those in the store, in its head file, and ``stations``)."""
+    stations (those in the store, in its head file, and ``stations``).
+
+    A long chain's records are checked on every core (``check.fanout``; ``workers`` processes, default
+    one per core); the report is the same as a one-process check's."""
     verifier = ChainVerifier(trusted_keys, ca_certificate)
     registry = {entry.record_id: entry for entry in store.registry_entries()}
     seen: set[str] = set()
     newest: dict[str, StoredRecord] = {}
-    for record in store.records():
+    for record, outcome in checked_in_order(store.records(), _text, verifier, workers=workers):
         newest[record.station_id] = record
         hint = Hint(record.station_id, record.seq, record.record_id)
-        payload, problem = verifier.feed(record.jws, hint)
+        problem = verifier.place(outcome, hint)
         seen.add(record.record_id)
-        if payload is None or problem is not None:
+        facts = outcome.facts
+        if facts is None or problem is not None:
             continue
-        reason = column_mismatch(record, payload) or registry_mismatch(record, payload, registry)
+        reason = column_mismatch(record, facts) or registry_mismatch(record, facts, registry)
         if reason is not None:
             verifier.add_problem(Problem(verifier.checked - 1, *_name(hint), reason))
     for record_id, entry in registry.items():
@@ -91,34 +97,39 @@ def _anchored(
         verifier.add_note(note)
 
 
+def _text(record: StoredRecord) -> str:
+    return record.jws
+
+
 def _name(hint: Hint) -> tuple[str, int, str]:
     return hint.station, hint.seq, hint.record_id
 
 
-def column_mismatch(record: StoredRecord, payload: RecordPayload) -> str | None:
+def column_mismatch(record: StoredRecord, payload: RecordPayload | RecordFacts) -> str | None:
     """Which stored column differs from the signed payload, or None (the columns are only an index)."""
-    devid, genuine_id = payload.index_ids
-    signed = {
-        "station_id": payload.station.id,
-        "seq": payload.seq,
-        "record_id": payload.record_id,
-        "devid": devid,
-        "genuine_id": genuine_id,
-        "mode": payload.mode,
-        "outcome": payload.outcome,
-    }
-    for column, value in signed.items():
+    facts = payload if isinstance(payload, RecordFacts) else RecordFacts.of(payload)
+    signed = (
+        ("station_id", facts.station_id),
+        ("seq", facts.seq),
+        ("record_id", facts.record_id),
+        ("devid", facts.devid),
+        ("genuine_id", facts.genuine_id),
+        ("mode", facts.mode),
+        ("outcome", facts.outcome),
+    )
+    for column, value in signed:
         if getattr(record, column) != value:
             return f"stored column {column} differs from the signed record"
     return None
 
 
 def registry_mismatch(
-    record: StoredRecord, payload: RecordPayload, registry: Mapping[str, RegistryEntry]
+    record: StoredRecord, payload: RecordPayload | RecordFacts, registry: Mapping[str, RegistryEntry]
 ) -> str | None:
     """Why the unit registry disagrees with this (verified) record, or None."""
+    facts = payload if isinstance(payload, RecordFacts) else RecordFacts.of(payload)
     entry = registry.get(record.record_id)
-    production_pass = payload.production_pass
+    production_pass = facts.production_pass
     if production_pass and entry is None:
         return "passing production record has no unit registry entry"
     if entry is None:
@@ -126,9 +137,9 @@ def registry_mismatch(
     if not production_pass:
         return "unit registry names a record that is not a passing production record"
     if (entry.devid, entry.genuine_id, entry.station_id, entry.seq) != (
-        *payload.index_ids,
-        payload.station.id,
-        payload.seq,
+        *facts.index_ids,
+        facts.station_id,
+        facts.seq,
     ):
         return "unit registry entry differs from the signed record"
     return None

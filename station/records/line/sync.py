@@ -10,11 +10,14 @@ SyncReport(sent=0, already=0, refused=[], waiting=0, duplicate_units=[], missing
 from __future__ import annotations
 
 import threading
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from station.records.check.chain import ChainVerifier, Hint
+from station.records.check.chain import ChainVerifier, Hint, Outcome
+from station.records.check.fanout import checked_in_order
 from station.records.check.store import column_mismatch
 from station.records.entries import StoredRecord
 from station.records.jws import key_id
@@ -25,6 +28,7 @@ from station.records.store.postgres import PostgresStore
 from station.records.store.sqlite import SqliteStore
 
 DEFAULT_BATCH = 200
+READ_PAGE = 2_000  # records read from the store at a time (checked ahead of the pushes, in order)
 
 
 @dataclass(frozen=True)
@@ -102,17 +106,39 @@ class _StationSync:
             self.verifier.continue_from(self.station_id, head.seq, head.jws)
             if not self._reconcile(head.seq):
                 return  # our history differs from the line's: nothing after it can link
-        while self.stop is None or not self.stop.is_set():
-            records = syncstate.records_after(self.local, self.station_id, cursor, self.batch)
-            if not records:
+        with closing(self._checked_after(cursor)) as checked:
+            accepted: list[StoredRecord] = []
+            for record, outcome in checked:
+                reason = self._reason(record, outcome)
+                if reason is not None:
+                    if accepted and not self._push(accepted):
+                        return
+                    self._refuse(record, self._explain(reason), kind="refused")
+                    return
+                accepted.append(record)
+                if len(accepted) == self.batch:
+                    if not self._push(accepted) or self._stopped():
+                        return
+                    accepted = []
+            if accepted and not self._stopped():
+                self._push(accepted)
+
+    def _checked_after(self, cursor: int) -> Generator[tuple[StoredRecord, Outcome], None, None]:
+        """The station's records after ``cursor`` in chain order, each checked on its own (on every core
+        for a long backlog: ``check.fanout``), read a page at a time."""
+        return checked_in_order(self._records_after(cursor), _text, self.verifier)
+
+    def _records_after(self, cursor: int) -> Iterator[StoredRecord]:
+        page = max(self.batch, READ_PAGE)
+        while not self._stopped():
+            records = syncstate.records_after(self.local, self.station_id, cursor, page)
+            yield from records
+            if len(records) < page:
                 return
-            accepted, refusal = self._verify(records)
-            if accepted and not self._push(accepted):
-                return
-            if refusal is not None:
-                self._refuse(refusal[0], refusal[1], kind="refused")
-                return
-            cursor = accepted[-1].seq
+            cursor = records[-1].seq
+
+    def _stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
     def _compare(self, head_seq: int) -> None:
         """The line's newest record of the station is its head there: a store ending before it lost some."""
@@ -139,19 +165,13 @@ class _StationSync:
                 return False
             after = records[-1].seq
 
-    def _verify(
-        self, records: list[StoredRecord]
-    ) -> tuple[list[StoredRecord], tuple[StoredRecord, str] | None]:
-        """The verified prefix of ``records`` and the first record that fails (with why), if any."""
-        for index, record in enumerate(records):
-            hint = Hint(record.station_id, record.seq, record.record_id)
-            payload, problem = self.verifier.feed(record.jws, hint)
-            reason = problem.reason if problem is not None else None
-            if reason is None and payload is not None:
-                reason = column_mismatch(record, payload)
-            if reason is not None:
-                return records[:index], (record, self._explain(reason))
-        return records, None
+    def _reason(self, record: StoredRecord, outcome: Outcome) -> str | None:
+        """Why ``record`` (checked on its own as ``outcome``) may not be pushed: its chain link, its
+        checks, its stored columns; None if it may."""
+        problem = self.verifier.place(outcome, Hint(record.station_id, record.seq, record.record_id))
+        if problem is not None:
+            return problem.reason
+        return None if outcome.facts is None else column_mismatch(record, outcome.facts)
 
     def _explain(self, reason: str) -> str:
         if reason.startswith("signed by unknown key"):
@@ -185,3 +205,7 @@ class _StationSync:
         self.report.refused.append(Refusal(self.station_id, record.seq, record.record_id, reason))
         last = self.local.last(self.station_id)
         self.report.waiting += 0 if last is None else last.seq - record.seq
+
+
+def _text(record: StoredRecord) -> str:
+    return record.jws

@@ -14,11 +14,12 @@ import sqlite3
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import psycopg
+from typing import TYPE_CHECKING, Any
 
 from station.core.errors import RecordError
+
+if TYPE_CHECKING:  # the SQLite side must not load the PostgreSQL driver (the CLI's start-up time)
+    import psycopg
 
 DIALECTS = ("sqlite", "postgres")
 ADVISORY_LOCK = 0x5354_4D49  # "STMI": serialises concurrent `station records migrate` runs

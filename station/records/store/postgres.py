@@ -28,7 +28,7 @@ from station.records.store.sqlite import stored_record
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 CONNECT_TIMEOUT = 10
-_PAGE = 500
+_PAGE = 2_000  # records per page read, each page on its own short connection
 _SELECT = "SELECT station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws FROM records "
 _SELECT_PAGE = (
     _SELECT + ""

@@ -31,7 +31,7 @@ DEFAULT_FILENAME = "records.sqlite3"
 STORE_WHAT = "record store"  # how errors about the file's mode name it
 _SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite's files beside the database, as readable as it
 BUSY_TIMEOUT_MS = 30_000
-_PAGE = 500
+_PAGE = 2_000  # records per page read (about 8 MB of signed text at most)
 _SELECT_BY_ID = (
     "SELECT station_id, seq, record_id, devid, genuine_id, mode, outcome, created, jws FROM records "
     "WHERE record_id = ?"
@@ -317,7 +317,15 @@ class SqliteStore(RunJournal):
             "limit": _PAGE,
         }
         with self.connect() as connection:
-            return [stored_record(row) for row in connection.execute(_SELECT_PAGE, parameters)]
+            connection.text_factory = str  # decoded in C: a long chain is read page by page like this
+            try:
+                rows = connection.execute(_SELECT_PAGE, parameters).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "decode" not in str(exc):
+                    raise
+                connection.text_factory = _decode_text  # a damaged page: read it the forgiving way
+                rows = connection.execute(_SELECT_PAGE, parameters).fetchall()
+        return [stored_record(row) for row in rows]
 
 
 class _Kept:
