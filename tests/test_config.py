@@ -140,6 +140,31 @@ def test_production_station_refuses_simulated_fixtures(tmp_path: Path) -> None:
         ('kind = "usbnet"\nport = "1-1.2"', "fixtures.usb_vendor", "not published"),
         ('kind = "companion"', "fixture[0].url", "Companion Service url"),
         ('kind = "simulated"\nfamily = "printer"', "fixture[0].family", "choose one of ppa, reader"),
+        (
+            'kind = "companion"\nurl = "http://127.0.0.1:3998"\nreenumeration_grace = 2',
+            "fixture[0].reenumeration_grace",
+            r"reenumeration_grace is the seconds .* 5 to 120 \(default 20\), not 2",
+        ),
+        (
+            'kind = "companion"\nurl = "http://127.0.0.1:3998"\nreenumeration_grace = nan',
+            "fixture[0].reenumeration_grace",
+            "not nan",
+        ),
+        (
+            'kind = "companion"\nurl = "http://127.0.0.1:3998"\nbusy_deadline = 61',
+            "fixture[0].busy_deadline",
+            r"busy_deadline is the seconds .*503.*: 0 to 60 \(default 30\), not 61",
+        ),
+        (
+            'kind = "companion"\nurl = "http://127.0.0.1:3998"\nbusy_deadline = -1',
+            "fixture[0].busy_deadline",
+            "0 to 60",
+        ),
+        (
+            'kind = "network"\nurl = "http://127.0.0.1:8443"\nbusy_deadline = 5',
+            "fixture[0].busy_deadline",
+            "a setting of companion fixtures",
+        ),
     ],
 )
 def test_a_fixture_its_kind_refuses_stops_the_station_before_it_opens_anything(

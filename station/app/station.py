@@ -30,7 +30,6 @@ from station.core.events import EventBus, LogLine
 from station.core.operator import Operator
 from station.devices.ppa.client import PpaClient
 from station.devices.ppa.protocol import derive_user_private_key
-from station.devices.springcore.client import CompanionClient
 from station.devices.transport import abort_all, reset_abort
 from station.factory.backend import Backend
 from station.factory.escrow import EscrowKey
@@ -352,7 +351,7 @@ class Station:
         readers = self.parts.plan.readers
         if readers is None:  # assembly refuses reader slots without a profile; kept for safety
             raise ConfigError("reader fixtures need a [reader_profile.<name>]", path=self.config.path)
-        client = CompanionClient(link.transport(), timeout=self.client_timeout)
+        client = link.client(timeout=self.client_timeout)  # [[fixture]] busy_deadline, if set
         return ReadersFlow(client, link.device_id(), replace(readers, scanned=self.scans.take))
 
     def _production(self, client: PpaClient, prior: Prior | None) -> ProductionFlow:

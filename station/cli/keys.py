@@ -123,7 +123,16 @@ def _print_public(public: PublicKey) -> None:
 def _ca_export(args: argparse.Namespace) -> int:
     from cryptography.hazmat.primitives import serialization
 
-    certificate = station_data(args).ca_certificate()
+    data = station_data(args)
+    certificate = data.ca_certificate()
+    if certificate is None and data.remote:  # nothing is made on a first start: the CA is the service's
+        raise ConfigError(
+            "the backend is remote, so its factory CA certificate is the PEM file ca_certificate names "
+            "(relative to this file), else the one the service answers to GET /ca, which only a running "
+            "station asks for: set ca_certificate (Encedo's service has no GET /ca) to export it here",
+            path=args.config or DEFAULT_CONFIG,
+            key="backend.ca_certificate",
+        )
     if certificate is None:
         raise ConfigError("no factory CA certificate yet (it is created on the station's first start)")
     sys.stdout.write(certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"))

@@ -127,6 +127,9 @@ class FixtureConfig:
     # An https:// url is pinned by one of these (fixtures/registry.py refuses it otherwise):
     tls_fingerprint: str | None = None  # "sha256:<64 hex>" of the certificate (openssl x509 -fingerprint)
     tls_ca: str | None = None  # PEM file of a CA that signed it, relative to this file; no host name check
+    # companion slots only (their bounds: fixtures/registry.py); None: the defaults of fixtures/companion.py
+    reenumeration_grace: float | None = None  # seconds a claimed reader may be missing and keep its slot
+    busy_deadline: float | None = None  # seconds of 503 answers one Companion Service call waits out
 
 
 @dataclass(frozen=True)

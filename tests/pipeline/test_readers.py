@@ -15,7 +15,7 @@ import pytest
 from station.app.station import Station
 from station.core.config import ReaderProfile, load
 from station.core.errors import ConfigError
-from station.core.events import Event, EventBus, LogLine, Outcome, StepFinished
+from station.core.events import Event, EventBus, LogLine, Outcome, RunStarted, StepFinished
 from station.devices.ppa.protocol import generate_mnemonic
 from station.devices.springcore.client import CompanionClient
 from station.devices.springcore.profile import load_reader_config
@@ -328,6 +328,25 @@ def test_a_503_forever_ends_in_a_verdict_naming_the_deadline(service: SimulatedC
     failure = result.failure
     assert failure is not None and (failure.step, failure.code) == ("identify", "http-503")
     assert "gave up at the 1 s busy deadline" in failure.message
+
+
+def test_the_fixture_s_busy_deadline_ends_a_station_s_wait(
+    tmp_path: Path, service: SimulatedCompanion, opened: list[Station]
+) -> None:
+    """``[[fixture]] busy_deadline`` reaches the client the station builds for the slot's readers flow."""
+    slot = {**companion_slots(service, 1)[0], "busy_deadline": 0.5}
+    station = reader_station(tmp_path, [slot])
+    opened.append(station)
+
+    def busy_once_claimed(event: Event) -> None:  # the slot holds its reader: now every call is 503
+        if isinstance(event, RunStarted):
+            service.hold_busy(math.inf, retry_after=1)
+
+    station.bus.subscribe(busy_once_claimed)
+    (verdict,) = station.run(units=1)
+    failure = verdict.failure
+    assert verdict.outcome == "fail" and failure is not None
+    assert "gave up at the 0.5 s busy deadline" in failure.message  # not the default 30 s
 
 
 def test_a_reader_that_does_not_come_back_fails_naming_the_restart_deadline(
