@@ -20,7 +20,7 @@ from urllib3._collections import HTTPHeaderDict
 from urllib3._version import __version__ as urllib3_version
 
 USER_AGENT = f"python-urllib3/{urllib3_version}"  # what urllib3 sent, so a unit sees no difference
-MAX_HEAD = 64 * 1024  # bytes of a reply head (status line and headers), and of a chunk's size line
+MAX_HEAD = 64 * 1024  # bytes of an unfinished reply head or chunk size line (checked between reads: + READ)
 READ = 64 * 1024  # bytes asked of the socket at a time
 _NO_BODY_METHODS = frozenset(("GET", "HEAD", "DELETE", "TRACE", "OPTIONS", "CONNECT"))  # no Content-Length
 _NOT_IMPLEMENTED = 501  # h11's error_status_hint for a transfer coding it does not implement
