@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 
@@ -31,12 +33,18 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from bench.simhost import SimHost
-from station.devices.transport import Transport
+from station.devices import plainhttp
+from station.devices.transport import Transport, encoding_problem, read_capped
 
 HANDWRITTEN = "e029d96"  # the last commit whose transport.py parsed plain HTTP by hand
 REQUESTS_PER_UNIT = 24
 PBKDF2_PER_UNIT = 0.14  # seconds of station CPU per unit that no transport choice touches
 PATH = "/api/system/status"
+REPLY = (  # the simulated unit's reply to PATH, byte for byte
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 148\r\nX-Simulated-Unit: 1\r\n"
+    b'Connection: close\r\n\r\n{"ctx":0,"uptime":0,"temp":31.5,"fls_state":0,"inited":false,"https":true,'
+    b'"hostname":"my.ence.do","tts":false,"storage":["8388608:-","113246208:-"]}'
+)
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -75,11 +83,13 @@ def per_request(call: Callable[[], object], count: int) -> float:
 
 def measure(url: str, requests: int, rounds: int) -> dict[str, float]:
     """The best per-request CPU of each way over ``rounds`` interleaved rounds of ``requests`` each."""
-    handwritten = handwritten_module().Transport(url)
+    transports = {  # built once each, as a slot's is (building one checks its URL)
+        "urllib3": _Urllib3Transport(url),
+        "hand-written": handwritten_module().Transport(url),
+        "h11": Transport(url),
+    }
     ways: dict[str, Callable[[], object]] = {
-        "urllib3": lambda: _Urllib3Transport(url).request("GET", PATH, timeout=10),
-        "hand-written": lambda: handwritten.request("GET", PATH, timeout=10),
-        "h11": lambda: Transport(url).request("GET", PATH, timeout=10),
+        name: partial(transport.request, "GET", PATH, timeout=10) for name, transport in transports.items()
     }
     best = dict.fromkeys(ways, float("inf"))
     for call in ways.values():
@@ -87,6 +97,46 @@ def measure(url: str, requests: int, rounds: int) -> dict[str, float]:
     for _ in range(rounds):
         for name, call in ways.items():
             best[name] = min(best[name], per_request(call, requests))
+    return best
+
+
+class _Canned:
+    """A socket that answers ``REPLY`` (what the simulated unit sends to a status request), then closes."""
+
+    def __init__(self) -> None:
+        self._pieces = [REPLY, b""]
+
+    def recv(self, size: int) -> bytes:
+        return self._pieces.pop(0)
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(io.BytesIO(REPLY))  # type: ignore[arg-type]
+
+
+def framing_only(count: int, rounds: int) -> dict[str, float]:
+    """CPU per request of the framing alone (request bytes, reply head and body from memory): the only
+    code that differs between the hand-written and the h11 path, free of socket and scheduler noise."""
+    old = handwritten_module()
+
+    def handwritten() -> None:
+        old._request_head("GET", PATH, host="127.0.0.1", port=8080, body=None, headers=None)
+        reply = _Canned().makefile("rb")
+        status, fields = old._read_head(reply)
+        old.encoding_problem(fields, 1 << 20)
+        old.read_capped(old._body(reply, "GET", status, fields), 1 << 20)
+
+    def h11() -> None:
+        client, _ = plainhttp.start("GET", PATH, host="127.0.0.1", port=8080, body=None, headers=None)
+        reader = plainhttp.ReplyReader(client, _Canned())  # type: ignore[arg-type]
+        _, fields = reader.head()
+        encoding_problem(fields, 1 << 20)
+        read_capped(reader.body(), 1 << 20)
+
+    ways = {"hand-written": handwritten, "h11": h11}
+    best = dict.fromkeys(ways, float("inf"))
+    for _ in range(rounds):
+        for name, call in ways.items():
+            best[name] = min(best[name], per_request(call, count))
     return best
 
 
@@ -99,12 +149,24 @@ def report(best: dict[str, float], requests: int, rounds: int) -> str:
     ]
     for name, seconds in best.items():
         lines.append(f"  {name:<14}{seconds * 1e6:8.1f} µs/request   {seconds / base:5.2f} x hand-written")
-    extra = (best["h11"] - base) * REQUESTS_PER_UNIT
-    lines.append(
+    lines.append(_per_unit(best))
+    return "\n".join(lines)
+
+
+def report_framing(best: dict[str, float], count: int, rounds: int) -> str:
+    lines = [f"Framing alone (no sockets), best of {rounds} rounds of {count}:"]
+    for name, seconds in best.items():
+        lines.append(f"  {name:<14}{seconds * 1e6:8.1f} µs/request")
+    lines.append(_per_unit(best))
+    return "\n".join(lines)
+
+
+def _per_unit(best: dict[str, float]) -> str:
+    extra = (best["h11"] - best["hand-written"]) * REQUESTS_PER_UNIT
+    return (
         f"  h11 - hand-written per unit ({REQUESTS_PER_UNIT} requests): {extra * 1e3:+.2f} ms "
         f"= {extra / PBKDF2_PER_UNIT:+.1%} of {PBKDF2_PER_UNIT} s PBKDF2 per unit"
     )
-    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with SimHost(1, backend_key=key, timing="fast") as host:
         best = measure(host.urls[0], args.requests, args.rounds)
     print(report(best, args.requests, args.rounds), flush=True)
+    framing = 10 * args.requests
+    print(report_framing(framing_only(framing, args.rounds), framing, args.rounds), flush=True)
     return 0
 
 
