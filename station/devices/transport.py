@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import heapq
 import http.client
-import io
 import itertools
 import re
 import socket
@@ -28,12 +27,11 @@ from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import urllib3.exceptions
-from urllib3._collections import HTTPHeaderDict
-from urllib3._version import __version__ as urllib3_version
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from station.core.errors import DeviceError, DeviceProtocolError, DeviceTimeout, DeviceUnreachable
+from station.devices import plainhttp
 from station.devices.http import describe_failure
 from station.devices.pacing import Pacer
 
@@ -593,26 +591,28 @@ class Transport:
         deadline: float,
         cap: int,
     ) -> Reply:
-        """``_exchange`` for ``http://``, on a socket of its own: the same request bytes and the same reply
-        checks, without urllib3's and http.client's machinery around them (a third of the station's CPU
-        per request, most of it parsing four reply headers through the ``email`` package)."""
+        """``_exchange`` for ``http://``, on a socket of its own, framed by h11 (``devices/plainhttp.py``):
+        the same request bytes and the same reply checks, without urllib3's and http.client's machinery
+        (a third of the station's CPU per request, most of it parsing reply headers through ``email``)."""
         host, port, _ = self._where
+        client, request = plainhttp.start(method, target, host=host, port=port, body=body, headers=headers)
         socket_options = [*HTTPConnection.default_socket_options, *options]
         sock = _open_socket(_PlainEndpoint(host, port, _left(deadline), socket_options))
-        with sock, sock.makefile("rb") as reply:
+        with sock:
             sock.settimeout(_left(deadline))
-            sock.sendall(
-                _request_head(method, target, host=host, port=port, body=body, headers=headers)
-                + (body or b"")
-            )
+            sock.sendall(request)
             sock.settimeout(_left(deadline))
+            reply = plainhttp.ReplyReader(client, sock)
             try:
-                status, fields = _read_head(reply)
+                try:
+                    status, fields = reply.head()
+                except plainhttp.CodingRefused as refused:
+                    raise _bad_reply(method, path, None, refused.problem) from None
                 problem = encoding_problem(fields, cap)
                 if problem is not None:
                     raise _bad_reply(method, path, status, problem)
                 try:
-                    content = read_capped(_body(reply, method, status, fields), cap)
+                    content = read_capped(reply.body(), cap)
                 except ReplyTooLarge as large:
                     raise _bad_reply(method, path, status, str(large)) from None
             except TimeoutError as late:
@@ -620,138 +620,14 @@ class Transport:
             return Reply(status, fields, content)
 
 
-# --- plain HTTP/1.1, the request head and the reply as http.client reads them -----------------------------
-
-_USER_AGENT = f"python-urllib3/{urllib3_version}"  # what urllib3 sends, so a unit sees no difference
-_NO_BODY_METHODS = frozenset(("GET", "HEAD", "DELETE", "TRACE", "OPTIONS", "CONNECT"))  # no Content-Length
-_ILLEGAL = re.compile(r"[\x00-\x20\x7f]")  # in a method, a target or a header name
-_ILLEGAL_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # in a header value (tab allowed)
-_MAX_LINE = 65536  # bytes of the status line or one header line (http.client's _MAXLINE)
-_MAX_HEADERS = 100  # header lines in a reply (http.client's _MAXHEADERS)
-
-
-def _request_head(
-    method: str, target: str, *, host: str, port: int, body: bytes | None, headers: Mapping[str, str] | None
-) -> bytes:
-    """The request line and headers urllib3 would send: Host, the caller's, Content-Length, User-Agent,
-    then ``Connection: close`` and ``Accept-Encoding: identity``. ValueError for a CR, LF or other control
-    character where it could split the request (http.client refuses those too)."""
-    if _ILLEGAL.search(method) or _ILLEGAL.search(target):
-        raise http.client.InvalidURL(f"method or target {method!r} {target!r} holds a control character")
-    shown = f"[{host}]" if ":" in host else host
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {shown}" if port == 80 else f"Host: {shown}:{port}"]
-    sent = {**(headers or {}), "Connection": "close", "Accept-Encoding": "identity"}
-    names = {name.lower() for name in sent}
-    if "content-length" not in names and "transfer-encoding" not in names:
-        if body is not None:
-            lines.append(f"Content-Length: {len(body)}")
-        elif method.upper() not in _NO_BODY_METHODS:
-            lines.append("Content-Length: 0")
-    if "user-agent" not in names:
-        lines.append(f"User-Agent: {_USER_AGENT}")
-    for name, value in sent.items():
-        if not name or _ILLEGAL.search(name) or ":" in name or _ILLEGAL_VALUE.search(value):
-            raise ValueError(f"header {name!r} has a character that could split the request")
-        lines.append(f"{name}: {value}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def _read_line(reply: io.BufferedReader) -> bytes:
-    line = reply.readline(_MAX_LINE + 1)
-    if len(line) > _MAX_LINE:
-        raise http.client.LineTooLong("reply line")
-    return line
-
-
-def _read_head(reply: io.BufferedReader) -> tuple[int, HTTPHeaderDict]:
-    """Status and headers of the final reply (informational 1xx replies skipped), as http.client reads
-    them: a closed connection before the status line is ``RemoteDisconnected``, a line that is not
-    ``HTTP/x.y NNN ...`` is ``BadStatusLine``; a folded header line continues the one before it."""
-    while True:
-        line = _read_line(reply)
-        if not line:
-            raise http.client.RemoteDisconnected("Remote end closed connection without response")
-        parts = line.decode("iso-8859-1").split(None, 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/") or not _is_status(parts[1]):
-            raise http.client.BadStatusLine(repr(line[:80]))
-        status = int(parts[1])
-        fields = _read_fields(reply)
-        if not 100 <= status < 200 or status == 101:
-            return status, fields
-
-
-def _is_status(text: str) -> bool:
-    return len(text) == 3 and text.isascii() and text.isdigit()
-
-
-def _read_fields(reply: io.BufferedReader) -> HTTPHeaderDict:
-    fields: list[list[str]] = []
-    while True:
-        line = _read_line(reply)
-        if line in (b"\r\n", b"\n", b""):
-            break
-        if len(fields) >= _MAX_HEADERS:
-            raise http.client.HTTPException(f"got more than {_MAX_HEADERS} headers")
-        text = line.decode("iso-8859-1").rstrip("\r\n")
-        if text[:1] in (" ", "\t") and fields:
-            fields[-1][1] += " " + text.strip()
-        elif ":" in text:
-            name, value = text.split(":", 1)
-            fields.append([name.strip(), value.strip()])
-    joined = HTTPHeaderDict()
-    for name, value in fields:
-        joined.add(name, value)
-    return joined
-
-
-def _body(reply: io.BufferedReader, method: str, status: int, fields: Mapping[str, str]) -> Iterator[bytes]:
-    """The body's chunks as they arrive: none for HEAD, 1xx, 204 and 304; chunked; ``Content-Length``
-    bytes (fewer is ``IncompleteRead``); else up to the close."""
-    if method.upper() == "HEAD" or status in (204, 304) or 100 <= status < 200:
-        return
-    if fields.get("Transfer-Encoding", "").strip().lower() == "chunked":
-        yield from _chunks(reply)
-        return
-    length = fields.get("Content-Length", "").strip()
-    left = int(length) if length.isdigit() else None
-    while left is None or left > 0:
-        chunk = reply.read1(CHUNK if left is None else min(CHUNK, left))
-        if not chunk:
-            if left is not None:
-                raise http.client.IncompleteRead(b"", left)
-            return
-        if left is not None:
-            left -= len(chunk)
-        yield chunk
-
-
-def _chunks(reply: io.BufferedReader) -> Iterator[bytes]:
-    while True:
-        size_line = _read_line(reply).split(b";", 1)[0].strip()
-        try:
-            size = int(size_line, 16)
-        except ValueError:
-            raise http.client.IncompleteRead(b"") from None
-        if size == 0:
-            _read_fields(reply)  # trailers, then the blank line
-            return
-        while size > 0:
-            chunk = reply.read1(min(CHUNK, size))
-            if not chunk:
-                raise http.client.IncompleteRead(b"", size)
-            size -= len(chunk)
-            yield chunk
-        if _read_line(reply).strip():
-            raise http.client.IncompleteRead(b"")
-
-
 def _left(deadline: float) -> float:
     return max(deadline - time.monotonic(), 0.001)
 
 
-def _bad_reply(method: str, path: str, status: int, problem: str) -> DeviceProtocolError:
+def _bad_reply(method: str, path: str, status: int | None, problem: str) -> DeviceProtocolError:
     # No status: the engine's verdict is bad-reply whatever the status line said.
-    return DeviceProtocolError(f"{method} {path}: {problem} (HTTP {status})", endpoint=path)
+    shown = "" if status is None else f" (HTTP {status})"
+    return DeviceProtocolError(f"{method} {path}: {problem}{shown}", endpoint=path)
 
 
 def _late(method: str, path: str, timeout: float, budget: float, cause: str) -> str:
