@@ -24,7 +24,7 @@ from tests.records.factories import CONFIG_SHA256, Ca, draft
 STATION = StationInfo("st1", "ppa-station test", CONFIG_SHA256, "0123456789abcdef")
 DELETED = object()
 STEP_FIELDS = ("name", "outcome", "started", "finished", "attempts", "detail")
-WRONG = (
+WRONG: tuple[Any, ...] = (
     None, "", "x", 0, -1, 1, True, False, 1.5, [], {}, ["pass"], {"a": 1},
     "2025-03-04 10:00:00", "2025-13-01T00:00:00Z", "2025-02-30T10:00:00Z", "2025-03-04T24:00:00.000Z",
     "2025-03-04T10:00:00.000Z", "skipped", "pass", "PASS",
@@ -59,11 +59,13 @@ def _payloads(ca: Ca) -> list[dict[str, Any]]:
                     else:
                         step[name] = value
                     corpus.append(changed)
-            for wrapped in (_Dict(payload["steps"][index]), OrderedDict(payload["steps"][index]), [], "step"):
+            wrappers: tuple[Any, ...] = (_Dict(payload["steps"][index]), OrderedDict(payload["steps"][index]))
+            for wrapped in (*wrappers, [], "step"):
                 changed = copy.deepcopy(payload)
                 changed["steps"][index] = wrapped
                 corpus.append(changed)
-        for steps in ([], (), None, {}, "steps"):
+        wrong_steps: tuple[Any, ...] = ([], (), None, {}, "steps")
+        for steps in wrong_steps:
             corpus.append({**copy.deepcopy(payload), "steps": steps})
     return corpus
 
