@@ -31,6 +31,7 @@ _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 _HEX16 = re.compile(r"^[0-9a-f]{16}$")
 _SECRET = re.compile("|".join(map(re.escape, SECRET_WORDS)))
 _SECRET_BYTES = tuple(word.encode("ascii") for word in SECRET_WORDS)
+_WORD1, _WORD2, _WORD3, _WORD4 = _SECRET_BYTES  # one name each, for _names_a_secret_word
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 
@@ -69,7 +70,8 @@ def validate_payload(payload: Mapping[str, Any], *, canonical: bytes | None = No
 
 
 def _names_a_secret_word(lowered: bytes) -> bool:
-    return any(word in lowered for word in _SECRET_BYTES)  # substring search: faster than a regex here
+    # Substring searches spelled out: faster than a regex, or than a loop over _SECRET_BYTES.
+    return _WORD1 in lowered or _WORD2 in lowered or _WORD3 in lowered or _WORD4 in lowered
 
 
 def refuse_secret_names(value: Any, path: str) -> None:
@@ -174,6 +176,8 @@ def _steps(steps: Any) -> None:
     if not isinstance(steps, list):
         raise RecordError("steps is not a list")
     for index, step in enumerate(steps):
+        if _plain_step(step):
+            continue
         where = f"steps[{index}]"
         if not isinstance(step, Mapping):
             raise RecordError(f"{where} is not an object")
@@ -184,6 +188,37 @@ def _steps(steps: Any) -> None:
         if not _is_int(attempts) or attempts < 0:
             raise RecordError(f"{where}.attempts is not a count")
         _object(step, "detail", where)
+
+
+def _plain_step(step: Any) -> bool:
+    """Whether ``step`` passes every check ``_steps`` makes of it, decided without the calls that name a
+    problem: a plain dict of plain values only, so anything else (a subclass, a missing or wrong field)
+    takes the road that names the first problem. tests/records/test_validate_fast.py holds both roads
+    to the same verdicts."""
+    if type(step) is not dict:
+        return False
+    name, attempts = step.get("name"), step.get("attempts")
+    return (
+        type(name) is str
+        and name != ""
+        and step.get("outcome") in STEP_OUTCOMES
+        and _plain_time(step.get("started"))
+        and _plain_time(step.get("finished"))
+        and type(attempts) is int
+        and attempts >= 0
+        and type(step.get("detail")) is dict
+    )
+
+
+def _plain_time(value: Any) -> bool:
+    """Whether ``value`` is text ``_parse_time`` accepts."""
+    if type(value) is not str or _TIME.match(value) is None:
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _links(links: Mapping[str, Any]) -> None:

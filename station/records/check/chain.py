@@ -79,13 +79,15 @@ class RecordFacts(NamedTuple):
     genuine_id: str | None
     mode: str
     outcome: str
+    finished: str  # when the run ended: the registry's provisioned_at for a passing production record
+    simulated: bool  # a simulated unit's record, which only a test line database takes
 
     @classmethod
     def of(cls, record: RecordPayload) -> RecordFacts:
         devid, genuine_id = record.index_ids
         return cls(
             record.station.id, record.seq, record.record_id, record.prev, devid, genuine_id,
-            record.mode, record.outcome,
+            record.mode, record.outcome, record.finished, record.simulated,
         )  # fmt: skip
 
     @property
@@ -184,7 +186,7 @@ def _facts(payload: Mapping[str, Any]) -> tuple[RecordFacts, str, ProvisioningEv
         devid, genuine_id = unit.get("devid"), unit.get("genuine_id")
     facts = RecordFacts(
         station["id"], payload["seq"], payload["record_id"], payload["prev"], devid, genuine_id,
-        payload["mode"], payload["outcome"],
+        payload["mode"], payload["outcome"], payload["finished"], payload["simulated"],
     )  # fmt: skip
     block = payload.get("provisioning")
     provisioning = None

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from itertools import islice
+from itertools import chain, islice
 from typing import TypeVar
 
 from cryptography import x509
@@ -29,7 +29,7 @@ from station.records.check.chain import CertificateCache, ChainVerifier, Outcome
 log = logging.getLogger(__name__)
 Item = TypeVar("Item")
 CHUNK = 500  # records per task: large enough that sending them costs little next to checking them
-FANOUT_AFTER = 2_000  # records checked here before worker processes start (they take ~0.3 s each to start)
+FANOUT_AFTER = 2_000  # a chain no longer than this is checked here: workers take ~0.3 s each to start
 
 
 def workers_available() -> int:
@@ -53,27 +53,23 @@ def checked_in_order(
 ) -> Generator[tuple[Item, Outcome], None, None]:
     """Each item with the outcome of ``check_record`` on its text, in the order of ``items``.
 
-    The first ``fanout_after`` records (default ``FANOUT_AFTER``) are checked in this process; past
-    that, with more than one core, the rest go to ``workers`` processes (default: every core) in
-    chunks. Feed the outcomes to ``verifier.place`` in the order they come.
+    Up to ``fanout_after`` items (default ``FANOUT_AFTER``) are checked in this process. A longer
+    input, with more than one core, goes to ``workers`` processes (default: every core) in chunks from
+    its first item on: the pool starts at once, and this process checks the first chunk itself while
+    the workers start. Feed the outcomes to ``verifier.place`` in the order they come.
     """
     workers = workers_available() if workers is None else workers
     fanout_after = FANOUT_AFTER if fanout_after is None else fanout_after
     source = iter(items)
-    for item in islice(source, fanout_after):
-        yield item, _here(text_of(item), verifier)
-    if workers < 2:
-        for item in source:
+    head = list(islice(source, fanout_after + 1))
+    if workers < 2 or len(head) <= fanout_after:  # one core, or short: not worth starting workers
+        for item in chain(head, source):
             yield item, _here(text_of(item), verifier)
         return
-    first = list(islice(source, CHUNK))
-    if not first:
-        return
-    yield from _fanned_out(first, source, text_of, verifier, workers)
+    yield from _fanned_out(chain(head, source), text_of, verifier, workers)
 
 
 def _fanned_out(
-    first: list[Item],
     source: Iterator[Item],
     text_of: Callable[[Item], str],
     verifier: ChainVerifier,
@@ -89,22 +85,33 @@ def _fanned_out(
         initargs=(keys, ca_der),
     )
     in_flight: deque[tuple[list[Item], Future[list[Outcome]]]] = deque()
-    chunk: list[Item] = first
+    first = list(islice(source, CHUNK))  # checked here while the workers start on the chunks after it
+    chunk: list[Item] = list(islice(source, CHUNK))
+
+    def send() -> None:
+        """Keep two chunks per worker in flight, reading on while they check; ``chunk`` is the next
+        one not sent (empty at the end), also when a submit fails."""
+        nonlocal chunk
+        while chunk and len(in_flight) < 2 * workers:
+            future = pool.submit(_check_texts, [text_of(item) for item in chunk])
+            in_flight.append((chunk, future))
+            chunk = list(islice(source, CHUNK))
+
     try:
-        while chunk or in_flight:
-            while chunk and len(in_flight) < 2 * workers:
-                in_flight.append((chunk, pool.submit(_check_texts, [text_of(item) for item in chunk])))
-                chunk = list(islice(source, CHUNK))
+        send()
+        for item in first:
+            yield item, _here(text_of(item), verifier)
+        first = []
+        while in_flight:
             items, future = in_flight[0]
             outcomes = future.result()
             in_flight.popleft()
+            send()
             yield from zip(items, outcomes, strict=True)
     except (BrokenProcessPool, OSError) as exc:  # no worker could start, or one died: finish here
         log.warning("records checked in this process only: the worker processes failed (%s)", exc)
-        for items, _ in in_flight:
-            yield from ((item, _here(text_of(item), verifier)) for item in items)
-        yield from ((item, _here(text_of(item), verifier)) for item in chunk)
-        yield from ((item, _here(text_of(item), verifier)) for item in source)
+        unsent = chain(first, *(items for items, _ in in_flight), chunk, source)
+        yield from ((item, _here(text_of(item), verifier)) for item in unsent)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

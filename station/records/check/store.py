@@ -108,6 +108,11 @@ def _name(hint: Hint) -> tuple[str, int, str]:
 def column_mismatch(record: StoredRecord, payload: RecordPayload | RecordFacts) -> str | None:
     """Which stored column differs from the signed payload, or None (the columns are only an index)."""
     facts = payload if isinstance(payload, RecordFacts) else RecordFacts.of(payload)
+    stored = (record.station_id, record.seq, record.record_id, record.devid, record.genuine_id)
+    if stored == (facts.station_id, facts.seq, facts.record_id, facts.devid, facts.genuine_id) and (
+        (record.mode, record.outcome) == (facts.mode, facts.outcome)
+    ):
+        return None  # the usual case, in one comparison; otherwise the loop below names the column
     signed = (
         ("station_id", facts.station_id),
         ("seq", facts.seq),

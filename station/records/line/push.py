@@ -10,11 +10,13 @@ station.core.errors.RecordError: line database postgresql://station@127.0.0.1:1/
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from station.records.check.chain import RecordFacts
 from station.records.entries import StoredRecord
 from station.records.jws import key_id
 from station.records.store.postgres import Connection, PostgresStore, public_key_of, public_key_text
@@ -70,8 +72,18 @@ def register_station(
     return {kid: public_key_of(kid, text) for kid, text in rows}
 
 
-def push_batch(line: PostgresStore, station_id: str, records: list[StoredRecord]) -> Pushed:
-    """Insert the records the line lacks, in one transaction; compare those it already holds."""
+def push_batch(
+    line: PostgresStore,
+    station_id: str,
+    records: list[StoredRecord],
+    facts: Mapping[int, RecordFacts] | None = None,
+) -> Pushed:
+    """Insert the records the line lacks, in one transaction; compare those it already holds.
+
+    ``facts``: what verifying the records read from their signed payloads, by seq (the sync has them);
+    without them a record's payload is parsed again where its end time or simulated flag is needed.
+    """
+    known: Mapping[int, RecordFacts] = {} if facts is None else facts
     pushed = Pushed()
     with line.connect() as connection, connection.transaction():
         connection.execute(_LOCK, (station_id,))
@@ -92,12 +104,12 @@ def push_batch(line: PostgresStore, station_id: str, records: list[StoredRecord]
                 pushed.different = record
                 return pushed  # leaving the block commits nothing: no row was written
         if fresh and not is_test_line(connection):
-            fresh = _before_simulated(fresh, pushed)
+            fresh = _before_simulated(fresh, known, pushed)
         if fresh:
             pushed.inserted = _insert_records(connection, fresh)
             inserted = set(pushed.inserted)
             passing = [r for r in fresh if r.seq in inserted and _production_pass(r)]
-            pushed.duplicate_units = _register_units(connection, passing)
+            pushed.duplicate_units = _register_units(connection, passing, known)
     return pushed
 
 
@@ -122,7 +134,9 @@ def _insert_records(connection: Connection, records: list[StoredRecord]) -> list
     return sorted(row[0] for row in connection.execute(_INSERT_RECORDS, columns).fetchall())
 
 
-def _register_units(connection: Connection, records: list[StoredRecord]) -> list[str]:
+def _register_units(
+    connection: Connection, records: list[StoredRecord], facts: Mapping[int, RecordFacts]
+) -> list[str]:
     """Registry rows for passing production records; a unit registered before is reported, not hidden."""
     if not records:
         return []
@@ -132,7 +146,7 @@ def _register_units(connection: Connection, records: list[StoredRecord]) -> list
         [r.station_id for r in records],
         [r.seq for r in records],
         [r.record_id for r in records],
-        [r.finished for r in records],
+        [_finished(r, facts) for r in records],
     ]
     registered = {row[0] for row in connection.execute(_INSERT_REGISTRY, columns).fetchall()}
     notes = []
@@ -166,11 +180,12 @@ def is_test_line(connection: Connection) -> bool:
     return row is not None and row[0] == "true"
 
 
-def _before_simulated(records: list[StoredRecord], pushed: Pushed) -> list[StoredRecord]:
+def _before_simulated(
+    records: list[StoredRecord], facts: Mapping[int, RecordFacts], pushed: Pushed
+) -> list[StoredRecord]:
     """The records before the first simulated unit's, which ``pushed.refused`` then names."""
     for index, record in enumerate(records):
-        parsed = record.readable  # verified by the sync before it is pushed
-        if parsed is not None and parsed.simulated:
+        if _simulated(record, facts):
             pushed.refused = (
                 record,
                 "the record is of a simulated unit and this line database is not a test line; a test "
@@ -178,6 +193,21 @@ def _before_simulated(records: list[StoredRecord], pushed: Pushed) -> list[Store
             )
             return records[:index]
     return records
+
+
+def _finished(record: StoredRecord, facts: Mapping[int, RecordFacts]) -> str:
+    """When the record's run ended, from its verified facts if given (no second parse of the payload)."""
+    known = facts.get(record.seq)
+    return record.finished if known is None else known.finished
+
+
+def _simulated(record: StoredRecord, facts: Mapping[int, RecordFacts]) -> bool:
+    """Whether the record is of a simulated unit, from its verified facts if given."""
+    known = facts.get(record.seq)
+    if known is not None:
+        return known.simulated
+    parsed = record.readable  # verified by the sync before it is pushed
+    return parsed is not None and parsed.simulated
 
 
 def _production_pass(record: StoredRecord) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from station.records.check.chain import ChainVerifier, Hint, Outcome
+from station.records.check.chain import ChainVerifier, Hint, Outcome, RecordFacts
 from station.records.check.fanout import checked_in_order
 from station.records.check.store import column_mismatch
 from station.records.entries import StoredRecord
@@ -108,20 +108,23 @@ class _StationSync:
                 return  # our history differs from the line's: nothing after it can link
         with closing(self._checked_after(cursor)) as checked:
             accepted: list[StoredRecord] = []
+            facts: dict[int, RecordFacts] = {}
             for record, outcome in checked:
                 reason = self._reason(record, outcome)
                 if reason is not None:
-                    if accepted and not self._push(accepted):
+                    if accepted and not self._push(accepted, facts):
                         return
                     self._refuse(record, self._explain(reason), kind="refused")
                     return
                 accepted.append(record)
+                if outcome.facts is not None:  # always, for a record that passed
+                    facts[record.seq] = outcome.facts
                 if len(accepted) == self.batch:
-                    if not self._push(accepted) or self._stopped():
+                    if not self._push(accepted, facts) or self._stopped():
                         return
-                    accepted = []
+                    accepted, facts = [], {}
             if accepted and not self._stopped():
-                self._push(accepted)
+                self._push(accepted, facts)
 
     def _checked_after(self, cursor: int) -> Generator[tuple[StoredRecord, Outcome], None, None]:
         """The station's records after ``cursor`` in chain order, each checked on its own (on every core
@@ -182,9 +185,10 @@ class _StationSync:
             )
         return reason
 
-    def _push(self, records: list[StoredRecord]) -> bool:
-        """Push one verified batch; False if the line held a different record somewhere in it."""
-        pushed = push_batch(self.line, self.station_id, records)
+    def _push(self, records: list[StoredRecord], facts: dict[int, RecordFacts]) -> bool:
+        """Push one verified batch (``facts``: its records' verified facts, by seq); False if the line
+        held a different record somewhere in it."""
+        pushed = push_batch(self.line, self.station_id, records, facts)
         self._note(pushed)
         return pushed.different is None and pushed.refused is None
 
