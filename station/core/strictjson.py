@@ -104,3 +104,17 @@ def _finite(text: str) -> float:
     if not math.isfinite(value):
         raise JsonRefused("holds a number too large for a float", "constant")
     return value
+
+
+def json_kind(value: object) -> str:
+    """The JSON type of ``value`` in words, for messages (never the value itself: it may be huge, or a
+    secret). Here, in core, so that device replies and stored records share it without loading each other."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"

@@ -24,7 +24,7 @@ from station.core.errors import (
     DeviceProtocolError,
     ProtocolError,
 )
-from station.core.strictjson import JsonRefused, strict_loads
+from station.core.strictjson import JsonRefused, json_kind, strict_loads
 
 _HEX = re.compile(r"^[0-9a-fA-F]*$")
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
@@ -91,20 +91,6 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 # --- a reply that is a JSON object --------------------------------------------------------------------------
-
-
-def json_kind(value: object) -> str:
-    """The JSON type of ``value`` in words, for messages (never the value itself: it may be huge, or a
-    secret)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
 
 
 class JsonReply:

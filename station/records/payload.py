@@ -13,6 +13,7 @@ from typing import Any
 
 from station.core.errors import RecordError
 from station.core.operator import Operator
+from station.core.strictjson import json_kind
 from station.records.model import (
     Failure,
     FixtureRef,
@@ -139,23 +140,6 @@ def _step(block: _Fields) -> PayloadStep:
         attempts=block.integer("attempts"),
         detail=block.mapping("detail"),
     )
-
-
-def json_kind(value: object) -> str:
-    """The JSON type of ``value`` in words, for messages (never the value: it may be huge, or a secret).
-
-    The same words as ``station.devices.http.json_kind``; kept here so that reading records does not
-    load the HTTP client (the command line's start-up time).
-    """
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
 
 
 class _Fields:

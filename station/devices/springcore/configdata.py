@@ -21,8 +21,7 @@ from typing import Any, Literal
 import rfc8785
 
 from station.core.errors import ConfigDataError
-from station.core.strictjson import JsonRefused, strict_loads
-from station.devices.http import json_kind
+from station.core.strictjson import JsonRefused, json_kind, strict_loads
 from station.devices.springcore.registers import DEVICE_SPECIFIC, SECRET, label, register
 from station.devices.springcore.values import ValueRejected, split_key, to_bytes
 

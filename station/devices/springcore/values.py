@@ -14,7 +14,7 @@ import binascii
 import re
 from typing import Any
 
-from station.devices.http import json_kind
+from station.core.strictjson import json_kind
 
 MODIFIERS = {
     "s": "string",
