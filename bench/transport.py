@@ -6,10 +6,10 @@ Example::
     python -m bench.transport --requests 500 --rounds 3
 
 A simulated unit (``fast`` timing) answers from a child process (``bench.simhost``), so this process's CPU
-(``time.process_time()``) is the station's own. The ways: ``urllib3`` is ``Transport._exchange`` (the
-path every request took before issue 19, and the one ``https://`` still takes); ``hand-written`` is the
-parser ``devices/transport.py`` held at ``HANDWRITTEN`` (loaded from git history: run inside the
-repository); ``h11`` is today's ``devices/plainhttp.py``. The best round of each way is reported (the
+(``time.process_time()``) is the station's own. The ways: ``urllib3`` is ``devices/transport.py`` as
+it was at ``URLLIB3`` (every request through urllib3, before issue 19; ``https://`` still takes that
+road); ``hand-written`` is the parser it held at ``HANDWRITTEN`` (both loaded from git history: run inside
+the repository); ``h11`` is today's ``devices/plainhttp.py``. The best round of each way is reported (the
 machine is shared), with what the difference means per unit (``REQUESTS_PER_UNIT`` requests beside
 ``PBKDF2_PER_UNIT`` of key stretching).
 """
@@ -36,6 +36,7 @@ from bench.simhost import SimHost
 from station.devices import plainhttp
 from station.devices.transport import Transport, encoding_problem, read_capped
 
+URLLIB3 = "1a47263"  # the last commit whose transport.py sent plain HTTP through urllib3
 HANDWRITTEN = "e029d96"  # the last commit whose transport.py parsed plain HTTP by hand
 REQUESTS_PER_UNIT = 24
 PBKDF2_PER_UNIT = 0.14  # seconds of station CPU per unit that no transport choice touches
@@ -48,30 +49,24 @@ REPLY = (  # the simulated unit's reply to PATH, byte for byte
 REPO = Path(__file__).resolve().parents[1]
 
 
-class _Urllib3Transport(Transport):
-    """``http://`` through urllib3/http.client, as before issue 19 (``_exchange`` still serves it)."""
-
-    _plain_exchange = Transport._exchange
-
-
-def handwritten_module() -> ModuleType:
-    """``devices/transport.py`` as of ``HANDWRITTEN``, imported under a name of its own."""
+def transport_at(commit: str) -> ModuleType:
+    """``devices/transport.py`` as of ``commit``, imported under a name of its own."""
     shown = subprocess.run(  # noqa: S603 - git, our own repository
-        ["git", "show", f"{HANDWRITTEN}:station/devices/transport.py"],  # noqa: S607
+        ["git", "show", f"{commit}:station/devices/transport.py"],  # noqa: S607
         cwd=REPO,
         capture_output=True,
         check=False,
     )
     if shown.returncode != 0:  # a shallow clone, or a copy without .git
         raise SystemExit(
-            f"bench.transport compares with the hand-written parser of commit {HANDWRITTEN}, which this "
+            f"bench.transport compares with devices/transport.py of commit {commit}, which this "
             "checkout does not hold: run it in a full clone (git fetch --unshallow)"
         )
     source = shown.stdout
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "handwritten_transport.py"
+        path = Path(folder) / f"transport_{commit}.py"
         path.write_bytes(source)
-        spec = importlib.util.spec_from_file_location("bench_handwritten_transport", path)
+        spec = importlib.util.spec_from_file_location(f"bench_transport_{commit}", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
@@ -90,8 +85,8 @@ def per_request(call: Callable[[], object], count: int) -> float:
 def measure(url: str, requests: int, rounds: int) -> dict[str, float]:
     """The best per-request CPU of each way over ``rounds`` interleaved rounds of ``requests`` each."""
     transports = {  # built once each, as a slot's is (building one checks its URL)
-        "urllib3": _Urllib3Transport(url),
-        "hand-written": handwritten_module().Transport(url),
+        "urllib3": transport_at(URLLIB3).Transport(url),
+        "hand-written": transport_at(HANDWRITTEN).Transport(url),
         "h11": Transport(url),
     }
     ways: dict[str, Callable[[], object]] = {
@@ -122,7 +117,7 @@ class _Canned:
 def framing_only(count: int, rounds: int) -> dict[str, float]:
     """CPU per request of the framing alone (request bytes, reply head and body from memory): the only
     code that differs between the hand-written and the h11 path, free of socket and scheduler noise."""
-    old = handwritten_module()
+    old = transport_at(HANDWRITTEN)
 
     def handwritten() -> None:
         old._request_head("GET", PATH, host="127.0.0.1", port=8080, body=None, headers=None)

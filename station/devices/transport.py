@@ -511,7 +511,7 @@ class Transport:
         deadline = started + timeout if outer is None else min(started + timeout, outer)
         target = self._where[2] + path + (f"?{urlencode(query)}" if query else "")
         options = tuple(self.route(method, path)) if self.route is not None else ()
-        exchange = self._exchange if self.tls is not None else self._plain_exchange
+        exchange = self._tls_exchange if self.tls is not None else self._plain_exchange
         try:
             with Watched(deadline):
                 return exchange(
@@ -536,7 +536,7 @@ class Transport:
             self.on_lost()
         raise error from None
 
-    def _exchange(
+    def _tls_exchange(
         self,
         method: str,
         path: str,
@@ -548,19 +548,16 @@ class Transport:
         deadline: float,
         cap: int,
     ) -> Reply:
+        assert self.tls is not None  # ``_request`` sends ``http://`` to ``_plain_exchange``
         host, port, _ = self._where
         socket_options = [*HTTPConnection.default_socket_options, *options]
-        conn: HTTPConnection
-        if self.tls is not None:
-            conn = WatchedHTTPSConnection(
-                host,
-                port,
-                timeout=_left(deadline),
-                socket_options=socket_options,
-                **self.tls.connection_options(),
-            )
-        else:
-            conn = WatchedHTTPConnection(host, port, timeout=_left(deadline), socket_options=socket_options)
+        conn = WatchedHTTPSConnection(
+            host,
+            port,
+            timeout=_left(deadline),
+            socket_options=socket_options,
+            **self.tls.connection_options(),
+        )
         sent = {**(headers or {}), "Connection": "close", "Accept-Encoding": "identity"}
         try:
             conn.connect()
@@ -591,9 +588,10 @@ class Transport:
         deadline: float,
         cap: int,
     ) -> Reply:
-        """``_exchange`` for ``http://``, on a socket of its own, framed by h11 (``devices/plainhttp.py``):
-        the same request bytes and the same reply checks, without urllib3's and http.client's machinery
-        (a third of the station's CPU per request, most of it parsing reply headers through ``email``)."""
+        """``_tls_exchange``'s work for ``http://``, on a socket of its own, framed by h11
+        (``devices/plainhttp.py``): the same request bytes and the same reply checks, without urllib3's and
+        http.client's machinery (a third of the station's CPU per request, most of it parsing reply headers
+        through ``email``)."""
         host, port, _ = self._where
         client, request = plainhttp.start(method, target, host=host, port=port, body=body, headers=headers)
         socket_options = [*HTTPConnection.default_socket_options, *options]
