@@ -11,6 +11,7 @@ from station.devices.transport import reset_abort
 from station.sim import install as install_simulation
 from station.sim.ppa.clock import ManualTime
 from station.sim.ppa.device import SimulatedPpa
+from tests.edgeserver import edge  # noqa: F401 - the edge-server fixture, shared
 from tests.pgserver import line_url, pg_admin, station_role  # noqa: F401 - PostgreSQL fixtures, shared
 
 BACKEND_PRIVATE = bytes(range(100, 132))

@@ -18,8 +18,10 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
+
+import pytest
 
 Behaviour = Callable[[socket.socket, "EdgeServer"], None]
 
@@ -164,3 +166,22 @@ def slowly(seconds: float, then: Behaviour) -> Behaviour:
         then(connection, server)
 
     return answer
+
+
+def raw(*pieces: bytes) -> Behaviour:
+    """A behaviour that sends ``pieces`` as they are (each its own ``sendall``), whatever was asked."""
+
+    def answer(connection: socket.socket, server: EdgeServer) -> None:
+        for piece in pieces:
+            connection.sendall(piece)
+
+    return answer
+
+
+@pytest.fixture
+def edge() -> Iterator[list[EdgeServer]]:
+    """A list a test puts its edge servers in; each is closed after the test."""
+    servers: list[EdgeServer] = []
+    yield servers
+    for server in servers:
+        server.close()

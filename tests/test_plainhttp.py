@@ -8,31 +8,12 @@ included) is a bad reply. ``tests/test_transport_plain.py`` holds the cases both
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-
 import pytest
 
 from station.core.errors import DeviceProtocolError, DeviceUnreachable
 from station.devices import plainhttp
 from station.devices.transport import Reply, Transport
-from tests.edgeserver import Behaviour, EdgeServer
-
-
-def raw(*pieces: bytes) -> Behaviour:
-    def answer(connection: socket.socket, server: EdgeServer) -> None:
-        for piece in pieces:
-            connection.sendall(piece)
-
-    return answer
-
-
-@pytest.fixture
-def edge() -> Iterator[list[EdgeServer]]:
-    servers: list[EdgeServer] = []
-    yield servers
-    for server in servers:
-        server.close()
+from tests.edgeserver import EdgeServer, raw
 
 
 def ask(edge: list[EdgeServer], *pieces: bytes, cap: int = 1 << 20) -> Reply:

@@ -7,29 +7,11 @@ chunk extensions and trailers, a body shorter than its length, a status line tha
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-
 import pytest
 
 from station.core.errors import DeviceUnreachable
 from station.devices.transport import Reply, Transport
-from tests.edgeserver import Behaviour, EdgeServer
-
-
-def raw(reply: bytes) -> Behaviour:
-    def answer(connection: socket.socket, server: EdgeServer) -> None:
-        connection.sendall(reply)
-
-    return answer
-
-
-@pytest.fixture
-def edge() -> Iterator[list[EdgeServer]]:
-    servers: list[EdgeServer] = []
-    yield servers
-    for server in servers:
-        server.close()
+from tests.edgeserver import EdgeServer, raw
 
 
 def ask(edge: list[EdgeServer], reply: bytes, method: str = "GET", body: bytes | None = None) -> Reply:

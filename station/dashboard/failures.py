@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from station.dashboard.charts import pareto_chart
 from station.dashboard.source import Session
-from station.dashboard.tables import Link, Page, Table, outcome_mark
+from station.dashboard.tables import RECORD_COLUMNS, Link, Page, Table, record_row
 from station.dashboard.windows import Window, window
 from station.gui.model.words import failure_text, step_title
 
@@ -196,19 +196,10 @@ def failure_records(
     table = Table(
         "records",
         f"{step_title(step) or NONE} · {code or NONE}: records, {span.label}",
-        ("at", "station", "seq", "record", "unit", "mode", "outcome", "reason"),
+        (*RECORD_COLUMNS, "reason"),
         [
-            (
-                at,
-                st,
-                seq,
-                Link(rid, f"/record/{rid}"),
-                Link(devid, f"/unit?q={devid}") if devid else "",
-                mode,
-                outcome_mark(outcome),
-                failure_text(facts.fail_step, facts.fail_message or "", facts.fail_code),
-            )
-            for (at, st, seq, rid, devid, mode, outcome), facts in rows[:PAGE_SIZE]
+            (*record_row(row), failure_text(facts.fail_step, facts.fail_message or "", facts.fail_code))
+            for row, facts in rows[:PAGE_SIZE]
         ],
         note=f"page {page}" + (", more on the next page" if more else ""),
     )

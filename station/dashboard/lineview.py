@@ -15,7 +15,7 @@ from typing import Any
 
 from station.dashboard.charts import hourly_bars
 from station.dashboard.source import Session
-from station.dashboard.tables import Link, Mark, Page, Table, outcome_mark
+from station.dashboard.tables import RECORD_COLUMNS, Link, Mark, Page, Table, record_row
 from station.dashboard.windows import parse_time, state_of, window
 from station.records.model import rfc3339
 
@@ -123,19 +123,8 @@ def latest_records(session: Session, limit: int = LATEST) -> Table:
     return Table(
         "latest",
         "Latest records",
-        ("at", "station", "seq", "record", "unit", "mode", "outcome"),
-        [
-            (
-                created,
-                station,
-                seq,
-                Link(record_id, f"/record/{record_id}"),
-                Link(devid, f"/unit?q={devid}") if devid else "",
-                mode,
-                outcome_mark(outcome),
-            )
-            for created, station, seq, record_id, devid, mode, outcome in found
-        ],
+        RECORD_COLUMNS,
+        [record_row(row) for row in found],
     )
 
 

@@ -77,6 +77,26 @@ def _cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA) else text
 
 
+RECORD_COLUMNS = ("at", "station", "seq", "record", "unit", "mode", "outcome")
+
+
+def record_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    """One record as the tables of records show it (``RECORD_COLUMNS``): links to the record and its unit.
+
+    ``row``: at, station, seq, record id, devid (or none), mode, outcome, as the queries select them.
+    """
+    at, station, seq, record_id, devid, mode, outcome = row
+    return (
+        at,
+        station,
+        seq,
+        Link(record_id, f"/record/{record_id}"),
+        Link(devid, f"/unit?q={devid}") if devid else "",
+        mode,
+        outcome_mark(outcome),
+    )
+
+
 def outcome_mark(outcome: str) -> Mark:
     """PASS/FAIL/ERROR/ABORTED with a symbol besides the colour (as the operator window shows them)."""
     marks = {"pass": "✓", "fail": "✗", "error": "!", "aborted": "-"}
